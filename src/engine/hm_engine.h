@@ -1,0 +1,426 @@
+/*
+ * hm_engine.h: the public API of the harmonium engine.
+ *
+ * Pure C99. No R headers: the engine is reached from R through src/glue/,
+ * and from the standalone checks in tools/engine-check/. Nothing here
+ * allocates memory: every routine that needs scratch space takes a
+ * caller-supplied workspace whose length (in doubles) a *_work_len()
+ * function reports. Nothing here keeps static state, so every routine is
+ * re-entrant and may run inside OpenMP regions unless its comment says
+ * otherwise (the samplers, which use the host RNG, are serial only).
+ *
+ * Layout conventions (theory.md section 0):
+ *   - a parameter vector is a flat double array described by a family or
+ *     harmonium descriptor;
+ *   - rectangular matrices inside parameter vectors are row-major
+ *     (rows = observable side, columns = latent side);
+ *   - symmetric matrices inside parameter vectors are packed upper
+ *     triangles, row by row: (0,0),(0,1),...,(0,n-1),(1,1),...; the flat
+ *     index of (i,j), i <= j, is i*n - i*(i+1)/2 + j;
+ *   - data matrices handed in by the glue are R's column-major n x d arrays
+ *     with leading dimension ldx (>= n); one datum is the d values of a row;
+ *   - matrices passed to BLAS/LAPACK (engine/linalg.c only) are
+ *     column-major; symmetric matrices there are full (both triangles).
+ *   - discrete data are coded from 0: categories 0..K-1, binary 0/1, counts.
+ */
+#ifndef HM_ENGINE_H
+#define HM_ENGINE_H
+
+#include <stddef.h>
+#include "hm_status.h"
+
+/* ---------------------------------------------------------------------------
+ * Controls and host services
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Numerical controls shared by the families' numerical inverses and the
+ * M-step. They come from R (lvm_control()); nothing in the engine hard-codes
+ * a tolerance.
+ *   reg    ridge (>= 0) added to the diagonal of every Normal covariance when
+ *          mean coordinates are mapped to natural ones (in the units of the
+ *          internally standardised data).
+ *   tol    relative tolerance of inner Newton solves (e.g. 1e-12).
+ *   maxit  iteration cap of inner Newton solves (e.g. 100).
+ */
+typedef struct hm_ctrl {
+    double reg;
+    double tol;
+    int maxit;
+} hm_ctrl;
+
+/*
+ * The host's random number generator. The glue fills it with R's RNG
+ * (unif_rand, norm_rand, exp_rand, rgamma, rpois, rbinom between
+ * GetRNGstate/PutRNGstate); the standalone checks fill it with a small
+ * generator of their own. Every sampler draws only through this struct, so
+ * simulations follow set.seed(). Not thread-safe: samplers run serially.
+ */
+typedef struct hm_rng {
+    void *ctx;
+    double (*unif)(void *ctx);                   /* U(0, 1), never 0 or 1 */
+    double (*norm)(void *ctx);                   /* N(0, 1) */
+    double (*exp)(void *ctx);                    /* Exp(1) */
+    double (*gamma)(void *ctx, double shape);    /* Gamma(shape, scale 1) */
+    double (*poisson)(void *ctx, double mu);     /* Poisson(mu) */
+    double (*binom)(void *ctx, double n, double p); /* Binomial(n, p) */
+} hm_rng;
+
+/* ---------------------------------------------------------------------------
+ * Exponential families (theory.md sections 1.1 and 2)
+ * ------------------------------------------------------------------------- */
+
+/* Family kinds. The integer values are shared with R (R/family.R). */
+enum hm_family_kind {
+    HM_FAM_NORMAL = 1,
+    HM_FAM_CATEGORICAL = 2,
+    HM_FAM_BERNOULLI = 3,
+    HM_FAM_BINOMIAL = 4,
+    HM_FAM_POISSON = 5,
+    HM_FAM_VONMISES = 6,
+    HM_FAM_COMPOISSON = 7,
+    HM_FAM_DIRICHLET = 8,
+    HM_FAM_GAMMA = 9,
+    HM_FAM_BOLTZMANN = 10,
+    HM_FAM_PRODUCT = 11
+};
+
+/* Covariance representations of the Normal family (theory.md 2.7). */
+enum hm_cov_rep { HM_COV_FULL = 0, HM_COV_DIAG = 1, HM_COV_ISO = 2 };
+
+/* Largest Boltzmann machine handled by exact enumeration (2^20 states). */
+#define HM_BOLTZMANN_MAX_UNITS 20
+/* Largest number of blocks in a product family. */
+#define HM_FAM_MAX_SUB 64
+
+/*
+ * A family descriptor. Parameters live in flat arrays of length `dim`,
+ * a datum in `d` doubles. The table gives each kind's sizes and layouts
+ * (n is the size hyper-parameter given by the user):
+ *
+ *  kind         d   dim                  s(x), natural parameters
+ *  normal       n   n + n(n+1)/2 (full)  (x, packed x x^T); theta1 = P mu,
+ *                   n + n        (diag)  theta2 packed: diag -P_ii/2,
+ *                   n + 1        (iso)   off-diagonal -P_ij; diag rep:
+ *                                        (x, x_i^2), -P_ii/2; iso rep:
+ *                                        (x, sum x_i^2 / n), -(n/2) p with
+ *                                        P = p I.  log mu = -(n/2) log 2 pi
+ *  categorical  1   n - 1                one-hot without category 0;
+ *                                        theta_i = log(p_i / p_0)
+ *  bernoulli    n   n                    x; logit p
+ *  binomial     n   n                    x; logit p; log mu = log C(t, x)
+ *  poisson      n   n                    x; log rate; log mu = -log x!
+ *  vonmises     n   2n                   (cos x_i, sin x_i) interleaved by
+ *                                        unit; kappa (cos m, sin m);
+ *                                        log mu = -n log 2 pi
+ *  compoisson   n   2n                   (x_i, log x_i!) interleaved by unit;
+ *                                        (nu log mode, -nu); log mu = 0
+ *  dirichlet    n   n                    log x; alpha; log mu = -sum log x
+ *  gamma        n   2n                   (log x_i, x_i) interleaved by unit;
+ *                                        (shape - 1, -rate); log mu = 0
+ *  boltzmann    n   n(n+1)/2             packed x x^T (x_i^2 = x_i on the
+ *                                        diagonal); packed couplings theta
+ *                                        with energy sum_i<=j theta_ij x_i x_j
+ *  product      sum sum                  blocks concatenated left to right
+ */
+typedef struct hm_family {
+    int kind;                  /* enum hm_family_kind */
+    int n;                     /* size hyper-parameter (see table) */
+    int rep;                   /* enum hm_cov_rep for normal, else 0 */
+    int trials;                /* binomial trials, else 0 */
+    int d;                     /* doubles per datum */
+    int dim;                   /* parameter length */
+    int n_sub;                 /* product: number of blocks, else 0 */
+    const struct hm_family *sub; /* product: the blocks, else NULL */
+} hm_family;
+
+/*
+ * The operations every family kind provides. All take the descriptor
+ * first. `work` is scratch of at least work_len(f) doubles. Statuses:
+ * HM_OK, or HM_EDOM for parameters outside the family's domain, HM_ENOTPD
+ * for a non positive definite Normal precision or covariance, HM_EMAXITER
+ * when a numerical inverse did not converge.
+ *
+ *   stat(f, x, s)            s(x) for one datum x[d] into s[dim].
+ *   log_base(f, x)           log mu(x) for one datum.
+ *   log_partition(f, th, psi, work)   psi(theta).
+ *   to_mean(f, th, eta, work)         eta = grad psi(theta).
+ *   to_natural(f, eta, th, work, ctl) theta = grad phi(eta): closed form
+ *                            where one exists, Newton or another cheap
+ *                            numerical inverse otherwise (von Mises,
+ *                            CoM-Poisson, Dirichlet, Gamma, Boltzmann).
+ *   neg_entropy(f, eta, phi, work, ctl) phi(eta) = theta(eta).eta -
+ *                            psi(theta(eta)), the pure Legendre dual (no
+ *                            E[log mu] term; theory.md 1.1).
+ *   sample(f, th, n, rng, x, work)    n exact draws (Gibbs for Boltzmann),
+ *                            written row-major into x[n * d]; work has
+ *                            hm_fam_sample_work_len(f, n) doubles. Serial.
+ *   check_natural(f, th)     HM_OK if theta is a valid natural parameter.
+ *   check_data(f, x)         HM_OK if x is in the support.
+ *   work_len(f)              doubles of scratch any of the above needs.
+ *   closed_natural           1 if to_natural is closed form (tier 4).
+ */
+typedef struct hm_family_ops {
+    const char *name;
+    void (*stat)(const hm_family *f, const double *x, double *s);
+    double (*log_base)(const hm_family *f, const double *x);
+    hm_status (*log_partition)(const hm_family *f, const double *theta, double *psi, double *work);
+    hm_status (*to_mean)(const hm_family *f, const double *theta, double *eta, double *work);
+    hm_status (*to_natural)(const hm_family *f,
+                            const double *eta,
+                            double *theta,
+                            double *work,
+                            const hm_ctrl *ctl);
+    hm_status (*neg_entropy)(const hm_family *f,
+                             const double *eta,
+                             double *phi,
+                             double *work,
+                             const hm_ctrl *ctl);
+    hm_status (*sample)(const hm_family *f,
+                        const double *theta,
+                        int n,
+                        hm_rng *rng,
+                        double *x,
+                        double *work);
+    hm_status (*check_natural)(const hm_family *f, const double *theta);
+    hm_status (*check_data)(const hm_family *f, const double *x);
+    size_t (*work_len)(const hm_family *f);
+    int closed_natural;
+} hm_family_ops;
+
+/* The operation tables of the base kinds (one fam_<name>.c each). */
+extern const hm_family_ops hm_fam_normal_ops;
+extern const hm_family_ops hm_fam_categorical_ops;
+extern const hm_family_ops hm_fam_bernoulli_ops;
+extern const hm_family_ops hm_fam_binomial_ops;
+extern const hm_family_ops hm_fam_poisson_ops;
+extern const hm_family_ops hm_fam_vonmises_ops;
+extern const hm_family_ops hm_fam_compoisson_ops;
+extern const hm_family_ops hm_fam_dirichlet_ops;
+extern const hm_family_ops hm_fam_gamma_ops;
+extern const hm_family_ops hm_fam_boltzmann_ops;
+extern const hm_family_ops hm_fam_product_ops;
+
+/*
+ * Fills a base (non-product) descriptor and computes d and dim. Returns
+ * HM_EINVAL for an unknown kind or sizes out of range (n < 1; categorical
+ * n < 2; binomial trials < 1; Boltzmann n > HM_BOLTZMANN_MAX_UNITS).
+ */
+hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials);
+
+/*
+ * Builds a descriptor from the integer spec R sends:
+ *   base:    (kind, n, rep, trials)
+ *   product: (HM_FAM_PRODUCT, n_blocks, kind_1, n_1, rep_1, trials_1, ...)
+ * Blocks are written into sub[0..max_sub-1]. HM_EINVAL on a malformed spec.
+ */
+hm_status hm_family_from_spec(const int *spec, int len, hm_family *f, hm_family *sub, int max_sub);
+
+/* The operation table of a descriptor's kind (NULL for an unknown kind). */
+const hm_family_ops *hm_family_ops_of(const hm_family *f);
+
+/* Dispatching wrappers: same contracts as the table entries above. */
+void hm_fam_stat(const hm_family *f, const double *x, double *s);
+double hm_fam_log_base(const hm_family *f, const double *x);
+hm_status hm_fam_log_partition(const hm_family *f, const double *theta, double *psi, double *work);
+hm_status hm_fam_to_mean(const hm_family *f, const double *theta, double *eta, double *work);
+hm_status hm_fam_to_natural(const hm_family *f,
+                            const double *eta,
+                            double *theta,
+                            double *work,
+                            const hm_ctrl *ctl);
+hm_status hm_fam_neg_entropy(const hm_family *f,
+                             const double *eta,
+                             double *phi,
+                             double *work,
+                             const hm_ctrl *ctl);
+hm_status hm_fam_sample(const hm_family *f,
+                        const double *theta,
+                        int n,
+                        hm_rng *rng,
+                        double *x,
+                        double *work);
+hm_status hm_fam_check_natural(const hm_family *f, const double *theta);
+hm_status hm_fam_check_data(const hm_family *f, const double *x);
+size_t hm_fam_work_len(const hm_family *f);
+int hm_fam_closed_natural(const hm_family *f);
+
+/*
+ * Scratch (doubles) for hm_fam_sample(f, ., n, ...): work_len(f) plus
+ * n * d, because a product stages each block's draws before scattering them
+ * into the row-major output. Every sampler may assume this much.
+ */
+size_t hm_fam_sample_work_len(const hm_family *f, int n);
+
+/* ---------------------------------------------------------------------------
+ * Conjugated harmoniums (theory.md section 1.2 - 1.6)
+ * ------------------------------------------------------------------------- */
+
+/* Harmonium kinds: which conjugation hooks (rho, chi, M-step) apply. */
+enum hm_hm_kind {
+    HM_HM_MIXTURE = 1 /* latent Categorical(K); complete mixture of `obs` */
+};
+
+/*
+ * A harmonium descriptor. Parameters are [theta_X | Theta | theta_Z]:
+ * theta_X has obs->dim entries, Theta is mx x mz row-major (mx = the
+ * observable sub-statistic coupled, mz = the latent one), theta_Z has
+ * lat->dim entries. For a complete mixture mx = obs->dim and mz = K - 1.
+ */
+typedef struct hm_harmonium {
+    int kind;
+    const hm_family *obs;
+    const hm_family *lat;
+    int mx;
+    int mz;
+} hm_harmonium;
+
+/* Fills a descriptor. HM_EINVAL if the families do not fit the kind. */
+hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_family *lat);
+
+/* Parameter length: obs->dim + mx * mz + lat->dim. */
+int hm_hm_dim(const hm_harmonium *h);
+
+/*
+ * Length of the per-row posterior output: K (all class probabilities) for a
+ * mixture, lat->dim mean parameters otherwise.
+ */
+int hm_hm_post_len(const hm_harmonium *h);
+
+/* Scratch (doubles) for the single-point routines below. */
+size_t hm_hm_work_len(const hm_harmonium *h);
+
+/*
+ * Conjugation parameters (theory.md 1.3): rho[lat->dim] and chi such that
+ * psi_X(theta_X + E_X Theta r_Z(z)) = rho . s_Z(z) + chi for every z.
+ * Mixture: rho_k = psi_X(theta^(k)) - psi_X(theta_X), chi = psi_X(theta_X).
+ */
+hm_status hm_hm_rho_chi(const hm_harmonium *h,
+                        const double *theta,
+                        double *rho,
+                        double *chi,
+                        double *work);
+
+/* Prior natural parameters theta_Z + rho, into prior[lat->dim]. */
+hm_status hm_hm_prior(const hm_harmonium *h, const double *theta, double *prior, double *work);
+
+/* Log-partition psi(theta) = psi_Z(theta_Z + rho) + chi. */
+hm_status hm_hm_log_partition(const hm_harmonium *h,
+                              const double *theta,
+                              double *psi,
+                              double *work);
+
+/* Mean coordinates eta = grad psi(theta) (mixture: join_mean_mixture). */
+hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
+
+/*
+ * Mean -> natural map: the exact M-step (theory.md 1.6). eta are the
+ * harmonium's mean coordinates (averaged statistics). On failure *bad is
+ * the 0-based index of the offending latent component (mixture) or -1.
+ * Statuses: HM_ENOPROG (a component with no weight), HM_ENOTPD (a
+ * collapsing covariance), HM_EMAXITER (an inner solve did not converge).
+ * Cost per call: K observable to_natural maps.
+ */
+hm_status hm_hm_to_natural(const hm_harmonium *h,
+                           const double *eta,
+                           double *theta,
+                           double *work,
+                           const hm_ctrl *ctl,
+                           int *bad);
+
+/* HM_OK if every component (likelihood at each z) and the prior are valid. */
+hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work);
+
+/*
+ * Mixture helpers between the harmonium layout and per-component natural
+ * parameters comp[K * obs->dim] (row k = component k) and the prior
+ * natural parameters prior[K - 1] (log(w_k / w_0)).
+ */
+hm_status hm_mix_split(const hm_harmonium *h,
+                       const double *theta,
+                       double *comp,
+                       double *prior,
+                       double *work);
+hm_status hm_mix_join(const hm_harmonium *h,
+                      const double *comp,
+                      const double *prior,
+                      double *theta,
+                      double *work);
+
+/*
+ * Ancestral sampling: z ~ prior, x ~ p(x | z). x is n x obs->d row-major;
+ * z receives the latent draw (mixture: the 0-based class, one double per
+ * row). Serial only.
+ */
+hm_status hm_hm_sample(const hm_harmonium *h,
+                       const double *theta,
+                       int n,
+                       hm_rng *rng,
+                       double *x,
+                       double *z,
+                       double *work);
+
+/* ---------------------------------------------------------------------------
+ * The E-step over data (engine/estep.c)
+ * ------------------------------------------------------------------------- */
+
+/*
+ * The statistics vector: [sum_n w_n E[s(x_n, z) | x_n] (hm_hm_dim) |
+ * sum_n w_n log p(x_n) | sum_n w_n]. Sums, not averages: the statistics of
+ * a data set are the sum of those of any partition of it.
+ */
+int hm_stats_len(const hm_harmonium *h);
+
+/*
+ * A view of a data matrix: column-major n x d with leading dimension ldx,
+ * and optional case weights w[n] (NULL: all 1).
+ */
+typedef struct hm_data {
+    const double *x;
+    int n;
+    int ldx;
+    const double *w;
+} hm_data;
+
+/* Row-block size for a harmonium: depends on the shapes only. */
+int hm_estep_block_rows(const hm_harmonium *h);
+
+/* Scratch (doubles) hm_estep needs when run with `threads` threads. */
+size_t hm_estep_work_len(const hm_harmonium *h, int threads);
+
+/*
+ * One pass over the data at parameters theta. Any output may be NULL:
+ *   stats[hm_stats_len]   the statistics vector (overwritten);
+ *   logp[n]               log p(x_n) per row;
+ *   post[n * post_len]    column-major n x post_len posterior means
+ *                         (mixture: class probabilities).
+ * If `given` is non-NULL it is a column-major n x post_len array of
+ * posterior means to use instead of computing them (statistics from hard
+ * or soft labels, used for initialisation); logp is then not computed.
+ * Rows are processed in blocks of hm_estep_block_rows(h) rows; block
+ * results are reduced in block order, so the output is bit-identical for
+ * any thread count. Cost O(n * mx * (mz + 1)) flops for a mixture.
+ * Statuses: HM_EDOM if a parameter is invalid.
+ */
+hm_status hm_estep(const hm_harmonium *h,
+                   const double *theta,
+                   const hm_data *data,
+                   const double *given,
+                   double *stats,
+                   double *logp,
+                   double *post,
+                   int threads,
+                   double *work);
+
+/* ---------------------------------------------------------------------------
+ * Threads (engine/threads.c): the only OpenMP thread-count logic.
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Threads to use for n_work independent work items given the request req
+ * (>= 1, resolved in R): min(req, omp_get_thread_limit(), n_work), and 1
+ * when OpenMP is unavailable.
+ */
+int hm_threads(int n_work, int req);
+
+#endif
