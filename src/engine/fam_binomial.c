@@ -1,0 +1,361 @@
+/*
+ * fam_binomial.c: n independent Binomial(t) units, t = f->trials
+ * (theory.md 2.2).
+ *
+ * A datum is n counts in 0..t; s(x) = x, theta_i = logit p_i and
+ * log mu(x) = sum log C(t, x_i).
+ *   psi = t sum softplus(theta_i),   eta_i = t sigmoid(theta_i),
+ *   theta(eta)_i = log eta_i - log(t - eta_i),
+ *   phi = sum eta log p + (t - eta) log(1 - p),  p = eta / t,
+ * which is t [p log p + (1 - p) log(1 - p)] per unit (0 log 0 = 0).
+ * Binomial(1) is the Bernoulli family (checked in the self-test). No
+ * scratch is needed.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hm_engine.h"
+#include "hm_specfun.h"
+#include "selftest.h"
+
+// 1 if all len entries of v are finite.
+static int all_finite(const double *v, int len) {
+    for (int i = 0; i < len; i++) {
+        if (!isfinite(v[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+// x log y with the limit 0 at x = 0 (theory.md 8, "xlogy").
+static double xlogy(double x, double y) {
+    return x > 0.0 ? x * log(y) : 0.0;
+}
+
+// --- tier 0 --------------------------------------------------------------------
+
+// s(x) = x: the units are independent copies (theory.md 1.1, the
+// replicated combinator), one statistic per unit.
+static void bin_stat(const hm_family *f, const double *x, double *s) {
+    for (int i = 0; i < f->n; i++) {
+        s[i] = x[i];
+    }
+}
+
+// sum log C(t, x_i) through log-gamma differences (hm_lchoose), exact for
+// any t without forming the possibly huge coefficient itself.
+static double bin_log_base(const hm_family *f, const double *x) {
+    const double t = (double)f->trials;
+    double acc = 0.0;
+    for (int i = 0; i < f->n; i++) {
+        acc += hm_lchoose(t, x[i]);
+    }
+    return acc;
+}
+
+// --- tier 3 --------------------------------------------------------------------
+
+// psi = t sum softplus(theta): finite for any finite theta (hm_log1pexp).
+static hm_status bin_log_partition(const hm_family *f,
+                                   const double *theta,
+                                   double *psi,
+                                   double *work) {
+    (void)work;
+    if (!all_finite(theta, f->n)) {
+        return HM_EDOM;
+    }
+    double acc = 0.0;
+    for (int i = 0; i < f->n; i++) {
+        acc += hm_log1pexp(theta[i]);
+    }
+    *psi = (double)f->trials * acc;
+    return HM_OK;
+}
+
+// eta = t sigmoid(theta), the expected counts.
+static hm_status bin_to_mean(const hm_family *f, const double *theta, double *eta, double *work) {
+    (void)work;
+    if (!all_finite(theta, f->n)) {
+        return HM_EDOM;
+    }
+    const double t = (double)f->trials;
+    for (int i = 0; i < f->n; i++) {
+        eta[i] = t * hm_sigmoid(theta[i]);
+    }
+    return HM_OK;
+}
+
+// --- tier 4 --------------------------------------------------------------------
+
+// theta = log(eta / (t - eta)), defined only strictly inside (0, t), else
+// HM_EDOM (all entries are checked before theta is written).
+static hm_status bin_to_natural(const hm_family *f,
+                                const double *eta,
+                                double *theta,
+                                double *work,
+                                const hm_ctrl *ctl) {
+    const double t = (double)f->trials;
+    (void)work;
+    (void)ctl;
+    for (int i = 0; i < f->n; i++) {
+        if (!(eta[i] > 0.0 && eta[i] < t)) {
+            return HM_EDOM;
+        }
+    }
+    for (int i = 0; i < f->n; i++) {
+        theta[i] = log(eta[i]) - log(t - eta[i]);
+    }
+    return HM_OK;
+}
+
+// phi on the closed box [0, t]^n with xlogy at the boundary; HM_EDOM
+// outside it.
+static hm_status bin_neg_entropy(const hm_family *f,
+                                 const double *eta,
+                                 double *phi,
+                                 double *work,
+                                 const hm_ctrl *ctl) {
+    const double t = (double)f->trials;
+    (void)work;
+    (void)ctl;
+    double acc = 0.0;
+    for (int i = 0; i < f->n; i++) {
+        if (!(eta[i] >= 0.0 && eta[i] <= t)) {
+            return HM_EDOM;
+        }
+        const double q = t - eta[i];
+        acc += xlogy(eta[i], eta[i] / t) + xlogy(q, q / t);
+    }
+    *phi = acc;
+    return HM_OK;
+}
+
+// --- tier 2 --------------------------------------------------------------------
+
+// Exact draws from the host's binomial generator (R's rbinom in the glue).
+static hm_status bin_sample(const hm_family *f,
+                            const double *theta,
+                            int n,
+                            hm_rng *rng,
+                            double *x,
+                            double *work) {
+    const int d = f->n;
+    const double t = (double)f->trials;
+    (void)work;
+    if (n < 0) {
+        return HM_EINVAL;
+    }
+    if (!all_finite(theta, d)) {
+        return HM_EDOM;
+    }
+    for (int r = 0; r < n; r++) {
+        for (int j = 0; j < d; j++) {
+            x[(size_t)r * (size_t)d + (size_t)j] = rng->binom(rng->ctx, t, hm_sigmoid(theta[j]));
+        }
+    }
+    return HM_OK;
+}
+
+// --- validity checks and scratch -----------------------------------------------
+
+// Every finite theta is valid: the natural domain is all of R^n.
+static hm_status bin_check_natural(const hm_family *f, const double *theta) {
+    return all_finite(theta, f->n) ? HM_OK : HM_EDOM;
+}
+
+// Integer counts in 0..t, stored as doubles (the glue passes R doubles);
+// a fractional or out-of-range count has no base measure.
+static hm_status bin_check_data(const hm_family *f, const double *x) {
+    const double t = (double)f->trials;
+    for (int i = 0; i < f->n; i++) {
+        if (!isfinite(x[i]) || x[i] != floor(x[i]) || x[i] < 0.0 || x[i] > t) {
+            return HM_EDOM;
+        }
+    }
+    return HM_OK;
+}
+
+// Everything is elementwise: no scratch.
+static size_t bin_work_len(const hm_family *f) {
+    (void)f;
+    return 0;
+}
+
+const hm_family_ops hm_fam_binomial_ops = {
+    "binomial",
+    bin_stat,
+    bin_log_base,
+    bin_log_partition,
+    bin_to_mean,
+    bin_to_natural,
+    bin_neg_entropy,
+    bin_sample,
+    bin_check_natural,
+    bin_check_data,
+    bin_work_len,
+    1,
+};
+
+// --- self-test -----------------------------------------------------------------
+// Two Binomial(7) units: normalisation over all 64 states, the duality
+// identities, domain statuses, Binomial(1) = Bernoulli, and sampling means
+// through a splitmix64 generator with binomial inversion.
+
+// The test generator's state. It lives in the test's stack frame and is
+// reached only through hm_rng.ctx, so the test keeps no static state.
+typedef struct test_rng {
+    uint64_t s;
+} test_rng;
+
+// splitmix64 step mapped to (0, 1): 53 random bits, offset by half a unit.
+static double t_unif(void *ctx) {
+    test_rng *g = ctx;
+    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
+}
+
+// Binomial(n, p) by inversion: walk the pmf with the ratio recurrence
+// P(k + 1) / P(k) = (n - k) p / ((k + 1) q) until the CDF passes u.
+static double t_binom(void *ctx, double n, double p) {
+    const double u = t_unif(ctx), q = 1.0 - p;
+    if (q <= 0.0) {
+        return n;
+    }
+    double pk = pow(q, n), cdf = pk, k = 0.0;
+    while (u > cdf && k < n) {
+        pk *= (n - k) / (k + 1.0) * (p / q);
+        k += 1.0;
+        cdf += pk;
+    }
+    return k;
+}
+
+// |a - b| within rtol relative to max(1, |a|, |b|).
+static int near(double a, double b, double rtol) {
+    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
+    return fabs(a - b) <= rtol * s;
+}
+
+int hm_fam_binomial_selftest(char *msg, size_t msglen) {
+    const hm_family_ops *ops = &hm_fam_binomial_ops;
+    hm_family f, f1, fb;
+    if (hm_family_init(&f, HM_FAM_BINOMIAL, 2, 0, 7) != HM_OK ||
+        hm_family_init(&f1, HM_FAM_BINOMIAL, 2, 0, 1) != HM_OK ||
+        hm_family_init(&fb, HM_FAM_BERNOULLI, 2, 0, 0) != HM_OK || f.dim != 2 ||
+        f.trials != 7) {
+        snprintf(msg, msglen, "descriptor init failed");
+        return 1;
+    }
+    double w[1];
+    const double th[2] = {0.61, -1.385};
+    double psi, eta[2], back[2], phi, s[2];
+    if (ops->log_partition(&f, th, &psi, w) != HM_OK || ops->to_mean(&f, th, eta, w) != HM_OK ||
+        ops->to_natural(&f, eta, back, w, NULL) != HM_OK ||
+        ops->neg_entropy(&f, eta, &phi, w, NULL) != HM_OK) {
+        snprintf(msg, msglen, "a map failed at a valid theta");
+        return 1;
+    }
+    // Normalisation over all (t + 1)^2 states; this also checks the base
+    // measure log C(t, x) (a wrong sign or a missing term is far off 1).
+    double tot = 0.0;
+    for (int a = 0; a <= 7; a++) {
+        for (int b = 0; b <= 7; b++) {
+            double x[2] = {(double)a, (double)b}, lp = ops->log_base(&f, x) - psi;
+            ops->stat(&f, x, s);
+            lp += th[0] * s[0] + th[1] * s[1];
+            tot += exp(lp);
+        }
+    }
+    if (!near(tot, 1.0, 1e-13)) {
+        snprintf(msg, msglen, "normalisation %.15g", tot);
+        return 1;
+    }
+    // to_natural(to_mean(theta)) = theta, the Legendre identity phi(eta) =
+    // theta . eta - psi(theta), and eta = a central difference of psi.
+    double dot = 0.0;
+    for (int i = 0; i < 2; i++) {
+        dot += th[i] * eta[i];
+        if (!near(back[i], th[i], 1e-10)) {
+            snprintf(msg, msglen, "round trip at %d: %.15g vs %.15g", i, back[i], th[i]);
+            return 1;
+        }
+    }
+    if (!near(phi, dot - psi, 1e-12)) {
+        snprintf(msg, msglen, "Legendre identity: %.15g vs %.15g", phi, dot - psi);
+        return 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        double tp[2] = {th[0], th[1]}, pp, pm, h = 1e-5;
+        tp[i] += h;
+        ops->log_partition(&f, tp, &pp, w);
+        tp[i] -= 2.0 * h;
+        ops->log_partition(&f, tp, &pm, w);
+        if (!near((pp - pm) / (2.0 * h), eta[i], 1e-8)) {
+            snprintf(msg, msglen, "gradient at %d: %.12g vs %.12g", i, (pp - pm) / (2.0 * h),
+                     eta[i]);
+            return 1;
+        }
+    }
+    // Binomial(1) agrees with the Bernoulli family map by map (theory.md
+    // 2.2): psi, eta and the base measure log C(1, x) = 0.
+    const hm_family_ops *bops = &hm_fam_bernoulli_ops;
+    double p1, pb, e1[2], eb[2];
+    const double x01[2] = {1.0, 0.0};
+    if (ops->log_partition(&f1, th, &p1, w) != HM_OK || bops->log_partition(&fb, th, &pb, w) ||
+        ops->to_mean(&f1, th, e1, w) || bops->to_mean(&fb, th, eb, w) || !near(p1, pb, 1e-15) ||
+        !near(e1[0], eb[0], 1e-15) || !near(e1[1], eb[1], 1e-15) ||
+        !near(ops->log_base(&f1, x01), bops->log_base(&fb, x01), 1e-15)) {
+        snprintf(msg, msglen, "Binomial(1) differs from Bernoulli");
+        return 1;
+    }
+    // Domain statuses: to_natural needs (0, t), neg_entropy [0, t]; data
+    // must be integers in 0..t.
+    const double e0[2] = {0.0, 3.0}, et[2] = {7.0, 3.0}, eo[2] = {7.5, 3.0};
+    const double x_ok[2] = {0.0, 7.0}, x_frac[2] = {1.5, 2.0}, x_big[2] = {8.0, 2.0};
+    const double t_nan[2] = {NAN, 0.0};
+    if (ops->to_natural(&f, e0, back, w, NULL) != HM_EDOM ||
+        ops->to_natural(&f, et, back, w, NULL) != HM_EDOM ||
+        ops->neg_entropy(&f, et, &phi, w, NULL) != HM_OK ||
+        !near(phi, 3.0 * log(3.0 / 7.0) + 4.0 * log(4.0 / 7.0), 1e-14) ||
+        ops->neg_entropy(&f, eo, &phi, w, NULL) != HM_EDOM ||
+        ops->check_data(&f, x_ok) != HM_OK || ops->check_data(&f, x_frac) != HM_EDOM ||
+        ops->check_data(&f, x_big) != HM_EDOM || ops->check_natural(&f, t_nan) != HM_EDOM ||
+        ops->check_natural(&f, th) != HM_OK) {
+        snprintf(msg, msglen, "domain statuses wrong");
+        return 1;
+    }
+    // Sampling means within 0.02 standard deviations of each count, sd =
+    // sqrt(t p (1 - p)) (about 4.5 standard errors at 50000 draws); the
+    // draws must also pass check_data.
+    enum { CHUNK = 500, NCHUNK = 100 };
+    test_rng g = {31337u};
+    hm_rng rng = {&g, t_unif, NULL, NULL, NULL, NULL, t_binom};
+    double x[CHUNK * 2], sum[2] = {0};
+    for (int c = 0; c < NCHUNK; c++) {
+        if (ops->sample(&f, th, CHUNK, &rng, x, w) != HM_OK) {
+            snprintf(msg, msglen, "sampling failed");
+            return 1;
+        }
+        for (int r = 0; r < CHUNK; r++) {
+            if (ops->check_data(&f, x + 2 * r) != HM_OK) {
+                snprintf(msg, msglen, "sampled counts outside the support");
+                return 1;
+            }
+            sum[0] += x[2 * r];
+            sum[1] += x[2 * r + 1];
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        double m = sum[i] / (double)(CHUNK * NCHUNK), sd = sqrt(eta[i] * (1.0 - eta[i] / 7.0));
+        if (fabs(m - eta[i]) > 0.02 * sd) {
+            snprintf(msg, msglen, "sample mean of unit %d %.5g vs %.5g", i, m, eta[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
