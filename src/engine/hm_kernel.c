@@ -1,0 +1,1202 @@
+/*
+ * hm_kernel.c: the engine's matrix kernels for the E-step's two products
+ * (style.md section 2, estep.c) and its vectorised exp.
+ *
+ * Every kernel exists twice: an AVX2 + FMA version, compiled for that
+ * instruction set through the `target` attribute and chosen at run time,
+ * and a portable C version used everywhere else (other CPUs, other
+ * architectures, compilers without GCC extensions). R builds packages with
+ * plain -O2 and no -march flag, so run-time dispatch is the only way to use
+ * 256-bit vectors and fused multiply-adds from a CRAN-style build.
+ *
+ * Both products use one register tile: a block of C held as 4-lane
+ * vectors running down a column (C[r..r+3][j]), updated once per step t by
+ *
+ *     acc[v][q] += X[t][4v .. 4v+3] * Y[t][q]     (Y broadcast),
+ *
+ * X with unit stride inside a step. For C += A' B, X is A itself (t = the
+ * row i, the lanes run along k) and Y is B. For C = A B, X is a packed,
+ * transposed panel of A (t = p, the lanes run along the rows of C) and Y
+ * is B. Neither needs padding in n, so odd numbers of mixture components
+ * waste nothing, and there is no horizontal reduction at the end of a
+ * tile, which matters when k is small.
+ *
+ * Determinism. Each output element is one multiply-add chain in a fixed
+ * order: C[i][j] of gemm_nn over p = 0..k-1 starting from 0, C[p][j] of
+ * gemm_tn_acc over i = 0..m-1 starting from the old C[p][j]. Blocking only
+ * spills a running sum to C and reloads it exactly, so the bits depend on
+ * no block size, no pointer alignment and no thread count (splitting the
+ * rows of gemm_tn_acc over two calls gives the bits of one call). The
+ * portable code runs the same chains with a separate multiply and add, so
+ * the two versions differ only by the rounding of the fused operation.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hm_kernel.h"
+
+/*
+ * The AVX2 path needs GCC-style target attributes, <immintrin.h> and
+ * __builtin_cpu_supports (GCC >= 4.9 and clang both qualify). It is left
+ * out on Windows: 64-bit Windows only guarantees 16-byte stack alignment
+ * and GCC spills 256-bit registers with aligned moves there (GCC bug
+ * 54412), which crashes; the portable path is correct everywhere.
+ * Defining HM_KERNEL_PORTABLE also leaves it out.
+ */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(_WIN32) && !defined(HM_KERNEL_PORTABLE)
+#define HM_K_X86 1
+#include <immintrin.h>
+#define HM_K_AVX2 __attribute__((target("avx2,fma")))
+#define HM_K_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+#else
+#define HM_K_X86 0
+#endif
+
+// Forces complete unrolling of the short loops over accumulators so that
+// the accumulator arrays live in registers (GCC does not unroll at -O2
+// otherwise, and an accumulator array left in memory runs at a third of
+// the speed). clang reads the same pragma.
+#if defined(__GNUC__)
+#define HM_K_PRAGMA(x) _Pragma(#x)
+#define HM_K_UNROLL HM_K_PRAGMA(GCC unroll 8)
+#else
+#define HM_K_UNROLL
+#endif
+
+// --- blocking ----------------------------------------------------------------------
+
+/*
+ * Widest column group of one register tile, and the L1 budget (doubles) of
+ * the data one sweep of tiles reuses: the packed panel of A plus a block of
+ * B for gemm_nn, a strip of A plus a block of B for gemm_tn_acc. 24 KiB
+ * leaves room in a 32 KiB L1 for C and the stack.
+ */
+enum { TILE_NJ_MAX = 6, L1_BUDGET = 3072 };
+#ifndef PF_DIST
+#define PF_DIST 8
+#endif
+
+/*
+ * gemm_nn packs a chunk of B, transposed, into a stack buffer of
+ * NN_BT_CAP doubles (24 KiB: it stays in L1 next to the rows of A being
+ * read). Column panels have at most NN_NC_MAX columns, so a chunk is at
+ * least NN_BT_CAP / NN_NC_MAX = 24 entries of k long.
+ */
+enum { NN_BT_CAP = 3072, NN_NC_MAX = 128 };
+
+static int imin(int a, int b) {
+    return a < b ? a : b;
+}
+
+static int round_up4(int x) {
+    return (x + 3) & ~3;
+}
+
+/*
+ * Chunk length along k for gemm_nn with a column panel of nc columns: the
+ * packed chunk (nc x kc) must fit NN_BT_CAP, and chunks are balanced (560
+ * becomes 4 x 140, not 3 x 180 + 20). Depends on k and nc only, which
+ * makes the summation order of gemm_nn a function of the shapes.
+ */
+static int nn_chunk_len(int k, int nc) {
+    int kmax = (NN_BT_CAP / nc) & ~3;
+    int kpad = round_up4(k);
+    int nch = (kpad + kmax - 1) / kmax;
+    return round_up4((k + nch - 1) / nch);
+}
+
+/*
+ * Splits n columns into groups of at most TILE_NJ_MAX as evenly as
+ * possible (17 -> 6 + 6 + 5, 5 -> 5): each group is one register tile
+ * wide, and even groups keep every tile near full, so that enough
+ * independent chains are in flight to hide the FMA latency.
+ */
+static int n_groups(int n) {
+    return (n + TILE_NJ_MAX - 1) / TILE_NJ_MAX;
+}
+
+static int group_width(int n, int ng, int g) {
+    return n / ng + (g < n % ng ? 1 : 0);
+}
+
+/*
+ * 4-lane vectors per tile column. A tile holds at most 12 accumulators
+ * (with the X vectors and one broadcast that fills the 16 registers), and
+ * narrow products get taller tiles so that at least 8 chains are in
+ * flight (two FMA units with a latency of 4 cycles on current x86 cores).
+ */
+static int tile_height(int n) {
+    return n >= 4 ? 2 : (n == 3 ? 3 : 4);
+}
+
+/*
+ * Steps (entries of k for gemm_nn, rows for gemm_tn_acc) per sweep: the
+ * sweep reads rows of 4 pv doubles of X and n of Y, which should stay in
+ * L1 while every column group passes over them. A multiple of 4 between
+ * 16 and 512; blocking never changes the result (see the top of the file).
+ */
+static int sweep_len(int n) {
+    int s = L1_BUDGET / (4 * tile_height(n) + n);
+    s = s < 16 ? 16 : (s > 512 ? 512 : s);
+    return s & ~3;
+}
+
+// --- AVX2 + FMA kernels ----------------------------------------------------------
+
+#if HM_K_X86
+
+/* Lanes l < kr set, the others clear: the mask of a partial last vector. */
+HM_K_AVX2_INLINE __m256i lane_mask(int kr) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(kr), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+/* In-register 4 x 4 transpose: r[l] holds row l; afterwards r[c] holds
+ * column c. Eight shuffles, its own inverse. */
+HM_K_AVX2_INLINE void transpose4(__m256d *r) {
+    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/*
+ * Loads the column segment C[0..nl-1][0] (stride ldc) into one vector,
+ * zero in the lanes past nl; those rows of C are never read.
+ */
+HM_K_AVX2_INLINE __m256d load_col(const double *c, size_t ldc, int nl) {
+    double c1 = nl > 1 ? c[ldc] : 0.0, c2 = nl > 2 ? c[2 * ldc] : 0.0;
+    double c3 = nl > 3 ? c[3 * ldc] : 0.0;
+    return _mm256_setr_pd(c[0], c1, c2, c3);
+}
+
+/* Stores lanes 0..nl-1 of v down a column of C (stride ldc). */
+HM_K_AVX2_INLINE void store_col(double *c, size_t ldc, int nl, __m256d v) {
+    __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+    _mm_storel_pd(c, lo);
+    if (nl > 1) {
+        _mm_storeh_pd(c + ldc, lo);
+    }
+    if (nl > 2) {
+        _mm_storel_pd(c + 2 * ldc, hi);
+    }
+    if (nl > 3) {
+        _mm_storeh_pd(c + 3 * ldc, hi);
+    }
+}
+
+/*
+ * The register tile (see the top of the file): pv vectors down by nj
+ * columns of C, at c (row stride ldc); the last vector has nl valid lanes
+ * (1..4). The tile starts from zero, or from C when load_c is set, takes
+ * `steps` updates acc[v][q] += x[t][4v..] * y[t][q] (x row stride ldx,
+ * y row stride ldy), and is stored back. Each step costs pv + nj loads
+ * and pv * nj FMAs. masked: the last vector of x is loaded under the lane
+ * mask, for a partial panel whose x rows end inside the vector (the lanes
+ * past nl then hold zeros, and are never stored). Always inlined with
+ * constant pv, nj and masked, so the loops unroll and acc stays in
+ * registers. Full 4 x 4 corners of C move through in-register transposes
+ * rather than lane by lane.
+ */
+HM_K_AVX2_INLINE void tile_avx2(const int pv,
+                                const int nj,
+                                const int masked,
+                                int steps,
+                                int nl,
+                                const double *x,
+                                size_t ldx,
+                                const double *y,
+                                size_t ldy,
+                                double *c,
+                                size_t ldc,
+                                int load_c) {
+    __m256d acc[4][TILE_NJ_MAX], xv[4];
+    const __m256i mask = lane_mask(nl);
+    // Column indices are compile-time constants in every loop below: a
+    // run-time index into acc would force the array into memory.
+    const int nj4 = nj & ~3;
+    HM_K_UNROLL
+    for (int v = 0; v < pv; v++) {
+        const int vl = v == pv - 1 ? nl : 4;
+        const double *cv = c + (size_t)(4 * v) * ldc;
+        HM_K_UNROLL
+        for (int q = 0; q < nj4; q += 4) {
+            if (load_c && vl == 4) {
+                __m256d r[4];
+                HM_K_UNROLL
+                for (int l = 0; l < 4; l++) {
+                    r[l] = _mm256_loadu_pd(cv + (size_t)l * ldc + (size_t)q);
+                }
+                transpose4(r);
+                HM_K_UNROLL
+                for (int l = 0; l < 4; l++) {
+                    acc[v][q + l] = r[l];
+                }
+            } else {
+                HM_K_UNROLL
+                for (int l = 0; l < 4; l++) {
+                    acc[v][q + l] = load_c ? load_col(cv + q + l, ldc, vl) : _mm256_setzero_pd();
+                }
+            }
+        }
+        HM_K_UNROLL
+        for (int q = nj4; q < nj; q++) {
+            acc[v][q] = load_c ? load_col(cv + q, ldc, vl) : _mm256_setzero_pd();
+        }
+    }
+    for (int t = 0; t < steps; t++) {
+        const double *xt = x + (size_t)t * ldx, *yt = y + (size_t)t * ldy;
+        _mm_prefetch((const char *)(xt + PF_DIST * ldx), _MM_HINT_T0);
+        _mm_prefetch((const char *)(xt + PF_DIST * ldx + 4 * pv - 1), _MM_HINT_T0);
+        HM_K_UNROLL
+        for (int v = 0; v < pv; v++) {
+            if (masked && v == pv - 1) {
+                // Never reads past the end of the row of x.
+                xv[v] = _mm256_maskload_pd(xt + 4 * v, mask);
+            } else {
+                xv[v] = _mm256_loadu_pd(xt + 4 * v);
+            }
+        }
+        HM_K_UNROLL
+        for (int q = 0; q < nj; q++) {
+            __m256d yq = _mm256_broadcast_sd(yt + q);
+            HM_K_UNROLL
+            for (int v = 0; v < pv; v++) {
+                acc[v][q] = _mm256_fmadd_pd(xv[v], yq, acc[v][q]);
+            }
+        }
+    }
+    HM_K_UNROLL
+    for (int v = 0; v < pv; v++) {
+        const int vl = v == pv - 1 ? nl : 4;
+        double *cv = c + (size_t)(4 * v) * ldc;
+        HM_K_UNROLL
+        for (int q = 0; q < nj4; q += 4) {
+            if (vl == 4) {
+                __m256d r[4];
+                HM_K_UNROLL
+                for (int l = 0; l < 4; l++) {
+                    r[l] = acc[v][q + l];
+                }
+                transpose4(r);
+                HM_K_UNROLL
+                for (int l = 0; l < 4; l++) {
+                    _mm256_storeu_pd(cv + (size_t)l * ldc + (size_t)q, r[l]);
+                }
+            } else {
+                HM_K_UNROLL
+                for (int l = 0; l < 4; l++) {
+                    store_col(cv + q + l, ldc, vl, acc[v][q + l]);
+                }
+            }
+        }
+        HM_K_UNROLL
+        for (int q = nj4; q < nj; q++) {
+            store_col(cv + q, ldc, vl, acc[v][q]);
+        }
+    }
+}
+
+// One case of the dispatch: the tile for constant (pv, nj), both variants.
+#define TILE_CASE(PV, NJ)                                                                          \
+    case (PV) * 8 + (NJ):                                                                          \
+        if (masked) {                                                                              \
+            tile_avx2(PV, NJ, 1, steps, nl, x, ldx, y, ldy, c, ldc, load_c);                       \
+        } else {                                                                                   \
+            tile_avx2(PV, NJ, 0, steps, nl, x, ldx, y, ldy, c, ldc, load_c);                       \
+        }                                                                                          \
+        break
+
+/*
+ * The tile shapes the drivers can ask for: tile_height(n) vectors by a
+ * group of n_groups(n), or fewer vectors at the end of m (gemm_nn) or k
+ * (gemm_tn_acc). 17 shapes, two variants each.
+ */
+HM_K_AVX2 static void tile_dispatch(int pv,
+                                    int nj,
+                                    int masked,
+                                    int steps,
+                                    int nl,
+                                    const double *x,
+                                    size_t ldx,
+                                    const double *y,
+                                    size_t ldy,
+                                    double *c,
+                                    size_t ldc,
+                                    int load_c) {
+    switch (pv * 8 + nj) {
+        TILE_CASE(1, 1);
+        TILE_CASE(1, 2);
+        TILE_CASE(1, 3);
+        TILE_CASE(1, 4);
+        TILE_CASE(1, 5);
+        TILE_CASE(1, 6);
+        TILE_CASE(2, 1);
+        TILE_CASE(2, 2);
+        TILE_CASE(2, 3);
+        TILE_CASE(2, 4);
+        TILE_CASE(2, 5);
+        TILE_CASE(2, 6);
+        TILE_CASE(3, 1);
+        TILE_CASE(3, 2);
+        TILE_CASE(3, 3);
+        TILE_CASE(4, 1);
+        TILE_CASE(4, 2);
+    default:
+        break; // unreachable: tile_height() and n_groups() never ask for more
+    }
+}
+
+#undef TILE_CASE
+
+/*
+ * Horizontal sums in the fixed order (l0 + l1) + (l2 + l3), built from
+ * unpacks and adds (cheaper than hadd on current cores, same bits).
+ * hsum4: lane q of the result is the sum of a_q. hsum2: the sums of a and
+ * b in the two lanes of a 128-bit vector.
+ */
+HM_K_AVX2_INLINE __m256d hsum4(__m256d a0, __m256d a1, __m256d a2, __m256d a3) {
+    __m256d s01 = _mm256_add_pd(_mm256_unpacklo_pd(a0, a1), _mm256_unpackhi_pd(a0, a1));
+    __m256d s23 = _mm256_add_pd(_mm256_unpacklo_pd(a2, a3), _mm256_unpackhi_pd(a2, a3));
+    return _mm256_add_pd(_mm256_permute2f128_pd(s01, s23, 0x20),
+                         _mm256_permute2f128_pd(s01, s23, 0x31));
+}
+
+HM_K_AVX2_INLINE __m128d hsum2(__m256d a, __m256d b) {
+    __m256d s = _mm256_add_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    return _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+}
+
+/*
+ * One step of a gemm_nn tile: acc[r][q] += av[r] * bt[q * ldbt .. + 3].
+ */
+HM_K_AVX2_INLINE void nn_step(const int mr,
+                              const int nr,
+                              const __m256d *av,
+                              const double *bt,
+                              size_t ldbt,
+                              __m256d (*acc)[TILE_NJ_MAX]) {
+    HM_K_UNROLL
+    for (int q = 0; q < nr; q++) {
+        __m256d bv = _mm256_loadu_pd(bt + (size_t)q * ldbt);
+        // An empty asm that "changes" bv keeps it in a register: GCC would
+        // otherwise fold the load into each of the mr FMAs and issue it mr
+        // times, which makes the loop load-bound.
+        __asm__("" : "+x"(bv));
+        HM_K_UNROLL
+        for (int r = 0; r < mr; r++) {
+            acc[r][q] = _mm256_fmadd_pd(av[r], bv, acc[r][q]);
+        }
+    }
+}
+
+/*
+ * One dot-product tile of gemm_nn: rows mr x columns nr of C over one
+ * k-chunk of kc entries. a points at A[i][p0] (row stride lda), bt at the
+ * packed chunk of the group's first column (column stride ldbt, zero
+ * padded to a multiple of 4), c at C[i][j]. Lane l of acc[r][q] sums the
+ * products of entries p0 + 4 v + l; each step of 4 entries costs mr + nr
+ * loads and mr * nr FMAs, and a partial last step masks the loads of A
+ * (the padding of bt is zero, so the masked lanes add +0). At the end the
+ * lanes are summed (hsum4 / hsum2, one order) into C, replacing it in the
+ * first chunk (first != 0) and adding to it after. Always inlined with
+ * constant mr and nr, so the loops unroll and acc stays in registers.
+ */
+HM_K_AVX2_INLINE void nn_tile_avx2(const int mr,
+                                   const int nr,
+                                   int kc,
+                                   const double *a,
+                                   size_t lda,
+                                   const double *bt,
+                                   size_t ldbt,
+                                   double *c,
+                                   size_t ldc,
+                                   int first) {
+    __m256d acc[4][TILE_NJ_MAX], av[4];
+    HM_K_UNROLL
+    for (int r = 0; r < mr; r++) {
+        HM_K_UNROLL
+        for (int q = 0; q < nr; q++) {
+            acc[r][q] = _mm256_setzero_pd();
+        }
+    }
+    const int kv = kc >> 2, kr = kc & 3;
+    for (int v = 0; v < kv; v++) {
+        const size_t off = (size_t)v * 4;
+        HM_K_UNROLL
+        for (int r = 0; r < mr; r++) {
+            av[r] = _mm256_loadu_pd(a + (size_t)r * lda + off);
+        }
+        nn_step(mr, nr, av, bt + off, ldbt, acc);
+    }
+    if (kr > 0) {
+        // The partial last step: the masked load never reads past the end
+        // of the chunk's row.
+        const size_t off = (size_t)kv * 4;
+        const __m256i mask = lane_mask(kr);
+        HM_K_UNROLL
+        for (int r = 0; r < mr; r++) {
+            av[r] = _mm256_maskload_pd(a + (size_t)r * lda + off, mask);
+        }
+        nn_step(mr, nr, av, bt + off, ldbt, acc);
+    }
+    const int nr4 = nr & ~3;
+    HM_K_UNROLL
+    for (int r = 0; r < mr; r++) {
+        double *cr = c + (size_t)r * ldc;
+        HM_K_UNROLL
+        for (int q = 0; q < nr4; q += 4) {
+            __m256d s = hsum4(acc[r][q], acc[r][q + 1], acc[r][q + 2], acc[r][q + 3]);
+            if (!first) {
+                s = _mm256_add_pd(_mm256_loadu_pd(cr + q), s);
+            }
+            _mm256_storeu_pd(cr + q, s);
+        }
+        HM_K_UNROLL
+        for (int q = nr4; q < nr; q += 2) {
+            if (q + 1 < nr) {
+                __m128d s = hsum2(acc[r][q], acc[r][q + 1]);
+                if (!first) {
+                    s = _mm_add_pd(_mm_loadu_pd(cr + q), s);
+                }
+                _mm_storeu_pd(cr + q, s);
+            } else {
+                double s = _mm_cvtsd_f64(hsum2(acc[r][q], acc[r][q]));
+                cr[q] = first ? s : cr[q] + s;
+            }
+        }
+    }
+}
+
+// One case of the dispatch: the tile for constant (mr, nr).
+#define NN_CASE(MR, NR)                                                                            \
+    case (MR) * 8 + (NR):                                                                          \
+        nn_tile_avx2(MR, NR, kc, a, lda, bt, ldbt, c, ldc, first);                                 \
+        break
+
+/* The tile shapes tile_height() and the row remainders can ask for. */
+HM_K_AVX2 static void nn_tile_dispatch(int mr,
+                                       int nr,
+                                       int kc,
+                                       const double *a,
+                                       size_t lda,
+                                       const double *bt,
+                                       size_t ldbt,
+                                       double *c,
+                                       size_t ldc,
+                                       int first) {
+    switch (mr * 8 + nr) {
+        NN_CASE(1, 1);
+        NN_CASE(1, 2);
+        NN_CASE(1, 3);
+        NN_CASE(1, 4);
+        NN_CASE(1, 5);
+        NN_CASE(1, 6);
+        NN_CASE(2, 1);
+        NN_CASE(2, 2);
+        NN_CASE(2, 3);
+        NN_CASE(2, 4);
+        NN_CASE(2, 5);
+        NN_CASE(2, 6);
+        NN_CASE(3, 1);
+        NN_CASE(3, 2);
+        NN_CASE(3, 3);
+        NN_CASE(4, 1);
+        NN_CASE(4, 2);
+    default:
+        break; // unreachable: tile_height() and n_groups() never ask for more
+    }
+}
+
+#undef NN_CASE
+
+/*
+ * Packs entries 0..kb-1 (rows of b, stride ldb) of nc columns transposed
+ * into bt[jj * kbp + pp], zero for kb <= pp < kbp (kbp = kb rounded up to
+ * 4): 4 x 4 blocks through in-register transposes, the last nc % 4
+ * columns one by one.
+ */
+HM_K_AVX2 static void pack_bt(const double *b, size_t ldb, int kb, int nc, double *bt, int kbp) {
+    const size_t ld = (size_t)kbp;
+    for (int pp = 0; pp < kbp; pp += 4) {
+        const int rows = imin(4, kb - pp);
+        const double *bp = b + (size_t)pp * ldb;
+        int jj = 0;
+        for (; jj + 4 <= nc; jj += 4) {
+            __m256d r[4];
+            HM_K_UNROLL
+            for (int l = 0; l < 4; l++) {
+                r[l] = l < rows ? _mm256_loadu_pd(bp + (size_t)l * ldb + (size_t)jj)
+                                : _mm256_setzero_pd();
+            }
+            transpose4(r);
+            HM_K_UNROLL
+            for (int l = 0; l < 4; l++) {
+                _mm256_storeu_pd(bt + (size_t)(jj + l) * ld + (size_t)pp, r[l]);
+            }
+        }
+        for (; jj < nc; jj++) {
+            for (int l = 0; l < 4; l++) {
+                bt[(size_t)jj * ld + (size_t)(pp + l)] = l < rows ? bp[(size_t)l * ldb + (size_t)jj] : 0.0;
+            }
+        }
+    }
+}
+
+/*
+ * C = A B. For each column panel and k-chunk, B's chunk is packed
+ * transposed (one contiguous run of kc entries per column, zero padded),
+ * so both operands of the dot products are read with unit stride; then
+ * every register tile of C takes its chunk sum. A is read once in total,
+ * C once per chunk (it stays in L2), the packed chunk from L1.
+ */
+HM_K_AVX2 static void gemm_nn_avx2(int m,
+                                   int k,
+                                   int n,
+                                   const double *A,
+                                   size_t lda,
+                                   const double *B,
+                                   size_t ldb,
+                                   double *C,
+                                   size_t ldc) {
+    double bt[NN_BT_CAP] __attribute__((aligned(64)));
+    for (int j0 = 0; j0 < n; j0 += NN_NC_MAX) {
+        const int nc = imin(NN_NC_MAX, n - j0), kc = nn_chunk_len(k, nc);
+        const int ng = n_groups(nc), mh = tile_height(nc);
+        for (int p0 = 0; p0 < k; p0 += kc) {
+            const int kb = imin(kc, k - p0), kbp = round_up4(kb);
+            pack_bt(B + (size_t)p0 * ldb + (size_t)j0, ldb, kb, nc, bt, kbp);
+            for (int i = 0; i < m; i += mh) {
+                const int mr = imin(mh, m - i);
+                const double *ai = A + (size_t)i * lda + (size_t)p0;
+                double *ci = C + (size_t)i * ldc + (size_t)j0;
+                for (int g = 0, jj = 0; g < ng; g++) {
+                    const int nr = group_width(nc, ng, g);
+                    nn_tile_dispatch(mr, nr, kb, ai, lda, bt + (size_t)jj * (size_t)kbp,
+                                     (size_t)kbp, ci + jj, ldc, p0 == 0);
+                    jj += nr;
+                }
+            }
+        }
+    }
+}
+
+/*
+ * C += A' B. The rows of A and B are cut into sweeps of sweep_len(n);
+ * within a sweep, the panels of C (4 tile_height(n) rows of C, the last
+ * one possibly partial and then read under a mask) are visited in turn,
+ * and each panel's strip of A is reused from L1 by every column group.
+ */
+HM_K_AVX2 static void gemm_tn_avx2(int m,
+                                   int k,
+                                   int n,
+                                   const double *A,
+                                   size_t lda,
+                                   const double *B,
+                                   size_t ldb,
+                                   double *C,
+                                   size_t ldc) {
+    const int ph = tile_height(n), ng = n_groups(n), mc = sweep_len(n);
+    for (int i0 = 0; i0 < m; i0 += mc) {
+        const int mb = imin(mc, m - i0);
+        const double *ab = A + (size_t)i0 * lda, *bb = B + (size_t)i0 * ldb;
+        for (int p0 = 0; p0 < k; p0 += 4 * ph) {
+            const int kb = imin(4 * ph, k - p0), pv = (kb + 3) / 4, nl = kb - 4 * (pv - 1);
+            double *cp = C + (size_t)p0 * ldc;
+            for (int g = 0, jj = 0; g < ng; g++) {
+                const int nj = group_width(n, ng, g);
+                tile_dispatch(pv, nj, nl < 4, mb, nl, ab + p0, lda, bb + jj, ldb, cp + jj, ldc, 1);
+                jj += nj;
+            }
+        }
+    }
+}
+
+/*
+ * exp of four lanes. Range reduction x = j ln 2 + r, |r| <= ln(2) / 2:
+ * j = round(x log2 e) with the 1.5 * 2^52 shifter (the FMA rounds x log2 e
+ * to an integer in the low mantissa bits), and r = x - j ln2_hi - j ln2_lo
+ * (Cody-Waite: ln2_hi has 32 significant bits, so j ln2_hi is exact for
+ * |j| < 2^21 and the first subtraction cancels exactly). exp(r) =
+ * 1 + r (1 + r q(r)) with q a degree-9 Chebyshev fit of
+ * (e^r - 1 - r) / r^2 on |r| <= 0.35 (error 1.4e-17 relative to the
+ * result), evaluated by Horner; the last two steps keep the rounding error
+ * near half an ulp. 2^j is applied as 2^j1 * 2^j2 with j1 = floor(j / 2):
+ * both factors are normal for the clamped x in [-746, 710], so results
+ * near DBL_MAX stay finite, x > 709.78 overflows to +Inf and the
+ * subnormal range rounds once (gradual underflow). The clamp sends -Inf
+ * to 0 and +Inf to +Inf; NaN lanes are restored at the end (max/min
+ * return their second operand for NaN).
+ */
+HM_K_AVX2_INLINE __m256d exp4_avx2(__m256d x) {
+    const __m256d shifter = _mm256_set1_pd(6755399441055744.0); // 1.5 * 2^52
+    __m256d xc = _mm256_min_pd(_mm256_max_pd(x, _mm256_set1_pd(-746.0)), _mm256_set1_pd(710.0));
+    __m256d t = _mm256_fmadd_pd(xc, _mm256_set1_pd(1.4426950408889634074), shifter);
+    __m256d jd = _mm256_sub_pd(t, shifter);
+    __m256d r = _mm256_fnmadd_pd(jd, _mm256_set1_pd(6.93147180369123816490e-01), xc);
+    r = _mm256_fnmadd_pd(jd, _mm256_set1_pd(1.90821492927058770002e-10), r);
+    __m256d q = _mm256_set1_pd(2.510135443993923e-08);
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(2.762134843705726e-07));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(2.7557266402504823e-06));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(2.480151862045023e-05));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.00019841269864391087));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.0013888888918952918));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.008333333333329791));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.04166666666662061));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.16666666666666669));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.5000000000000001));
+    const __m256d one = _mm256_set1_pd(1.0);
+    __m256d p = _mm256_fmadd_pd(_mm256_fmadd_pd(q, r, one), r, one);
+    // j from the shifter's mantissa; u = j + 2048 > 0 keeps the shifts
+    // logical (AVX2 has no 64-bit arithmetic shift).
+    __m256i u = _mm256_add_epi64(
+        _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(shifter)),
+        _mm256_set1_epi64x(2048));
+    __m256i h = _mm256_srli_epi64(u, 1);
+    const __m256i one_i = _mm256_set1_epi64x(1);
+    __m256i e1 = _mm256_slli_epi64(_mm256_sub_epi64(h, one_i), 52);
+    __m256i e2 = _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(u, h), one_i), 52);
+    __m256d y = _mm256_mul_pd(_mm256_mul_pd(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
+    return _mm256_blendv_pd(y, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));
+}
+
+/* In-place exp: full vectors, then the tail through a zero-padded copy so
+ * that tail elements go through exactly the same operations. */
+HM_K_AVX2 static void vexp_avx2(double *x, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        // Two independent vectors per trip give the scheduler two Horner
+        // chains to interleave.
+        __m256d y0 = exp4_avx2(_mm256_loadu_pd(x + i));
+        __m256d y1 = exp4_avx2(_mm256_loadu_pd(x + i + 4));
+        _mm256_storeu_pd(x + i, y0);
+        _mm256_storeu_pd(x + i + 4, y1);
+    }
+    for (; i + 4 <= n; i += 4) {
+        _mm256_storeu_pd(x + i, exp4_avx2(_mm256_loadu_pd(x + i)));
+    }
+    if (i < n) {
+        double t[4] = {0.0, 0.0, 0.0, 0.0};
+        const size_t rem = (size_t)(n - i);
+        memcpy(t, x + i, rem * sizeof(double));
+        _mm256_storeu_pd(t, exp4_avx2(_mm256_loadu_pd(t)));
+        memcpy(x + i, t, rem * sizeof(double));
+    }
+}
+
+/* AVX2 and FMA present, and enabled by the OS (libgcc checks XCR0). */
+static int have_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+#endif /* HM_K_X86 */
+
+// --- portable kernels -----------------------------------------------------------
+
+/*
+ * C = A B in the summation order of gemm_nn_avx2: the same panels and
+ * k-chunks, four lane sums per chunk (lane l takes p = p0 + 4 v + l; the
+ * padding adds +0 exactly as the masked vector does), combined as
+ * (l0 + l1) + (l2 + l3). B is read in place, strided; speed here is
+ * secondary.
+ */
+static void gemm_nn_portable(int m,
+                             int k,
+                             int n,
+                             const double *A,
+                             size_t lda,
+                             const double *B,
+                             size_t ldb,
+                             double *C,
+                             size_t ldc) {
+    for (int j0 = 0; j0 < n; j0 += NN_NC_MAX) {
+        const int nc = imin(NN_NC_MAX, n - j0), kc = nn_chunk_len(k, nc);
+        for (int p0 = 0; p0 < k; p0 += kc) {
+            const int kb = imin(kc, k - p0), kv = kb & ~3;
+            for (int i = 0; i < m; i++) {
+                const double *ai = A + (size_t)i * lda + (size_t)p0;
+                double *ci = C + (size_t)i * ldc;
+                for (int j = j0; j < j0 + nc; j++) {
+                    const double *bj = B + (size_t)p0 * ldb + (size_t)j;
+                    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+                    for (int p = 0; p < kv; p += 4) {
+                        s0 += ai[p] * bj[(size_t)p * ldb];
+                        s1 += ai[p + 1] * bj[(size_t)(p + 1) * ldb];
+                        s2 += ai[p + 2] * bj[(size_t)(p + 2) * ldb];
+                        s3 += ai[p + 3] * bj[(size_t)(p + 3) * ldb];
+                    }
+                    if (kv < kb) {
+                        double t[4];
+                        for (int l = 0; l < 4; l++) {
+                            int p = kv + l;
+                            t[l] = p < kb ? ai[p] * bj[(size_t)p * ldb] : 0.0;
+                        }
+                        s0 += t[0];
+                        s1 += t[1];
+                        s2 += t[2];
+                        s3 += t[3];
+                    }
+                    double sum = (s0 + s1) + (s2 + s3);
+                    ci[j] = p0 == 0 ? sum : ci[j] + sum;
+                }
+            }
+        }
+    }
+}
+
+/*
+ * C += A' B as rank-1 updates row by row: C[p][j] gets one chain over i
+ * starting from its old value, the order of gemm_tn_avx2.
+ */
+static void gemm_tn_portable(int m,
+                             int k,
+                             int n,
+                             const double *A,
+                             size_t lda,
+                             const double *B,
+                             size_t ldb,
+                             double *C,
+                             size_t ldc) {
+    for (int i = 0; i < m; i++) {
+        const double *ai = A + (size_t)i * lda, *bi = B + (size_t)i * ldb;
+        for (int p = 0; p < k; p++) {
+            const double a = ai[p];
+            double *cp = C + (size_t)p * ldc;
+            for (int j = 0; j < n; j++) {
+                cp[j] += a * bi[j];
+            }
+        }
+    }
+}
+
+/* The bits of a double and back (memcpy is the defined way in C99). */
+static uint64_t dbl_bits(double x) {
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static double bits_dbl(uint64_t u) {
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/*
+ * exp(x) by the algorithm of exp4_avx2 without fused multiply-adds: the
+ * Cody-Waite split keeps j ln2_hi exact and the subtraction exact, so the
+ * reduction stays accurate with separate roundings.
+ */
+static double exp1_portable(double x) {
+    if (x != x) {
+        return x;
+    }
+    const double shifter = 6755399441055744.0;
+    double xc = x < -746.0 ? -746.0 : (x > 710.0 ? 710.0 : x);
+    double t = xc * 1.4426950408889634074 + shifter;
+    double jd = t - shifter;
+    double r = (xc - jd * 6.93147180369123816490e-01) - jd * 1.90821492927058770002e-10;
+    double q = 2.510135443993923e-08;
+    q = q * r + 2.762134843705726e-07;
+    q = q * r + 2.7557266402504823e-06;
+    q = q * r + 2.480151862045023e-05;
+    q = q * r + 0.00019841269864391087;
+    q = q * r + 0.0013888888918952918;
+    q = q * r + 0.008333333333329791;
+    q = q * r + 0.04166666666662061;
+    q = q * r + 0.16666666666666669;
+    q = q * r + 0.5000000000000001;
+    double p = (q * r + 1.0) * r + 1.0;
+    uint64_t u = dbl_bits(t) - dbl_bits(shifter) + 2048u;
+    uint64_t h = u >> 1;
+    double s1 = bits_dbl((h - 1u) << 52), s2 = bits_dbl((u - h - 1u) << 52);
+    return p * s1 * s2;
+}
+
+static void vexp_portable(double *x, int n) {
+    for (int i = 0; i < n; i++) {
+        x[i] = exp1_portable(x[i]);
+    }
+}
+
+// --- public entry points --------------------------------------------------------
+
+void hm_k_gemm_nn(int m,
+                  int k,
+                  int n,
+                  const double *A,
+                  int lda,
+                  const double *B,
+                  int ldb,
+                  double *C,
+                  int ldc) {
+    if (m <= 0 || n <= 0) {
+        return;
+    }
+    if (k <= 0) {
+        // An empty sum: the chunk loops would never write C.
+        for (int i = 0; i < m; i++) {
+            memset(C + (size_t)i * (size_t)ldc, 0, (size_t)n * sizeof(double));
+        }
+        return;
+    }
+#if HM_K_X86
+    if (have_avx2_fma()) {
+        gemm_nn_avx2(m, k, n, A, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc);
+        return;
+    }
+#endif
+    gemm_nn_portable(m, k, n, A, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc);
+}
+
+void hm_k_gemm_tn_acc(int m,
+                      int k,
+                      int n,
+                      const double *A,
+                      int lda,
+                      const double *B,
+                      int ldb,
+                      double *C,
+                      int ldc) {
+    if (m <= 0 || k <= 0 || n <= 0) {
+        return;
+    }
+#if HM_K_X86
+    if (have_avx2_fma()) {
+        gemm_tn_avx2(m, k, n, A, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc);
+        return;
+    }
+#endif
+    gemm_tn_portable(m, k, n, A, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc);
+}
+
+void hm_vexp(double *x, int n) {
+    if (n <= 0) {
+        return;
+    }
+#if HM_K_X86
+    if (have_avx2_fma()) {
+        vexp_avx2(x, n);
+        return;
+    }
+#endif
+    vexp_portable(x, n);
+}
+
+// --- self-test --------------------------------------------------------------------
+
+/* One implementation of the three kernels, with size_t leading dimensions. */
+typedef void (*gemm_fn)(int, int, int, const double *, size_t, const double *, size_t, double *,
+                        size_t);
+typedef struct kernel_variant {
+    const char *name;
+    gemm_fn nn;
+    gemm_fn tn;
+    void (*vexp)(double *, int);
+} kernel_variant;
+
+/* The variants this machine can run: portable always, AVX2 when present. */
+static int kernel_variants(kernel_variant *v) {
+    int nv = 0;
+    v[nv].name = "portable";
+    v[nv].nn = gemm_nn_portable;
+    v[nv].tn = gemm_tn_portable;
+    v[nv].vexp = vexp_portable;
+    nv++;
+#if HM_K_X86
+    if (have_avx2_fma()) {
+        v[nv].name = "avx2";
+        v[nv].nn = gemm_nn_avx2;
+        v[nv].tn = gemm_tn_avx2;
+        v[nv].vexp = vexp_avx2;
+        nv++;
+    }
+#endif
+    return nv;
+}
+
+/* A deterministic uniform draw on [-1.5, 2.385) (an LCG; no shared state). */
+static double st_draw(uint64_t *s) {
+    *s = *s * 6364136223846793005u + 1442695040888963407u;
+    return -1.5 + 3.885 * ((double)(*s >> 11) / 9007199254740992.0);
+}
+
+/* A gemm test shape: sizes and the padding of each leading dimension. */
+typedef struct gemm_shape {
+    int m, k, n, pa, pb, pc;
+} gemm_shape;
+
+/*
+ * Both gemm kernels of variant v on one shape, against a naive triple loop:
+ * the error bound is 2 (k + 2) eps sum |a b| per entry (each side is within
+ * k eps of it). Also checks that the padding of C is never written, that
+ * results are bitwise the same for operands shifted by 1-3 doubles (no
+ * dependence on alignment), and that gemm_tn_acc over two row ranges equals
+ * one call bit for bit. Returns 0 or 1 with a message.
+ */
+static int st_gemm_shape(const kernel_variant *v, const gemm_shape *s, char *msg, size_t len) {
+    const int m = s->m, k = s->k, n = s->n;
+    const size_t lda = (size_t)(k + s->pa), ldb = (size_t)(n + s->pb), ldc = (size_t)(n + s->pc);
+    // nn: A m x k, B k x n, C m x n. tn: A m x k, B m x n, C k x n.
+    const size_t la = (size_t)m * lda + 4, lbn = (size_t)k * ldb + 4, lbt = (size_t)m * ldb + 4;
+    const size_t rows_c = (size_t)(m > k ? m : k), lc = rows_c * ldc + 4;
+    const size_t total = 2 * la + 2 * lbn + lbt + 4 * lc;
+    const double sentinel = 12345.678;
+    int fail = 0;
+    double *mem = malloc(total * sizeof(double));
+    if (mem == NULL) {
+        snprintf(msg, len, "kernel self-test: out of memory");
+        return 1;
+    }
+    // Operands, shifted copies of the nn operands, and four C-sized arrays.
+    double *A = mem, *A2 = A + la, *Bn = A2 + la, *Bn2 = Bn + lbn, *Bt = Bn2 + lbn;
+    double *C = Bt + lbt, *ref = C + lc, *bnd = ref + lc, *C2 = bnd + lc;
+    uint64_t seed = 20240611u + (uint64_t)(m * 131 + k * 17 + n);
+    for (size_t i = 0; i < total; i++) {
+        mem[i] = st_draw(&seed);
+    }
+    // --- C = A B
+    for (size_t i = 0; i < lc; i++) {
+        C[i] = sentinel;
+    }
+    v->nn(m, k, n, A, lda, Bn, ldb, C, ldc);
+    for (int i = 0; i < m && !fail; i++) {
+        for (int j = 0; j < n && !fail; j++) {
+            double r = 0.0, b = 0.0;
+            for (int p = 0; p < k; p++) {
+                double t = A[(size_t)i * lda + (size_t)p] * Bn[(size_t)p * ldb + (size_t)j];
+                r += t;
+                b += fabs(t);
+            }
+            double got = C[(size_t)i * ldc + (size_t)j];
+            if (!(fabs(got - r) <= 2.0 * (k + 2) * 2.220446049250313e-16 * b)) {
+                snprintf(msg, len, "gemm_nn (%s) m=%d k=%d n=%d: C[%d][%d] = %.17g, expected %.17g",
+                         v->name, m, k, n, i, j, got, r);
+                fail = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < lc && !fail; i++) {
+        if ((i % ldc >= (size_t)n || i >= (size_t)m * ldc) && C[i] != sentinel) {
+            snprintf(msg, len, "gemm_nn (%s) m=%d k=%d n=%d wrote outside C", v->name, m, k, n);
+            fail = 1;
+        }
+    }
+    // Shifted copies of the operands must give the same bits.
+    for (size_t off = 1; off < 4 && !fail; off++) {
+        memcpy(A2 + off, A, (size_t)m * lda * sizeof(double));
+        memcpy(Bn2 + off, Bn, (size_t)k * ldb * sizeof(double));
+        v->nn(m, k, n, A2 + off, lda, Bn2 + off, ldb, C2 + off, ldc);
+        for (int i = 0; i < m && !fail; i++) {
+            const size_t o = (size_t)i * ldc;
+            if (n > 0 && memcmp(C + o, C2 + off + o, (size_t)n * sizeof(double)) != 0) {
+                snprintf(msg, len, "gemm_nn (%s) m=%d k=%d n=%d depends on alignment", v->name, m, k,
+                         n);
+                fail = 1;
+            }
+        }
+    }
+    // --- C += A' B
+    for (size_t i = 0; i < lc; i++) {
+        C[i] = (i % ldc < (size_t)n && i < (size_t)k * ldc) ? st_draw(&seed) : sentinel;
+        C2[i] = C[i];
+    }
+    for (int p = 0; p < k; p++) {
+        for (int j = 0; j < n; j++) {
+            double r = C[(size_t)p * ldc + (size_t)j], b = fabs(r);
+            for (int i = 0; i < m; i++) {
+                double t = A[(size_t)i * lda + (size_t)p] * Bt[(size_t)i * ldb + (size_t)j];
+                r += t;
+                b += fabs(t);
+            }
+            ref[(size_t)p * ldc + (size_t)j] = r;
+            bnd[(size_t)p * ldc + (size_t)j] = b;
+        }
+    }
+    v->tn(m, k, n, A, lda, Bt, ldb, C, ldc);
+    for (int p = 0; p < k && !fail; p++) {
+        for (int j = 0; j < n && !fail; j++) {
+            const size_t o = (size_t)p * ldc + (size_t)j;
+            if (!(fabs(C[o] - ref[o]) <= 2.0 * (m + 2) * 2.220446049250313e-16 * bnd[o])) {
+                snprintf(msg, len,
+                         "gemm_tn_acc (%s) m=%d k=%d n=%d: C[%d][%d] = %.17g, expected %.17g",
+                         v->name, m, k, n, p, j, C[o], ref[o]);
+                fail = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < lc && !fail; i++) {
+        if ((i % ldc >= (size_t)n || i >= (size_t)k * ldc) && C[i] != sentinel) {
+            snprintf(msg, len, "gemm_tn_acc (%s) m=%d k=%d n=%d wrote outside C", v->name, m, k,
+                     n);
+            fail = 1;
+        }
+    }
+    // Two calls over rows [0, m1) and [m1, m) give the bits of one call.
+    if (!fail && m > 1) {
+        const int m1 = m / 3 + 1;
+        v->tn(m1, k, n, A, lda, Bt, ldb, C2, ldc);
+        v->tn(m - m1, k, n, A + (size_t)m1 * lda, lda, Bt + (size_t)m1 * ldb, ldb, C2, ldc);
+        if (memcmp(C, C2, lc * sizeof(double)) != 0) {
+            snprintf(msg, len, "gemm_tn_acc (%s) m=%d k=%d n=%d: split rows change the result",
+                     v->name, m, k, n);
+            fail = 1;
+        }
+    }
+    free(mem);
+    return fail;
+}
+
+/* Shapes not multiples of the vector width or tile, padded leading
+ * dimensions, n = 1, k = 1, m = 0, more than one k-chunk, more than one
+ * column panel, more than one row block of gemm_tn_acc, and the E-step's
+ * typical shapes. */
+static const gemm_shape st_shapes[] = {
+    {0, 5, 3, 0, 1, 0},     {1, 1, 1, 0, 0, 0},    {7, 1, 5, 2, 0, 1},   {5, 3, 1, 1, 3, 2},
+    {3, 2, 2, 0, 0, 0},     {4, 4, 4, 0, 0, 0},    {13, 37, 17, 3, 5, 1}, {64, 44, 5, 0, 0, 0},
+    {9, 7, 3, 1, 1, 1},     {11, 9, 2, 5, 0, 3},   {6, 5, 65, 0, 2, 0},  {5, 130, 129, 1, 1, 1},
+    {3, 601, 6, 0, 0, 2},   {33, 560, 17, 0, 0, 0}, {2, 25, 128, 0, 0, 0}, {300, 9, 5, 1, 0, 0},
+    {259, 45, 7, 0, 3, 1},  {10, 3, 13, 0, 0, 0},
+};
+
+/*
+ * hm_vexp's algorithm in variant v against libm's exp: relative error below
+ * 4e-16 wherever exp(x) is normal, absolute error below 2^-1072 in the
+ * subnormal range, the edge cases, the same bits in any position of a
+ * vector or tail, and nothing written past x[n - 1].
+ */
+static int st_vexp(const kernel_variant *v, char *msg, size_t len) {
+    enum { N = 60000 };
+    double *x = malloc(2 * N * sizeof(double));
+    if (x == NULL) {
+        snprintf(msg, len, "kernel self-test: out of memory");
+        return 1;
+    }
+    double *y = x + N;
+    uint64_t seed = 987654321u;
+    for (int i = 0; i < N; i++) {
+        // A sweep of the whole range, dense points in [-2.5, 2.5] and
+        // scattered ones around the under- and overflow thresholds.
+        if (i < N / 2) {
+            x[i] = -745.6 + 1455.3 * (double)i / (double)(N / 2);
+        } else if (i < 5 * N / 6) {
+            x[i] = 1.3 * st_draw(&seed);
+        } else {
+            x[i] = (i % 2 ? 709.0 : -746.0) + 0.5 * (st_draw(&seed) + 1.5);
+        }
+        y[i] = x[i];
+    }
+    v->vexp(y, N);
+    int fail = 0;
+    for (int i = 0; i < N && !fail; i++) {
+        double e = exp(x[i]);
+        if (e >= 2.2250738585072014e-308 && isfinite(e)) {
+            double rel = fabs(y[i] - e) / e;
+            if (!(rel < 4e-16)) {
+                snprintf(msg, len, "vexp (%s): exp(%.17g) = %.17g, libm %.17g", v->name, x[i], y[i],
+                         e);
+                fail = 1;
+            }
+        } else if (isfinite(e) ? !(fabs(y[i] - e) <= ldexp(1.0, -1072)) : y[i] != e) {
+            snprintf(msg, len, "vexp (%s): exp(%.17g) = %.17g, libm %.17g", v->name, x[i], y[i], e);
+            fail = 1;
+        }
+    }
+    // Edge cases: exact values where the result is exact or saturated.
+    const double inf = HUGE_VAL;
+    const double ex[] = {0.0, -0.0, 1e-300, -inf, inf, 710.0, 709.79, -746.0, -1e300, 1e300};
+    const double ey[] = {1.0, 1.0, 1.0, 0.0, inf, inf, inf, 0.0, 0.0, inf};
+    const int ne = (int)(sizeof ex / sizeof ex[0]);
+    double z[16];
+    for (int i = 0; i < ne; i++) {
+        z[i] = ex[i];
+    }
+    z[ne] = nan("");
+    z[ne + 1] = 709.78;
+    v->vexp(z, ne + 2);
+    for (int i = 0; i < ne && !fail; i++) {
+        if (z[i] != ey[i]) {
+            snprintf(msg, len, "vexp (%s): exp(%g) = %g, expected %g", v->name, ex[i], z[i], ey[i]);
+            fail = 1;
+        }
+    }
+    if (!fail && (!isnan(z[ne]) || !isfinite(z[ne + 1]) || z[ne + 1] < 1.7e308)) {
+        snprintf(msg, len, "vexp (%s): NaN or 709.78 mishandled (%g, %g)", v->name, z[ne], z[ne + 1]);
+        fail = 1;
+    }
+    // Every position of a vector and of the tail gives the same bits, and
+    // nothing past the end is written.
+    for (int nn = 1; nn <= 13 && !fail; nn++) {
+        for (int i = 0; i < 16; i++) {
+            z[i] = i < nn ? -3.0970390857 : 1.25;
+        }
+        v->vexp(z, nn);
+        for (int i = 0; i < 16 && !fail; i++) {
+            if (i < nn ? dbl_bits(z[i]) != dbl_bits(z[0]) : z[i] != 1.25) {
+                snprintf(msg, len, "vexp (%s): n=%d, element %d differs", v->name, nn, i);
+                fail = 1;
+            }
+        }
+    }
+    free(x);
+    return fail;
+}
+
+int hm_kernel_selftest(char *msg, size_t len) {
+    kernel_variant v[2];
+    const int nv = kernel_variants(v);
+    const int ns = (int)(sizeof st_shapes / sizeof st_shapes[0]);
+    for (int a = 0; a < nv; a++) {
+        for (int s = 0; s < ns; s++) {
+            if (st_gemm_shape(&v[a], &st_shapes[s], msg, len)) {
+                return 1;
+            }
+        }
+        if (st_vexp(&v[a], msg, len)) {
+            return 1;
+        }
+    }
+    // The public entry points: k = 0 gives C = 0, and the dispatch works.
+    double A[6] = {0.5, -1.25, 2.0, 0.75, -0.3, 1.1}, B[6] = {1.5, 0.2, -0.7, 2.385, 0.9, -1.0};
+    double C[4] = {9.0, 9.0, 9.0, 9.0};
+    hm_k_gemm_nn(2, 0, 2, A, 3, B, 2, C, 2);
+    if (C[0] != 0.0 || C[1] != 0.0 || C[2] != 0.0 || C[3] != 0.0) {
+        snprintf(msg, len, "gemm_nn with k = 0 did not zero C");
+        return 1;
+    }
+    // C = A B and then C3 += A' B through the dispatch, against sums by hand.
+    hm_k_gemm_nn(2, 3, 2, A, 3, B, 2, C, 2);
+    double C3[6] = {1.0, 2.0, 3.0, 4.0, 5.0, 6.0};
+    hm_k_gemm_tn_acc(2, 3, 2, A, 3, B, 2, C3, 2);
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 2; j++) {
+            double r = A[3 * i] * B[j] + A[3 * i + 1] * B[2 + j] + A[3 * i + 2] * B[4 + j];
+            if (fabs(C[2 * i + j] - r) > 1e-14) {
+                snprintf(msg, len, "hm_k_gemm_nn: C[%d][%d] = %g, expected %g", i, j, C[2 * i + j], r);
+                return 1;
+            }
+        }
+    }
+    for (int p = 0; p < 3; p++) {
+        for (int j = 0; j < 2; j++) {
+            double r = (double)(2 * p + j + 1) + A[p] * B[j] + A[3 + p] * B[2 + j];
+            if (fabs(C3[2 * p + j] - r) > 1e-14) {
+                snprintf(msg, len, "hm_k_gemm_tn_acc: C[%d][%d] = %g, expected %g", p, j,
+                         C3[2 * p + j], r);
+                return 1;
+            }
+        }
+    }
+    double x[3] = {0.0, 1.0, -1.0};
+    hm_vexp(x, 3);
+    if (x[0] != 1.0 || fabs(x[1] - 2.718281828459045) > 1e-15 || fabs(x[2] - 0.36787944117144233) > 1e-16) {
+        snprintf(msg, len, "hm_vexp gives %g, %g, %g for 0, 1, -1", x[0], x[1], x[2]);
+        return 1;
+    }
+    return 0;
+}
