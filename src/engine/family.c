@@ -57,9 +57,8 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
         f->dim = n + (rep == HM_COV_FULL ? n * (n + 1) / 2 : (rep == HM_COV_DIAG ? n : 1));
         break;
     case HM_FAM_CATEGORICAL:
-        if (n < 2) {
-            return HM_EINVAL;
-        }
+        // n = 1 is the degenerate one-class latent of a one-component
+        // mixture (dim 0, psi = 0); R offers users only n >= 2.
         f->d = 1;
         f->dim = n - 1;
         break;

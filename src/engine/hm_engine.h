@@ -203,8 +203,10 @@ extern const hm_family_ops hm_fam_product_ops;
 
 /*
  * Fills a base (non-product) descriptor and computes d and dim. Returns
- * HM_EINVAL for an unknown kind or sizes out of range (n < 1; categorical
- * n < 2; binomial trials < 1; Boltzmann n > HM_BOLTZMANN_MAX_UNITS).
+ * HM_EINVAL for an unknown kind or sizes out of range (n < 1; binomial
+ * trials < 1; Boltzmann n > HM_BOLTZMANN_MAX_UNITS). A categorical family
+ * with n = 1 (one class, no parameters) is allowed: it is the latent of a
+ * one-component mixture.
  */
 hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials);
 
@@ -290,6 +292,9 @@ int hm_hm_post_len(const hm_harmonium *h);
 /* Scratch (doubles) for the single-point routines below. */
 size_t hm_hm_work_len(const hm_harmonium *h);
 
+/* Scratch (doubles) for hm_hm_sample with n draws. */
+size_t hm_hm_sample_work_len(const hm_harmonium *h, int n);
+
 /*
  * Conjugation parameters (theory.md 1.3): rho[lat->dim] and chi such that
  * psi_X(theta_X + E_X Theta r_Z(z)) = rho . s_Z(z) + chi for every z.
@@ -350,7 +355,7 @@ hm_status hm_mix_join(const hm_harmonium *h,
 /*
  * Ancestral sampling: z ~ prior, x ~ p(x | z). x is n x obs->d row-major;
  * z receives the latent draw (mixture: the 0-based class, one double per
- * row). Serial only.
+ * row). work has hm_hm_sample_work_len(h, n) doubles. Serial only.
  */
 hm_status hm_hm_sample(const hm_harmonium *h,
                        const double *theta,
@@ -413,6 +418,37 @@ hm_status hm_estep(const hm_harmonium *h,
                    double *work);
 
 /* ---------------------------------------------------------------------------
+ * EM (engine/em.c): the caller owns the loop.
+ * ------------------------------------------------------------------------- */
+
+/* Scratch (doubles) for hm_em_iterate with `threads` threads. */
+size_t hm_em_work_len(const hm_harmonium *h, int threads);
+
+/*
+ * One EM iteration from theta: the E-step (stats, and *loglik = the
+ * weighted log-likelihood AT theta), then the exact M-step into theta_new.
+ * On an M-step failure *bad names the component (see hm_hm_to_natural).
+ * Cost: one hm_estep plus K observable to_natural maps.
+ */
+hm_status hm_em_iterate(const hm_harmonium *h,
+                        const double *theta,
+                        const hm_data *data,
+                        const hm_ctrl *ctl,
+                        int threads,
+                        double *stats,
+                        double *theta_new,
+                        double *loglik,
+                        int *bad,
+                        double *work);
+
+/*
+ * Convergence test on the relative change |l_new - l_old| / (1 + |l_new|):
+ * HM_OK when below tol, HM_CONTINUE otherwise, HM_EDOM if l_new is not
+ * finite.
+ */
+hm_status hm_em_test(double ll_new, double ll_old, double tol);
+
+/* ---------------------------------------------------------------------------
  * Threads (engine/threads.c): the only OpenMP thread-count logic.
  * ------------------------------------------------------------------------- */
 
@@ -422,5 +458,8 @@ hm_status hm_estep(const hm_harmonium *h,
  * when OpenMP is unavailable.
  */
 int hm_threads(int n_work, int req);
+
+/* Processors available to OpenMP (omp_get_num_procs), 1 without OpenMP. */
+int hm_threads_max(void);
 
 #endif

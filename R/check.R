@@ -1,0 +1,96 @@
+# User-facing validation (style.md 3.4, tier 1). Each check names the
+# argument, says what was expected and how to fix it, and raises a classed
+# harmonium_error before any C work.
+
+check_count <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = 1L, max = Inf) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min || x > max) {
+    range <- if (is.finite(max)) paste0("between ", min, " and ", max) else paste0("at least ", min)
+    abort_hm("{.arg {arg}} must be a whole number {range}, not {.obj_type_friendly {x}}.",
+      "argument", call = call)
+  }
+  as.integer(x)
+}
+
+check_number <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = -Inf,
+                         max = Inf, allow_null = FALSE) {
+  if (allow_null && is.null(x)) {
+    return(NULL)
+  }
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < min || x > max) {
+    abort_hm("{.arg {arg}} must be a single number in [{min}, {max}], not {.obj_type_friendly {x}}.",
+      "argument", call = call)
+  }
+  as.double(x)
+}
+
+check_flag <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    abort_hm("{.arg {arg}} must be {.code TRUE} or {.code FALSE}.", "argument", call = call)
+  }
+  x
+}
+
+check_numeric_vector <- function(x, len = NULL, arg = rlang::caller_arg(x), call = rlang::caller_env(),
+                                 positive = FALSE, finite = TRUE) {
+  if (!is.numeric(x) || (!is.null(len) && length(x) != len)) {
+    want <- if (is.null(len)) "a numeric vector" else paste("a numeric vector of length", len)
+    abort_hm("{.arg {arg}} must be {want}, not {.obj_type_friendly {x}} of length {length(x)}.",
+      "argument", call = call)
+  }
+  if (anyNA(x) || (finite && any(!is.finite(x)))) {
+    abort_hm("{.arg {arg}} must contain only finite values.", "argument", call = call)
+  }
+  if (positive && any(x <= 0)) {
+    abort_hm("{.arg {arg}} must be positive.", "argument", call = call)
+  }
+  as.double(x)
+}
+
+check_prob_vector <- function(x, len = NULL, arg = rlang::caller_arg(x), call = rlang::caller_env(),
+                              simplex = FALSE) {
+  x <- check_numeric_vector(x, len, arg = arg, call = call)
+  if (any(x < 0 | x > 1)) {
+    abort_hm("{.arg {arg}} must hold probabilities in [0, 1].", "argument", call = call)
+  }
+  if (simplex && abs(sum(x) - 1) > 1e-8) {
+    abort_hm("{.arg {arg}} must sum to 1 (it sums to {format(sum(x), digits = 6)}).", "argument",
+      call = call)
+  }
+  x
+}
+
+check_matrix <- function(x, nrow, ncol, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!is.numeric(x) || length(x) != nrow * ncol) {
+    abort_hm("{.arg {arg}} must be a numeric {nrow} x {ncol} matrix.", "argument", call = call)
+  }
+  x <- matrix(as.double(x), nrow, ncol)
+  if (any(!is.finite(x))) {
+    abort_hm("{.arg {arg}} must contain only finite values.", "argument", call = call)
+  }
+  x
+}
+
+check_family <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!inherits(x, "ef_family")) {
+    abort_hm("{.arg {arg}} must be an exponential family such as {.code ef_normal(2)}, not {.obj_type_friendly {x}}.",
+      "argument", call = call)
+  }
+  x
+}
+
+check_model <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!inherits(x, "lvm_model")) {
+    abort_hm("{.arg {arg}} must be a model such as {.code mixture(ef_normal(2), 3)}, not {.obj_type_friendly {x}}.",
+      "argument", call = call)
+  }
+  x
+}
+
+check_params_list <- function(x, names, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!is.list(x) || !all(names %in% names(x))) {
+    abort_hm(c("{.arg {arg}} must be a list with element{?s} {.field {names}}.",
+      i = "See {.help harmonium::ef_family} for each family's source parameters."),
+      "params", call = call)
+  }
+  x
+}

@@ -1,0 +1,49 @@
+# Classed conditions. Every error the package raises on purpose has class
+# c("harmonium_error_<what>", "harmonium_error", "rlang_error", ...), names
+# the argument at fault and says how to fix it.
+
+abort_hm <- function(message, what, call = rlang::caller_env(), ..., .envir = parent.frame()) {
+  cli::cli_abort(message,
+    class = c(paste0("harmonium_error_", what), "harmonium_error"),
+    call = call, ..., .envir = .envir
+  )
+}
+
+warn_hm <- function(message, what, ..., .envir = parent.frame()) {
+  cli::cli_warn(message,
+    class = c(paste0("harmonium_warning_", what), "harmonium_warning"),
+    ..., .envir = .envir
+  )
+}
+
+# Engine status codes (src/engine/hm_status.h).
+hm_status_names <- c(
+  "ok", "continue", "domain", "not_pd", "no_memory", "max_iter",
+  "no_progress", "overflow", "invalid"
+)
+
+status_message <- function(status) {
+  switch(hm_status_names[status + 1L],
+    domain = "a parameter or datum is outside the family's domain",
+    not_pd = "a covariance or precision matrix is not positive definite",
+    no_memory = "the engine ran out of workspace",
+    max_iter = "a numerical inverse did not converge",
+    no_progress = "a component received no weight",
+    overflow = "a size exceeds what the engine can index",
+    invalid = "the engine was handed a malformed descriptor",
+    "unknown failure"
+  )
+}
+
+# Raises the classed condition for a failed engine call; `what` says what was
+# being computed, for the message.
+stop_status <- function(res, what, call = rlang::caller_env()) {
+  st <- res$status
+  if (is.null(st) || st == 0L) {
+    return(invisible(res))
+  }
+  abort_hm(c("Could not compute {what}.", x = "{status_message(st)}."),
+    paste0("engine_", hm_status_names[st + 1L]),
+    call = call
+  )
+}

@@ -1,0 +1,92 @@
+# Categorical(K) (theory.md 2.3): category 0 (the first level) is the
+# reference; natural parameters theta_i = log(p_i / p_0), i = 1..K-1.
+
+#' @rdname ef_family
+#' @export
+ef_categorical <- function(levels) {
+  if (is.character(levels) || is.factor(levels)) {
+    levels <- as.character(levels)
+    if (length(levels) < 2L || anyDuplicated(levels) || anyNA(levels)) {
+      abort_hm("{.arg levels} must name at least 2 distinct categories.", "argument")
+    }
+    default <- FALSE
+  } else {
+    k <- check_count(levels, arg = "levels", min = 2L)
+    levels <- as.character(seq_len(k))
+    default <- TRUE
+  }
+  k <- length(levels)
+  to_nat <- function(params) {
+    check_params_list(params, "prob", arg = "params")
+    p <- check_prob_vector(params$prob, k, arg = "params$prob", simplex = TRUE)
+    if (!is.null(names(params$prob)) && !identical(names(params$prob), levels)) {
+      p <- as.double(params$prob[levels])
+      if (anyNA(p)) abort_hm("{.arg params$prob} names must be the levels {.val {levels}}.", "params")
+    }
+    if (any(p <= 0)) {
+      abort_hm("{.arg params$prob} must be positive (a zero probability has no natural parameter).", "params")
+    }
+    log(p[-1] / p[1])
+  }
+  to_src <- function(theta) {
+    a <- c(0, theta)
+    p <- exp(a - max(a))
+    p <- p / sum(p)
+    list(prob = stats::setNames(p, levels))
+  }
+  encode <- function(x, fam, arg, call) {
+    v <- x[[1]]
+    lev <- fam$levels
+    if (is.factor(v) || is.character(v)) {
+      codes <- if (is.factor(v) && fam$default_levels && nlevels(v) == length(lev)) {
+        as.integer(v)
+      } else {
+        match(as.character(v), lev)
+      }
+      unseen <- which(is.na(codes) & !is.na(v))
+      if (length(unseen)) {
+        abort_hm(c("{.arg {arg}} has level{?s} {.val {unique(as.character(v[unseen]))}} unseen by the model.",
+          i = "The categorical family has levels {.val {lev}}."), "data_levels", call = call)
+      }
+      return(matrix(as.double(codes) - 1, ncol = 1))
+    }
+    if (is.logical(v)) v <- as.integer(v) + 1L
+    if (!is.numeric(v)) {
+      abort_hm("{.arg {arg}} must be a factor or integer codes 1..{length(lev)}.", "data", call = call)
+    }
+    matrix(as.double(v) - 1, ncol = 1)
+  }
+  new_family("categorical", k,
+    label = sprintf("Categorical(%d)", k), to_nat = to_nat, to_src = to_src,
+    encode = encode, support = support_counts(0, k - 1, sprintf("Codes must be 1..%d.", k)),
+    features = function(x) outer(as.vector(x), seq_len(k) - 1, "==") * 1,
+    levels = levels, default_levels = default, n_free = k - 1L
+  )
+}
+
+# A categorical family created from a level count takes the level names of
+# the factor it is fitted to.
+family_adopt_levels <- function(fam, df) {
+  if (fam$name == "product") {
+    off <- 0L
+    for (b in seq_along(fam$blocks)) {
+      blk <- fam$blocks[[b]]
+      fam$blocks[[b]] <- family_adopt_levels(blk, df[, off + seq_len(blk$d), drop = FALSE])
+      off <- off + blk$d
+    }
+    return(fam)
+  }
+  if (fam$name == "categorical" && isTRUE(fam$default_levels) && is.factor(df[[1]]) &&
+    nlevels(df[[1]]) == length(fam$levels)) {
+    fam$levels <- levels(df[[1]])
+    fam$default_levels <- FALSE
+    lev <- fam$levels
+    fam$to_src <- function(theta) {
+      a <- c(0, theta)
+      p <- exp(a - max(a))
+      list(prob = stats::setNames(p / sum(p), lev))
+    }
+  }
+  fam$colnames <- names(df)
+  fam
+}

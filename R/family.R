@@ -1,0 +1,310 @@
+# Exponential families: the common constructor and the family-level
+# functions of api.md. Each family kind lives in its own family-<name>.R and
+# supplies closures for source <-> natural coordinates, data encoding and
+# support checks; the engine supplies everything else (statistics,
+# log-partition, mean and natural maps, sampling).
+
+# Family kinds (src/engine/hm_engine.h, enum hm_family_kind).
+fam_kind <- c(
+  normal = 1L, categorical = 2L, bernoulli = 3L, binomial = 4L, poisson = 5L,
+  von_mises = 6L, com_poisson = 7L, dirichlet = 8L, gamma = 9L, boltzmann = 10L,
+  product = 11L
+)
+
+new_family <- function(name, n, rep = 0L, trials = 0L, label, to_nat, to_src, encode = encode_numeric,
+                       decode = NULL, support, features = NULL, scaling = NULL, affine = NULL,
+                       levels = NULL, ...) {
+  spec <- c(fam_kind[[name]], as.integer(n), as.integer(rep), as.integer(trials))
+  info <- native_family_info(spec)
+  structure(
+    list(
+      name = name, n = as.integer(n), rep = as.integer(rep), trials = as.integer(trials),
+      spec = spec, d = info[1], dim = info[2], closed = info[3] == 1L, label = label,
+      to_nat = to_nat, to_src = to_src, encode = encode, decode = decode, support = support,
+      features = features, scaling = scaling, affine = affine, levels = levels, ...
+    ),
+    class = c(paste0("ef_", name), "ef_family")
+  )
+}
+
+#' @export
+print.ef_family <- function(x, ...) {
+  cat("<ef_family> ", x$label, "\n", sep = "")
+  cat("  data columns: ", x$d, ", natural parameters: ", x$dim,
+    if (x$closed) " (closed-form mean -> natural map)" else " (numerical mean -> natural map)", "\n",
+    sep = ""
+  )
+  invisible(x)
+}
+
+# Default control for the families' numerical inverses: c(reg, tol, maxit).
+fam_ctrl <- function(reg = 0, tol = 1e-12, maxit = 200) c(reg, tol, maxit)
+
+# --- data --------------------------------------------------------------------
+
+encode_numeric <- function(x, fam, arg, call) {
+  out <- lapply(seq_len(ncol(x)), function(j) {
+    v <- x[[j]]
+    if (is.factor(v) || is.character(v)) {
+      abort_hm(c("Column {.val {names(x)[j]}} of {.arg {arg}} is categorical but the family is {fam$label}.",
+        i = "Use {.code ef_categorical()} for it, for example inside {.code ef_product()}."),
+        "data", call = call)
+    }
+    as.double(v)
+  })
+  matrix(unlist(out, use.names = FALSE), nrow(x), ncol(x))
+}
+
+# Turns user data (matrix, data frame or vector) into the engine's numeric
+# matrix for `fam`: factor columns become 0-based codes, columns are checked
+# against the family's support, and offending rows are named.
+family_encode <- function(fam, data, arg = "data", call = rlang::caller_env()) {
+  df <- as_data_frame_cols(data, arg, call)
+  if (ncol(df) != fam$d) {
+    abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but the model's family ({fam$label}) needs {fam$d}.",
+      i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."),
+      "data", call = call)
+  }
+  if (nrow(df) == 0L) {
+    abort_hm("{.arg {arg}} has no rows.", "data", call = call)
+  }
+  x <- fam$encode(df, fam, arg, call)
+  bad <- which(rowSums(!is.finite(x)) > 0)
+  if (length(bad)) {
+    abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {head(bad, 10)}.",
+      i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
+  }
+  fam$support(x, arg, call)
+  x
+}
+
+as_data_frame_cols <- function(data, arg, call) {
+  if (is.data.frame(data)) {
+    return(data)
+  }
+  if (is.matrix(data) && (is.numeric(data) || is.logical(data) || is.character(data))) {
+    df <- as.data.frame(data, stringsAsFactors = FALSE)
+    if (is.null(colnames(data))) names(df) <- paste0("V", seq_len(ncol(df)))
+    return(df)
+  }
+  if (is.factor(data) || is.character(data) || ((is.numeric(data) || is.logical(data)) && is.null(dim(data)))) {
+    return(data.frame(x = data, stringsAsFactors = FALSE))
+  }
+  if (inherits(data, "ts")) {
+    return(data.frame(x = as.numeric(data)))
+  }
+  abort_hm("{.arg {arg}} must be a numeric matrix, a data frame or a vector, not {.obj_type_friendly {data}}.",
+    "data", call = call)
+}
+
+support_error <- function(rows, what, arg, call) {
+  abort_hm(c("{.arg {arg}} has values outside the support in row{?s} {head(rows, 10)}.", x = what),
+    "data_support", call = call)
+}
+
+# Checks integer-valued columns within [lo, hi].
+support_counts <- function(lo = 0, hi = Inf, what) {
+  function(x, arg, call) {
+    bad <- which(rowSums(x != round(x) | x < lo | x > hi) > 0)
+    if (length(bad)) support_error(bad, what, arg, call)
+    invisible(x)
+  }
+}
+
+support_any <- function(x, arg, call) invisible(x)
+
+# --- packing (theory.md section 0) ---------------------------------------------
+
+# Packed upper triangle row by row: for a symmetric matrix this is the
+# column-major lower triangle.
+pack_sym <- function(M) M[lower.tri(M, diag = TRUE)]
+unpack_sym <- function(v, n) {
+  M <- matrix(0, n, n)
+  M[lower.tri(M, diag = TRUE)] <- v
+  M + t(M) - diag(diag(M), n)
+}
+
+# --- family-level functions of api.md ------------------------------------------
+
+#' Fit an exponential family by maximum likelihood
+#'
+#' The maximum-likelihood estimate of an exponential family is the mean of
+#' its sufficient statistics mapped to natural coordinates; families without
+#' a closed-form map use the engine's numerical inverse.
+#'
+#' @param family An exponential family, e.g. [ef_normal()].
+#' @param data A numeric matrix, data frame or vector with the family's
+#'   columns.
+#' @param weights Optional non-negative case weights.
+#' @return The source parameters (a named list, see [ef_family]).
+#' @examples
+#' ef_fit(ef_poisson(), c(2, 4, 3, 5, 1))
+#' ef_fit(ef_normal(2), as.matrix(faithful))
+#' @export
+ef_fit <- function(family, data, weights = NULL) {
+  check_family(family)
+  x <- family_encode(family, data)
+  s <- native_family_stat(family$spec, x)
+  w <- if (is.null(weights)) rep(1, nrow(x)) else check_weights(weights, nrow(x))
+  eta <- colSums(s * w) / sum(w)
+  res <- native_family_to_natural(family$spec, eta, fam_ctrl())
+  stop_status(res, "the maximum-likelihood estimate")
+  family$to_src(res$value)
+}
+
+#' Log density of an exponential family
+#'
+#' @inheritParams ef_fit
+#' @param params Source parameters (see [ef_family]).
+#' @param x Data, one row per observation.
+#' @return The log density of each row.
+#' @examples
+#' ef_log_density(ef_normal(), list(mean = 0, cov = matrix(1)), c(-1, 0, 1))
+#' @export
+ef_log_density <- function(family, params, x) {
+  check_family(family)
+  theta <- family$to_nat(params)
+  xx <- family_encode(family, x, "x")
+  res <- native_family_log_density(family$spec, theta, xx)
+  stop_status(res, "the log density")
+  res$value
+}
+
+#' Draw from an exponential family
+#'
+#' Exact draws through R's random number generator (Gibbs sampling for
+#' Boltzmann machines), so [set.seed()] makes them reproducible.
+#'
+#' @inheritParams ef_log_density
+#' @param n Number of draws.
+#' @return A matrix with one row per draw (a data frame when the family has
+#'   categorical columns).
+#' @examples
+#' set.seed(1)
+#' ef_sample(ef_von_mises(), list(mean = 1, kappa = 4), 5)
+#' @export
+ef_sample <- function(family, params, n) {
+  check_family(family)
+  n <- check_count(n, min = 0L)
+  theta <- family$to_nat(params)
+  res <- native_family_sample(family$spec, theta, n)
+  stop_status(res, "samples")
+  family_decode(family, res$value)
+}
+
+# Engine codes back to user data (factors for categorical columns).
+family_decode <- function(fam, x) {
+  blocks <- if (fam$name == "product") fam$blocks else list(fam)
+  if (!any(vapply(blocks, function(b) b$name == "categorical", logical(1)))) {
+    colnames(x) <- family_colnames(fam)
+    return(x)
+  }
+  cols <- list()
+  off <- 0L
+  for (b in blocks) {
+    for (j in seq_len(b$d)) {
+      v <- x[, off + j]
+      cols[[length(cols) + 1L]] <- if (b$name == "categorical") factor(b$levels[v + 1], levels = b$levels) else v
+    }
+    off <- off + b$d
+  }
+  names(cols) <- family_colnames(fam)
+  as.data.frame(cols, stringsAsFactors = FALSE, optional = TRUE)
+}
+
+family_colnames <- function(fam) {
+  if (!is.null(fam$colnames)) return(fam$colnames)
+  paste0("x", seq_len(fam$d))
+}
+
+#' Coordinates of an exponential family or model
+#'
+#' `to_natural()` maps source parameters (the named lists of [ef_family] and
+#' of each model) to the flat natural-parameter vector the engine works
+#' with, `to_mean()` to mean coordinates (expected sufficient statistics),
+#' and `to_source()` maps a natural-parameter vector back.
+#'
+#' @param family An exponential family or an `lvm_model`.
+#' @param params Source parameters.
+#' @param theta A natural-parameter vector.
+#' @return A numeric vector (`to_natural()`, `to_mean()`) or a list of source
+#'   parameters (`to_source()`).
+#' @examples
+#' f <- ef_normal(2)
+#' p <- list(mean = c(1, -1), cov = matrix(c(2, 0.5, 0.5, 1), 2))
+#' th <- to_natural(f, p)
+#' to_source(f, th)
+#' to_mean(f, p)
+#' @export
+to_natural <- function(family, params) UseMethod("to_natural")
+
+#' @rdname to_natural
+#' @export
+to_mean <- function(family, params) UseMethod("to_mean")
+
+#' @rdname to_natural
+#' @export
+to_source <- function(family, theta) UseMethod("to_source")
+
+#' @export
+to_natural.ef_family <- function(family, params) family$to_nat(params)
+
+#' @export
+to_mean.ef_family <- function(family, params) {
+  res <- native_family_to_mean(family$spec, family$to_nat(params))
+  stop_status(res, "mean parameters")
+  res$value
+}
+
+#' @export
+to_source.ef_family <- function(family, theta) {
+  theta <- check_numeric_vector(theta, family$dim)
+  if (native_family_check(family$spec, theta) != 0L) {
+    abort_hm("{.arg theta} is not a valid natural parameter of {family$label}.", "params")
+  }
+  family$to_src(theta)
+}
+
+#' Exponential families
+#'
+#' Constructors for the base exponential families of the engine. Each
+#' family has *source parameters*, the conventional parameterisation users
+#' read and write:
+#'
+#' | family | source parameters |
+#' |---|---|
+#' | normal | `mean` (length d), `cov` (d x d matrix, for every covariance type) |
+#' | categorical | `prob` (length k, named by level, sums to 1) |
+#' | bernoulli | `prob` (length dim) |
+#' | binomial | `prob` (length dim) |
+#' | poisson | `rate` (length dim) |
+#' | von_mises | `mean` (radians), `kappa` (each length dim) |
+#' | com_poisson | `mode`, `nu` (dispersion; 1 is Poisson) |
+#' | dirichlet | `alpha` |
+#' | gamma | `shape`, `rate` |
+#' | boltzmann | `bias` (length dim), `coupling` (symmetric, zero diagonal) |
+#' | product | an unnamed list, one element per block |
+#'
+#' @param dim Number of columns (independent units for the replicated
+#'   families; the dimension for the normal).
+#' @param covariance Covariance structure of the normal: `"full"`,
+#'   `"diagonal"` or `"isotropic"`.
+#' @param levels Number of categories, or a character vector of level names.
+#' @param trials Number of binomial trials.
+#' @param ... Families for `ef_product()` (or one list of families).
+#' @return An object of class `ef_family`.
+#' @name ef_family
+#' @examples
+#' ef_normal(2)
+#' ef_categorical(c("no", "yes"))
+#' ef_product(ef_normal(1), ef_categorical(3))
+NULL
+
+check_weights <- function(weights, n, arg = "weights", call = rlang::caller_env()) {
+  if (!is.numeric(weights) || length(weights) != n || anyNA(weights) || any(!is.finite(weights)) ||
+    any(weights < 0) || sum(weights) <= 0) {
+    abort_hm("{.arg {arg}} must be {n} finite non-negative numbers with a positive sum.", "argument",
+      call = call)
+  }
+  as.double(weights)
+}

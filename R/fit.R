@@ -1,0 +1,527 @@
+# Fitting: fit_lvm(), lvm_control(), with_params(), and the EM driver. R
+# validates and encodes the data, standardises Normal columns, chooses the
+# starts, and runs the engine's EM loop (src/glue/glue_em.c) in bursts; the
+# engine does every E-step and M-step.
+
+#' Control settings for fitting
+#'
+#' @param tol Convergence tolerance on the relative change of the total
+#'   log-likelihood, `|l_new - l_old| / (1 + |l_new|)`.
+#' @param maxit Maximum number of EM iterations per start.
+#' @param n_init Number of starts: the first is deterministic (k-means++ on
+#'   the standardised data with an internal fixed seed), the others random
+#'   from `seed`. The start with the highest log-likelihood is kept; a start
+#'   that fails numerically is reported, not fatal.
+#' @param seed Seed of the random starts (`NULL`: a fixed default). Results
+#'   depend only on `seed` and the data, never on `threads`, and the
+#'   caller's random number stream is left untouched.
+#' @param threads Number of OpenMP threads (`NULL`: the option
+#'   `harmonium.threads`, else every processor, at most 2 when
+#'   `_R_CHECK_LIMIT_CORES_` is set; always capped by `OMP_THREAD_LIMIT`).
+#' @param trace Report progress every 10 iterations.
+#' @param reg Non-negative ridge added to the diagonal of every Normal
+#'   covariance at each M-step, in the units of the internally standardised
+#'   data (so `reg = 1e-6` is a millionth of each variable's variance).
+#' @return An object of class `lvm_control`.
+#' @examples
+#' lvm_control(tol = 1e-10, n_init = 5, seed = 1)
+#' @export
+lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threads = NULL,
+                        trace = FALSE, reg = 0) {
+  structure(
+    list(
+      tol = check_number(tol, min = 0),
+      maxit = check_count(maxit, min = 1L),
+      n_init = check_count(n_init, min = 1L, max = 10000L),
+      seed = if (is.null(seed)) NULL else check_number(seed),
+      threads = if (is.null(threads)) NULL else check_count(threads, min = 1L, max = 1024L),
+      trace = check_flag(trace),
+      reg = check_number(reg, min = 0)
+    ),
+    class = "lvm_control"
+  )
+}
+
+#' @export
+print.lvm_control <- function(x, ...) {
+  cat("<lvm_control>\n")
+  str <- vapply(x, function(v) if (is.null(v)) "NULL" else format(v), "")
+  cat(paste0("  ", format(names(str)), " ", str), sep = "\n")
+  invisible(x)
+}
+
+# The one thread-count resolution of style.md 3.9 (the engine further caps
+# it by omp_get_thread_limit() and by the amount of work).
+resolve_threads <- function(req = NULL) {
+  if (is.null(req)) req <- getOption("harmonium.threads")
+  if (is.null(req)) req <- native_threads_max()
+  req <- as.integer(req)[1]
+  if (is.na(req) || req < 1L) req <- 1L
+  if (nzchar(Sys.getenv("_R_CHECK_LIMIT_CORES_"))) req <- min(req, 2L)
+  lim <- suppressWarnings(as.integer(Sys.getenv("OMP_THREAD_LIMIT", "")))
+  if (!is.na(lim) && lim >= 1L) req <- min(req, lim)
+  req
+}
+
+# Evaluates expr with the RNG seeded, restoring the caller's stream after.
+with_seed <- function(seed, expr) {
+  env <- globalenv()
+  old <- if (exists(".Random.seed", envir = env, inherits = FALSE)) get(".Random.seed", envir = env) else NULL
+  on.exit({
+    if (is.null(old)) {
+      if (exists(".Random.seed", envir = env, inherits = FALSE)) rm(".Random.seed", envir = env)
+    } else {
+      assign(".Random.seed", old, envir = env)
+    }
+  })
+  set.seed(seed)
+  expr
+}
+
+# --- the data ------------------------------------------------------------------
+
+# Resolves the two calling forms: fit_lvm(model, data, ...) and
+# fit_lvm(~ a + b, data, model, ...). Returns the model, the data frame of
+# the selected columns and the remaining `init`.
+resolve_call_forms <- function(model, data, init, call) {
+  formula <- NULL
+  if (inherits(model, "formula")) {
+    formula <- model
+    if (!inherits(init, "lvm_model")) {
+      abort_hm(c("With a formula, the model comes third: {.code fit_lvm(~ a + b, data, model)}.",
+        x = "No {.cls lvm_model} was given."), "argument", call = call)
+    }
+    model <- init
+    init <- NULL
+  } else if (inherits(data, "formula") && inherits(model, "lvm_model")) {
+    formula <- data
+    data <- init
+    init <- NULL
+  }
+  check_model(model, arg = "model", call = call)
+  if (!is.null(formula)) {
+    if (!is.data.frame(data)) {
+      abort_hm("{.arg data} must be a data frame when a formula selects its columns.", "data", call = call)
+    }
+    rhs <- formula[[length(formula)]]
+    if (is.call(rhs) && identical(rhs[[1]], as.name("|"))) {
+      abort_hm(c("A grouping term ({.code | id}) is for sequence models.",
+        i = "Mixtures treat rows as independent; drop the grouping term."), "argument", call = call)
+    }
+    vars <- all.vars(rhs)
+    if ("." %in% vars) vars <- names(data)
+    miss <- setdiff(vars, names(data))
+    if (length(miss)) {
+      abort_hm("{.arg formula} names column{?s} {.val {miss}} not in {.arg data}.", "data", call = call)
+    }
+    data <- data[, vars, drop = FALSE]
+  }
+  list(model = model, data = data, init = init)
+}
+
+# Encodes the data for the model's observable family; with na_action =
+# "omit" rows with missing values are dropped and recorded.
+prepare_data <- function(model, data, weights, na_action, call) {
+  df <- as_data_frame_cols(data, "data", call)
+  fam <- model$component
+  if (ncol(df) != fam$d) {
+    abort_hm(c("{.arg data} has {ncol(df)} column{?s} but {model$label} needs {fam$d}.",
+      i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."),
+      "data", call = call)
+  }
+  if (nrow(df) == 0L) abort_hm("{.arg data} has no rows.", "data", call = call)
+  if (!is.null(weights)) weights <- check_weights(weights, nrow(df), call = call)
+  omitted <- integer(0)
+  if (na_action == "omit") {
+    keep <- stats::complete.cases(df)
+    omitted <- which(!keep)
+    df <- df[keep, , drop = FALSE]
+    if (!is.null(weights)) weights <- weights[keep]
+    if (nrow(df) == 0L) abort_hm("{.arg data} has no complete rows.", "data_na", call = call)
+  }
+  fam <- family_adopt_levels(fam, df)
+  model$component <- fam
+  x <- family_encode(fam, df, "data", call)
+  list(model = model, x = x, weights = weights, omitted = omitted)
+}
+
+# --- standardisation -------------------------------------------------------------
+# Normal blocks are centred and scaled internally for accuracy; results are
+# reported in the user's units. Other blocks are left alone.
+
+fam_blocks <- function(fam) {
+  blocks <- if (fam$name == "product") fam$blocks else list(fam)
+  d <- vapply(blocks, `[[`, integer(1), "d")
+  list(blocks = blocks, cols = lapply(seq_along(blocks), function(b) sum(d[seq_len(b - 1L)]) + seq_len(d[b])))
+}
+
+make_scaler <- function(fam, x) {
+  fb <- fam_blocks(fam)
+  center <- rep(0, ncol(x))
+  scale <- rep(1, ncol(x))
+  for (b in seq_along(fb$blocks)) {
+    blk <- fb$blocks[[b]]
+    if (!is.null(blk$scaling)) {
+      sc <- blk$scaling(x[, fb$cols[[b]], drop = FALSE])
+      center[fb$cols[[b]]] <- sc$center
+      scale[fb$cols[[b]]] <- sc$scale
+    }
+  }
+  list(center = center, scale = scale, log_jac = sum(log(scale)))
+}
+
+identity_scaler <- function(d) list(center = rep(0, d), scale = rep(1, d), log_jac = 0)
+
+scale_data <- function(sc, x) {
+  if (sc$log_jac == 0 && all(sc$center == 0)) return(x)
+  x <- sweep(x, 2L, sc$center, "-")
+  sweep(x, 2L, sc$scale, "/")
+}
+
+# Component source parameters between internal and user units.
+component_affine <- function(fam, sc, params, inverse) {
+  fb <- fam_blocks(fam)
+  one <- function(blk, p, cols) {
+    if (is.null(blk$affine)) p else blk$affine(p, sc$center[cols], sc$scale[cols], inverse = inverse)
+  }
+  if (fam$name != "product") return(one(fam, params, fb$cols[[1]]))
+  lapply(seq_along(fb$blocks), function(b) one(fb$blocks[[b]], params[[b]], fb$cols[[b]]))
+}
+
+mixture_params_affine <- function(model, sc, params, inverse) {
+  if (sc$log_jac == 0 && all(sc$center == 0)) return(params)
+  params$components <- lapply(params$components, function(p) {
+    component_affine(model$component, sc, p, inverse)
+  })
+  params
+}
+
+# --- starts ----------------------------------------------------------------------
+
+family_features <- function(fam, x) {
+  fb <- fam_blocks(fam)
+  f <- do.call(cbind, lapply(seq_along(fb$blocks), function(b) {
+    as.matrix(fb$blocks[[b]]$features(x[, fb$cols[[b]], drop = FALSE]))
+  }))
+  sds <- apply(f, 2L, stats::sd)
+  sds[!is.finite(sds) | sds <= 0] <- 1
+  sweep(sweep(f, 2L, colMeans(f), "-"), 2L, sds, "/")
+}
+
+# k-means++ seeding (Arthur and Vassilvitskii 2007) followed by Lloyd/Hartigan-
+# Wong iterations from those centres; returns hard labels 1..k. Uses the RNG,
+# so callers wrap it in with_seed().
+kmeans_pp_labels <- function(f, k) {
+  n <- nrow(f)
+  if (k == 1L) return(rep(1L, n))
+  # Duplicated feature rows cannot be chosen twice once chosen (zero distance).
+  centers <- matrix(0, k, ncol(f))
+  centers[1, ] <- f[sample.int(n, 1L), ]
+  d2 <- rowSums(sweep(f, 2L, centers[1, ])^2)
+  for (j in 2:k) {
+    tot <- sum(d2)
+    pick <- if (tot > 0) sample.int(n, 1L, prob = d2 / tot) else sample.int(n, 1L)
+    centers[j, ] <- f[pick, ]
+    d2 <- pmin(d2, rowSums(sweep(f, 2L, centers[j, ])^2))
+  }
+  km <- tryCatch(
+    suppressWarnings(stats::kmeans(f, centers, iter.max = 30L)),
+    error = function(e) NULL
+  )
+  if (!is.null(km)) return(as.integer(km$cluster))
+  dd <- -2 * f %*% t(centers) + matrix(rowSums(centers^2), n, k, byrow = TRUE)
+  max.col(-dd, ties.method = "first")
+}
+
+# One-hot posterior from labels, optionally smoothed toward uniform so every
+# component sees every row with a little weight (a fallback when a hard start
+# leaves a component degenerate).
+labels_to_post <- function(labels, k, smooth = 0) {
+  n <- length(labels)
+  p <- matrix(0, n, k)
+  p[cbind(seq_len(n), labels)] <- 1
+  if (smooth > 0) p <- (1 - smooth) * p + smooth / k
+  p
+}
+
+# M-step from given posteriors: theta in internal coordinates, or NULL.
+theta_from_post <- function(m, xs, w, post, ctrl, threads) {
+  es <- native_model_estep(m, numeric(m$dim), xs, w, given = post, logp = FALSE, post = FALSE,
+    threads = threads)
+  if (es$status != 0L) return(NULL)
+  s <- es$stats
+  wt <- s[m$dim + 2L]
+  res <- native_model_to_natural(m, s[seq_len(m$dim)] / wt, ctrl)
+  if (res$status != 0L) return(NULL)
+  res$value
+}
+
+theta_from_labels <- function(m, xs, w, labels, ctrl, threads) {
+  for (smooth in c(0, 0.05, 0.3)) {
+    th <- theta_from_post(m, xs, w, labels_to_post(labels, m$k, smooth), ctrl, threads)
+    if (!is.null(th)) return(th)
+  }
+  NULL
+}
+
+default_seed <- 20240429L
+
+# The starting natural parameters (internal coordinates) of start `i`.
+start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) {
+  if (i == 1L && !is.null(init)) {
+    return(init_theta(m, xs, w, init, ctrl, threads, sc, call))
+  }
+  f <- family_features(m$component, x)
+  seed <- if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
+  labels <- with_seed(seed, kmeans_pp_labels(f, m$k))
+  theta_from_labels(m, xs, w, labels, ctrl, threads)
+}
+
+init_theta <- function(m, xs, w, init, ctrl, threads, sc, call) {
+  if (inherits(init, "lvm_fit")) {
+    init <- init$params
+  }
+  if (is.list(init)) {
+    p <- mixture_params_affine(m, sc, init, inverse = FALSE)
+    return(mixture_to_nat(m, p, arg = "init", call = call))
+  }
+  if (is.factor(init)) init <- as.integer(init)
+  if (is.numeric(init) && length(init) == nrow(xs) && all(init %in% seq_len(m$k))) {
+    th <- theta_from_labels(m, xs, w, as.integer(init), ctrl, threads)
+    if (is.null(th)) {
+      abort_hm("The labels in {.arg init} give no valid starting parameters.", "init", call = call)
+    }
+    return(th)
+  }
+  abort_hm(c("{.arg init} must be a fit, source parameters, or {nrow(xs)} labels in 1..{m$k}.",
+    x = "It is {.obj_type_friendly {init}}."), "init", call = call)
+}
+
+# --- EM ----------------------------------------------------------------------------
+
+# Runs EM from theta (internal coordinates) and returns the final state. The
+# glue runs at most `burst` iterations per call; with trace on, R reports
+# between bursts.
+run_em <- function(m, theta, xs, w, ctrl, control, threads) {
+  trace <- numeric(0)
+  ll_old <- NA_real_
+  burst <- if (control$trace) 10L else control$maxit
+  status <- 1L
+  bad <- -1L
+  converged <- FALSE
+  repeat {
+    n_it <- min(burst, control$maxit - length(trace))
+    res <- native_em_run(m, theta, xs, w, ctrl, c(control$tol, n_it, ll_old), threads)
+    trace <- c(trace, res$trace)
+    theta <- res$theta
+    status <- res$status
+    bad <- res$bad
+    converged <- res$converged
+    if (converged || status != 1L || length(trace) >= control$maxit) break
+    ll_old <- trace[length(trace)]
+    if (control$trace) {
+      cli::cli_inform("iteration {length(trace)}: log-likelihood {format(ll_old, digits = 10)}")
+    }
+  }
+  list(theta = theta, trace = trace, status = status, bad = bad, converged = converged)
+}
+
+# E-step at theta: per-row log p(x) (user units), posterior, total.
+fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) {
+  es <- native_model_estep(m, theta, xs, w, logp = TRUE, post = TRUE, threads = threads)
+  stop_status(es, "the E-step", call = call)
+  logp <- es$logp - sc$log_jac
+  colnames(es$post) <- as.character(seq_len(m$k))
+  list(logp = logp, post = es$post, loglik = if (is.null(w)) sum(logp) else sum(w * logp))
+}
+
+#' Fit a latent variable model
+#'
+#' Fits a model by exact EM (closed-form M-step for `"analytic"` models, an
+#' exact numerical M-step otherwise). Data columns are matched to the
+#' model's observable family left to right; factor columns are categorical.
+#'
+#' @param model An `lvm_model` such as [mixture()], or a one-sided formula
+#'   selecting columns of `data` (then the model comes third:
+#'   `fit_lvm(~ a + b, data, model)`).
+#' @param data A numeric matrix, a data frame or a vector.
+#' @param init Starting values: a previous fit, source parameters, or a vector
+#'   of hard labels in `1..k`. `NULL` uses k-means++ starts.
+#' @param method `"auto"` and `"em"` both run EM for mixtures.
+#' @param control Settings from [lvm_control()].
+#' @param weights Optional non-negative case weights.
+#' @param na_action `"fail"` (an error naming the rows with missing values) or
+#'   `"omit"` (drop them).
+#' @param ... Unused; for the formula form.
+#' @return A fit of class `c("mixture_fit", "lvm_fit")` holding `model`,
+#'   `params` (source parameters in the data's units), `loglik`, `trace`
+#'   (log-likelihood per iteration), `iterations`, `converged`, `n`, `df`,
+#'   `posterior` and the data.
+#' @seealso [lvm_control()], [select_k()], [with_params()].
+#' @examples
+#' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
+#' fit
+#' BIC(fit)
+#' head(predict(fit))
+#' fit2 <- fit_lvm(~ eruptions, faithful, mixture(ef_normal(1), 2))
+#' coef(fit2)$weights
+#' @export
+fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient"),
+                    control = lvm_control(), weights = NULL, na_action = c("fail", "omit"), ...) {
+  call <- match.call()
+  env <- rlang::current_env()
+  forms <- resolve_call_forms(model, data, init, env)
+  model <- forms$model
+  method <- rlang::arg_match(method)
+  na_action <- rlang::arg_match(na_action)
+  if (!inherits(control, "lvm_control")) {
+    abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
+  }
+  if (method == "gradient") {
+    abort_hm(c("{.code method = \"gradient\"} is not available for mixtures yet.",
+      i = "Use {.code method = \"em\"} (exact, with a numerical M-step where needed)."),
+      "unsupported", call = env)
+  }
+  prep <- prepare_data(model, forms$data, weights, na_action, env)
+  model <- prep$model
+  x <- prep$x
+  w <- prep$weights
+  n <- nrow(x)
+  if (model$k > n) {
+    abort_hm("{.arg model} has {model$k} components but {.arg data} has only {n} row{?s}.",
+      "data", call = env)
+  }
+  threads <- resolve_threads(control$threads)
+  sc <- make_scaler(model$component, x)
+  xs <- scale_data(sc, x)
+  ctrl <- fam_ctrl(reg = control$reg)
+
+  best <- NULL
+  starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,
+    status = "failed", stringsAsFactors = FALSE)
+  for (i in seq_len(control$n_init)) {
+    th0 <- start_theta(model, xs, x, w, forms$init, i, control, ctrl, threads, sc, env)
+    if (is.null(th0)) next
+    em <- run_em(model, th0, xs, w, ctrl, control, threads)
+    es <- tryCatch(fit_estep(model, em$theta, xs, w, sc, threads), harmonium_error = function(e) NULL)
+    if (is.null(es) || !is.finite(es$loglik)) next
+    starts$loglik[i] <- es$loglik
+    starts$iterations[i] <- length(em$trace)
+    starts$status[i] <- if (em$converged) "converged" else if (em$status == 1L) "max_iter" else
+      paste0("stopped: ", hm_status_names[em$status + 1L])
+    if (is.null(best) || es$loglik > best$es$loglik) best <- list(em = em, es = es, start = i)
+  }
+  nfail <- sum(starts$status == "failed")
+  if (is.null(best)) {
+    abort_hm(c("Every start failed ({control$n_init}).",
+      i = "Try {.code lvm_control(reg = 1e-6)}, fewer components, or {.arg init}."),
+      "fit_failed", call = env)
+  }
+  if (nfail > 0L) {
+    warn_hm("{nfail} of {control$n_init} start{?s} failed numerically and {?was/were} skipped.",
+      "failed_start")
+  }
+  em <- best$em
+  if (em$status > 1L) {
+    comp <- em$bad + 1L
+    warn_hm(c("EM stopped at iteration {length(em$trace)}: component {comp} collapsed ({status_message(em$status)}).",
+      i = "The fit is the last valid iterate; try {.code lvm_control(reg = 1e-6)} or fewer components."),
+      "collapse")
+  } else if (!em$converged) {
+    warn_hm("EM did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
+      "not_converged")
+  }
+  trace <- em$trace - (if (is.null(w)) n else sum(w)) * sc$log_jac
+  check_monotone(trace)
+  fit <- new_fit(model, em$theta, sc, x, w, best$es, call)
+  fit$trace <- trace
+  fit$iterations <- length(em$trace)
+  fit$converged <- isTRUE(em$converged)
+  fit$status <- hm_status_names[em$status + 1L]
+  fit$starts <- starts
+  fit$best_start <- best$start
+  fit$control <- control
+  fit$omitted <- prep$omitted
+  fit
+}
+
+check_monotone <- function(trace) {
+  if (length(trace) < 2L) return(invisible())
+  drop <- -diff(trace) / (1 + abs(trace[-1]))
+  if (any(drop > 1e-10)) {
+    it <- which.max(drop) + 1L
+    warn_hm("The log-likelihood decreased at iteration {it}; please report this as a bug.", "decrease")
+  }
+  invisible()
+}
+
+# Names each component parameter after the data columns it belongs to: a
+# vector of one value per column gets names, a square matrix dimnames.
+name_component <- function(fam, p) {
+  fb <- fam_blocks(fam)
+  cn <- family_colnames(fam)
+  one <- function(pb, cols) {
+    for (nm in names(pb)) {
+      v <- pb[[nm]]
+      if (is.matrix(v) && nrow(v) == length(cols) && ncol(v) == length(cols)) {
+        dimnames(pb[[nm]]) <- list(cn[cols], cn[cols])
+      } else if (is.null(dim(v)) && length(v) == length(cols) && is.null(names(v))) {
+        names(pb[[nm]]) <- cn[cols]
+      }
+    }
+    pb
+  }
+  if (fam$name != "product") return(one(p, fb$cols[[1]]))
+  lapply(seq_along(fb$blocks), function(b) one(p[[b]], fb$cols[[b]]))
+}
+
+new_fit <- function(model, theta, sc, x, w, es, call) {
+  params <- mixture_params_affine(model, sc, mixture_to_src(model, theta), inverse = TRUE)
+  params$components <- lapply(params$components, function(p) name_component(model$component, p))
+  structure(
+    list(
+      model = model, params = params, theta = theta, scaler = sc,
+      loglik = es$loglik, trace = es$loglik, iterations = 0L, converged = NA, n = nrow(x),
+      df = model$n_free, weights = w, x = x, posterior = es$post, logp = es$logp, call = call
+    ),
+    class = c(paste0(model$kind, "_fit"), "lvm_fit")
+  )
+}
+
+#' A fit at given parameters
+#'
+#' Builds a fit object at the given source parameters without fitting, so
+#' that every method (log-likelihood, posterior, prediction, simulation,
+#' plots) can be used at known parameters.
+#'
+#' @param model An `lvm_model`.
+#' @param params Source parameters (see [mixture()]).
+#' @param data Optional data at which the log-likelihood and posterior are
+#'   evaluated.
+#' @return An `lvm_fit`; without data its `loglik` is `NA`.
+#' @examples
+#' m <- mixture(ef_poisson(), 2)
+#' p <- list(weights = c(0.4, 0.6), components = list(list(rate = 2), list(rate = 9)))
+#' f <- with_params(m, p, data = c(1, 3, 8, 10, 12))
+#' logLik(f)
+#' posterior(f)
+#' @export
+with_params <- function(model, params, data = NULL) {
+  check_model(model)
+  env <- rlang::current_env()
+  theta <- mixture_to_nat(model, params, call = env)
+  if (is.null(data)) {
+    sc <- identity_scaler(model$d)
+    fit <- new_fit(model, theta, sc, matrix(0, 0, model$d), NULL,
+      list(loglik = NA_real_, post = matrix(0, 0, model$k), logp = numeric(0)), sys.call())
+    fit$trace <- numeric(0)
+    return(fit)
+  }
+  prep <- prepare_data(model, data, NULL, "fail", env)
+  x <- prep$x
+  sc <- identity_scaler(ncol(x))
+  es <- fit_estep(prep$model, theta, x, NULL, sc, resolve_threads(), env)
+  fit <- new_fit(prep$model, theta, sc, x, NULL, es, sys.call())
+  fit$trace <- es$loglik
+  fit
+}

@@ -1,0 +1,214 @@
+# Methods for fitted models (class lvm_fit): print, summary, logLik, nobs,
+# coef, predict, posterior, log_density, simulate, update (stats' default,
+# through the stored call).
+
+#' @export
+print.lvm_fit <- function(x, digits = 4, ...) {
+  cat("<", class(x)[1], "> ", x$model$label, "\n", sep = "")
+  ll <- x$loglik
+  cat("  n = ", x$n, ", log-likelihood = ", format(ll, digits = 10), ", df = ", x$df,
+    ", BIC = ", format(-2 * ll + x$df * log(x$n), digits = 10), "\n", sep = "")
+  if (x$iterations > 0L) {
+    cat("  ", x$iterations, " EM iteration", if (x$iterations != 1L) "s", ", ",
+      if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n", sep = "")
+  }
+  cat("  weights: ", paste(format(x$params$weights, digits = digits), collapse = " "), "\n", sep = "")
+  invisible(x)
+}
+
+#' @export
+logLik.lvm_fit <- function(object, ...) {
+  structure(object$loglik, df = object$df, nobs = object$n, class = "logLik")
+}
+
+#' @export
+nobs.lvm_fit <- function(object, ...) object$n
+
+#' @export
+coef.lvm_fit <- function(object, ...) object$params
+
+# Data for a method: the fitted data when newdata is missing, else newdata
+# encoded and scaled like the fit.
+newdata_x <- function(fit, newdata, call = rlang::caller_env()) {
+  if (is.null(newdata)) {
+    if (nrow(fit$x) == 0L) {
+      abort_hm("This fit holds no data; supply {.arg newdata}.", "argument", call = call)
+    }
+    return(fit$x)
+  }
+  prepare_data(fit$model, newdata, NULL, "fail", call)$x
+}
+
+fit_rows <- function(fit, newdata, call = rlang::caller_env()) {
+  if (is.null(newdata) && nrow(fit$x) > 0L && !is.null(fit$posterior)) {
+    return(list(post = fit$posterior, logp = fit$logp))
+  }
+  x <- newdata_x(fit, newdata, call)
+  fit_estep(fit$model, fit$theta, scale_data(fit$scaler, x), NULL, fit$scaler, resolve_threads(), call)
+}
+
+#' Posterior distribution of the latent variables
+#'
+#' For a mixture, the posterior class probabilities p(class | x) of each
+#' row (theory.md 3.1.4).
+#'
+#' @param object A fit.
+#' @param newdata Data (default: the data the model was fitted to).
+#' @param ... Unused.
+#' @return A matrix with one row per observation and one column per class.
+#' @examples
+#' fit <- fit_lvm(mixture(ef_normal(1), 2), faithful$waiting)
+#' head(posterior(fit))
+#' @export
+posterior <- function(object, ...) UseMethod("posterior")
+
+#' @rdname posterior
+#' @export
+posterior.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, newdata)$post
+
+#' Log density of each observation
+#'
+#' log p(x) under the fitted model, per observation, computed from the
+#' harmonium's closed form (theory.md 1.3).
+#'
+#' @param object A fit.
+#' @param newdata Data (default: the data the model was fitted to).
+#' @param ... Unused.
+#' @return A numeric vector.
+#' @examples
+#' fit <- fit_lvm(mixture(ef_poisson(), 2), c(0, 1, 1, 2, 8, 9, 11, 10))
+#' log_density(fit, c(0, 5, 10))
+#' @export
+log_density <- function(object, ...) UseMethod("log_density")
+
+#' @rdname log_density
+#' @export
+log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, newdata)$logp
+
+#' Predicted classes or posterior probabilities
+#'
+#' @param object A fit.
+#' @param newdata Data (default: the data the model was fitted to).
+#' @param type `"class"` for the most probable class (an integer in `1..k`),
+#'   `"posterior"` for the matrix of class probabilities.
+#' @param ... Unused.
+#' @return An integer vector or a matrix.
+#' @examples
+#' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
+#' table(predict(fit))
+#' predict(fit, data.frame(eruptions = c(2, 4.5), waiting = c(55, 80)), type = "posterior")
+#' @export
+predict.lvm_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+  type <- rlang::arg_match(type)
+  post <- fit_rows(object, newdata)$post
+  if (type == "posterior") return(post)
+  max.col(post, ties.method = "first")
+}
+
+#' @export
+fitted.lvm_fit <- function(object, ...) predict(object, type = "class")
+
+#' Simulate from a fitted model
+#'
+#' Ancestral sampling (theory.md 1.3): a class from the mixture weights, then
+#' an observation from that component, through R's random number generator.
+#'
+#' @param object A fit.
+#' @param nsim Number of observations to draw (default: as many as were
+#'   fitted).
+#' @param seed Optional seed, as in [stats::simulate()].
+#' @param ... Unused.
+#' @return The draws (a matrix, or a data frame when the model has
+#'   categorical columns), with attribute `"latent"` holding each draw's
+#'   latent class and `"seed"` the RNG state used.
+#' @examples
+#' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
+#' sims <- simulate(fit, 5, seed = 1)
+#' sims
+#' @export
+simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
+  if (is.null(nsim)) nsim <- object$n
+  nsim <- check_count(nsim, min = 0L)
+  if (!is.null(seed)) set.seed(seed)
+  rng_state <- if (exists(".Random.seed", envir = globalenv())) get(".Random.seed", envir = globalenv())
+  m <- object$model
+  res <- native_model_sample(m, object$theta, nsim)
+  stop_status(res, "samples")
+  sc <- object$scaler
+  x <- sweep(sweep(res$x, 2L, sc$scale, "*"), 2L, sc$center, "+")
+  out <- family_decode(m$component, x)
+  attr(out, "latent") <- as.integer(res$z) + 1L
+  attr(out, "seed") <- rng_state
+  out
+}
+
+#' @export
+summary.lvm_fit <- function(object, ...) {
+  ll <- object$loglik
+  n <- object$n
+  post <- object$posterior
+  map <- if (length(post)) max.col(post, ties.method = "first") else integer(0)
+  zmap <- if (length(post)) post[cbind(seq_len(nrow(post)), map)] else numeric(0)
+  bic <- -2 * ll + object$df * log(n)
+  structure(
+    list(
+      label = object$model$label, exactness = exactness(object$model), n = n, loglik = ll,
+      df = object$df, AIC = -2 * ll + 2 * object$df, BIC = bic,
+      ICL = bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
+      iterations = object$iterations, converged = object$converged, status = object$status,
+      starts = object$starts,
+      sizes = table(factor(map, levels = seq_len(object$model$k))),
+      params = object$params, family = object$model$component
+    ),
+    class = "summary.lvm_fit"
+  )
+}
+
+#' @export
+print.summary.lvm_fit <- function(x, digits = 4, ...) {
+  cat("Model: ", x$label, " (", x$exactness, ")\n", sep = "")
+  cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
+    if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")
+  tab <- data.frame(
+    `log-likelihood` = x$loglik, n = x$n, df = x$df, AIC = x$AIC, BIC = x$BIC, ICL = x$ICL,
+    check.names = FALSE
+  )
+  print(tab, row.names = FALSE, digits = 10)
+  cat("\nClustering table:\n")
+  print(x$sizes)
+  cat("\nMixing weights:\n")
+  w <- x$params$weights
+  names(w) <- seq_along(w)
+  print(round(w, digits))
+  cat("\nComponents (", x$family$label, "):\n", sep = "")
+  for (j in seq_along(x$params$components)) {
+    cat("-- component ", j, "\n", sep = "")
+    print_params(x$params$components[[j]], digits)
+  }
+  if (!is.null(x$starts) && nrow(x$starts) > 1L) {
+    cat("\nStarts:\n")
+    print(x$starts, row.names = FALSE, digits = 10)
+  }
+  invisible(x)
+}
+
+print_params <- function(p, digits, indent = "  ") {
+  if (is.null(names(p))) {
+    for (b in seq_along(p)) {
+      cat(indent, "block ", b, ":\n", sep = "")
+      print_params(p[[b]], digits, paste0(indent, "  "))
+    }
+    return(invisible())
+  }
+  for (nm in names(p)) {
+    v <- p[[nm]]
+    if (is.matrix(v)) {
+      cat(indent, nm, ":\n", sep = "")
+      out <- utils::capture.output(print(round(v, digits)))
+      cat(paste0(indent, "  ", out), sep = "\n")
+    } else {
+      cat(indent, nm, ": ", paste(format(round(v, digits)), collapse = " "), "\n", sep = "")
+    }
+  }
+  invisible()
+}

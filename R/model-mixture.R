@@ -1,0 +1,163 @@
+# Mixture models (theory.md 3.1): a conjugated harmonium whose latent is a
+# Categorical(k) and whose observable is any family. The engine holds the
+# algebra (conjugation parameters, prior, E-step, exact M-step); this file
+# builds the descriptor and converts between source parameters (weights and
+# per-component source lists) and the harmonium's natural coordinates.
+
+# Harmonium kinds (src/engine/hm_engine.h, enum hm_hm_kind).
+hm_kind <- c(mixture = 1L)
+
+#' Finite mixture models
+#'
+#' `mixture(component, k)` is the conjugated harmonium with a `k`-class
+#' categorical latent variable and `component` as the observable family: a
+#' finite mixture of `k` members of that family. Every family of
+#' [ef_family] and every [ef_product()] of them can be mixed, which gives
+#' Gaussian mixtures (full, diagonal or isotropic covariances), Poisson,
+#' Bernoulli, binomial and categorical mixtures (latent class analysis),
+#' and mixtures of von Mises, Conway-Maxwell-Poisson, Dirichlet, Gamma and
+#' Boltzmann components.
+#'
+#' Components whose family has a closed-form mean-to-natural map are fitted
+#' by closed-form EM (`exactness()` is `"analytic"`); the others by EM with
+#' an exact numerical inner M-step (`"differentiable"`).
+#'
+#' Source parameters are `list(weights = , components = )`: `weights` sums
+#' to 1 and `components` holds one source-parameter list of the component
+#' family per class.
+#'
+#' @param component An exponential family (see [ef_family]).
+#' @param k Number of components (classes), at least 1.
+#' @return An `lvm_model` of class `mixture_model`.
+#' @seealso [fit_lvm()], [select_k()], [exactness()].
+#' @examples
+#' m <- mixture(ef_normal(2), 3)
+#' m
+#' exactness(m)
+#' exactness(mixture(ef_von_mises(), 2))
+#' @export
+mixture <- function(component, k) {
+  if (inherits(component, "lvm_model")) {
+    abort_hm(c("Mixtures of models are not available yet.",
+      i = "Use an exponential family as {.arg component}, e.g. {.code ef_normal(2)}."),
+      "unsupported")
+  }
+  check_family(component)
+  k <- check_count(k, min = 1L, max = 10000L)
+  lat_spec <- c(fam_kind[["categorical"]], k, 0L, 0L)
+  m <- list(
+    kind = "mixture", component = component, k = k,
+    hm_kind = hm_kind[["mixture"]], obs_spec = component$spec, lat_spec = lat_spec
+  )
+  info <- native_model_info(m)
+  m$dim <- info[1]
+  m$post_len <- info[2]
+  m$stats_len <- info[3]
+  m$closed <- info[4] == 1L
+  m$d <- component$d
+  m$n_free <- (k - 1L) + k * as.integer(component$n_free)
+  m$label <- sprintf("mixture of %d %s", k, component$label)
+  structure(m, class = c("mixture_model", "lvm_model"))
+}
+
+#' How exactly a model can be fitted
+#'
+#' `"analytic"`: the log-likelihood and a closed-form EM step (theory.md
+#' 1.6); `"differentiable"`: the exact log-likelihood and its gradient, with
+#' a numerical M-step; `"approximate"`: neither is exact.
+#'
+#' @param model An `lvm_model` (or a fit).
+#' @return One of `"analytic"`, `"differentiable"`, `"approximate"`.
+#' @examples
+#' exactness(mixture(ef_poisson(), 2))
+#' @export
+exactness <- function(model) {
+  if (inherits(model, "lvm_fit")) model <- model$model
+  check_model(model)
+  if (isTRUE(model$closed)) "analytic" else "differentiable"
+}
+
+#' @export
+print.lvm_model <- function(x, ...) {
+  cat("<lvm_model> ", x$label, "\n", sep = "")
+  cat("  exactness: ", exactness(x), ", free parameters: ", x$n_free, "\n", sep = "")
+  invisible(x)
+}
+
+# --- coordinates ---------------------------------------------------------------
+
+# Source parameters -> harmonium natural coordinates, through the per-component
+# natural parameters and join_conjugated (theory.md 1.3, 3.1.3).
+mixture_to_nat <- function(m, params, arg = "params", call = rlang::caller_env()) {
+  if (!is.list(params) || !all(c("weights", "components") %in% names(params))) {
+    abort_hm("{.arg {arg}} must be a list with elements {.field weights} and {.field components}.",
+      "params", call = call)
+  }
+  w <- check_prob_vector(params$weights, m$k, arg = paste0(arg, "$weights"), call = call, simplex = TRUE)
+  if (any(w <= 0)) {
+    abort_hm("{.arg {arg}$weights} must be positive.", "params", call = call)
+  }
+  comps <- params$components
+  if (!is.list(comps) || length(comps) != m$k) {
+    abort_hm("{.arg {arg}$components} must be a list of {m$k} parameter lists.", "params", call = call)
+  }
+  fam <- m$component
+  cm <- matrix(0, m$k, fam$dim)
+  for (j in seq_len(m$k)) cm[j, ] <- fam$to_nat(comps[[j]])
+  mixture_join(m, cm, log(w[-1]) - log(w[1]), call = call)
+}
+
+mixture_join <- function(m, comp_nat, prior, call = rlang::caller_env()) {
+  res <- native_mixture_join(m, comp_nat, as.double(prior))
+  stop_status(res, "the mixture's natural parameters", call = call)
+  res$value
+}
+
+# Natural coordinates -> per-component natural parameters (k x dim) and the
+# prior's natural parameters log(w_j / w_1).
+mixture_split <- function(m, theta) {
+  res <- native_mixture_split(m, theta)
+  stop_status(res, "the mixture's components")
+  res
+}
+
+mixture_to_src <- function(m, theta) {
+  sp <- mixture_split(m, theta)
+  a <- c(0, sp$prior)
+  w <- exp(a - max(a))
+  fam <- m$component
+  list(
+    weights = w / sum(w),
+    components = lapply(seq_len(m$k), function(j) fam$to_src(sp$components[j, ]))
+  )
+}
+
+#' @export
+to_natural.lvm_model <- function(family, params) mixture_to_nat(family, params)
+
+#' @export
+to_mean.lvm_model <- function(family, params) {
+  res <- native_model_to_mean(family, mixture_to_nat(family, params))
+  stop_status(res, "mean parameters")
+  res$value
+}
+
+#' @export
+to_source.lvm_model <- function(family, theta) {
+  theta <- check_numeric_vector(theta, family$dim)
+  mixture_to_src(family, theta)
+}
+
+# Conjugation parameters rho (length k - 1) and chi (theory.md 3.1.1).
+model_rho_chi <- function(m, theta) {
+  res <- native_model_rho_chi(m, theta)
+  stop_status(res, "the conjugation parameters")
+  v <- res$value
+  list(rho = v[-length(v)], chi = v[length(v)])
+}
+
+model_log_partition <- function(m, theta) {
+  res <- native_model_log_partition(m, theta)
+  stop_status(res, "the log-partition function")
+  res$value
+}

@@ -1,0 +1,47 @@
+# The only file with .Call(). One wrapper per entry point, grouped by glue
+# file; arguments are already validated and coerced (doubles, integers,
+# 0-based codes, natural coordinates).
+
+# glue_init.c
+native_threads_max <- function() .Call(C_threads_max)
+
+# glue_family.c
+native_family_info <- function(spec) .Call(C_family_info, spec)
+native_family_stat <- function(spec, x) .Call(C_family_stat, spec, x)
+native_family_log_base <- function(spec, x) .Call(C_family_log_base, spec, x)
+native_family_log_density <- function(spec, theta, x) .Call(C_family_log_density, spec, theta, x)
+native_family_log_partition <- function(spec, theta) .Call(C_family_log_partition, spec, theta)
+native_family_to_mean <- function(spec, theta) .Call(C_family_to_mean, spec, theta)
+native_family_to_natural <- function(spec, eta, ctrl) .Call(C_family_to_natural, spec, eta, ctrl)
+native_family_neg_entropy <- function(spec, eta, ctrl) .Call(C_family_neg_entropy, spec, eta, ctrl)
+native_family_sample <- function(spec, theta, n) .Call(C_family_sample, spec, theta, n)
+native_family_check <- function(spec, theta) .Call(C_family_check, spec, theta)
+native_family_check_data <- function(spec, x) .Call(C_family_check_data, spec, x)
+
+# glue_model.c
+native_model_info <- function(m) .Call(C_model_info, m$hm_kind, m$obs_spec, m$lat_spec)
+native_model_log_partition <- function(m, theta) {
+  .Call(C_model_log_partition, m$hm_kind, m$obs_spec, m$lat_spec, theta)
+}
+native_model_rho_chi <- function(m, theta) .Call(C_model_rho_chi, m$hm_kind, m$obs_spec, m$lat_spec, theta)
+native_model_to_mean <- function(m, theta) .Call(C_model_to_mean, m$hm_kind, m$obs_spec, m$lat_spec, theta)
+native_model_to_natural <- function(m, eta, ctrl) {
+  .Call(C_model_to_natural, m$hm_kind, m$obs_spec, m$lat_spec, eta, ctrl)
+}
+native_mixture_split <- function(m, theta) .Call(C_mixture_split, m$hm_kind, m$obs_spec, m$lat_spec, theta)
+native_mixture_join <- function(m, comps, prior) {
+  .Call(C_mixture_join, m$hm_kind, m$obs_spec, m$lat_spec, comps, prior)
+}
+native_model_estep <- function(m, theta, x, w = NULL, given = NULL, logp = TRUE, post = TRUE, threads = 1L) {
+  .Call(C_model_estep, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, given, c(logp, post), threads)
+}
+native_model_sample <- function(m, theta, n) .Call(C_model_sample, m$hm_kind, m$obs_spec, m$lat_spec, theta, n)
+
+# glue_em.c
+native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
+  .Call(C_em_run, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, ctrl, em, threads)
+}
+
+# glue_selftest.c
+native_selftest_list <- function() .Call(C_selftest_list)
+native_selftest_run <- function(i) .Call(C_selftest_run, i)

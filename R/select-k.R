@@ -1,0 +1,98 @@
+# Choosing the number of components: one fit per k, a table of
+# log-likelihood, df, BIC and ICL (both smaller-is-better), and a plot in the
+# spirit of mclust's BIC plot.
+
+#' Compare numbers of mixture components
+#'
+#' Fits `model_fn(k)` for each `k` and tabulates the log-likelihood, the
+#' number of free parameters, BIC (`-2 l + df log n`) and ICL (BIC plus twice
+#' the entropy of the hard classification, `-2 sum log z_i`), both smaller
+#' is better. A value of `k` whose fit fails is kept in the table with `NA`
+#' and reported, never fatal.
+#'
+#' @param model_fn A function of `k` returning an `lvm_model`, or an
+#'   exponential family (then `mixture(model_fn, k)` is used).
+#' @param data The data, as for [fit_lvm()].
+#' @param k The numbers of components to try.
+#' @param ... Further arguments of [fit_lvm()] (`control`, `weights`, ...).
+#' @return An object of class `lvm_select`: `table` (a data frame with
+#'   columns `k`, `loglik`, `df`, `BIC`, `ICL`, `converged`), `fits` (the
+#'   fits, by k) and `best` (the k with the smallest BIC).
+#' @examples
+#' sel <- select_k(ef_normal(2), faithful, k = 1:4)
+#' sel
+#' plot(sel)
+#' @export
+select_k <- function(model_fn, data, k = 1:9, ...) {
+  if (inherits(model_fn, "ef_family")) {
+    fam <- model_fn
+    model_fn <- function(k) mixture(fam, k)
+  }
+  if (!is.function(model_fn)) {
+    abort_hm("{.arg model_fn} must be a function of {.arg k} or an exponential family.", "argument")
+  }
+  if (!is.numeric(k) || length(k) < 1L || anyNA(k) || any(k < 1) || any(k != round(k))) {
+    abort_hm("{.arg k} must be positive whole numbers.", "argument")
+  }
+  k <- sort(unique(as.integer(k)))
+  fits <- vector("list", length(k))
+  names(fits) <- k
+  failed <- character(0)
+  for (i in seq_along(k)) {
+    fits[[i]] <- tryCatch(
+      fit_lvm(model_fn(k[i]), data, ...),
+      harmonium_error = function(e) {
+        failed <<- c(failed, paste0("k = ", k[i], ": ", conditionMessage(e)))
+        NULL
+      }
+    )
+  }
+  row <- function(f) {
+    if (is.null(f)) return(c(NA, NA, NA, NA, NA))
+    s <- summary(f)
+    c(s$loglik, s$df, s$BIC, s$ICL, isTRUE(f$converged))
+  }
+  tab <- as.data.frame(do.call(rbind, lapply(fits, row)))
+  names(tab) <- c("loglik", "df", "BIC", "ICL", "converged")
+  tab <- cbind(k = k, tab)
+  tab$converged <- as.logical(tab$converged)
+  rownames(tab) <- NULL
+  if (length(failed)) {
+    warn_hm(c("{length(failed)} fit{?s} failed and {?is/are} recorded as NA:", stats::setNames(failed, rep("x", length(failed)))),
+      "select_failed")
+  }
+  best <- if (all(is.na(tab$BIC))) NA_integer_ else tab$k[which.min(tab$BIC)]
+  structure(list(table = tab, fits = fits, best = best), class = "lvm_select")
+}
+
+#' @export
+print.lvm_select <- function(x, ...) {
+  cat("Model selection over k (smaller BIC and ICL are better)\n")
+  print(x$table, row.names = FALSE, digits = 8)
+  cat("Best by BIC: k =", x$best, "\n")
+  invisible(x)
+}
+
+#' @export
+as.data.frame.lvm_select <- function(x, ...) x$table
+
+#' Plot a model-selection table
+#'
+#' BIC and ICL against the number of components, with the best k marked.
+#'
+#' @param x An `lvm_select` from [select_k()].
+#' @param ... Passed to [graphics::matplot()].
+#' @return `x`, invisibly.
+#' @export
+plot.lvm_select <- function(x, ...) {
+  tab <- x$table
+  y <- cbind(tab$BIC, tab$ICL)
+  graphics::matplot(tab$k, y, type = "b", pch = c(19, 17), lty = 1:2, col = c("black", "grey45"),
+    xlab = "number of components k", ylab = "criterion (smaller is better)", xaxt = "n",
+    main = "Model selection", ...)
+  graphics::axis(1, at = tab$k)
+  if (!is.na(x$best)) graphics::abline(v = x$best, lty = 3)
+  graphics::legend("topright", c("BIC", "ICL"), pch = c(19, 17), lty = 1:2, col = c("black", "grey45"),
+    bty = "n")
+  invisible(x)
+}

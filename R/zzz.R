@@ -1,0 +1,4 @@
+.onLoad <- function(libname, pkgname) {
+  .Call(C_init, asNamespace(pkgname))
+  invisible()
+}

@@ -1,0 +1,57 @@
+/*
+ * em.c: one exact EM iteration and the convergence test (theory.md 1.6).
+ *
+ * The caller owns the loop (GSL's init / iterate / test pattern): the glue
+ * runs hm_em_iterate, hm_em_test and an interrupt check per iteration and
+ * keeps the log-likelihood trace. The E-step statistics are sums; dividing
+ * by the total weight gives the harmonium's mean coordinates, and the
+ * harmonium's mean -> natural map is the M-step.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "hm_engine.h"
+
+size_t hm_em_work_len(const hm_harmonium *h, int threads) {
+    size_t a = hm_estep_work_len(h, threads);
+    size_t b = hm_hm_work_len(h);
+    return (a > b ? a : b) + (size_t)hm_hm_dim(h);
+}
+
+hm_status hm_em_iterate(const hm_harmonium *h,
+                        const double *theta,
+                        const hm_data *data,
+                        const hm_ctrl *ctl,
+                        int threads,
+                        double *stats,
+                        double *theta_new,
+                        double *loglik,
+                        int *bad,
+                        double *work) {
+    const int dim = hm_hm_dim(h);
+    double *eta = work;
+    double *rest = work + dim;
+    *bad = -1;
+    hm_status st = hm_estep(h, theta, data, NULL, stats, NULL, NULL, threads, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    *loglik = stats[dim];
+    const double wt = stats[dim + 1];
+    if (!(wt > 0.0)) {
+        return HM_ENOPROG;
+    }
+    for (int i = 0; i < dim; i++) {
+        eta[i] = stats[i] / wt;
+    }
+    return hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
+}
+
+// The relative change |l_new - l_old| / (1 + |l_new|) of api.md.
+hm_status hm_em_test(double ll_new, double ll_old, double tol) {
+    if (!isfinite(ll_new)) {
+        return HM_EDOM;
+    }
+    double rel = fabs(ll_new - ll_old) / (1.0 + fabs(ll_new));
+    return rel < tol ? HM_OK : HM_CONTINUE;
+}

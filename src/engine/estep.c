@@ -1,0 +1,272 @@
+/*
+ * estep.c: the E-step over data, in blocks of rows (style.md section 2).
+ *
+ * For a block of B rows the observable sufficient statistics form a B x mx
+ * row-major matrix S. One matrix product with T = [Theta | theta_X]
+ * (mx x (mz + 1)) gives, per row, the posterior natural parameters
+ * theta_Z + Theta' s(x) (theory.md 1.2) and theta_X . s(x); the latent
+ * family's log-partition (a log-sum-exp for a mixture) then gives
+ * log p(x) (theory.md 1.3) and its mean map the posterior means
+ * (responsibilities). A second product S' R with R = [w r | w] accumulates
+ * the block's expected statistics: the interaction block and, through the
+ * last column, sum w s_X(x) (theory.md 1.5). Both products run in the
+ * engine's own kernels (hm_kernel.c).
+ *
+ * Each block writes its sums into its own slot; slots are added to the total
+ * in block order, so the result is bit-identical for any thread count. The
+ * block size depends on the shapes only.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "hm_engine.h"
+#include "hm_kernel.h"
+#include "hm_specfun.h"
+#include "threads.h"
+
+int hm_stats_len(const hm_harmonium *h) {
+    return hm_hm_dim(h) + 2;
+}
+
+// About 256 KiB of statistics per block, between 64 and 1024 rows, a
+// multiple of 16.
+int hm_estep_block_rows(const hm_harmonium *h) {
+    int m = h->mx > 0 ? h->mx : 1;
+    int b = 32768 / m;
+    if (b < 64) {
+        b = 64;
+    }
+    if (b > 1024) {
+        b = 1024;
+    }
+    return b - b % 16;
+}
+
+// Per-thread scratch: S, Q and R, the log base measures, one gathered datum,
+// the block's gemm output G, the latent sums, and the family's scratch.
+static size_t thread_len(const hm_harmonium *h) {
+    size_t B = (size_t)hm_estep_block_rows(h);
+    size_t mx = (size_t)h->mx, K = (size_t)h->mz + 1;
+    return B * mx + 2 * B * K + B + (size_t)h->obs->d + mx * K + K + hm_fam_work_len(h->obs) + 8;
+}
+
+static int round_blocks(int nt) {
+    return 4 * nt;
+}
+
+static int clamp_threads(int threads) {
+    return threads < 1 ? 1 : (threads > 64 ? 64 : threads);
+}
+
+size_t hm_estep_work_len(const hm_harmonium *h, int threads) {
+    int nt = clamp_threads(threads);
+    size_t K = (size_t)h->mz + 1, rs = (size_t)round_blocks(nt);
+    size_t slen = (size_t)hm_stats_len(h);
+    return (size_t)h->mx * K + K + hm_hm_work_len(h) + rs * slen + rs + (size_t)nt * thread_len(h);
+}
+
+// --- one block of a mixture ------------------------------------------------
+
+typedef struct block_ctx {
+    const hm_harmonium *h;
+    const double *T;     /* mx x K: [Theta | theta_X] */
+    const double *thz;   /* theta_Z */
+    double psi;          /* psi(theta) = psi_Z(prior) + chi */
+    const hm_data *data;
+    const double *given; /* column-major n x K posterior, or NULL */
+    double *logp;
+    double *post;
+} block_ctx;
+
+static hm_status mix_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
+    const hm_harmonium *h = c->h;
+    const hm_family *obs = h->obs;
+    const int mx = h->mx, mz = h->mz, K = mz + 1, d = obs->d, dim = hm_hm_dim(h);
+    const int B = hm_estep_block_rows(h);
+    const hm_data *data = c->data;
+    double *S = tw;
+    double *Q = S + (size_t)B * (size_t)mx;
+    double *R = Q + (size_t)B * (size_t)K;
+    double *lb = R + (size_t)B * (size_t)K;
+    double *xi = lb + B;
+    double *G = xi + d;
+    double *ez = G + (size_t)mx * (size_t)K;
+    const size_t n = (size_t)data->n, ldx = (size_t)data->ldx;
+
+    for (int i = 0; i < nr; i++) {
+        size_t row = (size_t)(r0 + i);
+        for (int j = 0; j < d; j++) {
+            xi[j] = data->x[(size_t)j * ldx + row];
+        }
+        hm_fam_stat(obs, xi, S + (size_t)i * (size_t)mx);
+        lb[i] = hm_fam_log_base(obs, xi);
+    }
+    for (int k = 0; k < K; k++) {
+        ez[k] = 0.0;
+    }
+    double ll = 0.0, wt = 0.0;
+    if (c->given == NULL) {
+        hm_k_gemm_nn(nr, mx, K, S, mx, c->T, K, Q, K);
+        // Responsibilities: softmax over [0, q] with the row maximum shifted
+        // out; class 0 sits in the last column of R. One vectorised exp for
+        // the whole block (libm's exp would cost as much as the product).
+        for (int i = 0; i < nr; i++) {
+            double *q = Q + (size_t)i * (size_t)K, *r = R + (size_t)i * (size_t)K;
+            double m = 0.0;
+            for (int k = 0; k < mz; k++) {
+                q[k] += c->thz[k];
+                if (q[k] > m) {
+                    m = q[k];
+                }
+            }
+            for (int k = 0; k < mz; k++) {
+                r[k] = q[k] - m;
+            }
+            r[mz] = -m;
+            lb[i] += q[mz] + m;
+        }
+        hm_vexp(R, nr * K);
+        for (int i = 0; i < nr; i++) {
+            size_t row = (size_t)(r0 + i);
+            double *r = R + (size_t)i * (size_t)K;
+            double tot = 0.0;
+            for (int k = 0; k < K; k++) {
+                tot += r[k];
+            }
+            double lp = lb[i] + log(tot) - c->psi;
+            double wi = data->w ? data->w[row] : 1.0;
+            double inv = 1.0 / tot;
+            if (c->logp) {
+                c->logp[row] = lp;
+            }
+            if (c->post) {
+                c->post[row] = r[mz] * inv;
+                for (int k = 0; k < mz; k++) {
+                    c->post[(size_t)(k + 1) * n + row] = r[k] * inv;
+                }
+            }
+            for (int k = 0; k < mz; k++) {
+                r[k] *= inv * wi;
+                ez[k] += r[k];
+            }
+            r[mz] = wi;
+            ll += wi * lp;
+            wt += wi;
+        }
+    } else {
+        for (int i = 0; i < nr; i++) {
+            size_t row = (size_t)(r0 + i);
+            double *r = R + (size_t)i * (size_t)K;
+            double wi = data->w ? data->w[row] : 1.0;
+            for (int k = 0; k < mz; k++) {
+                r[k] = wi * c->given[(size_t)(k + 1) * n + row];
+                ez[k] += r[k];
+            }
+            r[mz] = wi;
+            wt += wi;
+        }
+    }
+    memset(G, 0, (size_t)mx * (size_t)K * sizeof(double));
+    hm_k_gemm_tn_acc(nr, mx, K, S, mx, R, K, G, K);
+    double *etax = slot, *etaw = slot + mx, *etaz = slot + mx + (size_t)mx * (size_t)mz;
+    for (int j = 0; j < mx; j++) {
+        etax[j] = G[(size_t)j * (size_t)K + (size_t)mz];
+        for (int k = 0; k < mz; k++) {
+            etaw[(size_t)j * (size_t)mz + (size_t)k] = G[(size_t)j * (size_t)K + (size_t)k];
+        }
+    }
+    for (int k = 0; k < mz; k++) {
+        etaz[k] = ez[k];
+    }
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
+// --- the driver --------------------------------------------------------------
+
+hm_status hm_estep(const hm_harmonium *h,
+                   const double *theta,
+                   const hm_data *data,
+                   const double *given,
+                   double *stats,
+                   double *logp,
+                   double *post,
+                   int threads,
+                   double *work) {
+    if (h->kind != HM_HM_MIXTURE) {
+        return HM_EINVAL;
+    }
+    const int mx = h->mx, mz = h->mz, K = mz + 1, dx = h->obs->dim;
+    const int slen = hm_stats_len(h), B = hm_estep_block_rows(h);
+    const int n = data->n;
+    const int nb = (n + B - 1) / B;
+    const int ntw = clamp_threads(threads);
+    const int nt = hm_threads(nb, ntw);
+    const int rs = round_blocks(ntw);
+
+    double *T = work;
+    double *hw = T + (size_t)mx * (size_t)K + (size_t)K;
+    double *slots = hw + hm_hm_work_len(h);
+    double *sst = slots + (size_t)rs * (size_t)slen;
+    double *tws = sst + rs;
+    const size_t tlen = thread_len(h);
+
+    const double *W = theta + dx, *thz = theta + dx + (size_t)mx * (size_t)mz;
+    for (int j = 0; j < mx; j++) {
+        for (int k = 0; k < mz; k++) {
+            T[(size_t)j * (size_t)K + (size_t)k] = W[(size_t)j * (size_t)mz + (size_t)k];
+        }
+        T[(size_t)j * (size_t)K + (size_t)mz] = theta[j];
+    }
+    block_ctx c;
+    c.h = h;
+    c.T = T;
+    c.thz = thz;
+    c.data = data;
+    c.given = given;
+    c.logp = given ? NULL : logp;
+    c.post = given ? NULL : post;
+    c.psi = 0.0;
+    // With given posteriors theta is not used (the statistics come from the
+    // data and the labels alone), so it need not be a valid parameter.
+    if (given == NULL) {
+        hm_status st = hm_hm_check_natural(h, theta, hw);
+        if (st != HM_OK) {
+            return st;
+        }
+        st = hm_hm_log_partition(h, theta, &c.psi, hw);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    if (stats) {
+        memset(stats, 0, (size_t)slen * sizeof(double));
+    }
+    for (int b0 = 0; b0 < nb; b0 += rs) {
+        const int nbr = (nb - b0 < rs) ? nb - b0 : rs;
+        const block_ctx *cp = &c;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) default(none) \
+    shared(cp, slots, sst, tws) firstprivate(b0, nbr, B, n, slen, tlen)
+        for (int b = 0; b < nbr; b++) {
+            int tid = omp_get_thread_num();
+            int r0 = (b0 + b) * B;
+            int nr = (n - r0 < B) ? n - r0 : B;
+            hm_status bst = mix_block(cp, r0, nr, slots + (size_t)b * (size_t)slen, tws + (size_t)tid * tlen);
+            sst[b] = (double)bst;
+        }
+        // Reduce in block order: the sum is independent of the thread count.
+        for (int b = 0; b < nbr; b++) {
+            if (sst[b] != (double)HM_OK) {
+                return (hm_status)(int)sst[b];
+            }
+            if (stats) {
+                const double *sl = slots + (size_t)b * (size_t)slen;
+                for (int i = 0; i < slen; i++) {
+                    stats[i] += sl[i];
+                }
+            }
+        }
+    }
+    return HM_OK;
+}

@@ -1,0 +1,375 @@
+/*
+ * harmonium.c: the conjugated-harmonium algebra (theory.md 1.2 - 1.6),
+ * written once over the family vtable, with the conjugation hooks of each
+ * harmonium kind.
+ *
+ * Parameters are [theta_X | Theta | theta_Z] (hm_engine.h). The generic
+ * identities used throughout:
+ *   likelihood at z:   theta_X + E_X Theta r_Z(z)
+ *   posterior at x:    theta_Z + E_Z Theta' r_X(x)
+ *   prior:             theta_Z + rho
+ *   log-partition:     psi_Z(theta_Z + rho) + chi
+ *   M-step:            likelihood to_natural from eta, prior to_natural
+ *                      from eta_Z, theta_Z = prior - rho (join_conjugated)
+ *
+ * Mixture kind (theory.md 3.1): Z is Categorical(K), s_Z(z) the one-hot
+ * vector without class 0, and the likelihood at class k is the component
+ * natural parameter theta^(k) = theta_X + Theta[, k-1] (theta^(0) =
+ * theta_X). The conjugation parameters are rho_k = psi_X(theta^(k)) -
+ * psi_X(theta_X) and chi = psi_X(theta_X), exact for any observable family
+ * with a computable log-partition.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "hm_engine.h"
+#include "hm_specfun.h"
+
+int hm_hm_dim(const hm_harmonium *h) {
+    return h->obs->dim + h->mx * h->mz + h->lat->dim;
+}
+
+int hm_hm_post_len(const hm_harmonium *h) {
+    return h->kind == HM_HM_MIXTURE ? h->lat->n : h->lat->dim;
+}
+
+hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_family *lat) {
+    h->kind = kind;
+    h->obs = obs;
+    h->lat = lat;
+    if (kind != HM_HM_MIXTURE || lat->kind != HM_FAM_CATEGORICAL) {
+        return HM_EINVAL;
+    }
+    h->mx = obs->dim;
+    h->mz = lat->dim;
+    return HM_OK;
+}
+
+// Scratch of the single-point routines: K component vectors, two spare
+// observable vectors, K latent entries, and the observable family's own
+// scratch at the end.
+size_t hm_hm_work_len(const hm_harmonium *h) {
+    size_t k = (size_t)h->lat->n;
+    size_t dx = (size_t)h->obs->dim;
+    return k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
+}
+
+size_t hm_hm_sample_work_len(const hm_harmonium *h, int n) {
+    size_t nn = (size_t)(n > 0 ? n : 0);
+    return hm_hm_work_len(h) + hm_fam_sample_work_len(h->obs, n) + nn * (size_t)h->obs->d + nn;
+}
+
+// --- mixture components ----------------------------------------------------
+
+// theta^(k) into out: theta_X plus column k-1 of the row-major interaction.
+static void mix_component(const hm_harmonium *h, const double *theta, int k, double *out) {
+    const int dx = h->obs->dim;
+    memcpy(out, theta, (size_t)dx * sizeof(double));
+    if (k > 0) {
+        const double *W = theta + dx;
+        for (int j = 0; j < dx; j++) {
+            out[j] += W[(size_t)j * (size_t)h->mz + (size_t)(k - 1)];
+        }
+    }
+}
+
+hm_status hm_hm_rho_chi(const hm_harmonium *h,
+                        const double *theta,
+                        double *rho,
+                        double *chi,
+                        double *work) {
+    const int K = h->lat->n;
+    double *comp = work;
+    double *fw = work + 2 * (size_t)h->obs->dim;
+    double psi0, psik;
+    hm_status st = hm_fam_log_partition(h->obs, theta, &psi0, fw);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int k = 1; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        st = hm_fam_log_partition(h->obs, comp, &psik, fw);
+        if (st != HM_OK) {
+            return st;
+        }
+        rho[k - 1] = psik - psi0;
+    }
+    *chi = psi0;
+    return HM_OK;
+}
+
+hm_status hm_hm_prior(const hm_harmonium *h, const double *theta, double *prior, double *work) {
+    const double *thz = theta + h->obs->dim + (size_t)h->mx * (size_t)h->mz;
+    double chi;
+    hm_status st = hm_hm_rho_chi(h, theta, prior, &chi, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int i = 0; i < h->lat->dim; i++) {
+        prior[i] += thz[i];
+    }
+    return HM_OK;
+}
+
+hm_status hm_hm_log_partition(const hm_harmonium *h,
+                              const double *theta,
+                              double *psi,
+                              double *work) {
+    const int dz = h->lat->dim;
+    double *prior = work;
+    double *rest = work + dz;
+    const double *thz = theta + h->obs->dim + (size_t)h->mx * (size_t)h->mz;
+    double chi, psiz;
+    hm_status st = hm_hm_rho_chi(h, theta, prior, &chi, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int i = 0; i < dz; i++) {
+        prior[i] += thz[i];
+    }
+    st = hm_fam_log_partition(h->lat, prior, &psiz, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    *psi = psiz + chi;
+    return HM_OK;
+}
+
+// Mixture weights w[0..K-1] = softmax([0, prior]) with a max shift.
+static void mix_weights(int K, const double *prior, double *w) {
+    double m = 0.0;
+    for (int k = 1; k < K; k++) {
+        if (prior[k - 1] > m) {
+            m = prior[k - 1];
+        }
+    }
+    double tot = exp(-m);
+    w[0] = tot;
+    for (int k = 1; k < K; k++) {
+        w[k] = exp(prior[k - 1] - m);
+        tot += w[k];
+    }
+    for (int k = 0; k < K; k++) {
+        w[k] /= tot;
+    }
+}
+
+// to_mean of a mixture is join_mean_mixture (theory.md 3.1.3): eta_X is the
+// weighted average of the component means, the interaction block holds
+// w_k eta^(k) for k >= 1, and eta_Z the weights of classes 1..K-1.
+hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    double *w = work;
+    double *prior = work + K;
+    double *comp = prior + K;
+    double *ek = comp + dx;
+    double *rest = ek + dx;
+    hm_status st = hm_hm_prior(h, theta, prior, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    mix_weights(K, prior, w);
+    double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
+    memset(etax, 0, (size_t)dx * sizeof(double));
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        st = hm_fam_to_mean(h->obs, comp, ek, rest);
+        if (st != HM_OK) {
+            return st;
+        }
+        for (int j = 0; j < dx; j++) {
+            etax[j] += w[k] * ek[j];
+            if (k > 0) {
+                etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = w[k] * ek[j];
+            }
+        }
+        if (k > 0) {
+            etaz[k - 1] = w[k];
+        }
+    }
+    return HM_OK;
+}
+
+// The exact M-step (theory.md 1.6, 3.1.4): split_mean_mixture gives each
+// component's average statistics, the observable family's mean -> natural
+// map gives theta^(k), the categorical map gives the prior, and
+// join_conjugated subtracts rho. Component 0's statistics are recovered as
+// (eta_X - sum_k eta_int[, k]) / w_0; in standardised data coordinates the
+// cancellation costs at most a few digits when w_0 is small.
+hm_status hm_hm_to_natural(const hm_harmonium *h,
+                           const double *eta,
+                           double *theta,
+                           double *work,
+                           const hm_ctrl *ctl,
+                           int *bad) {
+    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    const double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
+    double *comps = work;                             /* K x dx */
+    double *ek = comps + (size_t)K * (size_t)dx;      /* dx */
+    double *w = ek + dx;                              /* K */
+    double *psik = w + K;                             /* K */
+    double *fw = psik + K + dx;
+    *bad = -1;
+    double w0 = 1.0;
+    for (int k = 1; k < K; k++) {
+        w[k] = etaz[k - 1];
+        w0 -= etaz[k - 1];
+    }
+    w[0] = w0;
+    for (int k = 0; k < K; k++) {
+        if (!(w[k] > 0.0) || !isfinite(w[k])) {
+            *bad = k;
+            return HM_ENOPROG;
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        for (int j = 0; j < dx; j++) {
+            if (k > 0) {
+                ek[j] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] / w[k];
+            } else {
+                double s = etax[j];
+                for (int l = 1; l < K; l++) {
+                    s -= etaw[(size_t)j * (size_t)mz + (size_t)(l - 1)];
+                }
+                ek[j] = s / w0;
+            }
+        }
+        double *tk = comps + (size_t)k * (size_t)dx;
+        hm_status st = hm_fam_to_natural(h->obs, ek, tk, fw, ctl);
+        if (st != HM_OK) {
+            *bad = k;
+            return st;
+        }
+        st = hm_fam_log_partition(h->obs, tk, &psik[k], fw);
+        if (st != HM_OK) {
+            *bad = k;
+            return st;
+        }
+    }
+    double *thx = theta, *W = theta + dx, *thz = theta + dx + (size_t)dx * (size_t)mz;
+    memcpy(thx, comps, (size_t)dx * sizeof(double));
+    for (int k = 1; k < K; k++) {
+        const double *tk = comps + (size_t)k * (size_t)dx;
+        for (int j = 0; j < dx; j++) {
+            W[(size_t)j * (size_t)mz + (size_t)(k - 1)] = tk[j] - comps[j];
+        }
+        thz[k - 1] = log(w[k] / w0) - (psik[k] - psik[0]);
+    }
+    return HM_OK;
+}
+
+hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    const int K = h->lat->n, n = hm_hm_dim(h);
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(theta[i])) {
+            return HM_EDOM;
+        }
+    }
+    double *comp = work;
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        hm_status st = hm_fam_check_natural(h->obs, comp);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    return HM_OK;
+}
+
+// --- split and join --------------------------------------------------------
+
+hm_status hm_mix_split(const hm_harmonium *h,
+                       const double *theta,
+                       double *comp,
+                       double *prior,
+                       double *work) {
+    const int K = h->lat->n, dx = h->obs->dim;
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp + (size_t)k * (size_t)dx);
+    }
+    return hm_hm_prior(h, theta, prior, work);
+}
+
+hm_status hm_mix_join(const hm_harmonium *h,
+                      const double *comp,
+                      const double *prior,
+                      double *theta,
+                      double *work) {
+    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    double *W = theta + dx, *thz = theta + dx + (size_t)dx * (size_t)mz;
+    memcpy(theta, comp, (size_t)dx * sizeof(double));
+    for (int k = 1; k < K; k++) {
+        for (int j = 0; j < dx; j++) {
+            W[(size_t)j * (size_t)mz + (size_t)(k - 1)] = comp[(size_t)k * (size_t)dx + (size_t)j] - comp[j];
+        }
+    }
+    double chi;
+    hm_status st = hm_hm_rho_chi(h, theta, thz, &chi, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int k = 1; k < K; k++) {
+        thz[k - 1] = prior[k - 1] - thz[k - 1];
+    }
+    return HM_OK;
+}
+
+// --- sampling --------------------------------------------------------------
+
+// Ancestral sampling (theory.md 1.3): classes by inverse CDF on the prior
+// weights, then each component's draws in one call to its sampler (a
+// Boltzmann component runs one Gibbs chain per class), scattered back to
+// the rows of that class in order.
+hm_status hm_hm_sample(const hm_harmonium *h,
+                       const double *theta,
+                       int n,
+                       hm_rng *rng,
+                       double *x,
+                       double *z,
+                       double *work) {
+    const int K = h->lat->n, dx = h->obs->dim, d = h->obs->d;
+    double *w = work;
+    double *prior = w + K;
+    double *comp = prior + K;
+    double *rest = comp + dx;
+    hm_status st = hm_hm_prior(h, theta, prior, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    mix_weights(K, prior, w);
+    for (int i = 0; i < n; i++) {
+        double u = rng->unif(rng->ctx), c = 0.0;
+        int k = 0;
+        for (; k < K - 1; k++) {
+            c += w[k];
+            if (u < c) {
+                break;
+            }
+        }
+        z[i] = (double)k;
+    }
+    double *buf = rest;
+    double *sw = buf + (size_t)n * (size_t)d;
+    for (int k = 0; k < K; k++) {
+        int nk = 0;
+        for (int i = 0; i < n; i++) {
+            nk += (z[i] == (double)k);
+        }
+        if (nk == 0) {
+            continue;
+        }
+        mix_component(h, theta, k, comp);
+        st = hm_fam_sample(h->obs, comp, nk, rng, buf, sw);
+        if (st != HM_OK) {
+            return st;
+        }
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+            if (z[i] == (double)k) {
+                memcpy(x + (size_t)i * (size_t)d, buf + (size_t)r * (size_t)d, (size_t)d * sizeof(double));
+                r++;
+            }
+        }
+    }
+    return HM_OK;
+}

@@ -1,0 +1,135 @@
+/*
+ * convert.c: SEXP -> engine views and engine results -> named R lists.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <Rmath.h>
+
+#include "convert.h"
+
+void internal_error(const char *fn, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    Rf_error("harmonium internal error in %s: %s; this should have been caught in R, please report", fn,
+             buf); // # nocov
+}
+
+const double *glue_real(SEXP x, R_xlen_t len, const char *what, const char *fn) {
+    if (TYPEOF(x) != REALSXP) {
+        internal_error(fn, "`%s` must be a double vector", what); // # nocov
+    }
+    if (len >= 0 && XLENGTH(x) != len) {
+        internal_error(fn, "`%s` has length %lld, expected %lld", what, (long long)XLENGTH(x),
+                       (long long)len); // # nocov
+    }
+    return REAL(x);
+}
+
+int glue_matrix(SEXP x, int cols, const char *what, const char *fn) {
+    if (TYPEOF(x) != REALSXP || !Rf_isMatrix(x)) {
+        internal_error(fn, "`%s` must be a double matrix", what); // # nocov
+    }
+    if (Rf_ncols(x) != cols) {
+        internal_error(fn, "`%s` has %d columns, expected %d", what, Rf_ncols(x), cols); // # nocov
+    }
+    return Rf_nrows(x);
+}
+
+int glue_int1(SEXP x, const char *what, const char *fn) {
+    if (TYPEOF(x) != INTSXP || XLENGTH(x) != 1 || INTEGER(x)[0] == NA_INTEGER) {
+        internal_error(fn, "`%s` must be one integer", what); // # nocov
+    }
+    return INTEGER(x)[0];
+}
+
+void glue_family_from(SEXP spec, glue_family *g, const char *fn) {
+    if (TYPEOF(spec) != INTSXP) {
+        internal_error(fn, "family spec must be an integer vector"); // # nocov
+    }
+    hm_status st = hm_family_from_spec(INTEGER(spec), (int)XLENGTH(spec), &g->f, g->sub, HM_FAM_MAX_SUB);
+    if (st != HM_OK) {
+        internal_error(fn, "malformed family spec"); // # nocov
+    }
+}
+
+void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *fn) {
+    glue_family_from(obs, &m->obs, fn);
+    glue_family_from(lat, &m->lat, fn);
+    int k = glue_int1(kind, "kind", fn);
+    if (hm_hm_init(&m->h, k, &m->obs.f, &m->lat.f) != HM_OK) {
+        internal_error(fn, "malformed model spec"); // # nocov
+    }
+}
+
+hm_ctrl glue_ctrl_from(SEXP ctrl, const char *fn) {
+    const double *c = glue_real(ctrl, 3, "ctrl", fn);
+    hm_ctrl out;
+    out.reg = c[0];
+    out.tol = c[1];
+    out.maxit = (int)c[2];
+    return out;
+}
+
+double *glue_scratch(size_t len) {
+    return (double *)R_alloc(len > 0 ? len : 1, sizeof(double));
+}
+
+// --- the host RNG ------------------------------------------------------------
+
+static double r_unif(void *ctx) {
+    (void)ctx;
+    return unif_rand();
+}
+static double r_norm(void *ctx) {
+    (void)ctx;
+    return norm_rand();
+}
+static double r_exp(void *ctx) {
+    (void)ctx;
+    return exp_rand();
+}
+static double r_gamma(void *ctx, double shape) {
+    (void)ctx;
+    return Rf_rgamma(shape, 1.0);
+}
+static double r_pois(void *ctx, double mu) {
+    (void)ctx;
+    return Rf_rpois(mu);
+}
+static double r_binom(void *ctx, double n, double p) {
+    (void)ctx;
+    return Rf_rbinom(n, p);
+}
+
+hm_rng glue_rng(void) {
+    hm_rng r;
+    r.ctx = NULL;
+    r.unif = r_unif;
+    r.norm = r_norm;
+    r.exp = r_exp;
+    r.gamma = r_gamma;
+    r.poisson = r_pois;
+    r.binom = r_binom;
+    return r;
+}
+
+// --- results -------------------------------------------------------------------
+
+SEXP glue_list(int n, const char **names, SEXP *values) {
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+    SEXP nms = PROTECT(Rf_allocVector(STRSXP, n));
+    for (int i = 0; i < n; i++) {
+        SET_VECTOR_ELT(out, i, values[i]);
+        SET_STRING_ELT(nms, i, Rf_mkChar(names[i]));
+    }
+    Rf_setAttrib(out, R_NamesSymbol, nms);
+    UNPROTECT(2);
+    return out;
+}
+
+SEXP glue_status(hm_status st) {
+    return Rf_ScalarInteger((int)st);
+}

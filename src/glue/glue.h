@@ -1,0 +1,41 @@
+/*
+ * glue.h: prototypes of every .Call entry point (registered in init.c).
+ */
+#ifndef HM_GLUE_H
+#define HM_GLUE_H
+
+#include "convert.h"
+
+SEXP ffi_init(SEXP ns);
+SEXP ffi_threads_max(void);
+
+SEXP ffi_family_info(SEXP spec);
+SEXP ffi_family_stat(SEXP spec, SEXP x);
+SEXP ffi_family_log_base(SEXP spec, SEXP x);
+SEXP ffi_family_log_density(SEXP spec, SEXP theta, SEXP x);
+SEXP ffi_family_log_partition(SEXP spec, SEXP theta);
+SEXP ffi_family_to_mean(SEXP spec, SEXP theta);
+SEXP ffi_family_to_natural(SEXP spec, SEXP eta, SEXP ctrl);
+SEXP ffi_family_neg_entropy(SEXP spec, SEXP eta, SEXP ctrl);
+SEXP ffi_family_sample(SEXP spec, SEXP theta, SEXP n);
+SEXP ffi_family_check(SEXP spec, SEXP theta);
+SEXP ffi_family_check_data(SEXP spec, SEXP x);
+
+SEXP ffi_model_info(SEXP kind, SEXP obs, SEXP lat);
+SEXP ffi_model_log_partition(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
+SEXP ffi_model_rho_chi(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
+SEXP ffi_model_to_mean(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
+SEXP ffi_model_to_natural(SEXP kind, SEXP obs, SEXP lat, SEXP eta, SEXP ctrl);
+SEXP ffi_mixture_split(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
+SEXP ffi_mixture_join(SEXP kind, SEXP obs, SEXP lat, SEXP comps, SEXP prior);
+SEXP ffi_model_estep(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP given,
+                     SEXP want, SEXP threads);
+SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n);
+
+SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
+                SEXP threads);
+
+SEXP ffi_selftest_list(void);
+SEXP ffi_selftest_run(SEXP i);
+
+#endif

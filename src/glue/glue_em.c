@@ -1,0 +1,89 @@
+/*
+ * glue_em.c: the in-memory EM loop (style.md 3.5): hm_em_iterate,
+ * hm_em_test and R_CheckUserInterrupt() per iteration on the master thread.
+ * All scratch is R-allocated, so an interrupt frees it. With trace on, R
+ * calls this in short bursts (em[1] iterations) and reports in between.
+ */
+#include "glue.h"
+
+// em = c(tol, maxit); returns the parameters whose log-likelihood was
+// recorded last, the trace (log-likelihood at the start of each iteration),
+// the convergence flag, the status and the failing component.
+SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
+                SEXP threads) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    const int dim = hm_hm_dim(h);
+    const double *th0 = glue_real(theta, dim, "theta", __func__);
+    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
+    const double *wt = Rf_isNull(w) ? NULL : glue_real(w, n, "w", __func__);
+    hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
+    const double *emc = glue_real(em, 3, "em", __func__);
+    const double tol = emc[0];
+    const int maxit = (int)emc[1];
+    const double prev_ll = emc[2];
+    int nt = glue_int1(threads, "threads", __func__);
+
+    double *cur = glue_scratch((size_t)dim), *nxt = glue_scratch((size_t)dim);
+    double *stats = glue_scratch((size_t)hm_stats_len(h));
+    double *work = glue_scratch(hm_em_work_len(h, nt));
+    SEXP tr = PROTECT(Rf_allocVector(REALSXP, maxit > 0 ? maxit : 0));
+    for (int i = 0; i < dim; i++) {
+        cur[i] = th0[i];
+    }
+    hm_data data = {REAL(x), n, n, wt};
+    hm_status st = HM_CONTINUE;
+    int bad = -1, it = 0, converged = 0;
+    double ll_old = prev_ll;
+    for (; it < maxit; it++) {
+        double ll = R_NaN;
+        hm_status ist = hm_em_iterate(h, cur, &data, &ctl, nt, stats, nxt, &ll, &bad, work);
+        if (!ISNAN(ll)) {
+            REAL(tr)[it] = ll;
+        }
+        if (ist != HM_OK) {
+            st = ist;
+            if (!ISNAN(ll)) {
+                it++;
+            }
+            break;
+        }
+        if (R_FINITE(ll_old) && hm_em_test(ll, ll_old, tol) == HM_OK) {
+            converged = 1;
+            st = HM_OK;
+            it++;
+            break;
+        }
+        ll_old = ll;
+        for (int i = 0; i < dim; i++) {
+            cur[i] = nxt[i];
+        }
+        R_CheckUserInterrupt();
+    }
+    // `cur` holds the parameters the loop stopped at: on convergence or an
+    // M-step failure those whose log-likelihood was recorded last; at the
+    // iteration cap the next iterate (R evaluates it with a final E-step and
+    // may continue from it in the next burst).
+    int nprot = 1;
+    SEXP th = PROTECT(Rf_allocVector(REALSXP, dim));
+    nprot++;
+    for (int i = 0; i < dim; i++) {
+        REAL(th)[i] = cur[i];
+    }
+    SEXP trace = PROTECT(Rf_lengthgets(tr, it));
+    nprot++;
+    const char *nm[] = {"theta", "trace", "converged", "bad", "status"};
+    SEXP v[5];
+    v[0] = th;
+    v[1] = trace;
+    v[2] = PROTECT(Rf_ScalarLogical(converged));
+    nprot++;
+    v[3] = PROTECT(Rf_ScalarInteger(bad));
+    nprot++;
+    v[4] = PROTECT(glue_status(st));
+    nprot++;
+    SEXP out = glue_list(5, nm, v);
+    UNPROTECT(nprot);
+    return out;
+}

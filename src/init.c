@@ -1,0 +1,44 @@
+/*
+ * init.c: registration only. Exact arities, no dynamic lookup, symbols
+ * forced (R calls them as C_<module>_<verb>).
+ */
+#include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
+
+#include "glue/glue.h"
+
+#define CALLDEF(name, n) {#name, (DL_FUNC)&ffi_##name, n}
+
+static const R_CallMethodDef call_entries[] = {
+    CALLDEF(init, 1),
+    CALLDEF(threads_max, 0),
+    CALLDEF(family_info, 1),
+    CALLDEF(family_stat, 2),
+    CALLDEF(family_log_base, 2),
+    CALLDEF(family_log_density, 3),
+    CALLDEF(family_log_partition, 2),
+    CALLDEF(family_to_mean, 2),
+    CALLDEF(family_to_natural, 3),
+    CALLDEF(family_neg_entropy, 3),
+    CALLDEF(family_sample, 3),
+    CALLDEF(family_check, 2),
+    CALLDEF(family_check_data, 2),
+    CALLDEF(model_info, 3),
+    CALLDEF(model_log_partition, 4),
+    CALLDEF(model_rho_chi, 4),
+    CALLDEF(model_to_mean, 4),
+    CALLDEF(model_to_natural, 5),
+    CALLDEF(mixture_split, 4),
+    CALLDEF(mixture_join, 5),
+    CALLDEF(model_estep, 9),
+    CALLDEF(model_sample, 5),
+    CALLDEF(em_run, 9),
+    CALLDEF(selftest_list, 0),
+    CALLDEF(selftest_run, 1),
+    {NULL, NULL, 0}};
+
+void attribute_visible R_init_harmonium(DllInfo *dll) {
+    R_registerRoutines(dll, NULL, call_entries, NULL, NULL);
+    R_useDynamicSymbols(dll, FALSE);
+    R_forceSymbols(dll, TRUE);
+}
