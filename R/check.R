@@ -2,11 +2,12 @@
 # argument, says what was expected and how to fix it, and raises a classed
 # harmonium_error before any C work.
 
-check_count <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = 1L, max = Inf) {
+check_count <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = 1L,
+                        max = .Machine$integer.max) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min || x > max) {
-    range <- if (is.finite(max)) paste0("between ", min, " and ", max) else paste0("at least ", min)
-    abort_hm("{.arg {arg}} must be a whole number {range}, not {.obj_type_friendly {x}}.",
-      "argument", call = call)
+    range <- if (max < .Machine$integer.max) paste0("between ", min, " and ", max) else paste0("at least ", min)
+    got <- if (is.numeric(x) && length(x) == 1L) format(x) else rlang::as_label(x)
+    abort_hm("{.arg {arg}} must be a whole number {range}, not {got}.", "argument", call = call)
   }
   as.integer(x)
 }
@@ -91,6 +92,16 @@ check_params_list <- function(x, names, arg = rlang::caller_arg(x), call = rlang
     abort_hm(c("{.arg {arg}} must be a list with element{?s} {.field {names}}.",
       i = "See {.help harmonium::ef_family} for each family's source parameters."),
       "params", call = call)
+  }
+  x
+}
+
+check_choice <- function(x, choices, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (identical(x, choices)) {
+    return(choices[[1]])
+  }
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% choices)) {
+    abort_hm("{.arg {arg}} must be one of {.or {.val {choices}}}.", "argument", call = call)
   }
   x
 }

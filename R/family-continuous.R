@@ -4,7 +4,7 @@
 #' @rdname ef_family
 #' @export
 ef_von_mises <- function(dim = 1) {
-  n <- check_count(dim)
+  n <- check_count(dim, max = 1000000L)
   i1 <- seq(1, 2 * n, by = 2)
   new_family("von_mises", n,
     label = sprintf("von Mises(%d)", n),
@@ -29,7 +29,7 @@ ef_von_mises <- function(dim = 1) {
 #' @rdname ef_family
 #' @export
 ef_dirichlet <- function(dim) {
-  n <- check_count(dim, min = 2L)
+  n <- check_count(dim, min = 2L, max = 1000000L)
   new_family("dirichlet", n,
     label = sprintf("Dirichlet(%d)", n),
     to_nat = function(params) {
@@ -49,7 +49,7 @@ ef_dirichlet <- function(dim) {
 #' @rdname ef_family
 #' @export
 ef_gamma <- function(dim = 1) {
-  n <- check_count(dim)
+  n <- check_count(dim, max = 1000000L)
   i1 <- seq(1, 2 * n, by = 2)
   new_family("gamma", n,
     label = sprintf("Gamma(%d)", n),

@@ -8,7 +8,7 @@ expit <- function(a) 1 / (1 + exp(-a))
 #' @rdname ef_family
 #' @export
 ef_bernoulli <- function(dim = 1) {
-  n <- check_count(dim)
+  n <- check_count(dim, max = 1000000L)
   new_family("bernoulli", n,
     label = sprintf("Bernoulli(%d)", n),
     to_nat = function(params) {
@@ -39,7 +39,7 @@ encode_binary <- function(x, fam, arg, call) {
 #' @export
 ef_binomial <- function(trials, dim = 1) {
   trials <- check_count(trials, arg = "trials")
-  n <- check_count(dim)
+  n <- check_count(dim, max = 1000000L)
   new_family("binomial", n, trials = trials,
     label = sprintf("Binomial(%d trials, %d)", trials, n),
     to_nat = function(params) {
@@ -57,7 +57,7 @@ ef_binomial <- function(trials, dim = 1) {
 #' @rdname ef_family
 #' @export
 ef_poisson <- function(dim = 1) {
-  n <- check_count(dim)
+  n <- check_count(dim, max = 1000000L)
   new_family("poisson", n,
     label = sprintf("Poisson(%d)", n),
     to_nat = function(params) {
@@ -73,7 +73,7 @@ ef_poisson <- function(dim = 1) {
 #' @rdname ef_family
 #' @export
 ef_com_poisson <- function(dim = 1) {
-  n <- check_count(dim)
+  n <- check_count(dim, max = 1000000L)
   i1 <- seq(1, 2 * n, by = 2)
   new_family("com_poisson", n,
     label = sprintf("Conway-Maxwell-Poisson(%d)", n),

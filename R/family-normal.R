@@ -6,8 +6,8 @@
 #' @rdname ef_family
 #' @export
 ef_normal <- function(dim = 1, covariance = c("full", "diagonal", "isotropic")) {
-  dim <- check_count(dim)
-  covariance <- rlang::arg_match(covariance)
+  dim <- check_count(dim, max = 10000L)
+  covariance <- check_choice(covariance, c("full", "diagonal", "isotropic"))
   rep <- match(covariance, c("full", "diagonal", "isotropic")) - 1L
   n <- dim
   to_nat <- function(params) {

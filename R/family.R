@@ -247,6 +247,20 @@ to_mean <- function(family, params) UseMethod("to_mean")
 to_source <- function(family, theta) UseMethod("to_source")
 
 #' @export
+to_natural.default <- function(family, params) not_a_family(family)
+
+#' @export
+to_mean.default <- function(family, params) not_a_family(family)
+
+#' @export
+to_source.default <- function(family, theta) not_a_family(family)
+
+not_a_family <- function(x, call = rlang::caller_env()) {
+  abort_hm("{.arg family} must be an exponential family or a model, not {.obj_type_friendly {x}}.",
+    "argument", call = call)
+}
+
+#' @export
 to_natural.ef_family <- function(family, params) family$to_nat(params)
 
 #' @export

@@ -372,8 +372,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   env <- rlang::current_env()
   forms <- resolve_call_forms(model, data, init, env)
   model <- forms$model
-  method <- rlang::arg_match(method)
-  na_action <- rlang::arg_match(na_action)
+  method <- check_choice(method, c("auto", "em", "gradient"), call = env)
+  na_action <- check_choice(na_action, c("fail", "omit"), call = env)
   if (!inherits(control, "lvm_control")) {
     abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
   }

@@ -99,7 +99,7 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, ne
 #' predict(fit, data.frame(eruptions = c(2, 4.5), waiting = c(55, 80)), type = "posterior")
 #' @export
 predict.lvm_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
-  type <- rlang::arg_match(type)
+  type <- check_choice(type, c("class", "posterior"))
   post <- fit_rows(object, newdata)$post
   if (type == "posterior") return(post)
   max.col(post, ties.method = "first")

@@ -21,7 +21,7 @@
 plot.lvm_fit <- function(x, type = NULL, ...) {
   d <- x$model$d
   if (is.null(type)) type <- if (d <= 2L) "density" else "classification"
-  type <- rlang::arg_match(type, c("density", "classification", "trace"))
+  type <- check_choice(type, c("density", "classification", "trace"))
   switch(type,
     trace = plot_trace(x, ...),
     density = if (d == 1L) plot_density_1d(x, ...) else plot_density_2d(x, ...),

@@ -19,6 +19,7 @@
  * Full-rep scratch: one d x d matrix (column-major, both triangles; it is
  * symmetric, so row- and column-major coincide) followed by two d-vectors.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,11 @@
 
 #include "hm_engine.h"
 #include "linalg.h"
+
+// Smallest variance, relative to the second moment it is computed from,
+// accepted by the mean -> natural map: 1000 ulps. Below it the difference
+// E[x^2] - E[x]^2 is rounding noise and the covariance is rank deficient.
+#define MIN_REL_VAR (1000.0 * DBL_EPSILON)
 #include "selftest.h"
 
 /* log(2 pi). */
@@ -290,6 +296,17 @@ static hm_status normal_to_natural(const hm_family *f,
         if (st != HM_OK) {
             return st;
         }
+        // Each squared pivot L_ii^2 is the variance of x_i given x_1..x_i-1.
+        // It comes from differences of second moments, so it carries a
+        // rounding error of a few ulps of E[x_i^2]; a pivot below that is
+        // noise, not a variance (collinear data, a collapsing component),
+        // and the covariance is rank deficient.
+        for (int i = 0; i < d; i++) {
+            double lii = a[midx(d, i, i)];
+            if (!(lii * lii > MIN_REL_VAR * (eta[d + (int)pidx(d, i, i)] + reg))) {
+                return HM_ENOTPD;
+            }
+        }
         memcpy(v, eta, (size_t)d * sizeof(double));
         st = hm_la_chol_solve(d, 1, a, v);
         if (st == HM_OK) {
@@ -308,8 +325,12 @@ static hm_status normal_to_natural(const hm_family *f,
         return HM_OK;
     }
     // Elementwise reps: all variances are checked before theta is written.
+    // The same rank test as for the full rep: a variance within rounding
+    // of zero, relative to the second moment it was computed from, is not
+    // a variance.
     for (int i = 0; i < d; i++) {
-        if (!(unit_variance(f, eta, i, reg) > 0.0)) {
+        double m2 = f->rep == HM_COV_ISO ? eta[d] : eta[d + i];
+        if (!(unit_variance(f, eta, i, reg) > MIN_REL_VAR * (fabs(m2) + reg))) {
             return HM_ENOTPD;
         }
     }

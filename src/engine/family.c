@@ -37,6 +37,12 @@ const char *hm_status_string(hm_status s) {
 
 // --- descriptors -----------------------------------------------------------
 
+// Sizes are computed in 64 bits and must leave room for the products the
+// harmonium layer forms (dim times the number of latent states).
+static int size_ok(long long v) {
+    return v >= 0 && v <= (long long)(1 << 30);
+}
+
 hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
     f->kind = kind;
     f->n = n;
@@ -54,7 +60,14 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
         }
         f->rep = rep;
         f->d = n;
-        f->dim = n + (rep == HM_COV_FULL ? n * (n + 1) / 2 : (rep == HM_COV_DIAG ? n : 1));
+        {
+            long long nn = n;
+            long long dim = nn + (rep == HM_COV_FULL ? nn * (nn + 1) / 2 : (rep == HM_COV_DIAG ? nn : 1));
+            if (!size_ok(dim)) {
+                return HM_EOVERFLOW;
+            }
+            f->dim = (int)dim;
+        }
         break;
     case HM_FAM_CATEGORICAL:
         // n = 1 is the degenerate one-class latent of a one-component
@@ -82,6 +95,9 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
     case HM_FAM_VONMISES:
     case HM_FAM_COMPOISSON:
     case HM_FAM_GAMMA:
+        if (!size_ok(2LL * n)) {
+            return HM_EOVERFLOW;
+        }
         f->d = n;
         f->dim = 2 * n;
         break;
@@ -97,6 +113,7 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
     }
     return HM_OK;
 }
+
 
 hm_status hm_family_from_spec(const int *spec, int len, hm_family *f, hm_family *sub, int max_sub) {
     if (len < 2) {

@@ -203,7 +203,8 @@ extern const hm_family_ops hm_fam_product_ops;
 
 /*
  * Fills a base (non-product) descriptor and computes d and dim. Returns
- * HM_EINVAL for an unknown kind or sizes out of range (n < 1; binomial
+ * HM_EOVERFLOW if the parameter length would exceed 2^30. HM_EINVAL for an
+ * unknown kind or sizes out of range (n < 1; binomial
  * trials < 1; Boltzmann n > HM_BOLTZMANN_MAX_UNITS). A categorical family
  * with n = 1 (one class, no parameters) is allowed: it is the latent of a
  * one-component mixture.

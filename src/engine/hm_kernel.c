@@ -9,26 +9,42 @@
  * plain -O2 and no -march flag, so run-time dispatch is the only way to use
  * 256-bit vectors and fused multiply-adds from a CRAN-style build.
  *
- * Both products use one register tile: a block of C held as 4-lane
- * vectors running down a column (C[r..r+3][j]), updated once per step t by
+ * The products have different shapes of parallelism, so they use different
+ * register tiles (`acc` below, up to 12 vectors of 4 doubles):
  *
- *     acc[v][q] += X[t][4v .. 4v+3] * Y[t][q]     (Y broadcast),
+ *   hm_k_gemm_nn      dot products along k. B is packed transposed, chunk
+ *                     by chunk, so that a tile of mr rows x nr columns of
+ *                     C reads mr rows of A and nr columns of B with unit
+ *                     stride, 4 entries of k per step, and sums its lanes
+ *                     once per chunk. Nothing is padded in n (the number
+ *                     of mixture components), which matters when n = 5.
+ *   hm_k_gemm_tn_acc  rank-1 updates along m. A tile holds 4 pv rows of C
+ *                     (entries of k, as vectors running down a column of
+ *                     C) by nj columns; each row i of A and B adds
+ *                     A[i][p..p+3] * B[i][j] with B broadcast. No packing,
+ *                     no reduction, and no padding in n either.
  *
- * X with unit stride inside a step. For C += A' B, X is A itself (t = the
- * row i, the lanes run along k) and Y is B. For C = A B, X is a packed,
- * transposed panel of A (t = p, the lanes run along the rows of C) and Y
- * is B. Neither needs padding in n, so odd numbers of mixture components
- * waste nothing, and there is no horizontal reduction at the end of a
- * tile, which matters when k is small.
+ * Determinism. Each output element is summed in an order fixed by the
+ * shapes (m, k, n) alone:
  *
- * Determinism. Each output element is one multiply-add chain in a fixed
- * order: C[i][j] of gemm_nn over p = 0..k-1 starting from 0, C[p][j] of
- * gemm_tn_acc over i = 0..m-1 starting from the old C[p][j]. Blocking only
- * spills a running sum to C and reloads it exactly, so the bits depend on
- * no block size, no pointer alignment and no thread count (splitting the
- * rows of gemm_tn_acc over two calls gives the bits of one call). The
- * portable code runs the same chains with a separate multiply and add, so
- * the two versions differ only by the rounding of the fused operation.
+ *   hm_k_gemm_nn      C[i][j] is a dot product over p split into k-chunks
+ *                     of kc entries (kc a multiple of 4 depending on k and
+ *                     n only); inside a chunk, lane l = p mod 4 sums its
+ *                     products in order, the lanes combine as
+ *                     (l0 + l1) + (l2 + l3), and the chunk sums are added
+ *                     to C from the first chunk to the last.
+ *   hm_k_gemm_tn_acc  C[p][j] is one multiply-add chain over i = 0..m-1
+ *                     starting from the old C[p][j]; blocking over i only
+ *                     spills the running sum to C and reloads it exactly,
+ *                     so splitting the rows over two calls gives the same
+ *                     bits as one call.
+ *   hm_vexp           every element goes through the same operations
+ *                     whether it sits in a full vector or in the tail.
+ *
+ * Loads are unaligned throughout, so pointer alignment never changes a
+ * result, and nothing depends on the thread count. The portable code
+ * follows the same orders with a separate multiply and add, so the two
+ * versions differ only by the rounding of the fused operation.
  */
 #include <math.h>
 #include <stdint.h>
@@ -74,7 +90,7 @@
  * B for gemm_nn, a strip of A plus a block of B for gemm_tn_acc. 24 KiB
  * leaves room in a 32 KiB L1 for C and the stack.
  */
-enum { TILE_NJ_MAX = 6, L1_BUDGET = 3072 };
+enum { TILE_NJ_MAX = 6, TILE_H_MAX = 5, L1_BUDGET = 3072 };
 #ifndef PF_DIST
 #define PF_DIST 8
 #endif
@@ -123,13 +139,21 @@ static int group_width(int n, int ng, int g) {
 }
 
 /*
- * 4-lane vectors per tile column. A tile holds at most 12 accumulators
- * (with the X vectors and one broadcast that fills the 16 registers), and
- * narrow products get taller tiles so that at least 8 chains are in
- * flight (two FMA units with a latency of 4 cycles on current x86 cores).
+ * Height of a register tile (rows of C for gemm_nn, 4-lane vectors for
+ * gemm_tn_acc) for n columns split by n_groups(). The 16 vector registers
+ * hold the h * w accumulators of a tile w columns wide, h X vectors and
+ * one broadcast (h + h w + 1 <= 16), and at least 8 independent chains
+ * hide the FMA latency (two FMA units, 4 cycles, on current x86 cores):
+ * w = 5, 6 give h = 2; w = 3, 4 give 3; w = 2 gives 5; n = 1 takes 4 (a
+ * single column can not fill the units anyway). All groups of a sweep
+ * share one height, so mixed widths 4 and 5 take 2.
  */
 static int tile_height(int n) {
-    return n >= 4 ? 2 : (n == 3 ? 3 : 4);
+    const int ng = n_groups(n), wmin = n / ng, wmax = wmin + (n % ng != 0);
+    if (wmax >= 5) {
+        return 2;
+    }
+    return wmin >= 3 ? 3 : (wmin == 2 ? 5 : 4);
 }
 
 /*
@@ -202,7 +226,7 @@ HM_K_AVX2_INLINE void store_col(double *c, size_t ldc, int nl, __m256d v) {
  * registers. Full 4 x 4 corners of C move through in-register transposes
  * rather than lane by lane.
  */
-HM_K_AVX2_INLINE void tile_avx2(const int pv,
+HM_K_AVX2_INLINE void tn_tile_avx2(const int pv,
                                 const int nj,
                                 const int masked,
                                 int steps,
@@ -212,9 +236,8 @@ HM_K_AVX2_INLINE void tile_avx2(const int pv,
                                 const double *y,
                                 size_t ldy,
                                 double *c,
-                                size_t ldc,
-                                int load_c) {
-    __m256d acc[4][TILE_NJ_MAX], xv[4];
+                                size_t ldc) {
+    __m256d acc[TILE_H_MAX][TILE_NJ_MAX], xv[TILE_H_MAX];
     const __m256i mask = lane_mask(nl);
     // Column indices are compile-time constants in every loop below: a
     // run-time index into acc would force the array into memory.
@@ -225,7 +248,7 @@ HM_K_AVX2_INLINE void tile_avx2(const int pv,
         const double *cv = c + (size_t)(4 * v) * ldc;
         HM_K_UNROLL
         for (int q = 0; q < nj4; q += 4) {
-            if (load_c && vl == 4) {
+            if (vl == 4) {
                 __m256d r[4];
                 HM_K_UNROLL
                 for (int l = 0; l < 4; l++) {
@@ -239,13 +262,13 @@ HM_K_AVX2_INLINE void tile_avx2(const int pv,
             } else {
                 HM_K_UNROLL
                 for (int l = 0; l < 4; l++) {
-                    acc[v][q + l] = load_c ? load_col(cv + q + l, ldc, vl) : _mm256_setzero_pd();
+                    acc[v][q + l] = load_col(cv + q + l, ldc, vl);
                 }
             }
         }
         HM_K_UNROLL
         for (int q = nj4; q < nj; q++) {
-            acc[v][q] = load_c ? load_col(cv + q, ldc, vl) : _mm256_setzero_pd();
+            acc[v][q] = load_col(cv + q, ldc, vl);
         }
     }
     for (int t = 0; t < steps; t++) {
@@ -260,6 +283,9 @@ HM_K_AVX2_INLINE void tile_avx2(const int pv,
             } else {
                 xv[v] = _mm256_loadu_pd(xt + 4 * v);
             }
+            // In a register: GCC would otherwise fold the load into each of
+            // the nj FMAs and issue it nj times (see nn_step()).
+            __asm__("" : "+x"(xv[v]));
         }
         HM_K_UNROLL
         for (int q = 0; q < nj; q++) {
@@ -305,9 +331,9 @@ HM_K_AVX2_INLINE void tile_avx2(const int pv,
 #define TILE_CASE(PV, NJ)                                                                          \
     case (PV) * 8 + (NJ):                                                                          \
         if (masked) {                                                                              \
-            tile_avx2(PV, NJ, 1, steps, nl, x, ldx, y, ldy, c, ldc, load_c);                       \
+            tn_tile_avx2(PV, NJ, 1, steps, nl, x, ldx, y, ldy, c, ldc);                             \
         } else {                                                                                   \
-            tile_avx2(PV, NJ, 0, steps, nl, x, ldx, y, ldy, c, ldc, load_c);                       \
+            tn_tile_avx2(PV, NJ, 0, steps, nl, x, ldx, y, ldy, c, ldc);                             \
         }                                                                                          \
         break
 
@@ -316,18 +342,17 @@ HM_K_AVX2_INLINE void tile_avx2(const int pv,
  * group of n_groups(n), or fewer vectors at the end of m (gemm_nn) or k
  * (gemm_tn_acc). 17 shapes, two variants each.
  */
-HM_K_AVX2 static void tile_dispatch(int pv,
-                                    int nj,
-                                    int masked,
-                                    int steps,
-                                    int nl,
-                                    const double *x,
-                                    size_t ldx,
-                                    const double *y,
-                                    size_t ldy,
-                                    double *c,
-                                    size_t ldc,
-                                    int load_c) {
+HM_K_AVX2 static void tn_tile_dispatch(int pv,
+                                       int nj,
+                                       int masked,
+                                       int steps,
+                                       int nl,
+                                       const double *x,
+                                       size_t ldx,
+                                       const double *y,
+                                       size_t ldy,
+                                       double *c,
+                                       size_t ldc) {
     switch (pv * 8 + nj) {
         TILE_CASE(1, 1);
         TILE_CASE(1, 2);
@@ -344,8 +369,10 @@ HM_K_AVX2 static void tile_dispatch(int pv,
         TILE_CASE(3, 1);
         TILE_CASE(3, 2);
         TILE_CASE(3, 3);
+        TILE_CASE(3, 4);
         TILE_CASE(4, 1);
         TILE_CASE(4, 2);
+        TILE_CASE(5, 2);
     default:
         break; // unreachable: tile_height() and n_groups() never ask for more
     }
@@ -385,7 +412,8 @@ HM_K_AVX2_INLINE void nn_step(const int mr,
         __m256d bv = _mm256_loadu_pd(bt + (size_t)q * ldbt);
         // An empty asm that "changes" bv keeps it in a register: GCC would
         // otherwise fold the load into each of the mr FMAs and issue it mr
-        // times, which makes the loop load-bound.
+        // times, which makes the loop load-bound. The caller does the same
+        // for av.
         __asm__("" : "+x"(bv));
         HM_K_UNROLL
         for (int r = 0; r < mr; r++) {
@@ -416,7 +444,7 @@ HM_K_AVX2_INLINE void nn_tile_avx2(const int mr,
                                    double *c,
                                    size_t ldc,
                                    int first) {
-    __m256d acc[4][TILE_NJ_MAX], av[4];
+    __m256d acc[TILE_H_MAX][TILE_NJ_MAX], av[TILE_H_MAX];
     HM_K_UNROLL
     for (int r = 0; r < mr; r++) {
         HM_K_UNROLL
@@ -430,6 +458,7 @@ HM_K_AVX2_INLINE void nn_tile_avx2(const int mr,
         HM_K_UNROLL
         for (int r = 0; r < mr; r++) {
             av[r] = _mm256_loadu_pd(a + (size_t)r * lda + off);
+            __asm__("" : "+x"(av[r])); // in a register: see nn_step()
         }
         nn_step(mr, nr, av, bt + off, ldbt, acc);
     }
@@ -505,8 +534,10 @@ HM_K_AVX2 static void nn_tile_dispatch(int mr,
         NN_CASE(3, 1);
         NN_CASE(3, 2);
         NN_CASE(3, 3);
+        NN_CASE(3, 4);
         NN_CASE(4, 1);
         NN_CASE(4, 2);
+        NN_CASE(5, 2);
     default:
         break; // unreachable: tile_height() and n_groups() never ask for more
     }
@@ -609,7 +640,7 @@ HM_K_AVX2 static void gemm_tn_avx2(int m,
             double *cp = C + (size_t)p0 * ldc;
             for (int g = 0, jj = 0; g < ng; g++) {
                 const int nj = group_width(n, ng, g);
-                tile_dispatch(pv, nj, nl < 4, mb, nl, ab + p0, lda, bb + jj, ldb, cp + jj, ldc, 1);
+                tn_tile_dispatch(pv, nj, nl < 4, mb, nl, ab + p0, lda, bb + jj, ldb, cp + jj, ldc);
                 jj += nj;
             }
         }

@@ -158,7 +158,7 @@ test_that("family sizes must be whole positive numbers", {
   expect_hm_error(ef_com_poisson(Inf), "argument", "dim")
   expect_hm_error(ef_gamma(0), "argument", "dim")
   expect_hm_error(ef_boltzmann(0), "argument", "dim")
-  expect_hm_error(ef_dirichlet(1), "argument", "at least 2")
+  expect_hm_error(ef_dirichlet(1), "argument", "between 2 and")
   expect_hm_error(ef_binomial(0), "argument", "trials")
   expect_hm_error(ef_binomial(2.5), "argument", "trials")
   expect_hm_error(ef_binomial(3, dim = 0), "argument", "dim")
