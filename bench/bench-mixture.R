@@ -14,6 +14,29 @@ suppressPackageStartupMessages({
   library(mclust)
 })
 reps <- as.integer(Sys.getenv("HARMONIUM_BENCH_REPS", "5"))
+# scikit-learn, where installed: bench/sklearn_em_step.py times one EM
+# iteration of GaussianMixture (_e_step + _m_step) from the same parameters
+# on the same data, passed through temporary files.
+have_sklearn <- nzchar(Sys.which("python3")) &&
+  system2("python3", c("-c", shQuote("import sklearn")), stdout = FALSE, stderr = FALSE) == 0
+bench_dir <- local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) dirname(f) else "bench"
+})
+
+sklearn_iter <- function(x, p, covariance) {
+  tmp <- tempfile("hm-bench-")
+  dir.create(tmp)
+  on.exit(unlink(tmp, recursive = TRUE))
+  f <- file.path(tmp, c("x.csv", "w.csv", "mu.csv", "cov.csv"))
+  utils::write.table(x, f[1], sep = ",", row.names = FALSE, col.names = FALSE)
+  utils::write.table(matrix(p$weights, 1), f[2], sep = ",", row.names = FALSE, col.names = FALSE)
+  utils::write.table(t(sapply(p$components, `[[`, "mean")), f[3], sep = ",", row.names = FALSE, col.names = FALSE)
+  utils::write.table(t(sapply(p$components, function(c) as.vector(c$cov))), f[4], sep = ",",
+    row.names = FALSE, col.names = FALSE)
+  out <- system2("python3", c(file.path(bench_dir, "sklearn_em_step.py"), f, covariance, reps), stdout = TRUE)
+  as.numeric(strsplit(out[length(out)], " ")[[1]])
+}
 threads <- harmonium:::resolve_threads(NULL)
 
 make_data <- function(n, d, k, seed) {
@@ -34,10 +57,15 @@ start_params <- function(x, z, k, covariance) {
   list(model = m, theta = th, params = harmonium:::mixture_to_src(m, th))
 }
 
+# Seconds per call: each of `reps` measurements repeats f until at least
+# 0.25 s have passed (system.time resolves milliseconds only), and the median
+# measurement is reported.
 time_it <- function(f) {
   f()
+  calls <- 1L
+  while ((t <- system.time(for (i in seq_len(calls)) f())[["elapsed"]]) < 0.25) calls <- 2L * calls
   t <- numeric(reps)
-  for (i in seq_len(reps)) t[i] <- system.time(f())[["elapsed"]]
+  for (r in seq_len(reps)) t[r] <- system.time(for (i in seq_len(calls)) f())[["elapsed"]] / calls
   median(t)
 }
 
@@ -69,10 +97,12 @@ bench_one <- function(n, d, k, covariance) {
   }
   t_hm <- time_it(hm_iter)
   t_mc <- time_it(mc_iter)
+  sk <- if (have_sklearn) sklearn_iter(x, p, covariance) else c(NA, NA)
   data.frame(
     workload = sprintf("%d x %d, K = %d, %s", n, d, k, covariance),
-    harmonium_ms = 1000 * t_hm, mclust_ms = 1000 * t_mc, ratio = t_mc / t_hm,
-    loglik_rel_diff = abs(hm_ll - mc_e$loglik) / abs(mc_e$loglik),
+    harmonium_ms = 1000 * t_hm, mclust_ms = 1000 * t_mc, sklearn_ms = 1000 * sk[1],
+    `mclust / harmonium` = t_mc / t_hm, `sklearn / harmonium` = sk[1] / t_hm,
+    loglik_rel_diff = max(abs(hm_ll - mc_e$loglik), abs(hm_ll - sk[2]), na.rm = TRUE) / abs(mc_e$loglik),
     check.names = FALSE
   )
 }
@@ -87,9 +117,5 @@ res <- rbind(
 )
 print(res, digits = 4, row.names = FALSE)
 if (any(res$loglik_rel_diff > 1e-8)) stop("log-likelihoods disagree")
-if (nzchar(Sys.which("python3")) &&
-  system2("python3", c("-c", shQuote("import sklearn")), stdout = FALSE, stderr = FALSE) == 0) {
-  cat("scikit-learn is installed, but its comparison is not scripted here\n")
-} else {
-  cat("scikit-learn is not installed: skipped\n")
-}
+if (!have_sklearn) cat("scikit-learn is not installed: its comparison was skipped\n")
+
