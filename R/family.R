@@ -11,6 +11,9 @@ fam_kind <- c(
   product = 11L
 )
 
+# Harmonium kinds (src/engine/hm_engine.h, enum hm_hm_kind).
+hm_kind <- c(mixture = 1L, lgm = 2L, boltzmann_lgm = 3L)
+
 new_family <- function(name, n, rep = 0L, trials = 0L, label, to_nat, to_src, encode = encode_numeric,
                        decode = NULL, support, features = NULL, scaling = NULL, affine = NULL,
                        levels = NULL, ...) {

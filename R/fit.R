@@ -22,12 +22,15 @@
 #' @param reg Non-negative ridge added to the diagonal of every Normal
 #'   covariance at each M-step, in the units of the internally standardised
 #'   data (so `reg = 1e-6` is a millionth of each variable's variance).
+#' @param optimizer For `method = "gradient"`: `"lbfgs"` ([stats::optim()]'s
+#'   L-BFGS-B on the exact log-likelihood and gradient) or `"adam"`.
+#' @param lr Adam's learning rate (on the unconstrained parameters).
 #' @return An object of class `lvm_control`.
 #' @examples
 #' lvm_control(tol = 1e-10, n_init = 5, seed = 1)
 #' @export
 lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threads = NULL,
-                        trace = FALSE, reg = 0) {
+                        trace = FALSE, reg = 0, optimizer = c("lbfgs", "adam"), lr = 0.01) {
   structure(
     list(
       tol = check_number(tol, min = 0),
@@ -36,7 +39,9 @@ lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threa
       seed = if (is.null(seed)) NULL else check_number(seed),
       threads = if (is.null(threads)) NULL else check_count(threads, min = 1L, max = 1024L),
       trace = check_flag(trace),
-      reg = check_number(reg, min = 0)
+      reg = check_number(reg, min = 0),
+      optimizer = check_choice(optimizer, c("lbfgs", "adam")),
+      lr = check_number(lr, min = 0)
     ),
     class = "lvm_control"
   )
@@ -123,7 +128,7 @@ resolve_call_forms <- function(model, data, init, call) {
 # "omit" rows with missing values are dropped and recorded.
 prepare_data <- function(model, data, weights, na_action, call) {
   df <- as_data_frame_cols(data, "data", call)
-  fam <- model$component
+  fam <- model$obs
   if (ncol(df) != fam$d) {
     abort_hm(c("{.arg data} has {ncol(df)} column{?s} but {model$label} needs {fam$d}.",
       i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."),
@@ -140,7 +145,8 @@ prepare_data <- function(model, data, weights, na_action, call) {
     if (nrow(df) == 0L) abort_hm("{.arg data} has no complete rows.", "data_na", call = call)
   }
   fam <- family_adopt_levels(fam, df)
-  model$component <- fam
+  model$obs <- fam
+  if (!is.null(model$component)) model$component <- fam
   x <- family_encode(fam, df, "data", call)
   list(model = model, x = x, weights = weights, omitted = omitted)
 }
@@ -266,35 +272,13 @@ theta_from_labels <- function(m, xs, w, labels, ctrl, threads) {
 
 default_seed <- 20240429L
 
-# The starting natural parameters (internal coordinates) of start `i`.
+# The starting natural parameters (internal coordinates) of start `i`: the
+# user's init for the first start when given, else the model's own starts.
 start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) {
   if (i == 1L && !is.null(init)) {
-    return(init_theta(m, xs, w, init, ctrl, threads, sc, call))
+    return(model_init(m, xs, w, init, ctrl, threads, sc, call))
   }
-  f <- family_features(m$component, x)
-  seed <- if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
-  labels <- with_seed(seed, kmeans_pp_labels(f, m$k))
-  theta_from_labels(m, xs, w, labels, ctrl, threads)
-}
-
-init_theta <- function(m, xs, w, init, ctrl, threads, sc, call) {
-  if (inherits(init, "lvm_fit")) {
-    init <- init$params
-  }
-  if (is.list(init)) {
-    p <- mixture_params_affine(m, sc, init, inverse = FALSE)
-    return(mixture_to_nat(m, p, arg = "init", call = call))
-  }
-  if (is.factor(init)) init <- as.integer(init)
-  if (is.numeric(init) && length(init) == nrow(xs) && all(init %in% seq_len(m$k))) {
-    th <- theta_from_labels(m, xs, w, as.integer(init), ctrl, threads)
-    if (is.null(th)) {
-      abort_hm("The labels in {.arg init} give no valid starting parameters.", "init", call = call)
-    }
-    return(th)
-  }
-  abort_hm(c("{.arg init} must be a fit, source parameters, or {nrow(xs)} labels in 1..{m$k}.",
-    x = "It is {.obj_type_friendly {init}}."), "init", call = call)
+  model_start(m, xs, x, w, i, control, ctrl, threads)
 }
 
 # --- EM ----------------------------------------------------------------------------
@@ -331,7 +315,7 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
   es <- native_model_estep(m, theta, xs, w, logp = TRUE, post = TRUE, threads = threads)
   stop_status(es, "the E-step", call = call)
   logp <- es$logp - sc$log_jac
-  colnames(es$post) <- as.character(seq_len(m$k))
+  colnames(es$post) <- model_post_names(m)
   list(logp = logp, post = es$post, loglik = if (is.null(w)) sum(logp) else sum(w * logp))
 }
 
@@ -347,7 +331,12 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #' @param data A numeric matrix, a data frame or a vector.
 #' @param init Starting values: a previous fit, source parameters, or a vector
 #'   of hard labels in `1..k`. `NULL` uses k-means++ starts.
-#' @param method `"auto"` and `"em"` both run EM for mixtures.
+#' @param method `"em"`: exact EM (closed-form M-step for `"analytic"`
+#'   models, an exact numerical M-step otherwise). `"gradient"`: maximise
+#'   the exact log-likelihood with its exact gradient (theory.md 1.5) by
+#'   L-BFGS or Adam (see [lvm_control()]), on unconstrained
+#'   reparameterisations of the natural parameters. `"auto"` uses EM
+#'   whenever the model has one, which all current models do.
 #' @param control Settings from [lvm_control()].
 #' @param weights Optional non-negative case weights.
 #' @param na_action `"fail"` (an error naming the rows with missing values) or
@@ -377,22 +366,21 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   if (!inherits(control, "lvm_control")) {
     abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
   }
-  if (method == "gradient") {
-    abort_hm(c("{.code method = \"gradient\"} is not available for mixtures yet.",
-      i = "Use {.code method = \"em\"} (exact, with a numerical M-step where needed)."),
-      "unsupported", call = env)
-  }
+  # Every model so far has an exact EM (closed-form or with an exact
+  # numerical M-step), which "auto" prefers.
+  if (method == "auto") method <- "em"
+  if (method == "gradient") gradient_problem(model, env)
   prep <- prepare_data(model, forms$data, weights, na_action, env)
   model <- prep$model
   x <- prep$x
   w <- prep$weights
   n <- nrow(x)
-  if (model$k > n) {
+  if (!is.null(model$k) && model$k > n) {
     abort_hm("{.arg model} has {model$k} components but {.arg data} has only {n} row{?s}.",
       "data", call = env)
   }
   threads <- resolve_threads(control$threads)
-  sc <- make_scaler(model$component, x)
+  sc <- make_scaler(model$obs, x)
   xs <- scale_data(sc, x)
   ctrl <- fam_ctrl(reg = control$reg)
 
@@ -402,7 +390,11 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   for (i in seq_len(control$n_init)) {
     th0 <- start_theta(model, xs, x, w, forms$init, i, control, ctrl, threads, sc, env)
     if (is.null(th0)) next
-    em <- run_em(model, th0, xs, w, ctrl, control, threads)
+    em <- if (method == "em") {
+      run_em(model, th0, xs, w, ctrl, control, threads)
+    } else {
+      run_gradient(model, th0, xs, w, control, threads, env)
+    }
     es <- tryCatch(fit_estep(model, em$theta, xs, w, sc, threads), harmonium_error = function(e) NULL)
     if (is.null(es) || !is.finite(es$loglik)) next
     starts$loglik[i] <- es$loglik
@@ -423,8 +415,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   }
   em <- best$em
   if (em$status > 1L) {
-    comp <- em$bad + 1L
-    warn_hm(c("EM stopped at iteration {length(em$trace)}: component {comp} collapsed ({status_message(em$status)}).",
+    comp <- if (em$bad >= 0L) paste("component", em$bad + 1L) else "the model"
+    warn_hm(c("EM stopped at iteration {length(em$trace)}: {comp} collapsed ({status_message(em$status)}).",
       i = "The fit is the last valid iterate; try {.code lvm_control(reg = 1e-6)} or fewer components."),
       "collapse")
   } else if (!em$converged) {
@@ -433,7 +425,9 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   }
   trace <- em$trace - (if (is.null(w)) n else sum(w)) * sc$log_jac
   check_monotone(trace)
-  fit <- new_fit(model, em$theta, sc, x, w, best$es, call)
+  theta <- model_canonical(model, em$theta)
+  es <- if (identical(theta, em$theta)) best$es else fit_estep(model, theta, xs, w, sc, threads, env)
+  fit <- new_fit(model, theta, sc, x, w, es, call)
   fit$trace <- trace
   fit$iterations <- length(em$trace)
   fit$converged <- isTRUE(em$converged)
@@ -441,6 +435,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   fit$starts <- starts
   fit$best_start <- best$start
   fit$control <- control
+  fit$method <- method
   fit$omitted <- prep$omitted
   fit
 }
@@ -476,8 +471,7 @@ name_component <- function(fam, p) {
 }
 
 new_fit <- function(model, theta, sc, x, w, es, call) {
-  params <- mixture_params_affine(model, sc, mixture_to_src(model, theta), inverse = TRUE)
-  params$components <- lapply(params$components, function(p) name_component(model$component, p))
+  params <- model_name_params(model, model_affine(model, sc, model_to_src(model, theta), inverse = TRUE))
   structure(
     list(
       model = model, params = params, theta = theta, scaler = sc,
@@ -509,11 +503,11 @@ new_fit <- function(model, theta, sc, x, w, es, call) {
 with_params <- function(model, params, data = NULL) {
   check_model(model)
   env <- rlang::current_env()
-  theta <- mixture_to_nat(model, params, call = env)
+  theta <- model_to_nat(model, params, call = env)
   if (is.null(data)) {
     sc <- identity_scaler(model$d)
     fit <- new_fit(model, theta, sc, matrix(0, 0, model$d), NULL,
-      list(loglik = NA_real_, post = matrix(0, 0, model$k), logp = numeric(0)), sys.call())
+      list(loglik = NA_real_, post = matrix(0, 0, model$post_len), logp = numeric(0)), sys.call())
     fit$trace <- numeric(0)
     return(fit)
   }

@@ -9,10 +9,13 @@ print.lvm_fit <- function(x, digits = 4, ...) {
   cat("  n = ", x$n, ", log-likelihood = ", format(ll, digits = 10), ", df = ", x$df,
     ", BIC = ", format(-2 * ll + x$df * log(x$n), digits = 10), "\n", sep = "")
   if (x$iterations > 0L) {
-    cat("  ", x$iterations, " EM iteration", if (x$iterations != 1L) "s", ", ",
+    what <- if (identical(x$method, "gradient")) " gradient evaluation" else " EM iteration"
+    cat("  ", x$iterations, what, if (x$iterations != 1L) "s", ", ",
       if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n", sep = "")
   }
-  cat("  weights: ", paste(format(x$params$weights, digits = digits), collapse = " "), "\n", sep = "")
+  if (!is.null(x$params$weights)) {
+    cat("  weights: ", paste(format(x$params$weights, digits = digits), collapse = " "), "\n", sep = "")
+  }
   invisible(x)
 }
 
@@ -98,7 +101,7 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, ne
 #' table(predict(fit))
 #' predict(fit, data.frame(eruptions = c(2, 4.5), waiting = c(55, 80)), type = "posterior")
 #' @export
-predict.lvm_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
   type <- check_choice(type, c("class", "posterior"))
   post <- fit_rows(object, newdata)$post
   if (type == "posterior") return(post)
@@ -106,7 +109,7 @@ predict.lvm_fit <- function(object, newdata = NULL, type = c("class", "posterior
 }
 
 #' @export
-fitted.lvm_fit <- function(object, ...) predict(object, type = "class")
+fitted.mixture_fit <- function(object, ...) predict(object, type = "class")
 
 #' Simulate from a fitted model
 #'
@@ -137,13 +140,13 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   sc <- object$scaler
   x <- sweep(sweep(res$x, 2L, sc$scale, "*"), 2L, sc$center, "+")
   out <- family_decode(m$component, x)
-  attr(out, "latent") <- as.integer(res$z) + 1L
+  attr(out, "latent") <- if (m$kind == "mixture") as.integer(res$z) + 1L else res$z
   attr(out, "seed") <- rng_state
   out
 }
 
 #' @export
-summary.lvm_fit <- function(object, ...) {
+summary.mixture_fit <- function(object, ...) {
   ll <- object$loglik
   n <- object$n
   post <- object$posterior
@@ -160,12 +163,12 @@ summary.lvm_fit <- function(object, ...) {
       sizes = table(factor(map, levels = seq_len(object$model$k))),
       params = object$params, family = object$model$component
     ),
-    class = "summary.lvm_fit"
+    class = "summary.mixture_fit"
   )
 }
 
 #' @export
-print.summary.lvm_fit <- function(x, digits = 4, ...) {
+print.summary.mixture_fit <- function(x, digits = 4, ...) {
   cat("Model: ", x$label, " (", x$exactness, ")\n", sep = "")
   cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")

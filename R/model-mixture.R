@@ -4,9 +4,6 @@
 # builds the descriptor and converts between source parameters (weights and
 # per-component source lists) and the harmonium's natural coordinates.
 
-# Harmonium kinds (src/engine/hm_engine.h, enum hm_hm_kind).
-hm_kind <- c(mixture = 1L)
-
 #' Finite mixture models
 #'
 #' `mixture(component, k)` is the conjugated harmonium with a `k`-class
@@ -46,7 +43,7 @@ mixture <- function(component, k) {
   k <- check_count(k, min = 1L, max = 10000L)
   lat_spec <- c(fam_kind[["categorical"]], k, 0L, 0L)
   m <- list(
-    kind = "mixture", component = component, k = k,
+    kind = "mixture", component = component, obs = component, k = k,
     hm_kind = hm_kind[["mixture"]], obs_spec = component$spec, lat_spec = lat_spec
   )
   info <- native_model_info(m)
@@ -133,11 +130,11 @@ mixture_to_src <- function(m, theta) {
 }
 
 #' @export
-to_natural.lvm_model <- function(family, params) mixture_to_nat(family, params)
+to_natural.lvm_model <- function(family, params) model_to_nat(family, params)
 
 #' @export
 to_mean.lvm_model <- function(family, params) {
-  res <- native_model_to_mean(family, mixture_to_nat(family, params))
+  res <- native_model_to_mean(family, model_to_nat(family, params))
   stop_status(res, "mean parameters")
   res$value
 }
@@ -145,7 +142,59 @@ to_mean.lvm_model <- function(family, params) {
 #' @export
 to_source.lvm_model <- function(family, theta) {
   theta <- check_numeric_vector(theta, family$dim)
-  mixture_to_src(family, theta)
+  model_to_src(family, theta)
+}
+
+# --- the model-kind methods (R/model.R) ---------------------------------------
+
+#' @export
+model_to_nat.mixture_model <- function(m, params, arg = "params", call = rlang::caller_env()) {
+  mixture_to_nat(m, params, arg = arg, call = call)
+}
+
+#' @export
+model_to_src.mixture_model <- function(m, theta) mixture_to_src(m, theta)
+
+#' @export
+model_affine.mixture_model <- function(m, sc, params, inverse) {
+  mixture_params_affine(m, sc, params, inverse)
+}
+
+#' @export
+model_post_names.mixture_model <- function(m) as.character(seq_len(m$k))
+
+#' @export
+model_name_params.mixture_model <- function(m, params) {
+  params$components <- lapply(params$components, function(p) name_component(m$component, p))
+  params
+}
+
+#' @export
+model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+  f <- family_features(m$component, x)
+  seed <- if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
+  labels <- with_seed(seed, kmeans_pp_labels(f, m$k))
+  theta_from_labels(m, xs, w, labels, ctrl, threads)
+}
+
+#' @export
+model_init.mixture_model <- function(m, xs, w, init, ctrl, threads, sc, call) {
+  if (is.factor(init)) init <- as.integer(init)
+  if (is.numeric(init) && is.null(dim(init)) && length(init) == nrow(xs)) {
+    if (!all(init %in% seq_len(m$k))) {
+      abort_hm("The labels in {.arg init} must be in 1..{m$k}.", "init", call = call)
+    }
+    th <- theta_from_labels(m, xs, w, as.integer(init), ctrl, threads)
+    if (is.null(th)) {
+      abort_hm("The labels in {.arg init} give no valid starting parameters.", "init", call = call)
+    }
+    return(th)
+  }
+  if (!inherits(init, "lvm_fit") && !is.list(init)) {
+    abort_hm(c("{.arg init} must be a fit, source parameters, or {nrow(xs)} labels in 1..{m$k}.",
+      x = "It is {.obj_type_friendly {init}}."), "init", call = call)
+  }
+  NextMethod()
 }
 
 # Conjugation parameters rho (length k - 1) and chi (theory.md 3.1.1).

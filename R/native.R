@@ -37,6 +37,11 @@ native_model_estep <- function(m, theta, x, w = NULL, given = NULL, logp = TRUE,
 }
 native_model_sample <- function(m, theta, n) .Call(C_model_sample, m$hm_kind, m$obs_spec, m$lat_spec, theta, n)
 
+# glue_grad.c
+native_model_gradient <- function(m, theta, x, w = NULL, threads = 1L) {
+  .Call(C_model_gradient, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, threads)
+}
+
 # glue_em.c
 native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
   .Call(C_em_run, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, ctrl, em, threads)

@@ -32,6 +32,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(mixture_join, 5),
     CALLDEF(model_estep, 9),
     CALLDEF(model_sample, 5),
+    CALLDEF(model_gradient, 7),
     CALLDEF(em_run, 9),
     CALLDEF(selftest_list, 0),
     CALLDEF(selftest_run, 1),

@@ -32,6 +32,8 @@ SEXP ffi_model_estep(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, 
                      SEXP want, SEXP threads);
 SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n);
 
+SEXP ffi_model_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP threads);
+
 SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
                 SEXP threads);
 

@@ -98,7 +98,7 @@ test_that("the fit object has the contract's fields and methods", {
   expect_equal(sum(log_density(f)), f$loglik, tolerance = 1e-10)
   expect_output(print(f), "log-likelihood")
   s <- summary(f)
-  expect_s3_class(s, "summary.lvm_fit")
+  expect_s3_class(s, "summary.mixture_fit")
   expect_output(print(s), "Clustering table")
   expect_equal(s$BIC, BIC(f))
   expect_gte(s$ICL, s$BIC)

@@ -1,0 +1,179 @@
+# Gradient-based fitting (theory.md 1.5, 1.6): the exact log-likelihood and
+# its gradient in the harmonium's natural coordinates come from the engine
+# (one E-step and one mean map, src/glue/glue_grad.c); R chains the gradient
+# through an unconstrained reparameterisation and runs L-BFGS (stats::optim)
+# or Adam.
+
+# Elementwise reparameterisation of a family's natural parameters: for each
+# coordinate, 0 = free, 1 = theta = -exp(u) (negative), 2 = theta = exp(u) - 1
+# (greater than -1), 3 = theta = exp(u) (positive). NULL if the family's
+# domain is not a product of intervals (full-covariance Normal).
+family_reparam <- function(fam) {
+  if (fam$name == "product") {
+    codes <- lapply(fam$blocks, family_reparam)
+    if (any(vapply(codes, is.null, logical(1)))) return(NULL)
+    return(unlist(codes))
+  }
+  n <- fam$n
+  switch(fam$name,
+    normal = if (fam$covariance == "full") NULL else c(rep(0L, n), rep(1L, fam$dim - n)),
+    categorical = , bernoulli = , binomial = , poisson = , von_mises = , boltzmann = rep(0L, fam$dim),
+    com_poisson = rep(c(0L, 1L), n),
+    gamma = rep(c(2L, 1L), n),
+    dirichlet = rep(3L, n),
+    NULL
+  )
+}
+
+reparam_to_u <- function(theta, codes) {
+  u <- theta
+  u[codes == 1L] <- log(-theta[codes == 1L])
+  u[codes == 2L] <- log(theta[codes == 2L] + 1)
+  u[codes == 3L] <- log(theta[codes == 3L])
+  u
+}
+
+reparam_from_u <- function(u, codes) {
+  th <- u
+  th[codes == 1L] <- -exp(u[codes == 1L])
+  th[codes == 2L] <- exp(u[codes == 2L]) - 1
+  th[codes == 3L] <- exp(u[codes == 3L])
+  th
+}
+
+# d theta / d u, elementwise.
+reparam_jac <- function(theta, codes) {
+  j <- rep(1, length(theta))
+  j[codes == 1L] <- theta[codes == 1L]
+  j[codes == 2L] <- theta[codes == 2L] + 1
+  j[codes == 3L] <- theta[codes == 3L]
+  j
+}
+
+# The optimisation problem of a model: u <-> theta, and the gradient in u from
+# the harmonium-coordinate gradient g. Only mixtures have one so far.
+gradient_problem <- function(m, call) {
+  if (m$kind != "mixture") {
+    abort_hm(c("{.code method = \"gradient\"} is not available for {m$label}.",
+      i = "Use {.code method = \"em\"}."), "unsupported", call = call)
+  }
+  fam <- m$component
+  codes <- family_reparam(fam)
+  if (is.null(codes)) {
+    abort_hm(c("{.code method = \"gradient\"} needs a family whose parameters can be reparameterised elementwise.",
+      x = "{fam$label} has a full covariance matrix.",
+      i = "Use {.code method = \"em\"}, or a diagonal or isotropic covariance."), "unsupported", call = call)
+  }
+  k <- m$k
+  dx <- fam$dim
+  list(
+    to_u = function(theta) {
+      sp <- mixture_split(m, theta)
+      c(as.vector(t(apply(sp$components, 1L, reparam_to_u, codes = codes))), sp$prior)
+    },
+    from_u = function(u) {
+      comps <- matrix(u[seq_len(k * dx)], k, dx, byrow = TRUE)
+      comps <- t(apply(comps, 1L, reparam_from_u, codes = codes))
+      if (dx == 1L) comps <- matrix(comps, k, 1L)
+      mixture_join(m, comps, u[k * dx + seq_len(k - 1L)])
+    },
+    # Chain rule through join_conjugated (theory.md 1.3, 3.1.3): with
+    # theta_X = c_0, Theta_k = c_k - c_0 and theta_Z = pi - rho(c), the
+    # gradient in component coordinates is g_Theta_k - g_Z_k eta(c_k) for
+    # k >= 1, g_X - sum_k g_Theta_k + (sum_k g_Z_k) eta(c_0) for k = 0, and
+    # g_Z for the prior.
+    grad_u = function(u, theta, g) {
+      sp <- mixture_split(m, theta)
+      gx <- g[seq_len(dx)]
+      gw <- matrix(g[dx + seq_len(dx * (k - 1L))], dx, k - 1L, byrow = TRUE)
+      gz <- g[dx + dx * (k - 1L) + seq_len(k - 1L)]
+      eta <- t(apply(sp$components, 1L, function(cc) {
+        r <- native_family_to_mean(fam$spec, cc)
+        stop_status(r, "mean parameters")
+        r$value
+      }))
+      if (dx == 1L) eta <- matrix(eta, k, 1L)
+      gc <- matrix(0, k, dx)
+      gc[1, ] <- gx - rowSums(gw) + sum(gz) * eta[1, ]
+      if (k > 1L) for (j in 2:k) gc[j, ] <- gw[, j - 1L] - gz[j - 1L] * eta[j, ]
+      jac <- t(apply(sp$components, 1L, reparam_jac, codes = codes))
+      if (dx == 1L) jac <- matrix(jac, k, 1L)
+      c(as.vector(t(gc * jac)), gz)
+    }
+  )
+}
+
+# Runs the optimiser from theta (internal coordinates); returns the same
+# fields as run_em(). The trace is the best log-likelihood found after each
+# evaluation of the objective.
+run_gradient <- function(m, theta, xs, w, control, threads, call) {
+  pr <- gradient_problem(m, call)
+  tot <- if (is.null(w)) nrow(xs) else sum(w)
+  cache <- new.env(parent = emptyenv())
+  evaluate <- function(u) {
+    if (identical(u, cache$u)) return(cache)
+    th <- tryCatch(pr$from_u(u), harmonium_error = function(e) NULL)
+    res <- if (is.null(th)) NULL else native_model_gradient(m, th, xs, w, threads)
+    cache$u <- u
+    if (is.null(res) || res$status != 0L || !is.finite(res$value)) {
+      cache$ll <- -Inf
+      cache$grad <- NULL
+    } else {
+      cache$ll <- res$value
+      cache$theta <- th
+      cache$grad <- pr$grad_u(u, th, res$gradient)
+      cache$trace <- c(cache$trace, max(res$value, cache$trace[length(cache$trace)]))
+      if (res$value > cache$best_ll) {
+        cache$best_ll <- res$value
+        cache$best_theta <- th
+      }
+    }
+    cache
+  }
+  cache$trace <- numeric(0)
+  cache$best_ll <- -Inf
+  cache$best_theta <- theta
+  u0 <- pr$to_u(theta)
+  converged <- FALSE
+  if (control$optimizer == "lbfgs") {
+    # Average log-likelihood, so the tolerances do not scale with n.
+    fn <- function(u) {
+      e <- evaluate(u)
+      if (is.finite(e$ll)) -e$ll / tot else 1e100
+    }
+    gr <- function(u) {
+      e <- evaluate(u)
+      if (is.null(e$grad)) rep(0, length(u)) else -e$grad / tot
+    }
+    opt <- stats::optim(u0, fn, gr, method = "L-BFGS-B",
+      control = list(maxit = control$maxit, factr = max(control$tol / .Machine$double.eps, 1), pgtol = 0))
+    converged <- opt$convergence == 0L
+  } else {
+    # Adam (Kingma and Ba 2014) with the usual moment decays, ascending the
+    # average log-likelihood; stops when the relative change over 10 steps
+    # is below tol.
+    mom <- vel <- numeric(length(u0))
+    u <- u0
+    ll_prev <- -Inf
+    for (t in seq_len(control$maxit)) {
+      e <- evaluate(u)
+      if (is.null(e$grad)) break
+      g <- e$grad / tot
+      mom <- 0.9 * mom + 0.1 * g
+      vel <- 0.999 * vel + 0.001 * g^2
+      u <- u + control$lr * (mom / (1 - 0.9^t)) / (sqrt(vel / (1 - 0.999^t)) + 1e-8)
+      if (t %% 10L == 0L) {
+        if (abs(e$ll - ll_prev) / (1 + abs(e$ll)) < control$tol) {
+          converged <- TRUE
+          break
+        }
+        ll_prev <- e$ll
+      }
+    }
+  }
+  if (!is.finite(cache$best_ll)) {
+    return(list(theta = theta, trace = numeric(0), status = 2L, bad = -1L, converged = FALSE))
+  }
+  list(theta = cache$best_theta, trace = cache$trace, status = if (converged) 0L else 1L, bad = -1L,
+    converged = converged)
+}
