@@ -69,7 +69,7 @@ gradient_problem <- function(m, call) {
   list(
     to_u = function(theta) {
       sp <- mixture_split(m, theta)
-      c(as.vector(t(apply(sp$components, 1L, reparam_to_u, codes = codes))), sp$prior)
+      c(as.vector(apply(sp$components, 1L, reparam_to_u, codes = codes)), sp$prior)
     },
     from_u = function(u) {
       comps <- matrix(u[seq_len(k * dx)], k, dx, byrow = TRUE)
