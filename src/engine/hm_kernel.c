@@ -9,42 +9,44 @@
  * plain -O2 and no -march flag, so run-time dispatch is the only way to use
  * 256-bit vectors and fused multiply-adds from a CRAN-style build.
  *
- * The products have different shapes of parallelism, so they use different
- * register tiles (`acc` below, up to 12 vectors of 4 doubles):
+ * The two products expose different parallelism, so they use different
+ * register tiles (`acc` below: up to 12 vectors of 4 doubles, which with
+ * the operands fills the 16 vector registers):
  *
  *   hm_k_gemm_nn      dot products along k. B is packed transposed, chunk
  *                     by chunk, so that a tile of mr rows x nr columns of
  *                     C reads mr rows of A and nr columns of B with unit
  *                     stride, 4 entries of k per step, and sums its lanes
- *                     once per chunk. Nothing is padded in n (the number
- *                     of mixture components), which matters when n = 5.
+ *                     once per chunk.
  *   hm_k_gemm_tn_acc  rank-1 updates along m. A tile holds 4 pv rows of C
  *                     (entries of k, as vectors running down a column of
- *                     C) by nj columns; each row i of A and B adds
- *                     A[i][p..p+3] * B[i][j] with B broadcast. No packing,
- *                     no reduction, and no padding in n either.
+ *                     C) by nj columns, and row i of A and B adds
+ *                     A[i][p..p+3] * B[i][j] with B[i][j] broadcast. No
+ *                     packing and no reduction.
+ *
+ * Neither pads n (the number of mixture components), which for n = 5
+ * would waste three lanes in eight.
  *
  * Determinism. Each output element is summed in an order fixed by the
  * shapes (m, k, n) alone:
  *
- *   hm_k_gemm_nn      C[i][j] is a dot product over p split into k-chunks
- *                     of kc entries (kc a multiple of 4 depending on k and
- *                     n only); inside a chunk, lane l = p mod 4 sums its
- *                     products in order, the lanes combine as
- *                     (l0 + l1) + (l2 + l3), and the chunk sums are added
- *                     to C from the first chunk to the last.
+ *   hm_k_gemm_nn      C[i][j] is a dot product over p cut into k-chunks of
+ *                     kc entries (kc depends on k and n only); inside a
+ *                     chunk lane l = (p - p0) mod 4 sums its products in
+ *                     order, the lanes combine as (l0 + l1) + (l2 + l3),
+ *                     and the chunk sums are added to C first to last.
  *   hm_k_gemm_tn_acc  C[p][j] is one multiply-add chain over i = 0..m-1
- *                     starting from the old C[p][j]; blocking over i only
+ *                     starting from the old C[p][j]. Blocking over i only
  *                     spills the running sum to C and reloads it exactly,
- *                     so splitting the rows over two calls gives the same
- *                     bits as one call.
+ *                     so splitting the rows over two calls gives the bits
+ *                     of one call.
  *   hm_vexp           every element goes through the same operations
  *                     whether it sits in a full vector or in the tail.
  *
  * Loads are unaligned throughout, so pointer alignment never changes a
- * result, and nothing depends on the thread count. The portable code
- * follows the same orders with a separate multiply and add, so the two
- * versions differ only by the rounding of the fused operation.
+ * result (only the speed), and nothing depends on the thread count. The
+ * portable code follows the same orders with a separate multiply and add,
+ * so the two versions differ only by the rounding of the fused operation.
  */
 #include <math.h>
 #include <stdint.h>
@@ -58,9 +60,8 @@
  * The AVX2 path needs GCC-style target attributes, <immintrin.h> and
  * __builtin_cpu_supports (GCC >= 4.9 and clang both qualify). It is left
  * out on Windows: 64-bit Windows only guarantees 16-byte stack alignment
- * and GCC spills 256-bit registers with aligned moves there (GCC bug
- * 54412), which crashes; the portable path is correct everywhere.
- * Defining HM_KERNEL_PORTABLE also leaves it out.
+ * and GCC spills 256-bit registers there with aligned moves (GCC bug
+ * 54412), which crashes. Defining HM_KERNEL_PORTABLE also leaves it out.
  */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(_WIN32) && !defined(HM_KERNEL_PORTABLE)
 #define HM_K_X86 1
@@ -72,36 +73,40 @@
 #endif
 
 // Forces complete unrolling of the short loops over accumulators so that
-// the accumulator arrays live in registers (GCC does not unroll at -O2
-// otherwise, and an accumulator array left in memory runs at a third of
-// the speed). clang reads the same pragma.
-#if defined(__GNUC__)
+// the accumulator arrays live in registers: GCC does not unroll them at
+// -O2 otherwise, and an accumulator array left in memory runs at a third
+// of the speed. clang needs the count-free form: with a count it unrolls
+// partially before inlining has made the trip counts constant.
 #define HM_K_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define HM_K_UNROLL HM_K_PRAGMA(unroll)
+#elif defined(__GNUC__)
 #define HM_K_UNROLL HM_K_PRAGMA(GCC unroll 8)
 #else
 #define HM_K_UNROLL
 #endif
 
-// --- blocking ----------------------------------------------------------------------
+// --- blocking ------------------------------------------------------------------
 
 /*
- * Widest column group of one register tile, and the L1 budget (doubles) of
- * the data one sweep of tiles reuses: the packed panel of A plus a block of
- * B for gemm_nn, a strip of A plus a block of B for gemm_tn_acc. 24 KiB
- * leaves room in a 32 KiB L1 for C and the stack.
+ * Tile limits: at most TILE_NJ_MAX columns and TILE_H_MAX rows (gemm_nn)
+ * or vectors (gemm_tn_acc). gemm_nn packs a k-chunk of B into a stack
+ * buffer of NN_BT_CAP doubles (32 KiB; the chunk is read once per row
+ * tile, mostly from L1), in column panels of at most NN_NC_MAX columns, so
+ * a chunk is at least NN_BT_CAP / NN_NC_MAX = 32 entries long; longer
+ * chunks mean fewer lane reductions, and 32 KiB measured best. gemm_tn_acc
+ * sizes its row blocks so that the strip of A and the block of B one
+ * sweep reuses take about TN_L1_BUDGET doubles, and prefetches the rows of
+ * A TN_PREFETCH rows ahead.
  */
-enum { TILE_NJ_MAX = 6, TILE_H_MAX = 5, L1_BUDGET = 3072 };
-#ifndef PF_DIST
-#define PF_DIST 8
-#endif
-
-/*
- * gemm_nn packs a chunk of B, transposed, into a stack buffer of
- * NN_BT_CAP doubles (24 KiB: it stays in L1 next to the rows of A being
- * read). Column panels have at most NN_NC_MAX columns, so a chunk is at
- * least NN_BT_CAP / NN_NC_MAX = 24 entries of k long.
- */
-enum { NN_BT_CAP = 3072, NN_NC_MAX = 128 };
+enum {
+    TILE_NJ_MAX = 6,
+    TILE_H_MAX = 5,
+    NN_BT_CAP = 4096,
+    NN_NC_MAX = 128,
+    TN_L1_BUDGET = 3072,
+    TN_PREFETCH = 8
+};
 
 static int imin(int a, int b) {
     return a < b ? a : b;
@@ -113,22 +118,25 @@ static int round_up4(int x) {
 
 /*
  * Chunk length along k for gemm_nn with a column panel of nc columns: the
- * packed chunk (nc x kc) must fit NN_BT_CAP, and chunks are balanced (560
- * becomes 4 x 140, not 3 x 180 + 20). Depends on k and nc only, which
- * makes the summation order of gemm_nn a function of the shapes.
+ * packed chunk (nc x kc) must fit NN_BT_CAP, and chunks are balanced (with
+ * nc = 17, k = 560 becomes 188 + 188 + 184, not 240 + 240 + 80). A
+ * multiple of 4 that depends on k and nc only, which makes the summation
+ * order a function of the shapes.
  */
 static int nn_chunk_len(int k, int nc) {
     int kmax = (NN_BT_CAP / nc) & ~3;
-    int kpad = round_up4(k);
-    int nch = (kpad + kmax - 1) / kmax;
+    int nch = (round_up4(k) + kmax - 1) / kmax;
     return round_up4((k + nch - 1) / nch);
 }
 
+#if HM_K_X86
+
+// --- AVX2 + FMA: tile shapes and shared helpers ------------------------------
+
 /*
  * Splits n columns into groups of at most TILE_NJ_MAX as evenly as
- * possible (17 -> 6 + 6 + 5, 5 -> 5): each group is one register tile
- * wide, and even groups keep every tile near full, so that enough
- * independent chains are in flight to hide the FMA latency.
+ * possible (17 -> 6 + 6 + 5, 5 -> 5, 7 -> 4 + 3): one register tile per
+ * group, and even groups keep every tile near full.
  */
 static int n_groups(int n) {
     return (n + TILE_NJ_MAX - 1) / TILE_NJ_MAX;
@@ -140,13 +148,14 @@ static int group_width(int n, int ng, int g) {
 
 /*
  * Height of a register tile (rows of C for gemm_nn, 4-lane vectors for
- * gemm_tn_acc) for n columns split by n_groups(). The 16 vector registers
- * hold the h * w accumulators of a tile w columns wide, h X vectors and
- * one broadcast (h + h w + 1 <= 16), and at least 8 independent chains
- * hide the FMA latency (two FMA units, 4 cycles, on current x86 cores):
- * w = 5, 6 give h = 2; w = 3, 4 give 3; w = 2 gives 5; n = 1 takes 4 (a
- * single column can not fill the units anyway). All groups of a sweep
- * share one height, so mixed widths 4 and 5 take 2.
+ * gemm_tn_acc) for n columns in n_groups(n) groups. The 16 vector
+ * registers hold the h w accumulators of a tile w columns wide, h operand
+ * vectors and one more (h + h w + 1 <= 16), and at least 8 independent
+ * chains should hide the FMA latency (two FMA units with 4 cycles of
+ * latency on current x86 cores): w = 5, 6 give h = 2; w = 3, 4 give 3;
+ * w = 2 gives 5; n = 1 takes 4 (one column can not fill the units). All
+ * groups of a sweep share one height, so mixed widths 4 and 5 take 2.
+ * Every (height, width) this can produce has a case in the dispatchers.
  */
 static int tile_height(int n) {
     const int ng = n_groups(n), wmin = n / ng, wmax = wmin + (n % ng != 0);
@@ -157,28 +166,22 @@ static int tile_height(int n) {
 }
 
 /*
- * Steps (entries of k for gemm_nn, rows for gemm_tn_acc) per sweep: the
- * sweep reads rows of 4 pv doubles of X and n of Y, which should stay in
- * L1 while every column group passes over them. A multiple of 4 between
- * 16 and 512; blocking never changes the result (see the top of the file).
+ * Rows per sweep of gemm_tn_acc: each row contributes 4 h doubles of A
+ * and n of B, which should stay in L1 while every column group passes
+ * over them. Between 16 and 512; the result does not depend on it.
  */
-static int sweep_len(int n) {
-    int s = L1_BUDGET / (4 * tile_height(n) + n);
-    s = s < 16 ? 16 : (s > 512 ? 512 : s);
-    return s & ~3;
+static int tn_sweep_len(int n) {
+    int s = TN_L1_BUDGET / (4 * tile_height(n) + n);
+    return s < 16 ? 16 : (s > 512 ? 512 : s);
 }
-
-// --- AVX2 + FMA kernels ----------------------------------------------------------
-
-#if HM_K_X86
 
 /* Lanes l < kr set, the others clear: the mask of a partial last vector. */
 HM_K_AVX2_INLINE __m256i lane_mask(int kr) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(kr), _mm256_setr_epi64x(0, 1, 2, 3));
 }
 
-/* In-register 4 x 4 transpose: r[l] holds row l; afterwards r[c] holds
- * column c. Eight shuffles, its own inverse. */
+/* In-register 4 x 4 transpose: r[l] holds row l, afterwards r[c] holds
+ * column c. Eight shuffles; its own inverse. */
 HM_K_AVX2_INLINE void transpose4(__m256d *r) {
     __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
     __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
@@ -187,6 +190,255 @@ HM_K_AVX2_INLINE void transpose4(__m256d *r) {
     r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
     r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
+
+/*
+ * A vector that is certainly in a register. GCC folds a load used by
+ * several FMAs into each of them as a memory operand, issuing it once per
+ * use, and the tiles then run out of load slots; an empty asm that claims
+ * to modify the value stops the folding and costs nothing. clang folds
+ * only single-use loads, and an asm statement would keep it from
+ * unrolling the loop around it.
+ */
+HM_K_AVX2_INLINE __m256d in_register(__m256d v) {
+#if !defined(__clang__)
+    __asm__("" : "+x"(v));
+#endif
+    return v;
+}
+
+// --- AVX2 + FMA: C = A B ----------------------------------------------------------
+
+/*
+ * Lane sums in the fixed order (l0 + l1) + (l2 + l3) from unpacks and adds
+ * (cheaper than hadd on current cores, the same bits). hsum4: lane q of
+ * the result sums a_q. hsum2: the sums of a and b in a 128-bit vector.
+ */
+HM_K_AVX2_INLINE __m256d hsum4(__m256d a0, __m256d a1, __m256d a2, __m256d a3) {
+    __m256d s01 = _mm256_add_pd(_mm256_unpacklo_pd(a0, a1), _mm256_unpackhi_pd(a0, a1));
+    __m256d s23 = _mm256_add_pd(_mm256_unpacklo_pd(a2, a3), _mm256_unpackhi_pd(a2, a3));
+    return _mm256_add_pd(_mm256_permute2f128_pd(s01, s23, 0x20),
+                         _mm256_permute2f128_pd(s01, s23, 0x31));
+}
+
+HM_K_AVX2_INLINE __m128d hsum2(__m256d a, __m256d b) {
+    __m256d s = _mm256_add_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    return _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+}
+
+/*
+ * One tile of gemm_nn: mr rows x nr columns of C over one k-chunk of kc
+ * entries. a points at A[i][p0] (row stride lda), bt at the packed chunk
+ * of the tile's first column (column stride ldbt, zero padded to a
+ * multiple of 4), c at C[i][j]. Lane l of acc[r][q] sums the products of
+ * entries p0 + 4 v + l; a step of 4 entries costs mr + nr loads and mr nr
+ * FMAs, and a partial last step masks the loads of A (bt is zero there,
+ * so the masked lanes add +0). The lanes are then summed into C, replacing
+ * it in the first chunk (first != 0) and adding to it after. Inlined with
+ * constant mr and nr: every index into acc is a compile-time constant, or
+ * the array would live in memory.
+ */
+HM_K_AVX2_INLINE void nn_tile_avx2(const int mr,
+                                   const int nr,
+                                   int kc,
+                                   const double *a,
+                                   size_t lda,
+                                   const double *bt,
+                                   size_t ldbt,
+                                   double *c,
+                                   size_t ldc,
+                                   int first) {
+    __m256d acc[TILE_H_MAX][TILE_NJ_MAX], av[TILE_H_MAX];
+    HM_K_UNROLL
+    for (int r = 0; r < mr; r++) {
+        HM_K_UNROLL
+        for (int q = 0; q < nr; q++) {
+            acc[r][q] = _mm256_setzero_pd();
+        }
+    }
+    // Full steps, then the partial one, whose masked load never reads past
+    // the end of the chunk's row. One loop nest for both: clang keeps acc in
+    // registers only through a single nest.
+    const int kv = kc >> 2, kr = kc & 3, steps = kv + (kr > 0);
+    const __m256i mask = lane_mask(kr);
+    for (int v = 0; v < steps; v++) {
+        const size_t off = (size_t)v * 4;
+        if (v < kv) {
+            // Written out: clang leaves a loop here rolled, through memory.
+            av[0] = in_register(_mm256_loadu_pd(a + off));
+            if (mr > 1) {
+                av[1] = in_register(_mm256_loadu_pd(a + lda + off));
+            }
+            if (mr > 2) {
+                av[2] = in_register(_mm256_loadu_pd(a + 2 * lda + off));
+            }
+            if (mr > 3) {
+                av[3] = in_register(_mm256_loadu_pd(a + 3 * lda + off));
+            }
+            if (mr > 4) {
+                av[4] = in_register(_mm256_loadu_pd(a + 4 * lda + off));
+            }
+        } else {
+            HM_K_UNROLL
+            for (int r = 0; r < mr; r++) {
+                av[r] = _mm256_maskload_pd(a + (size_t)r * lda + off, mask);
+            }
+        }
+        HM_K_UNROLL
+        for (int q = 0; q < nr; q++) {
+            __m256d bv = in_register(_mm256_loadu_pd(bt + (size_t)q * ldbt + off));
+            HM_K_UNROLL
+            for (int r = 0; r < mr; r++) {
+                acc[r][q] = _mm256_fmadd_pd(av[r], bv, acc[r][q]);
+            }
+        }
+    }
+    // Four columns at a time through hsum4, then pairs and a single.
+    const int nr4 = nr & ~3;
+    HM_K_UNROLL
+    for (int r = 0; r < mr; r++) {
+        double *cr = c + (size_t)r * ldc;
+        HM_K_UNROLL
+        for (int q = 0; q < nr4; q += 4) {
+            __m256d s = hsum4(acc[r][q], acc[r][q + 1], acc[r][q + 2], acc[r][q + 3]);
+            if (!first) {
+                s = _mm256_add_pd(_mm256_loadu_pd(cr + q), s);
+            }
+            _mm256_storeu_pd(cr + q, s);
+        }
+        HM_K_UNROLL
+        for (int q = nr4; q < nr; q += 2) {
+            if (q + 1 < nr) {
+                __m128d s = hsum2(acc[r][q], acc[r][q + 1]);
+                if (!first) {
+                    s = _mm_add_pd(_mm_loadu_pd(cr + q), s);
+                }
+                _mm_storeu_pd(cr + q, s);
+            } else {
+                double s = _mm_cvtsd_f64(hsum2(acc[r][q], acc[r][q]));
+                cr[q] = first ? s : cr[q] + s;
+            }
+        }
+    }
+}
+
+// One case of nn_tile_dispatch(): the tile for constant (mr, nr).
+#define NN_CASE(MR, NR)                                                                            \
+    case (MR) * 8 + (NR):                                                                          \
+        nn_tile_avx2(MR, NR, kc, a, lda, bt, ldbt, c, ldc, first);                                 \
+        break
+
+/* Every tile shape tile_height() and the row remainders ask for. */
+HM_K_AVX2 static void nn_tile_dispatch(int mr,
+                                       int nr,
+                                       int kc,
+                                       const double *a,
+                                       size_t lda,
+                                       const double *bt,
+                                       size_t ldbt,
+                                       double *c,
+                                       size_t ldc,
+                                       int first) {
+    switch (mr * 8 + nr) {
+        NN_CASE(1, 1);
+        NN_CASE(1, 2);
+        NN_CASE(1, 3);
+        NN_CASE(1, 4);
+        NN_CASE(1, 5);
+        NN_CASE(1, 6);
+        NN_CASE(2, 1);
+        NN_CASE(2, 2);
+        NN_CASE(2, 3);
+        NN_CASE(2, 4);
+        NN_CASE(2, 5);
+        NN_CASE(2, 6);
+        NN_CASE(3, 1);
+        NN_CASE(3, 2);
+        NN_CASE(3, 3);
+        NN_CASE(3, 4);
+        NN_CASE(4, 1);
+        NN_CASE(4, 2);
+        NN_CASE(5, 2);
+    default:
+        break; // unreachable: the self-test runs every n up to 140
+    }
+}
+
+#undef NN_CASE
+
+/*
+ * Packs entries 0..kb-1 (rows of b, stride ldb) of nc columns transposed
+ * into bt[jj * kbp + pp], zero for kb <= pp < kbp (kbp = kb rounded up to
+ * 4): 4 x 4 blocks through in-register transposes, the last nc % 4
+ * columns one by one. For a block of 64 rows the pack would cost a third
+ * of the product if done element by element.
+ */
+HM_K_AVX2 static void pack_bt(const double *b, size_t ldb, int kb, int nc, double *bt, int kbp) {
+    const size_t ld = (size_t)kbp;
+    for (int pp = 0; pp < kbp; pp += 4) {
+        const int rows = imin(4, kb - pp);
+        const double *bp = b + (size_t)pp * ldb;
+        int jj = 0;
+        for (; jj + 4 <= nc; jj += 4) {
+            __m256d r[4];
+            HM_K_UNROLL
+            for (int l = 0; l < 4; l++) {
+                r[l] = l < rows ? _mm256_loadu_pd(bp + (size_t)l * ldb + (size_t)jj)
+                                : _mm256_setzero_pd();
+            }
+            transpose4(r);
+            HM_K_UNROLL
+            for (int l = 0; l < 4; l++) {
+                _mm256_storeu_pd(bt + (size_t)(jj + l) * ld + (size_t)pp, r[l]);
+            }
+        }
+        for (; jj < nc; jj++) {
+            for (int l = 0; l < 4; l++) {
+                double v = l < rows ? bp[(size_t)l * ldb + (size_t)jj] : 0.0;
+                bt[(size_t)jj * ld + (size_t)(pp + l)] = v;
+            }
+        }
+    }
+}
+
+/*
+ * C = A B. For each column panel and k-chunk, B's chunk is packed
+ * transposed, then every tile of C takes its chunk sum: the packed chunk
+ * is reused from L1 by all rows, A is read once in total and C once per
+ * chunk. The buffer is 64-byte aligned so that the packed columns never
+ * straddle cache lines.
+ */
+HM_K_AVX2 static void gemm_nn_avx2(int m,
+                                   int k,
+                                   int n,
+                                   const double *A,
+                                   size_t lda,
+                                   const double *B,
+                                   size_t ldb,
+                                   double *C,
+                                   size_t ldc) {
+    double bt[NN_BT_CAP] __attribute__((aligned(64)));
+    for (int j0 = 0; j0 < n; j0 += NN_NC_MAX) {
+        const int nc = imin(NN_NC_MAX, n - j0), kc = nn_chunk_len(k, nc);
+        const int ng = n_groups(nc), mh = tile_height(nc);
+        for (int p0 = 0; p0 < k; p0 += kc) {
+            const int kb = imin(kc, k - p0), kbp = round_up4(kb);
+            pack_bt(B + (size_t)p0 * ldb + (size_t)j0, ldb, kb, nc, bt, kbp);
+            for (int i = 0; i < m; i += mh) {
+                const int mr = imin(mh, m - i);
+                const double *ai = A + (size_t)i * lda + (size_t)p0;
+                double *ci = C + (size_t)i * ldc + (size_t)j0;
+                for (int g = 0, jj = 0; g < ng; g++) {
+                    const int nr = group_width(nc, ng, g);
+                    nn_tile_dispatch(mr, nr, kb, ai, lda, bt + (size_t)jj * (size_t)kbp,
+                                     (size_t)kbp, ci + jj, ldc, p0 == 0);
+                    jj += nr;
+                }
+            }
+        }
+    }
+}
+
+// --- AVX2 + FMA: C += A' B -------------------------------------------------------
 
 /*
  * Loads the column segment C[0..nl-1][0] (stride ldc) into one vector,
@@ -214,33 +466,32 @@ HM_K_AVX2_INLINE void store_col(double *c, size_t ldc, int nl, __m256d v) {
 }
 
 /*
- * The register tile (see the top of the file): pv vectors down by nj
- * columns of C, at c (row stride ldc); the last vector has nl valid lanes
- * (1..4). The tile starts from zero, or from C when load_c is set, takes
- * `steps` updates acc[v][q] += x[t][4v..] * y[t][q] (x row stride ldx,
- * y row stride ldy), and is stored back. Each step costs pv + nj loads
- * and pv * nj FMAs. masked: the last vector of x is loaded under the lane
- * mask, for a partial panel whose x rows end inside the vector (the lanes
- * past nl then hold zeros, and are never stored). Always inlined with
- * constant pv, nj and masked, so the loops unroll and acc stays in
- * registers. Full 4 x 4 corners of C move through in-register transposes
- * rather than lane by lane.
+ * One tile of gemm_tn_acc: pv vectors down (rows p0 .. p0 + 4 pv - 1 of C,
+ * the last vector with nl valid lanes, 1..4) by nj columns. The tile loads
+ * its part of C, takes `steps` rows acc[v][q] += x[t][4v..4v+3] * y[t][q]
+ * (x = A at column p0, row stride ldx; y = B at column j0, row stride
+ * ldy), and stores C back; each row costs pv + nj loads and pv nj FMAs.
+ * masked: the last vector of x is loaded under the lane mask (a partial
+ * panel at the end of k; the lanes past nl hold zeros and are never
+ * stored). Full 4 x 4 corners of C move through in-register transposes,
+ * the rest lane by lane. The two prefetches fetch both cache lines a row
+ * of x may straddle, TN_PREFETCH rows ahead: rows of A are far apart, so
+ * the hardware prefetcher does not follow them on its own. Inlined with
+ * constant pv, nj and masked, as nn_tile_avx2().
  */
 HM_K_AVX2_INLINE void tn_tile_avx2(const int pv,
-                                const int nj,
-                                const int masked,
-                                int steps,
-                                int nl,
-                                const double *x,
-                                size_t ldx,
-                                const double *y,
-                                size_t ldy,
-                                double *c,
-                                size_t ldc) {
+                                   const int nj,
+                                   const int masked,
+                                   int steps,
+                                   int nl,
+                                   const double *x,
+                                   size_t ldx,
+                                   const double *y,
+                                   size_t ldy,
+                                   double *c,
+                                   size_t ldc) {
     __m256d acc[TILE_H_MAX][TILE_NJ_MAX], xv[TILE_H_MAX];
     const __m256i mask = lane_mask(nl);
-    // Column indices are compile-time constants in every loop below: a
-    // run-time index into acc would force the array into memory.
     const int nj4 = nj & ~3;
     HM_K_UNROLL
     for (int v = 0; v < pv; v++) {
@@ -273,19 +524,16 @@ HM_K_AVX2_INLINE void tn_tile_avx2(const int pv,
     }
     for (int t = 0; t < steps; t++) {
         const double *xt = x + (size_t)t * ldx, *yt = y + (size_t)t * ldy;
-        _mm_prefetch((const char *)(xt + PF_DIST * ldx), _MM_HINT_T0);
-        _mm_prefetch((const char *)(xt + PF_DIST * ldx + 4 * pv - 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(xt + TN_PREFETCH * ldx), _MM_HINT_T0);
+        _mm_prefetch((const char *)(xt + TN_PREFETCH * ldx + 4 * pv - 1), _MM_HINT_T0);
         HM_K_UNROLL
         for (int v = 0; v < pv; v++) {
             if (masked && v == pv - 1) {
                 // Never reads past the end of the row of x.
                 xv[v] = _mm256_maskload_pd(xt + 4 * v, mask);
             } else {
-                xv[v] = _mm256_loadu_pd(xt + 4 * v);
+                xv[v] = in_register(_mm256_loadu_pd(xt + 4 * v));
             }
-            // In a register: GCC would otherwise fold the load into each of
-            // the nj FMAs and issue it nj times (see nn_step()).
-            __asm__("" : "+x"(xv[v]));
         }
         HM_K_UNROLL
         for (int q = 0; q < nj; q++) {
@@ -327,21 +575,18 @@ HM_K_AVX2_INLINE void tn_tile_avx2(const int pv,
     }
 }
 
-// One case of the dispatch: the tile for constant (pv, nj), both variants.
-#define TILE_CASE(PV, NJ)                                                                          \
+// One case of tn_tile_dispatch(): the tile for constant (pv, nj), with
+// and without the mask.
+#define TN_CASE(PV, NJ)                                                                            \
     case (PV) * 8 + (NJ):                                                                          \
         if (masked) {                                                                              \
-            tn_tile_avx2(PV, NJ, 1, steps, nl, x, ldx, y, ldy, c, ldc);                             \
+            tn_tile_avx2(PV, NJ, 1, steps, nl, x, ldx, y, ldy, c, ldc);                            \
         } else {                                                                                   \
-            tn_tile_avx2(PV, NJ, 0, steps, nl, x, ldx, y, ldy, c, ldc);                             \
+            tn_tile_avx2(PV, NJ, 0, steps, nl, x, ldx, y, ldy, c, ldc);                            \
         }                                                                                          \
         break
 
-/*
- * The tile shapes the drivers can ask for: tile_height(n) vectors by a
- * group of n_groups(n), or fewer vectors at the end of m (gemm_nn) or k
- * (gemm_tn_acc). 17 shapes, two variants each.
- */
+/* Every tile shape tile_height() and the k remainders ask for. */
 HM_K_AVX2 static void tn_tile_dispatch(int pv,
                                        int nj,
                                        int masked,
@@ -354,273 +599,38 @@ HM_K_AVX2 static void tn_tile_dispatch(int pv,
                                        double *c,
                                        size_t ldc) {
     switch (pv * 8 + nj) {
-        TILE_CASE(1, 1);
-        TILE_CASE(1, 2);
-        TILE_CASE(1, 3);
-        TILE_CASE(1, 4);
-        TILE_CASE(1, 5);
-        TILE_CASE(1, 6);
-        TILE_CASE(2, 1);
-        TILE_CASE(2, 2);
-        TILE_CASE(2, 3);
-        TILE_CASE(2, 4);
-        TILE_CASE(2, 5);
-        TILE_CASE(2, 6);
-        TILE_CASE(3, 1);
-        TILE_CASE(3, 2);
-        TILE_CASE(3, 3);
-        TILE_CASE(3, 4);
-        TILE_CASE(4, 1);
-        TILE_CASE(4, 2);
-        TILE_CASE(5, 2);
+        TN_CASE(1, 1);
+        TN_CASE(1, 2);
+        TN_CASE(1, 3);
+        TN_CASE(1, 4);
+        TN_CASE(1, 5);
+        TN_CASE(1, 6);
+        TN_CASE(2, 1);
+        TN_CASE(2, 2);
+        TN_CASE(2, 3);
+        TN_CASE(2, 4);
+        TN_CASE(2, 5);
+        TN_CASE(2, 6);
+        TN_CASE(3, 1);
+        TN_CASE(3, 2);
+        TN_CASE(3, 3);
+        TN_CASE(3, 4);
+        TN_CASE(4, 1);
+        TN_CASE(4, 2);
+        TN_CASE(5, 2);
     default:
-        break; // unreachable: tile_height() and n_groups() never ask for more
+        break; // unreachable: the self-test runs every n up to 140
     }
 }
 
-#undef TILE_CASE
+#undef TN_CASE
 
 /*
- * Horizontal sums in the fixed order (l0 + l1) + (l2 + l3), built from
- * unpacks and adds (cheaper than hadd on current cores, same bits).
- * hsum4: lane q of the result is the sum of a_q. hsum2: the sums of a and
- * b in the two lanes of a 128-bit vector.
- */
-HM_K_AVX2_INLINE __m256d hsum4(__m256d a0, __m256d a1, __m256d a2, __m256d a3) {
-    __m256d s01 = _mm256_add_pd(_mm256_unpacklo_pd(a0, a1), _mm256_unpackhi_pd(a0, a1));
-    __m256d s23 = _mm256_add_pd(_mm256_unpacklo_pd(a2, a3), _mm256_unpackhi_pd(a2, a3));
-    return _mm256_add_pd(_mm256_permute2f128_pd(s01, s23, 0x20),
-                         _mm256_permute2f128_pd(s01, s23, 0x31));
-}
-
-HM_K_AVX2_INLINE __m128d hsum2(__m256d a, __m256d b) {
-    __m256d s = _mm256_add_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-    return _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
-}
-
-/*
- * One step of a gemm_nn tile: acc[r][q] += av[r] * bt[q * ldbt .. + 3].
- */
-HM_K_AVX2_INLINE void nn_step(const int mr,
-                              const int nr,
-                              const __m256d *av,
-                              const double *bt,
-                              size_t ldbt,
-                              __m256d (*acc)[TILE_NJ_MAX]) {
-    HM_K_UNROLL
-    for (int q = 0; q < nr; q++) {
-        __m256d bv = _mm256_loadu_pd(bt + (size_t)q * ldbt);
-        // An empty asm that "changes" bv keeps it in a register: GCC would
-        // otherwise fold the load into each of the mr FMAs and issue it mr
-        // times, which makes the loop load-bound. The caller does the same
-        // for av.
-        __asm__("" : "+x"(bv));
-        HM_K_UNROLL
-        for (int r = 0; r < mr; r++) {
-            acc[r][q] = _mm256_fmadd_pd(av[r], bv, acc[r][q]);
-        }
-    }
-}
-
-/*
- * One dot-product tile of gemm_nn: rows mr x columns nr of C over one
- * k-chunk of kc entries. a points at A[i][p0] (row stride lda), bt at the
- * packed chunk of the group's first column (column stride ldbt, zero
- * padded to a multiple of 4), c at C[i][j]. Lane l of acc[r][q] sums the
- * products of entries p0 + 4 v + l; each step of 4 entries costs mr + nr
- * loads and mr * nr FMAs, and a partial last step masks the loads of A
- * (the padding of bt is zero, so the masked lanes add +0). At the end the
- * lanes are summed (hsum4 / hsum2, one order) into C, replacing it in the
- * first chunk (first != 0) and adding to it after. Always inlined with
- * constant mr and nr, so the loops unroll and acc stays in registers.
- */
-HM_K_AVX2_INLINE void nn_tile_avx2(const int mr,
-                                   const int nr,
-                                   int kc,
-                                   const double *a,
-                                   size_t lda,
-                                   const double *bt,
-                                   size_t ldbt,
-                                   double *c,
-                                   size_t ldc,
-                                   int first) {
-    __m256d acc[TILE_H_MAX][TILE_NJ_MAX], av[TILE_H_MAX];
-    HM_K_UNROLL
-    for (int r = 0; r < mr; r++) {
-        HM_K_UNROLL
-        for (int q = 0; q < nr; q++) {
-            acc[r][q] = _mm256_setzero_pd();
-        }
-    }
-    const int kv = kc >> 2, kr = kc & 3;
-    for (int v = 0; v < kv; v++) {
-        const size_t off = (size_t)v * 4;
-        HM_K_UNROLL
-        for (int r = 0; r < mr; r++) {
-            av[r] = _mm256_loadu_pd(a + (size_t)r * lda + off);
-            __asm__("" : "+x"(av[r])); // in a register: see nn_step()
-        }
-        nn_step(mr, nr, av, bt + off, ldbt, acc);
-    }
-    if (kr > 0) {
-        // The partial last step: the masked load never reads past the end
-        // of the chunk's row.
-        const size_t off = (size_t)kv * 4;
-        const __m256i mask = lane_mask(kr);
-        HM_K_UNROLL
-        for (int r = 0; r < mr; r++) {
-            av[r] = _mm256_maskload_pd(a + (size_t)r * lda + off, mask);
-        }
-        nn_step(mr, nr, av, bt + off, ldbt, acc);
-    }
-    const int nr4 = nr & ~3;
-    HM_K_UNROLL
-    for (int r = 0; r < mr; r++) {
-        double *cr = c + (size_t)r * ldc;
-        HM_K_UNROLL
-        for (int q = 0; q < nr4; q += 4) {
-            __m256d s = hsum4(acc[r][q], acc[r][q + 1], acc[r][q + 2], acc[r][q + 3]);
-            if (!first) {
-                s = _mm256_add_pd(_mm256_loadu_pd(cr + q), s);
-            }
-            _mm256_storeu_pd(cr + q, s);
-        }
-        HM_K_UNROLL
-        for (int q = nr4; q < nr; q += 2) {
-            if (q + 1 < nr) {
-                __m128d s = hsum2(acc[r][q], acc[r][q + 1]);
-                if (!first) {
-                    s = _mm_add_pd(_mm_loadu_pd(cr + q), s);
-                }
-                _mm_storeu_pd(cr + q, s);
-            } else {
-                double s = _mm_cvtsd_f64(hsum2(acc[r][q], acc[r][q]));
-                cr[q] = first ? s : cr[q] + s;
-            }
-        }
-    }
-}
-
-// One case of the dispatch: the tile for constant (mr, nr).
-#define NN_CASE(MR, NR)                                                                            \
-    case (MR) * 8 + (NR):                                                                          \
-        nn_tile_avx2(MR, NR, kc, a, lda, bt, ldbt, c, ldc, first);                                 \
-        break
-
-/* The tile shapes tile_height() and the row remainders can ask for. */
-HM_K_AVX2 static void nn_tile_dispatch(int mr,
-                                       int nr,
-                                       int kc,
-                                       const double *a,
-                                       size_t lda,
-                                       const double *bt,
-                                       size_t ldbt,
-                                       double *c,
-                                       size_t ldc,
-                                       int first) {
-    switch (mr * 8 + nr) {
-        NN_CASE(1, 1);
-        NN_CASE(1, 2);
-        NN_CASE(1, 3);
-        NN_CASE(1, 4);
-        NN_CASE(1, 5);
-        NN_CASE(1, 6);
-        NN_CASE(2, 1);
-        NN_CASE(2, 2);
-        NN_CASE(2, 3);
-        NN_CASE(2, 4);
-        NN_CASE(2, 5);
-        NN_CASE(2, 6);
-        NN_CASE(3, 1);
-        NN_CASE(3, 2);
-        NN_CASE(3, 3);
-        NN_CASE(3, 4);
-        NN_CASE(4, 1);
-        NN_CASE(4, 2);
-        NN_CASE(5, 2);
-    default:
-        break; // unreachable: tile_height() and n_groups() never ask for more
-    }
-}
-
-#undef NN_CASE
-
-/*
- * Packs entries 0..kb-1 (rows of b, stride ldb) of nc columns transposed
- * into bt[jj * kbp + pp], zero for kb <= pp < kbp (kbp = kb rounded up to
- * 4): 4 x 4 blocks through in-register transposes, the last nc % 4
- * columns one by one.
- */
-HM_K_AVX2 static void pack_bt(const double *b, size_t ldb, int kb, int nc, double *bt, int kbp) {
-    const size_t ld = (size_t)kbp;
-    for (int pp = 0; pp < kbp; pp += 4) {
-        const int rows = imin(4, kb - pp);
-        const double *bp = b + (size_t)pp * ldb;
-        int jj = 0;
-        for (; jj + 4 <= nc; jj += 4) {
-            __m256d r[4];
-            HM_K_UNROLL
-            for (int l = 0; l < 4; l++) {
-                r[l] = l < rows ? _mm256_loadu_pd(bp + (size_t)l * ldb + (size_t)jj)
-                                : _mm256_setzero_pd();
-            }
-            transpose4(r);
-            HM_K_UNROLL
-            for (int l = 0; l < 4; l++) {
-                _mm256_storeu_pd(bt + (size_t)(jj + l) * ld + (size_t)pp, r[l]);
-            }
-        }
-        for (; jj < nc; jj++) {
-            for (int l = 0; l < 4; l++) {
-                bt[(size_t)jj * ld + (size_t)(pp + l)] = l < rows ? bp[(size_t)l * ldb + (size_t)jj] : 0.0;
-            }
-        }
-    }
-}
-
-/*
- * C = A B. For each column panel and k-chunk, B's chunk is packed
- * transposed (one contiguous run of kc entries per column, zero padded),
- * so both operands of the dot products are read with unit stride; then
- * every register tile of C takes its chunk sum. A is read once in total,
- * C once per chunk (it stays in L2), the packed chunk from L1.
- */
-HM_K_AVX2 static void gemm_nn_avx2(int m,
-                                   int k,
-                                   int n,
-                                   const double *A,
-                                   size_t lda,
-                                   const double *B,
-                                   size_t ldb,
-                                   double *C,
-                                   size_t ldc) {
-    double bt[NN_BT_CAP] __attribute__((aligned(64)));
-    for (int j0 = 0; j0 < n; j0 += NN_NC_MAX) {
-        const int nc = imin(NN_NC_MAX, n - j0), kc = nn_chunk_len(k, nc);
-        const int ng = n_groups(nc), mh = tile_height(nc);
-        for (int p0 = 0; p0 < k; p0 += kc) {
-            const int kb = imin(kc, k - p0), kbp = round_up4(kb);
-            pack_bt(B + (size_t)p0 * ldb + (size_t)j0, ldb, kb, nc, bt, kbp);
-            for (int i = 0; i < m; i += mh) {
-                const int mr = imin(mh, m - i);
-                const double *ai = A + (size_t)i * lda + (size_t)p0;
-                double *ci = C + (size_t)i * ldc + (size_t)j0;
-                for (int g = 0, jj = 0; g < ng; g++) {
-                    const int nr = group_width(nc, ng, g);
-                    nn_tile_dispatch(mr, nr, kb, ai, lda, bt + (size_t)jj * (size_t)kbp,
-                                     (size_t)kbp, ci + jj, ldc, p0 == 0);
-                    jj += nr;
-                }
-            }
-        }
-    }
-}
-
-/*
- * C += A' B. The rows of A and B are cut into sweeps of sweep_len(n);
- * within a sweep, the panels of C (4 tile_height(n) rows of C, the last
- * one possibly partial and then read under a mask) are visited in turn,
- * and each panel's strip of A is reused from L1 by every column group.
+ * C += A' B. Rows are taken tn_sweep_len(n) at a time; within a block the
+ * panels of C (4 tile_height(n) rows of C, the last one possibly partial
+ * and then read under a mask) are visited in turn, and each panel's strip
+ * of A is reused from L1 by every column group, the block of B by every
+ * panel.
  */
 HM_K_AVX2 static void gemm_tn_avx2(int m,
                                    int k,
@@ -631,7 +641,7 @@ HM_K_AVX2 static void gemm_tn_avx2(int m,
                                    size_t ldb,
                                    double *C,
                                    size_t ldc) {
-    const int ph = tile_height(n), ng = n_groups(n), mc = sweep_len(n);
+    const int ph = tile_height(n), ng = n_groups(n), mc = tn_sweep_len(n);
     for (int i0 = 0; i0 < m; i0 += mc) {
         const int mb = imin(mc, m - i0);
         const double *ab = A + (size_t)i0 * lda, *bb = B + (size_t)i0 * ldb;
@@ -646,6 +656,8 @@ HM_K_AVX2 static void gemm_tn_avx2(int m,
         }
     }
 }
+
+// --- AVX2 + FMA: exp ----------------------------------------------------------------
 
 /*
  * exp of four lanes. Range reduction x = j ln 2 + r, |r| <= ln(2) / 2:
@@ -730,11 +742,12 @@ static int have_avx2_fma(void) {
 // --- portable kernels -----------------------------------------------------------
 
 /*
- * C = A B in the summation order of gemm_nn_avx2: the same panels and
+ * C = A B in the summation order of gemm_nn_avx2(): the same panels and
  * k-chunks, four lane sums per chunk (lane l takes p = p0 + 4 v + l; the
  * padding adds +0 exactly as the masked vector does), combined as
- * (l0 + l1) + (l2 + l3). B is read in place, strided; speed here is
- * secondary.
+ * (l0 + l1) + (l2 + l3). The chunk of B is packed transposed as in the
+ * AVX2 code, so the dot products run over two contiguous arrays and
+ * compilers can vectorise the four lanes on other architectures.
  */
 static void gemm_nn_portable(int m,
                              int k,
@@ -745,35 +758,37 @@ static void gemm_nn_portable(int m,
                              size_t ldb,
                              double *C,
                              size_t ldc) {
+    double bt[NN_BT_CAP];
     for (int j0 = 0; j0 < n; j0 += NN_NC_MAX) {
         const int nc = imin(NN_NC_MAX, n - j0), kc = nn_chunk_len(k, nc);
         for (int p0 = 0; p0 < k; p0 += kc) {
-            const int kb = imin(kc, k - p0), kv = kb & ~3;
+            const int kb = imin(kc, k - p0), kbp = round_up4(kb);
+            for (int pp = 0; pp < kbp; pp++) {
+                const double *bp = B + (size_t)(p0 + pp) * ldb + (size_t)j0;
+                for (int jj = 0; jj < nc; jj++) {
+                    bt[(size_t)jj * (size_t)kbp + (size_t)pp] = pp < kb ? bp[jj] : 0.0;
+                }
+            }
             for (int i = 0; i < m; i++) {
                 const double *ai = A + (size_t)i * lda + (size_t)p0;
-                double *ci = C + (size_t)i * ldc;
-                for (int j = j0; j < j0 + nc; j++) {
-                    const double *bj = B + (size_t)p0 * ldb + (size_t)j;
-                    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-                    for (int p = 0; p < kv; p += 4) {
-                        s0 += ai[p] * bj[(size_t)p * ldb];
-                        s1 += ai[p + 1] * bj[(size_t)(p + 1) * ldb];
-                        s2 += ai[p + 2] * bj[(size_t)(p + 2) * ldb];
-                        s3 += ai[p + 3] * bj[(size_t)(p + 3) * ldb];
-                    }
-                    if (kv < kb) {
-                        double t[4];
+                double *ci = C + (size_t)i * ldc + (size_t)j0;
+                for (int jj = 0; jj < nc; jj++) {
+                    const double *bj = bt + (size_t)jj * (size_t)kbp;
+                    double s[4] = {0.0, 0.0, 0.0, 0.0};
+                    int p = 0;
+                    for (; p + 4 <= kb; p += 4) {
                         for (int l = 0; l < 4; l++) {
-                            int p = kv + l;
-                            t[l] = p < kb ? ai[p] * bj[(size_t)p * ldb] : 0.0;
+                            s[l] += ai[p + l] * bj[p + l];
                         }
-                        s0 += t[0];
-                        s1 += t[1];
-                        s2 += t[2];
-                        s3 += t[3];
                     }
-                    double sum = (s0 + s1) + (s2 + s3);
-                    ci[j] = p0 == 0 ? sum : ci[j] + sum;
+                    if (p < kb) {
+                        // The masked step: A is never read past kb.
+                        for (int l = 0; l < 4; l++) {
+                            s[l] += (p + l < kb ? ai[p + l] : 0.0) * bj[p + l];
+                        }
+                    }
+                    double sum = (s[0] + s[1]) + (s[2] + s[3]);
+                    ci[jj] = p0 == 0 ? sum : ci[jj] + sum;
                 }
             }
         }
@@ -782,7 +797,8 @@ static void gemm_nn_portable(int m,
 
 /*
  * C += A' B as rank-1 updates row by row: C[p][j] gets one chain over i
- * starting from its old value, the order of gemm_tn_avx2.
+ * starting from its old value, the order of gemm_tn_avx2(). The inner
+ * loop over j is unit stride, which compilers vectorise anywhere.
  */
 static void gemm_tn_portable(int m,
                              int k,
@@ -1026,8 +1042,8 @@ static int st_gemm_shape(const kernel_variant *v, const gemm_shape *s, char *msg
         for (int i = 0; i < m && !fail; i++) {
             const size_t o = (size_t)i * ldc;
             if (n > 0 && memcmp(C + o, C2 + off + o, (size_t)n * sizeof(double)) != 0) {
-                snprintf(msg, len, "gemm_nn (%s) m=%d k=%d n=%d depends on alignment", v->name, m, k,
-                         n);
+                snprintf(msg, len, "gemm_nn (%s) m=%d k=%d n=%d depends on alignment", v->name,
+                         m, k, n);
                 fail = 1;
             }
         }
@@ -1083,16 +1099,20 @@ static int st_gemm_shape(const kernel_variant *v, const gemm_shape *s, char *msg
     return fail;
 }
 
-/* Shapes not multiples of the vector width or tile, padded leading
- * dimensions, n = 1, k = 1, m = 0, more than one k-chunk, more than one
- * column panel, more than one row block of gemm_tn_acc, and the E-step's
- * typical shapes. */
+/*
+ * Awkward shapes: not multiples of the vector width or a tile, padded
+ * leading dimensions, n = 1, k = 1, m = 0, several k-chunks (k = 601),
+ * two column panels (n = 129), several row blocks of gemm_tn_acc
+ * (m = 300, 1030), and the E-step's typical shapes. hm_kernel_selftest()
+ * adds every n up to 40 and a few up to 140, which reaches every tile
+ * shape the dispatchers have.
+ */
 static const gemm_shape st_shapes[] = {
-    {0, 5, 3, 0, 1, 0},     {1, 1, 1, 0, 0, 0},    {7, 1, 5, 2, 0, 1},   {5, 3, 1, 1, 3, 2},
-    {3, 2, 2, 0, 0, 0},     {4, 4, 4, 0, 0, 0},    {13, 37, 17, 3, 5, 1}, {64, 44, 5, 0, 0, 0},
-    {9, 7, 3, 1, 1, 1},     {11, 9, 2, 5, 0, 3},   {6, 5, 65, 0, 2, 0},  {5, 130, 129, 1, 1, 1},
-    {3, 601, 6, 0, 0, 2},   {33, 560, 17, 0, 0, 0}, {2, 25, 128, 0, 0, 0}, {300, 9, 5, 1, 0, 0},
-    {259, 45, 7, 0, 3, 1},  {10, 3, 13, 0, 0, 0},
+    {0, 5, 3, 0, 1, 0},    {1, 1, 1, 0, 0, 0},     {7, 1, 5, 2, 0, 1},    {5, 3, 1, 1, 3, 2},
+    {3, 2, 2, 0, 0, 0},    {4, 4, 4, 0, 0, 0},     {13, 37, 17, 3, 5, 1}, {64, 44, 5, 0, 0, 0},
+    {9, 7, 3, 1, 1, 1},    {11, 9, 2, 5, 0, 3},    {6, 5, 65, 0, 2, 0},   {5, 130, 129, 1, 1, 1},
+    {3, 601, 6, 0, 0, 2},  {33, 560, 17, 0, 0, 0}, {2, 25, 128, 0, 0, 0}, {300, 9, 5, 1, 0, 0},
+    {259, 45, 7, 0, 3, 1}, {10, 3, 13, 0, 0, 0},   {1030, 6, 2, 0, 1, 0}, {17, 13, 1, 2, 0, 0},
 };
 
 /*
@@ -1157,7 +1177,8 @@ static int st_vexp(const kernel_variant *v, char *msg, size_t len) {
         }
     }
     if (!fail && (!isnan(z[ne]) || !isfinite(z[ne + 1]) || z[ne + 1] < 1.7e308)) {
-        snprintf(msg, len, "vexp (%s): NaN or 709.78 mishandled (%g, %g)", v->name, z[ne], z[ne + 1]);
+        snprintf(msg, len, "vexp (%s): NaN or 709.78 mishandled (%g, %g)", v->name, z[ne],
+                 z[ne + 1]);
         fail = 1;
     }
     // Every position of a vector and of the tail gives the same bits, and
@@ -1178,7 +1199,60 @@ static int st_vexp(const kernel_variant *v, char *msg, size_t len) {
     return fail;
 }
 
+/*
+ * The AVX2 code sums in the order of the portable code (the top of the
+ * file). With products that are exact in double precision (20-bit by
+ * 10-bit integers times powers of two) a fused multiply-add rounds like a
+ * multiply and an add, so the two must agree bit for bit; the magnitudes
+ * span 2^60, so any other order of the additions would round differently.
+ */
+static int st_order(const kernel_variant *port, const kernel_variant *simd, char *msg, size_t len) {
+    static const gemm_shape shapes[] = {
+        {13, 37, 17, 1, 0, 2}, {64, 44, 5, 0, 0, 0}, {11, 601, 3, 0, 1, 0}, {5, 130, 129, 0, 0, 0}};
+    int fail = 0;
+    for (int s = 0; s < 4 && !fail; s++) {
+        const int m = shapes[s].m, k = shapes[s].k, n = shapes[s].n;
+        const size_t lda = (size_t)(k + shapes[s].pa), ldb = (size_t)(n + shapes[s].pb);
+        const size_t ldc = (size_t)(n + shapes[s].pc), rows = (size_t)(m > k ? m : k);
+        const size_t la = (size_t)m * lda, lb = rows * ldb, lc = rows * ldc;
+        double *mem = malloc((la + lb + 2 * lc) * sizeof(double));
+        if (mem == NULL) {
+            snprintf(msg, len, "kernel self-test: out of memory");
+            return 1;
+        }
+        double *A = mem, *B = A + la, *C1 = B + lb, *C2 = C1 + lc;
+        uint64_t seed = 4242u + (uint64_t)s;
+        for (size_t i = 0; i < la + lb; i++) {
+            double u = st_draw(&seed), w = st_draw(&seed);
+            double mant = floor((i < la ? 1048576.0 : 1024.0) * u);
+            mem[i] = ldexp(mant, (int)floor(i < la ? 20.0 * w : 5.0 * w));
+        }
+        port->nn(m, k, n, A, lda, B, ldb, C1, ldc);
+        simd->nn(m, k, n, A, lda, B, ldb, C2, ldc);
+        for (int i = 0; i < m && !fail; i++) {
+            if (memcmp(C1 + (size_t)i * ldc, C2 + (size_t)i * ldc, (size_t)n * sizeof(double))) {
+                snprintf(msg, len, "gemm_nn m=%d k=%d n=%d: %s and %s sum in different orders", m,
+                         k, n, port->name, simd->name);
+                fail = 1;
+            }
+        }
+        for (size_t i = 0; i < lc; i++) {
+            C1[i] = C2[i] = ldexp(floor(1024.0 * st_draw(&seed)), 30);
+        }
+        port->tn(m, k, n, A, lda, B, ldb, C1, ldc);
+        simd->tn(m, k, n, A, lda, B, ldb, C2, ldc);
+        if (!fail && memcmp(C1, C2, lc * sizeof(double)) != 0) {
+            snprintf(msg, len, "gemm_tn_acc m=%d k=%d n=%d: %s and %s sum in different orders", m,
+                     k, n, port->name, simd->name);
+            fail = 1;
+        }
+        free(mem);
+    }
+    return fail;
+}
+
 int hm_kernel_selftest(char *msg, size_t len) {
+    static const int wide[] = {63, 64, 65, 127, 128, 129, 140};
     kernel_variant v[2];
     const int nv = kernel_variants(v);
     const int ns = (int)(sizeof st_shapes / sizeof st_shapes[0]);
@@ -1188,9 +1262,20 @@ int hm_kernel_selftest(char *msg, size_t len) {
                 return 1;
             }
         }
+        // 11 rows leave remainders 1, 2, 3, 1 for tile heights 2, 3, 4, 5;
+        // k = 9 and 10 leave partial vectors in both kernels.
+        for (int n = 1; n <= 40 + 7; n++) {
+            gemm_shape sh = {11, 9 + n % 2, n <= 40 ? n : wide[n - 41], 1, 2, 1};
+            if (st_gemm_shape(&v[a], &sh, msg, len)) {
+                return 1;
+            }
+        }
         if (st_vexp(&v[a], msg, len)) {
             return 1;
         }
+    }
+    if (nv > 1 && st_order(&v[0], &v[1], msg, len)) {
+        return 1;
     }
     // The public entry points: k = 0 gives C = 0, and the dispatch works.
     double A[6] = {0.5, -1.25, 2.0, 0.75, -0.3, 1.1}, B[6] = {1.5, 0.2, -0.7, 2.385, 0.9, -1.0};
@@ -1208,7 +1293,8 @@ int hm_kernel_selftest(char *msg, size_t len) {
         for (int j = 0; j < 2; j++) {
             double r = A[3 * i] * B[j] + A[3 * i + 1] * B[2 + j] + A[3 * i + 2] * B[4 + j];
             if (fabs(C[2 * i + j] - r) > 1e-14) {
-                snprintf(msg, len, "hm_k_gemm_nn: C[%d][%d] = %g, expected %g", i, j, C[2 * i + j], r);
+                snprintf(msg, len, "hm_k_gemm_nn: C[%d][%d] = %g, expected %g", i, j,
+                         C[2 * i + j], r);
                 return 1;
             }
         }
@@ -1225,7 +1311,8 @@ int hm_kernel_selftest(char *msg, size_t len) {
     }
     double x[3] = {0.0, 1.0, -1.0};
     hm_vexp(x, 3);
-    if (x[0] != 1.0 || fabs(x[1] - 2.718281828459045) > 1e-15 || fabs(x[2] - 0.36787944117144233) > 1e-16) {
+    if (x[0] != 1.0 || fabs(x[1] - 2.718281828459045) > 1e-15 ||
+        fabs(x[2] - 0.36787944117144233) > 1e-16) {
         snprintf(msg, len, "hm_vexp gives %g, %g, %g for 0, 1, -1", x[0], x[1], x[2]);
         return 1;
     }

@@ -1,12 +1,22 @@
 /*
- * hm_kernel.h: the engine's own cache-blocked matrix kernels for the hot
- * E-step products (style.md section 2). All matrices are row-major with
- * explicit leading dimensions. The kernels are vectorised with GCC vector
- * extensions and run-time dispatch (target_clones) where available, with a
- * plain C fallback; the summation order is fixed by the shapes alone, so
- * results never depend on the thread count or the instruction set chosen
- * at run time beyond the use of fused multiply-adds (the same binary on the
- * same machine gives the same bits).
+ * hm_kernel.h: the engine's own matrix kernels for the hot E-step products
+ * (style.md section 2) and a vectorised exp. All matrices are row-major
+ * with explicit leading dimensions (in doubles). No BLAS: the shapes are
+ * small and skinny (n = number of mixture components), where a BLAS call
+ * costs more in overhead than the product, and the summation order must
+ * be fixed.
+ *
+ * Each kernel has an AVX2 + FMA version, compiled with a `target`
+ * attribute and chosen at run time on x86-64 (GCC or clang, not Windows),
+ * and a portable C version used everywhere else. The summation order of
+ * every output element is fixed by the shapes alone (hm_kernel.c says
+ * which), and both versions follow it, so results never depend on the
+ * thread count, on pointer alignment or on how a caller blocks its rows;
+ * the two versions differ only by the rounding of a fused multiply-add
+ * (the same binary on the same machine gives the same bits).
+ *
+ * All three are re-entrant and allocate nothing; hm_k_gemm_nn uses 32 KiB
+ * of stack.
  */
 #ifndef HM_KERNEL_H
 #define HM_KERNEL_H
@@ -15,7 +25,8 @@
 
 /*
  * C = A B: A is m x k (lda >= k), B is k x n (ldb >= n), C is m x n
- * (ldc >= n); C is overwritten. Cost 2 m k n flops.
+ * (ldc >= n); C is overwritten (set to 0 when k = 0) and nothing outside
+ * its m x n entries is touched. Cost 2 m k n flops.
  */
 void hm_k_gemm_nn(int m,
                   int k,
@@ -29,8 +40,10 @@ void hm_k_gemm_nn(int m,
 
 /*
  * C += A' B: A is m x k (lda >= k), B is m x n (ldb >= n), C is k x n
- * (ldc >= n). m is the long dimension (rows of a data block). Cost 2 m k n
- * flops.
+ * (ldc >= n). m is the long dimension (rows of a data block). Each C[p][j]
+ * is one chain over the rows in order, starting from its old value, so
+ * calling this on rows [0, r) and then [r, m) gives the bits of one call.
+ * Cost 2 m k n flops.
  */
 void hm_k_gemm_tn_acc(int m,
                       int k,
@@ -43,12 +56,15 @@ void hm_k_gemm_tn_acc(int m,
                       int ldc);
 
 /* x[i] <- exp(x[i]) for i < n, in place; vectorised (run-time dispatch on
- * x86-64), within 2 ulp of libm, 0 below about -745, +Inf above 709.78,
- * NaN for NaN. The E-step's responsibilities need one exp per row and
- * class, which through libm would cost as much as all the arithmetic. */
+ * x86-64), within 1 ulp of libm in tests, 0 below about -745 (gradual
+ * underflow before that), +Inf above 709.78, NaN for NaN. The E-step's
+ * responsibilities need one exp per row and class, which through libm
+ * would cost as much as all the arithmetic. */
 void hm_vexp(double *x, int n);
 
-/* C unit test of this module (selftest.c table). */
+/* C unit test of this module (selftest.c table): both versions of every
+ * kernel against naive loops and libm, edge cases, bit-for-bit agreement
+ * of the summation orders, and independence of alignment. */
 int hm_kernel_selftest(char *msg, size_t len);
 
 #endif
