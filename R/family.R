@@ -40,8 +40,11 @@ print.ef_family <- function(x, ...) {
   invisible(x)
 }
 
-# Default control for the families' numerical inverses: c(reg, tol, maxit).
-fam_ctrl <- function(reg = 0, tol = 1e-12, maxit = 200) c(reg, tol, maxit)
+# Control of the engine's mean -> natural maps (hm_ctrl): c(reg, tol, maxit,
+# floor). `floor` moves discrete families' boundary means just inside the
+# domain; the mixture M-step uses mixture_floor, single-family fits none.
+fam_ctrl <- function(reg = 0, tol = 1e-12, maxit = 200, floor = 0) c(reg, tol, maxit, floor)
+mixture_floor <- 1e-12
 
 # --- data --------------------------------------------------------------------
 

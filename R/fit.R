@@ -382,7 +382,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   threads <- resolve_threads(control$threads)
   sc <- make_scaler(model$obs, x)
   xs <- scale_data(sc, x)
-  ctrl <- fam_ctrl(reg = control$reg)
+  ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor)
 
   best <- NULL
   starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,

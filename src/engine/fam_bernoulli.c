@@ -86,20 +86,29 @@ static hm_status ber_to_mean(const hm_family *f, const double *theta, double *et
 // logit eta as log eta - log1p(-eta): log1p keeps 1 - eta accurate for
 // small eta. Defined only strictly inside (0, 1), else HM_EDOM (all
 // entries are checked before theta is written).
+
+// The boundary floor of hm_ctrl (0 when ctl is NULL).
+static double floor_of(const hm_ctrl *ctl) {
+    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
+}
+
+// With a boundary floor (hm_ctrl), means within the floor of 0 or 1 are
+// moved to floor and 1 - floor (theory.md 8, Binomial/Bernoulli boundaries).
 static hm_status ber_to_natural(const hm_family *f,
                                 const double *eta,
                                 double *theta,
                                 double *work,
                                 const hm_ctrl *ctl) {
     (void)work;
-    (void)ctl;
+    const double fl = floor_of(ctl);
     for (int i = 0; i < f->n; i++) {
-        if (!(eta[i] > 0.0 && eta[i] < 1.0)) {
+        if (!(eta[i] > 0.0 && eta[i] < 1.0) && !(fl > 0.0 && eta[i] >= -fl && eta[i] <= 1.0 + fl)) {
             return HM_EDOM;
         }
     }
     for (int i = 0; i < f->n; i++) {
-        theta[i] = log(eta[i]) - log1p(-eta[i]);
+        double e = eta[i] < fl ? fl : (eta[i] > 1.0 - fl ? 1.0 - fl : eta[i]);
+        theta[i] = log(e) - log1p(-e);
     }
     return HM_OK;
 }

@@ -91,6 +91,14 @@ static hm_status bin_to_mean(const hm_family *f, const double *theta, double *et
 
 // theta = log(eta / (t - eta)), defined only strictly inside (0, t), else
 // HM_EDOM (all entries are checked before theta is written).
+
+// The boundary floor of hm_ctrl (0 when ctl is NULL).
+static double floor_of(const hm_ctrl *ctl) {
+    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
+}
+
+// With a boundary floor (hm_ctrl) the success probability eta / t is kept
+// within [floor, 1 - floor].
 static hm_status bin_to_natural(const hm_family *f,
                                 const double *eta,
                                 double *theta,
@@ -98,14 +106,16 @@ static hm_status bin_to_natural(const hm_family *f,
                                 const hm_ctrl *ctl) {
     const double t = (double)f->trials;
     (void)work;
-    (void)ctl;
+    const double fl = floor_of(ctl);
     for (int i = 0; i < f->n; i++) {
-        if (!(eta[i] > 0.0 && eta[i] < t)) {
+        if (!(eta[i] > 0.0 && eta[i] < t) && !(fl > 0.0 && eta[i] >= -fl * t && eta[i] <= t * (1.0 + fl))) {
             return HM_EDOM;
         }
     }
     for (int i = 0; i < f->n; i++) {
-        theta[i] = log(eta[i]) - log(t - eta[i]);
+        double p = eta[i] / t;
+        p = p < fl ? fl : (p > 1.0 - fl ? 1.0 - fl : p);
+        theta[i] = log(p) - log1p(-p);
     }
     return HM_OK;
 }

@@ -753,7 +753,7 @@ int hm_fam_boltzmann_selftest(char *msg, size_t len) {
     // Packed couplings, row by row: (0,0),(0,1),(0,2),(0,3),(1,1),(1,2),...
     const double th[BM_TEST_DIM] = {0.35, 0.9, -0.6, 0.25, -1.2, 1.1, -0.75, 0.8, 0.4, -0.45};
     double eta[BM_TEST_DIM], back[BM_TEST_DIM], bm[BM_TEST_BIGDIM];
-    hm_ctrl ctl = {0.0, 1e-12, 100};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // psi and eta against brute force (every state through stat() and
     // hm_lse, independent of the Gray code); the probabilities sum to 1.

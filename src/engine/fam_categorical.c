@@ -111,8 +111,18 @@ static hm_status cat_to_mean(const hm_family *f, const double *theta, double *et
 
 // --- tier 4 --------------------------------------------------------------------
 
+
+// The boundary floor of hm_ctrl (0 when ctl is NULL).
+static double floor_of(const hm_ctrl *ctl) {
+    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
+}
+
 // theta_i = log eta_i - log p_0, defined only strictly inside the simplex:
-// HM_EDOM if some probability is <= 0 or the sum reaches 1.
+// HM_EDOM if some probability is <= 0 or the sum reaches 1. With a boundary
+// floor (hm_ctrl) every probability, the reference one included, is first
+// raised to at least the floor; the shift is at most K floor, far below any
+// statistical precision, and the result is then renormalised implicitly by
+// taking logs relative to p_0.
 static hm_status cat_to_natural(const hm_family *f,
                                 const double *eta,
                                 double *theta,
@@ -120,19 +130,33 @@ static hm_status cat_to_natural(const hm_family *f,
                                 const hm_ctrl *ctl) {
     const int m = f->n - 1;
     (void)work;
-    (void)ctl;
-    const double p0 = ref_prob(m, eta);
+    const double fl = floor_of(ctl);
+    double p0 = ref_prob(m, eta);
+    if (fl > 0.0) {
+        // Means a rounding error below zero are accepted with a floor (a
+        // mixture component's statistics come from differences of sums).
+        p0 = 1.0;
+        for (int i = 0; i < m; i++) {
+            if (!(eta[i] >= -fl) || !isfinite(eta[i])) {
+                return HM_EDOM;
+            }
+            p0 -= eta[i];
+        }
+        if (p0 >= -fl && p0 < fl) {
+            p0 = fl;
+        }
+    }
     if (!(p0 > 0.0)) {
         return HM_EDOM;
     }
     for (int i = 0; i < m; i++) {
-        if (!(eta[i] > 0.0)) {
+        if (!(eta[i] > 0.0) && !(fl > 0.0)) {
             return HM_EDOM;
         }
     }
     const double lp0 = log(p0);
     for (int i = 0; i < m; i++) {
-        theta[i] = log(eta[i]) - lp0;
+        theta[i] = log(eta[i] < fl ? fl : eta[i]) - lp0;
     }
     return HM_OK;
 }

@@ -619,7 +619,7 @@ int hm_fam_compoisson_selftest(char *msg, size_t len) {
         th[2 * u] = nu[u] * log(mode[u]);
         th[2 * u + 1] = -nu[u];
     }
-    hm_ctrl ctl = {0.0, 1e-12, 100};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The pmf over 0..400 sums to 1 and reproduces to_mean, unit by unit.
     for (int u = 0; u < CMP_TEST_UNITS; u++) {

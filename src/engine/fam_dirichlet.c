@@ -436,7 +436,7 @@ int hm_fam_dirichlet_selftest(char *msg, size_t len) {
     const double alpha[DIR_TEST_K] = {2.385, 0.73, 5.1};
     const double x[DIR_TEST_K] = {0.2, 0.35, 0.45};
     double eta[DIR_TEST_K], back[DIR_TEST_K];
-    hm_ctrl ctl = {0.0, 1e-12, 100};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The density against the textbook formula (tgamma, pow) and Dirichlet(1,1,1) = 2.
     {

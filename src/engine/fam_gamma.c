@@ -360,7 +360,7 @@ int hm_fam_gamma_selftest(char *msg, size_t len) {
         th[2 * u] = sh[u] - 1.0;
         th[2 * u + 1] = -rt[u];
     }
-    hm_ctrl ctl = {0.0, 1e-12, 100};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The density against the textbook formula b^a x^(a-1) e^(-bx) / Gamma(a),
     // evaluated with libm's tgamma and pow on a geometric grid of x that

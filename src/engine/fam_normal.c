@@ -713,7 +713,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
     const double S[3][3] = {{2.385, 0.61, -0.43}, {0.61, 1.72, 0.37}, {-0.43, 0.37, 0.95}};
     double P[3][3];
     const double detS = inv3(S, P);
-    const hm_ctrl ctl0 = {0.0, 1e-12, 100};
+    const hm_ctrl ctl0 = {0.0, 1e-12, 100, 0.0};
 
     // Full rep: to_natural of the exact moments against the hand-built
     // theta, and to_mean of that theta back to the moments. Both sides are

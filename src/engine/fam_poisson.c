@@ -94,20 +94,28 @@ static hm_status poi_to_mean(const hm_family *f, const double *theta, double *et
 
 // theta = log eta, defined for eta > 0 only (HM_EDOM otherwise; all
 // entries are checked before theta is written).
+
+// The boundary floor of hm_ctrl (0 when ctl is NULL).
+static double floor_of(const hm_ctrl *ctl) {
+    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
+}
+
+// With a boundary floor (hm_ctrl) rates are raised to at least the floor (a
+// component whose counts are all zero).
 static hm_status poi_to_natural(const hm_family *f,
                                 const double *eta,
                                 double *theta,
                                 double *work,
                                 const hm_ctrl *ctl) {
     (void)work;
-    (void)ctl;
+    const double fl = floor_of(ctl);
     for (int i = 0; i < f->n; i++) {
-        if (!(eta[i] > 0.0) || !isfinite(eta[i])) {
+        if ((!(eta[i] > 0.0) && !(fl > 0.0 && eta[i] >= -fl)) || !isfinite(eta[i])) {
             return HM_EDOM;
         }
     }
     for (int i = 0; i < f->n; i++) {
-        theta[i] = log(eta[i]);
+        theta[i] = log(eta[i] < fl ? fl : eta[i]);
     }
     return HM_OK;
 }

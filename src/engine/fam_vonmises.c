@@ -394,7 +394,7 @@ int hm_fam_vonmises_selftest(char *msg, size_t len) {
         th[2 * u] = kap[u] * cos(dir[u]);
         th[2 * u + 1] = kap[u] * sin(dir[u]);
     }
-    hm_ctrl ctl = {0.0, 1e-12, 100};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The density integrates to 1 and its moments are to_mean: a Riemann sum
     // over [-pi, pi), exact to rounding for a smooth periodic integrand.

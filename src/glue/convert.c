@@ -65,11 +65,12 @@ void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *f
 }
 
 hm_ctrl glue_ctrl_from(SEXP ctrl, const char *fn) {
-    const double *c = glue_real(ctrl, 3, "ctrl", fn);
+    const double *c = glue_real(ctrl, 4, "ctrl", fn);
     hm_ctrl out;
     out.reg = c[0];
     out.tol = c[1];
     out.maxit = (int)c[2];
+    out.floor = c[3];
     return out;
 }
 
