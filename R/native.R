@@ -28,6 +28,7 @@ native_model_to_mean <- function(m, theta) .Call(C_model_to_mean, m$hm_kind, m$o
 native_model_to_natural <- function(m, eta, ctrl) {
   .Call(C_model_to_natural, m$hm_kind, m$obs_spec, m$lat_spec, eta, ctrl)
 }
+native_model_whiten <- function(m, eta) .Call(C_model_whiten, m$hm_kind, m$obs_spec, m$lat_spec, eta)
 native_mixture_split <- function(m, theta) .Call(C_mixture_split, m$hm_kind, m$obs_spec, m$lat_spec, theta)
 native_mixture_join <- function(m, comps, prior) {
   .Call(C_mixture_join, m$hm_kind, m$obs_spec, m$lat_spec, comps, prior)

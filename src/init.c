@@ -28,6 +28,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(model_rho_chi, 4),
     CALLDEF(model_to_mean, 4),
     CALLDEF(model_to_natural, 5),
+    CALLDEF(model_whiten, 4),
     CALLDEF(mixture_split, 4),
     CALLDEF(mixture_join, 5),
     CALLDEF(model_estep, 9),

@@ -5,7 +5,12 @@
  * runs hm_em_iterate, hm_em_test and an interrupt check per iteration and
  * keeps the log-likelihood trace. The E-step statistics are sums; dividing
  * by the total weight gives the harmonium's mean coordinates, and the
- * harmonium's mean -> natural map is the M-step.
+ * harmonium's mean -> natural map is the M-step. In between, the mean
+ * coordinates are whitened (theory.md 1.6, 3.2): a Gaussian latent is
+ * identified only up to an affine map, and resetting its prior to N(0, I)
+ * at each step leaves p(x), and so the log-likelihood trace, unchanged
+ * while keeping the latent scale from drifting. For identified latents
+ * (categorical, binary) hm_hm_whiten is the identity.
  */
 #include <math.h>
 #include <string.h>
@@ -43,6 +48,10 @@ hm_status hm_em_iterate(const hm_harmonium *h,
     }
     for (int i = 0; i < dim; i++) {
         eta[i] = stats[i] / wt;
+    }
+    st = hm_hm_whiten(h, eta, eta, rest);
+    if (st != HM_OK) {
+        return st;
     }
     return hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
 }

@@ -12,6 +12,18 @@
  * last column, sum w s_X(x) (theory.md 1.5). Both products run in the
  * engine's own kernels (hm_kernel.c).
  *
+ * Linear-Gaussian kinds (theory.md 3.2, 3.3) couple the locations only,
+ * so the block's data X (B x p, row-major) itself is the coupled
+ * statistic: H = X W gives each row's posterior field W'x in one product.
+ * For a Normal latent the posterior covariance Sigma_post is the same for
+ * every row (factored once per call), the posterior means are
+ * M = (H + theta_z) Sigma_post, another product, and
+ * psi_Z(posterior) = 1/2 h' mu - 1/2 log |P_post| gives log p(x). The
+ * statistics are X' (w M) and M' (w M) + (sum w) Sigma_post, both
+ * products. For a Boltzmann latent each row's posterior (theta_Z with W'x
+ * on its biases) is enumerated by the family's own log_partition and
+ * to_mean (2^q states per row).
+ *
  * Each block writes its sums into its own slot; slots are added to the total
  * in block order, so the result is bit-identical for any thread count. The
  * block size depends on the shapes only.
@@ -28,6 +40,14 @@
 // is 1e-304 relative to the largest class, whose shifted logit is 0).
 #define EXP_FLOOR (-700.0)
 
+// Rows per block for a Boltzmann latent: each row costs two enumerations
+// of 2^q states, so small blocks keep the threads balanced.
+#define BOLTZMANN_BLOCK_ROWS 64
+
+static int is_lgm(const hm_harmonium *h) {
+    return h->kind == HM_HM_LGM || h->kind == HM_HM_BOLTZMANN_LGM;
+}
+
 int hm_stats_len(const hm_harmonium *h) {
     return hm_hm_dim(h) + 2;
 }
@@ -35,6 +55,9 @@ int hm_stats_len(const hm_harmonium *h) {
 // About 256 KiB of statistics per block, between 64 and 1024 rows, a
 // multiple of 16.
 int hm_estep_block_rows(const hm_harmonium *h) {
+    if (h->kind == HM_HM_BOLTZMANN_LGM) {
+        return BOLTZMANN_BLOCK_ROWS;
+    }
     int m = h->mx > 0 ? h->mx : 1;
     int b = 32768 / m;
     if (b < 64) {
@@ -46,12 +69,41 @@ int hm_estep_block_rows(const hm_harmonium *h) {
     return b - b % 16;
 }
 
-// Per-thread scratch: S, Q and R, the log base measures, one gathered datum,
-// the block's gemm output G, the latent sums, and the family's scratch.
-static size_t thread_len(const hm_harmonium *h) {
+// Per-thread scratch of a mixture: S, Q and R, the log base measures, one
+// gathered datum, the block's gemm output G, the latent sums, and the
+// family's scratch.
+static size_t mix_thread_len(const hm_harmonium *h) {
     size_t B = (size_t)hm_estep_block_rows(h);
     size_t mx = (size_t)h->mx, K = (size_t)h->mz + 1;
     return B * mx + 2 * B * K + B + (size_t)h->obs->d + mx * K + K + hm_fam_work_len(h->obs) + 8;
+}
+
+// Per-thread scratch of the linear-Gaussian kinds: X (B x p), H, M and
+// w M (B x q each), the row energies and weights, one statistic vector,
+// the latent product G (q x q), and for a Boltzmann latent one posterior
+// natural and mean vector and the family's enumeration scratch.
+static size_t lgm_thread_len(const hm_harmonium *h) {
+    size_t B = (size_t)hm_estep_block_rows(h);
+    size_t p = (size_t)h->mx, q = (size_t)h->mz;
+    size_t len = B * p + 3 * B * q + 2 * B + (size_t)h->obs->dim + q * q + 8;
+    if (h->kind == HM_HM_BOLTZMANN_LGM) {
+        len += 2 * (size_t)h->lat->dim + hm_fam_work_len(h->lat);
+    }
+    return len;
+}
+
+static size_t thread_len(const hm_harmonium *h) {
+    return is_lgm(h) ? lgm_thread_len(h) : mix_thread_len(h);
+}
+
+// Shared scratch in front of the slots: the mixture's T = [Theta |
+// theta_X] (mx x K) and K spare; the Normal latent's Sigma_post (q x q).
+static size_t head_len(const hm_harmonium *h) {
+    if (is_lgm(h)) {
+        return (size_t)h->mz * (size_t)h->mz + 8;
+    }
+    size_t K = (size_t)h->mz + 1;
+    return (size_t)h->mx * K + K;
 }
 
 static int round_blocks(int nt) {
@@ -64,22 +116,26 @@ static int clamp_threads(int threads) {
 
 size_t hm_estep_work_len(const hm_harmonium *h, int threads) {
     int nt = clamp_threads(threads);
-    size_t K = (size_t)h->mz + 1, rs = (size_t)round_blocks(nt);
+    size_t rs = (size_t)round_blocks(nt);
     size_t slen = (size_t)hm_stats_len(h);
-    return (size_t)h->mx * K + K + hm_hm_work_len(h) + rs * slen + rs + (size_t)nt * thread_len(h);
+    return head_len(h) + hm_hm_work_len(h) + rs * slen + rs + (size_t)nt * thread_len(h);
 }
 
 // --- one block of a mixture ------------------------------------------------
 
 typedef struct block_ctx {
     const hm_harmonium *h;
-    const double *T;     /* mx x K: [Theta | theta_X] */
+    const double *T;     /* mixture: mx x K: [Theta | theta_X] */
     const double *thz;   /* theta_Z */
     double psi;          /* psi(theta) = psi_Z(prior) + chi */
     const hm_data *data;
     const double *given; /* column-major n x K posterior, or NULL */
     double *logp;
     double *post;
+    const double *theta; /* linear-Gaussian: the parameters (theta_X first) */
+    const double *W;     /* linear-Gaussian: p x q interaction, row-major */
+    const double *sig;   /* lgm: Sigma_post, q x q */
+    double half_logdet;  /* lgm: 1/2 log |P_post| */
 } block_ctx;
 
 static hm_status mix_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
@@ -194,6 +250,199 @@ static hm_status mix_block(const block_ctx *c, int r0, int nr, double *slot, dou
     return HM_OK;
 }
 
+// --- one block of a linear-Gaussian harmonium ---------------------------------
+
+// Flat index of (i, j), i <= j, in a packed upper triangle of order d.
+static size_t pidx(int d, int i, int j) {
+    return (size_t)i * (size_t)d - (size_t)i * (size_t)(i + 1) / 2 + (size_t)j;
+}
+
+/*
+ * Gathers the block's rows into X (nr x p, row-major), the per-row
+ * observable part of log p(x), e_i = theta_X . s_X(x_i) + log mu_X(x_i),
+ * and the case weights wv, and writes sum_i w_i s_X(x_i) into acc
+ * (dim_X). s is one statistic vector of scratch. Rows are added in order.
+ */
+static void lgm_gather(const block_ctx *c,
+                       int r0,
+                       int nr,
+                       double *X,
+                       double *s,
+                       double *e,
+                       double *wv,
+                       double *acc) {
+    const hm_family *obs = c->h->obs;
+    const int p = obs->d, dx = obs->dim;
+    const hm_data *data = c->data;
+    const size_t ldx = (size_t)data->ldx;
+    memset(acc, 0, (size_t)dx * sizeof(double));
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        double *xi = X + (size_t)i * (size_t)p;
+        for (int j = 0; j < p; j++) {
+            xi[j] = data->x[(size_t)j * ldx + row];
+        }
+        hm_fam_stat(obs, xi, s);
+        const double wi = data->w ? data->w[row] : 1.0;
+        double en = hm_fam_log_base(obs, xi);
+        for (int j = 0; j < dx; j++) {
+            en += c->theta[j] * s[j];
+            acc[j] += wi * s[j];
+        }
+        e[i] = en;
+        wv[i] = wi;
+    }
+}
+
+/*
+ * Normal latent: posterior natural parameters (theta_z + W'x, theta_zz),
+ * so with h = theta_z + W'x the posterior mean is Sigma_post h and
+ * psi_Z(posterior) = 1/2 h' mu - 1/2 log |P_post| (theory.md 2.7, 3.2).
+ * The latent second moment E[z z' | x] = Sigma_post + mu mu' is summed as
+ * M' (w M) plus (sum w) Sigma_post.
+ */
+static hm_status lgm_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
+    const hm_harmonium *h = c->h;
+    const int p = h->mx, q = h->mz, dx = h->obs->dim, dim = hm_hm_dim(h);
+    const int B = hm_estep_block_rows(h);
+    const size_t n = (size_t)c->data->n;
+    double *X = tw;
+    double *H = X + (size_t)B * (size_t)p;
+    double *M = H + (size_t)B * (size_t)q;
+    double *Mw = M + (size_t)B * (size_t)q;
+    double *e = Mw + (size_t)B * (size_t)q;
+    double *wv = e + B;
+    double *s = wv + B;
+    double *G = s + dx;
+    double *etax = slot, *etaw = slot + dx, *etaz = etaw + (size_t)p * (size_t)q;
+
+    lgm_gather(c, r0, nr, X, s, e, wv, etax);
+    hm_k_gemm_nn(nr, p, q, X, p, c->W, q, H, q);
+    for (int i = 0; i < nr; i++) {
+        for (int k = 0; k < q; k++) {
+            H[(size_t)i * (size_t)q + (size_t)k] += c->thz[k];
+        }
+    }
+    hm_k_gemm_nn(nr, q, q, H, q, c->sig, q, M, q);
+    memset(etaz, 0, (size_t)q * sizeof(double));
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        const double *hi = H + (size_t)i * (size_t)q, *mi = M + (size_t)i * (size_t)q;
+        double *mw = Mw + (size_t)i * (size_t)q;
+        double quad = 0.0;
+        for (int k = 0; k < q; k++) {
+            quad += hi[k] * mi[k];
+        }
+        const double lp = e[i] + 0.5 * quad - c->half_logdet - c->psi;
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        for (int k = 0; k < q; k++) {
+            if (c->post) {
+                c->post[(size_t)k * n + row] = mi[k];
+            }
+            mw[k] = wv[i] * mi[k];
+            etaz[k] += mw[k];
+        }
+        ll += wv[i] * lp;
+        wt += wv[i];
+    }
+    memset(etaw, 0, (size_t)p * (size_t)q * sizeof(double));
+    hm_k_gemm_tn_acc(nr, p, q, X, p, Mw, q, etaw, q);
+    memset(G, 0, (size_t)q * (size_t)q * sizeof(double));
+    hm_k_gemm_tn_acc(nr, q, q, M, q, Mw, q, G, q);
+    for (int i = 0; i < q; i++) {
+        for (int j = i; j < q; j++) {
+            etaz[(size_t)q + pidx(q, i, j)] = G[(size_t)i * (size_t)q + (size_t)j] +
+                                              wt * c->sig[(size_t)i * (size_t)q + (size_t)j];
+        }
+    }
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
+/*
+ * Boltzmann latent: the posterior at x is theta_Z with (W'x)_i added to
+ * each bias theta_ii (theory.md 3.3); its log-partition and packed mean
+ * E[z z' | x] come from the family's enumeration, and the unit means
+ * E[z_i | x] are that mean's diagonal.
+ */
+static hm_status blgm_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
+    const hm_harmonium *h = c->h;
+    const hm_family *lat = h->lat;
+    const int p = h->mx, q = h->mz, dx = h->obs->dim, dz = lat->dim, dim = hm_hm_dim(h);
+    const int B = hm_estep_block_rows(h);
+    const size_t n = (size_t)c->data->n;
+    double *X = tw;
+    double *H = X + (size_t)B * (size_t)p;
+    double *M = H + (size_t)B * (size_t)q;
+    double *Mw = M + (size_t)B * (size_t)q;
+    double *e = Mw + (size_t)B * (size_t)q;
+    double *wv = e + B;
+    double *s = wv + B;
+    double *G = s + dx;
+    double *tp = G + (size_t)q * (size_t)q;
+    double *ep = tp + dz;
+    double *fw = ep + dz;
+    double *etax = slot, *etaw = slot + dx, *etaz = etaw + (size_t)p * (size_t)q;
+
+    lgm_gather(c, r0, nr, X, s, e, wv, etax);
+    hm_k_gemm_nn(nr, p, q, X, p, c->W, q, H, q);
+    memset(etaz, 0, (size_t)dz * sizeof(double));
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        const double *hi = H + (size_t)i * (size_t)q;
+        double *mi = M + (size_t)i * (size_t)q, *mw = Mw + (size_t)i * (size_t)q;
+        memcpy(tp, c->thz, (size_t)dz * sizeof(double));
+        for (int k = 0; k < q; k++) {
+            tp[pidx(q, k, k)] += hi[k];
+        }
+        double psiz;
+        hm_status st = hm_fam_log_partition(lat, tp, &psiz, fw);
+        if (st == HM_OK) {
+            st = hm_fam_to_mean(lat, tp, ep, fw);
+        }
+        if (st != HM_OK) {
+            return st;
+        }
+        const double lp = e[i] + psiz - c->psi;
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        for (int k = 0; k < q; k++) {
+            mi[k] = ep[pidx(q, k, k)];
+            if (c->post) {
+                c->post[(size_t)k * n + row] = mi[k];
+            }
+            mw[k] = wv[i] * mi[k];
+        }
+        for (int r = 0; r < dz; r++) {
+            etaz[r] += wv[i] * ep[r];
+        }
+        ll += wv[i] * lp;
+        wt += wv[i];
+    }
+    memset(etaw, 0, (size_t)p * (size_t)q * sizeof(double));
+    hm_k_gemm_tn_acc(nr, p, q, X, p, Mw, q, etaw, q);
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
+static hm_status run_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
+    switch (c->h->kind) {
+    case HM_HM_LGM:
+        return lgm_block(c, r0, nr, slot, tw);
+    case HM_HM_BOLTZMANN_LGM:
+        return blgm_block(c, r0, nr, slot, tw);
+    default:
+        return mix_block(c, r0, nr, slot, tw);
+    }
+}
+
 // --- the driver --------------------------------------------------------------
 
 hm_status hm_estep(const hm_harmonium *h,
@@ -205,7 +454,12 @@ hm_status hm_estep(const hm_harmonium *h,
                    double *post,
                    int threads,
                    double *work) {
-    if (h->kind != HM_HM_MIXTURE) {
+    if (h->kind != HM_HM_MIXTURE && !is_lgm(h)) {
+        return HM_EINVAL;
+    }
+    // Statistics from given posterior means are a mixture device (hard or
+    // soft labels); a Gaussian latent would need posterior covariances too.
+    if (is_lgm(h) && given != NULL) {
         return HM_EINVAL;
     }
     const int mx = h->mx, mz = h->mz, K = mz + 1, dx = h->obs->dim;
@@ -217,18 +471,20 @@ hm_status hm_estep(const hm_harmonium *h,
     const int rs = round_blocks(ntw);
 
     double *T = work;
-    double *hw = T + (size_t)mx * (size_t)K + (size_t)K;
+    double *hw = T + head_len(h);
     double *slots = hw + hm_hm_work_len(h);
     double *sst = slots + (size_t)rs * (size_t)slen;
     double *tws = sst + rs;
     const size_t tlen = thread_len(h);
 
     const double *W = theta + dx, *thz = theta + dx + (size_t)mx * (size_t)mz;
-    for (int j = 0; j < mx; j++) {
-        for (int k = 0; k < mz; k++) {
-            T[(size_t)j * (size_t)K + (size_t)k] = W[(size_t)j * (size_t)mz + (size_t)k];
+    if (h->kind == HM_HM_MIXTURE) {
+        for (int j = 0; j < mx; j++) {
+            for (int k = 0; k < mz; k++) {
+                T[(size_t)j * (size_t)K + (size_t)k] = W[(size_t)j * (size_t)mz + (size_t)k];
+            }
+            T[(size_t)j * (size_t)K + (size_t)mz] = theta[j];
         }
-        T[(size_t)j * (size_t)K + (size_t)mz] = theta[j];
     }
     block_ctx c;
     c.h = h;
@@ -239,6 +495,10 @@ hm_status hm_estep(const hm_harmonium *h,
     c.logp = given ? NULL : logp;
     c.post = given ? NULL : post;
     c.psi = 0.0;
+    c.theta = theta;
+    c.W = W;
+    c.sig = T;
+    c.half_logdet = 0.0;
     // With given posteriors theta is not used (the statistics come from the
     // data and the labels alone), so it need not be a valid parameter.
     if (given == NULL) {
@@ -249,6 +509,13 @@ hm_status hm_estep(const hm_harmonium *h,
         st = hm_hm_log_partition(h, theta, &c.psi, hw);
         if (st != HM_OK) {
             return st;
+        }
+        // The Normal latent's posterior covariance, once for all rows.
+        if (h->kind == HM_HM_LGM) {
+            st = hm_lgm_post_cov(h, theta, T, &c.half_logdet);
+            if (st != HM_OK) {
+                return st;
+            }
         }
     }
     if (stats) {
@@ -263,7 +530,7 @@ hm_status hm_estep(const hm_harmonium *h,
             int tid = omp_get_thread_num();
             int r0 = (b0 + b) * B;
             int nr = (n - r0 < B) ? n - r0 : B;
-            hm_status bst = mix_block(cp, r0, nr, slots + (size_t)b * (size_t)slen, tws + (size_t)tid * tlen);
+            hm_status bst = run_block(cp, r0, nr, slots + (size_t)b * (size_t)slen, tws + (size_t)tid * tlen);
             sst[b] = (double)bst;
         }
         // Reduce in block order: the sum is independent of the thread count.

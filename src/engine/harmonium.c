@@ -18,6 +18,12 @@
  * theta_X). The conjugation parameters are rho_k = psi_X(theta^(k)) -
  * psi_X(theta_X) and chi = psi_X(theta_X), exact for any observable family
  * with a computable log-partition.
+ *
+ * Linear-Gaussian kinds (theory.md 3.2, 3.3): HM_HM_LGM (Normal latent)
+ * and HM_HM_BOLTZMANN_LGM (Boltzmann latent) have their conjugation hooks,
+ * moments, M-step, whitening and sampler in lgm.c; the functions below
+ * dispatch to them on h->kind, and the prior and the log-partition stay
+ * generic (they need only rho, chi and the latent family).
  */
 #include <math.h>
 #include <string.h>
@@ -25,18 +31,31 @@
 #include "hm_engine.h"
 #include "hm_specfun.h"
 
+// 1 for the kinds implemented in lgm.c.
+static int is_lgm(const hm_harmonium *h) {
+    return h->kind == HM_HM_LGM || h->kind == HM_HM_BOLTZMANN_LGM;
+}
+
 int hm_hm_dim(const hm_harmonium *h) {
     return h->obs->dim + h->mx * h->mz + h->lat->dim;
 }
 
+// Mixture: the K class probabilities; linear-Gaussian kinds: the q
+// posterior means E[z | x] (unit means for a Boltzmann latent). Both are
+// lat->n, spelled out per kind for the reader.
 int hm_hm_post_len(const hm_harmonium *h) {
-    return h->kind == HM_HM_MIXTURE ? h->lat->n : h->lat->dim;
+    return h->kind == HM_HM_MIXTURE ? h->lat->n : h->mz;
 }
 
 hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_family *lat) {
     h->kind = kind;
     h->obs = obs;
     h->lat = lat;
+    h->mx = 0;
+    h->mz = 0;
+    if (is_lgm(h)) {
+        return hm_lgm_init(h);
+    }
     if (kind != HM_HM_MIXTURE || lat->kind != HM_FAM_CATEGORICAL) {
         return HM_EINVAL;
     }
@@ -49,12 +68,18 @@ hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_f
 // observable vectors, K latent entries, and the observable family's own
 // scratch at the end.
 size_t hm_hm_work_len(const hm_harmonium *h) {
+    if (is_lgm(h)) {
+        return hm_lgm_work_len(h);
+    }
     size_t k = (size_t)h->lat->n;
     size_t dx = (size_t)h->obs->dim;
     return k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
 }
 
 size_t hm_hm_sample_work_len(const hm_harmonium *h, int n) {
+    if (is_lgm(h)) {
+        return hm_lgm_sample_work_len(h, n);
+    }
     size_t nn = (size_t)(n > 0 ? n : 0);
     return hm_hm_work_len(h) + hm_fam_sample_work_len(h->obs, n) + nn * (size_t)h->obs->d + nn;
 }
@@ -78,6 +103,9 @@ hm_status hm_hm_rho_chi(const hm_harmonium *h,
                         double *rho,
                         double *chi,
                         double *work) {
+    if (is_lgm(h)) {
+        return hm_lgm_rho_chi(h, theta, rho, chi, work);
+    }
     const int K = h->lat->n;
     double *comp = work;
     double *fw = work + 2 * (size_t)h->obs->dim;
@@ -158,6 +186,9 @@ static void mix_weights(int K, const double *prior, double *w) {
 // weighted average of the component means, the interaction block holds
 // w_k eta^(k) for k >= 1, and eta_Z the weights of classes 1..K-1.
 hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    if (is_lgm(h)) {
+        return hm_lgm_to_mean(h, theta, eta, work);
+    }
     const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
     double *w = work;
     double *prior = work + K;
@@ -202,6 +233,9 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
                            double *work,
                            const hm_ctrl *ctl,
                            int *bad) {
+    if (is_lgm(h)) {
+        return hm_lgm_to_natural(h, eta, theta, work, ctl, bad);
+    }
     const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
     const double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
     double *comps = work;                             /* K x dx */
@@ -259,6 +293,9 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
 }
 
 hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    if (is_lgm(h)) {
+        return hm_lgm_check_natural(h, theta, work);
+    }
     const int K = h->lat->n, n = hm_hm_dim(h);
     for (int i = 0; i < n; i++) {
         if (!isfinite(theta[i])) {
@@ -276,6 +313,21 @@ hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double
     return HM_OK;
 }
 
+// --- whitening ---------------------------------------------------------------
+
+// Only a Gaussian latent is unidentified up to an affine map (theory.md
+// 1.6, 3.2); categorical and binary latents are identified, so for them
+// whitening is the identity.
+hm_status hm_hm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work) {
+    if (h->kind == HM_HM_LGM) {
+        return hm_lgm_whiten(h, eta_in, eta_out, work);
+    }
+    if (eta_out != eta_in) {
+        memcpy(eta_out, eta_in, (size_t)hm_hm_dim(h) * sizeof(double));
+    }
+    return HM_OK;
+}
+
 // --- split and join --------------------------------------------------------
 
 hm_status hm_mix_split(const hm_harmonium *h,
@@ -283,6 +335,9 @@ hm_status hm_mix_split(const hm_harmonium *h,
                        double *comp,
                        double *prior,
                        double *work) {
+    if (h->kind != HM_HM_MIXTURE) {
+        return HM_EINVAL;
+    }
     const int K = h->lat->n, dx = h->obs->dim;
     for (int k = 0; k < K; k++) {
         mix_component(h, theta, k, comp + (size_t)k * (size_t)dx);
@@ -295,6 +350,9 @@ hm_status hm_mix_join(const hm_harmonium *h,
                       const double *prior,
                       double *theta,
                       double *work) {
+    if (h->kind != HM_HM_MIXTURE) {
+        return HM_EINVAL;
+    }
     const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
     double *W = theta + dx, *thz = theta + dx + (size_t)dx * (size_t)mz;
     memcpy(theta, comp, (size_t)dx * sizeof(double));
@@ -327,6 +385,9 @@ hm_status hm_hm_sample(const hm_harmonium *h,
                        double *x,
                        double *z,
                        double *work) {
+    if (is_lgm(h)) {
+        return hm_lgm_sample(h, theta, n, rng, x, z, work);
+    }
     const int K = h->lat->n, dx = h->obs->dim, d = h->obs->d;
     double *w = work;
     double *prior = w + K;

@@ -42,11 +42,20 @@
  *          internally standardised data).
  *   tol    relative tolerance of inner Newton solves (e.g. 1e-12).
  *   maxit  iteration cap of inner Newton solves (e.g. 100).
+ *   floor  boundary floor (>= 0) of the discrete families' mean -> natural
+ *          maps: probabilities (categorical, Bernoulli, binomial success)
+ *          are moved into [floor, 1 - floor] and Poisson rates up to at
+ *          least floor. The mixture M-step uses a tiny floor (1e-12) so
+ *          that EM can approach a boundary maximum (a latent class whose
+ *          answer to an item is certain) instead of stopping where a
+ *          probability rounds to 0 or 1; 0 keeps the maps exact and a
+ *          boundary point a domain error (HM_EDOM).
  */
 typedef struct hm_ctrl {
     double reg;
     double tol;
     int maxit;
+    double floor;
 } hm_ctrl;
 
 /*
@@ -259,16 +268,42 @@ size_t hm_fam_sample_work_len(const hm_family *f, int n);
  * Conjugated harmoniums (theory.md section 1.2 - 1.6)
  * ------------------------------------------------------------------------- */
 
-/* Harmonium kinds: which conjugation hooks (rho, chi, M-step) apply. */
+/*
+ * Harmonium kinds: which conjugation hooks (rho, chi, M-step) apply. The
+ * integer values are shared with R (hm_kind in R/).
+ */
 enum hm_hm_kind {
-    HM_HM_MIXTURE = 1 /* latent Categorical(K); complete mixture of `obs` */
+    HM_HM_MIXTURE = 1,      /* latent Categorical(K); complete mixture of `obs` */
+    HM_HM_LGM = 2,          /* Normal(p) obs, any rep; latent Normal(q), full */
+    HM_HM_BOLTZMANN_LGM = 3 /* Normal(p) obs, any rep; latent Boltzmann(q) */
 };
 
 /*
  * A harmonium descriptor. Parameters are [theta_X | Theta | theta_Z]:
  * theta_X has obs->dim entries, Theta is mx x mz row-major (mx = the
  * observable sub-statistic coupled, mz = the latent one), theta_Z has
- * lat->dim entries. For a complete mixture mx = obs->dim and mz = K - 1.
+ * lat->dim entries. Per kind (theory.md 3.1 - 3.3):
+ *
+ *  kind          mx        mz     theta_X          Theta      theta_Z
+ *  mixture       obs->dim  K - 1  obs natural      column k-1 = theta^(k) -
+ *                                 (= theta^(0))    theta^(0)  log(w_k/w_0) - rho_k
+ *  lgm           p         q      Normal(p) in     W, p x q   Normal(q) full:
+ *                                 obs->rep         (x'W z)    (location q, packed
+ *                                                             second order)
+ *  boltzmann_lgm p         q      Normal(p) in     W, p x q   Boltzmann(q) packed
+ *                                 obs->rep                    couplings (diagonal
+ *                                                             = unit biases)
+ *
+ * The linear-Gaussian kinds couple only locations (r_X(x) = x, r_Z(z) =
+ * z): the likelihood at z is (theta_x + W z, theta_xx) and the posterior
+ * at x is theta_Z with W'x added to its location (Normal) or to its
+ * diagonal biases (Boltzmann). Mean coordinates have the same layout:
+ *  mixture       (E[s_X], w_k E[s_X | k] for k >= 1, w_1..w_{K-1});
+ *  lgm, b._lgm   (E[x], E[x x'] packed in obs->rep (full: upper triangle;
+ *                diagonal: the diagonal; isotropic: mean of the diagonal),
+ *                E[x z'] p x q row-major, then the latent mean
+ *                coordinates: Normal (E[z], packed E[z z']), Boltzmann
+ *                packed E[z z'] with E[z_i] on its diagonal).
  */
 typedef struct hm_harmonium {
     int kind;
@@ -278,7 +313,13 @@ typedef struct hm_harmonium {
     int mz;
 } hm_harmonium;
 
-/* Fills a descriptor. HM_EINVAL if the families do not fit the kind. */
+/*
+ * Fills a descriptor. HM_EINVAL if the families do not fit the kind
+ * (mixture: a Categorical latent; lgm: a base Normal observable and a
+ * full-covariance Normal latent; boltzmann_lgm: a base Normal observable
+ * and a Boltzmann latent, at most HM_BOLTZMANN_MAX_UNITS units),
+ * HM_EOVERFLOW if the parameter length would exceed 2^30.
+ */
 hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_family *lat);
 
 /* Parameter length: obs->dim + mx * mz + lat->dim. */
@@ -286,11 +327,16 @@ int hm_hm_dim(const hm_harmonium *h);
 
 /*
  * Length of the per-row posterior output: K (all class probabilities) for a
- * mixture, lat->dim mean parameters otherwise.
+ * mixture; q posterior means E[z | x] for the linear-Gaussian kinds (unit
+ * means P(z_i = 1 | x) for a Boltzmann latent).
  */
 int hm_hm_post_len(const hm_harmonium *h);
 
-/* Scratch (doubles) for the single-point routines below. */
+/*
+ * Scratch (doubles) for the single-point routines below. Linear-Gaussian
+ * kinds: O(p^2 + p q + q^2) plus the families' own scratch (2^q doubles
+ * for a Boltzmann latent).
+ */
 size_t hm_hm_work_len(const hm_harmonium *h);
 
 /* Scratch (doubles) for hm_hm_sample with n draws. */
@@ -300,6 +346,12 @@ size_t hm_hm_sample_work_len(const hm_harmonium *h, int n);
  * Conjugation parameters (theory.md 1.3): rho[lat->dim] and chi such that
  * psi_X(theta_X + E_X Theta r_Z(z)) = rho . s_Z(z) + chi for every z.
  * Mixture: rho_k = psi_X(theta^(k)) - psi_X(theta_X), chi = psi_X(theta_X).
+ * Linear-Gaussian kinds (theory.md 3.2, 3.3), with Sigma_x = P_x^-1,
+ * b = Sigma_x theta_x and M = W'Sigma_x W: chi = psi_X(theta_X); Normal
+ * latent: rho = (W'b, packed block +M_ii/2 on the diagonal, +M_ij off it);
+ * Boltzmann latent: rho_ii = (W'b)_i + M_ii/2, rho_ij = M_ij. Statuses:
+ * HM_EDOM (non-finite), HM_ENOTPD (P_x not positive definite). Cost O(p^3 +
+ * p^2 q + p q^2) for a full observable rep, O(p q^2) otherwise.
  */
 hm_status hm_hm_rho_chi(const hm_harmonium *h,
                         const double *theta,
@@ -316,7 +368,13 @@ hm_status hm_hm_log_partition(const hm_harmonium *h,
                               double *psi,
                               double *work);
 
-/* Mean coordinates eta = grad psi(theta) (mixture: join_mean_mixture). */
+/*
+ * Mean coordinates eta = grad psi(theta) (layout above). Mixture:
+ * join_mean_mixture. Linear-Gaussian kinds: the joint moments with
+ * z ~ prior and x | z ~ N(A z + b, Sigma_x), A = Sigma_x W; the latent
+ * moments come from the latent family's to_mean (enumeration of the 2^q
+ * states for a Boltzmann prior, O(q 2^q)). Statuses as hm_hm_rho_chi.
+ */
 hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
 
 /*
@@ -326,6 +384,17 @@ hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta,
  * Statuses: HM_ENOPROG (a component with no weight), HM_ENOTPD (a
  * collapsing covariance), HM_EMAXITER (an inner solve did not converge).
  * Cost per call: K observable to_natural maps.
+ *
+ * Linear-Gaussian kinds: the closed-form M-step of theory.md 3.2
+ * (to_natural_likelihood: the regression of x on z, with ctl->reg added to
+ * the diagonal of the residual covariance Sigma_x), the prior by the
+ * latent family's to_natural (closed form for a Normal; Newton with
+ * ctl->tol, ctl->maxit for a Boltzmann machine; no ridge), then theta_Z =
+ * prior - rho. HM_ENOTPD if the latent covariance or the residual Sigma_x
+ * is not positive definite, HM_EDOM for non-finite eta or a negative
+ * ridge; *bad is -1. Cost O(p^3 + p^2 q + q^3) plus the latent to_natural
+ * (O(iterations q^2 2^q) for a Boltzmann prior). to_natural(to_mean(theta))
+ * = theta when ctl->reg = 0.
  */
 hm_status hm_hm_to_natural(const hm_harmonium *h,
                            const double *eta,
@@ -334,7 +403,13 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
                            const hm_ctrl *ctl,
                            int *bad);
 
-/* HM_OK if every component (likelihood at each z) and the prior are valid. */
+/*
+ * HM_OK if every component (likelihood at each z) and the prior are valid.
+ * Linear-Gaussian kinds: finite entries (else HM_EDOM), P_x positive
+ * definite, and for a Normal latent the posterior precision (from
+ * theta_zz) and the prior precision P_z - W'Sigma_x W positive definite
+ * (else HM_ENOTPD). work: hm_hm_work_len(h) doubles.
+ */
 hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work);
 
 /*
@@ -354,9 +429,26 @@ hm_status hm_mix_join(const hm_harmonium *h,
                       double *work);
 
 /*
+ * Whitening of mean coordinates (theory.md 1.6, 3.2 whiten_prior), for the
+ * step between the E-step and the M-step. HM_HM_LGM: the observable block
+ * is kept; with L = chol(Sigma_z), Sigma_z = E[z z'] - E[z] E[z]', the
+ * cross block becomes C L^-T with C = E[x z'] - E[x] E[z]', and the latent
+ * block the moments of N(0, I) (E[z] = 0, packed E[z z'] = I). The M-step
+ * from the result has the same observable marginal (so the same log p(x))
+ * and the prior N(0, I). Other kinds have identified latents: a copy.
+ * eta_in and eta_out (hm_hm_dim each) may be the same array. work:
+ * hm_hm_work_len(h). Statuses: HM_ENOTPD (Sigma_z not positive definite),
+ * HM_EDOM (non-finite). Cost O(q^3 + p q^2).
+ */
+hm_status hm_hm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work);
+
+/*
  * Ancestral sampling: z ~ prior, x ~ p(x | z). x is n x obs->d row-major;
- * z receives the latent draw (mixture: the 0-based class, one double per
- * row). work has hm_hm_sample_work_len(h, n) doubles. Serial only.
+ * z receives the latent draws, n x lat->d row-major: mixture, the 0-based
+ * class, one double per row; lgm, the q latent values per row;
+ * boltzmann_lgm, the q binary units per row (Gibbs draws from the prior,
+ * serially dependent, as hm_fam_sample). work has
+ * hm_hm_sample_work_len(h, n) doubles. Serial only.
  */
 hm_status hm_hm_sample(const hm_harmonium *h,
                        const double *theta,
@@ -365,6 +457,52 @@ hm_status hm_hm_sample(const hm_harmonium *h,
                        double *x,
                        double *z,
                        double *work);
+
+/* ---------------------------------------------------------------------------
+ * Linear-Gaussian kinds (engine/lgm.c): the hooks the dispatchers in
+ * harmonium.c and estep.c call for HM_HM_LGM and HM_HM_BOLTZMANN_LGM.
+ * Same contracts as the hm_hm_* functions of the same verb; callers
+ * outside the engine should use those.
+ * ------------------------------------------------------------------------- */
+
+/* Checks the families for h->kind and sets mx = p, mz = q (hm_hm_init). */
+hm_status hm_lgm_init(hm_harmonium *h);
+size_t hm_lgm_work_len(const hm_harmonium *h);
+size_t hm_lgm_sample_work_len(const hm_harmonium *h, int n);
+hm_status hm_lgm_rho_chi(const hm_harmonium *h,
+                         const double *theta,
+                         double *rho,
+                         double *chi,
+                         double *work);
+hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
+hm_status hm_lgm_to_natural(const hm_harmonium *h,
+                            const double *eta,
+                            double *theta,
+                            double *work,
+                            const hm_ctrl *ctl,
+                            int *bad);
+hm_status hm_lgm_check_natural(const hm_harmonium *h, const double *theta, double *work);
+/* HM_HM_LGM only (HM_EINVAL otherwise). */
+hm_status hm_lgm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work);
+hm_status hm_lgm_sample(const hm_harmonium *h,
+                        const double *theta,
+                        int n,
+                        hm_rng *rng,
+                        double *x,
+                        double *z,
+                        double *work);
+
+/*
+ * HM_HM_LGM: the posterior covariance Sigma_post = P_post^-1 (q x q, both
+ * triangles) and 1/2 log |P_post|, with P_post the latent precision from
+ * theta_zz. It is the same for every x (theory.md 3.2), so the E-step
+ * factors it once per call. HM_ENOTPD if P_post is not positive definite,
+ * HM_EINVAL for another kind. Cost O(q^3).
+ */
+hm_status hm_lgm_post_cov(const hm_harmonium *h,
+                          const double *theta,
+                          double *sig,
+                          double *half_logdet);
 
 /* ---------------------------------------------------------------------------
  * The E-step over data (engine/estep.c)
@@ -399,14 +537,22 @@ size_t hm_estep_work_len(const hm_harmonium *h, int threads);
  *   stats[hm_stats_len]   the statistics vector (overwritten);
  *   logp[n]               log p(x_n) per row;
  *   post[n * post_len]    column-major n x post_len posterior means
- *                         (mixture: class probabilities).
+ *                         (mixture: class probabilities; lgm: E[z | x];
+ *                         boltzmann_lgm: P(z_i = 1 | x)).
  * If `given` is non-NULL it is a column-major n x post_len array of
  * posterior means to use instead of computing them (statistics from hard
  * or soft labels, used for initialisation); logp is then not computed.
+ * Mixtures only: the linear-Gaussian kinds return HM_EINVAL for it.
  * Rows are processed in blocks of hm_estep_block_rows(h) rows; block
  * results are reduced in block order, so the output is bit-identical for
- * any thread count. Cost O(n * mx * (mz + 1)) flops for a mixture.
- * Statuses: HM_EDOM if a parameter is invalid.
+ * any thread count. Per-row statistics: mixture (s_X(x), s_X(x) r',
+ * r) with r the responsibilities of classes 1..K-1; lgm (s_X(x), x mu',
+ * mu, packed Sigma_post + mu mu') with mu = E[z | x]; boltzmann_lgm
+ * (s_X(x), x mu', eta_Boltzmann(posterior at x)). Cost O(n * mx * (mz +
+ * 1)) flops for a mixture; O(n (dim_X + p q + q^2)) for lgm;
+ * O(n (dim_X + p q + q 2^q)) for boltzmann_lgm (two enumerations per
+ * row). Statuses: HM_EDOM or HM_ENOTPD if a parameter is invalid,
+ * HM_EINVAL for an unknown kind or `given` with a linear-Gaussian kind.
  */
 hm_status hm_estep(const hm_harmonium *h,
                    const double *theta,
@@ -427,9 +573,12 @@ size_t hm_em_work_len(const hm_harmonium *h, int threads);
 
 /*
  * One EM iteration from theta: the E-step (stats, and *loglik = the
- * weighted log-likelihood AT theta), then the exact M-step into theta_new.
- * On an M-step failure *bad names the component (see hm_hm_to_natural).
- * Cost: one hm_estep plus K observable to_natural maps.
+ * weighted log-likelihood AT theta), the averaged statistics whitened by
+ * hm_hm_whiten (HM_HM_LGM only: the new prior is N(0, I) and the
+ * likelihood is unchanged; identity for other kinds), then the exact
+ * M-step into theta_new. On an M-step failure *bad names the component
+ * (see hm_hm_to_natural). Cost: one hm_estep plus one hm_hm_to_natural
+ * (K observable to_natural maps for a mixture).
  */
 hm_status hm_em_iterate(const hm_harmonium *h,
                         const double *theta,

@@ -13,6 +13,10 @@
 #include "hm_specfun.h"
 #include "selftest.h"
 
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 // --- harmonium-level checks --------------------------------------------------
 
 // A 3-component mixture of bivariate full-covariance normals: the
@@ -56,7 +60,7 @@ static int st_mixture_normal(char *msg, size_t len) {
         }
     }
     int bad;
-    hm_ctrl ctl = {0.0, 1e-12, 100};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
     if (hm_hm_to_mean(&h, theta, eta, work) != HM_OK ||
         hm_hm_to_natural(&h, eta, back, work, &ctl, &bad) != HM_OK) {
         snprintf(msg, len, "to_mean / to_natural failed");
@@ -98,6 +102,155 @@ static int st_mixture_normal(char *msg, size_t len) {
     return 0;
 }
 
+// hm_estep's per-row log p(x) and posteriors for a 3-component mixture of
+// bivariate full-covariance normals against log sum_k w_k N(x; mu_k, S_k)
+// written out with the 2 x 2 inverse and determinant, on rows where the
+// reference class 0 dominates and rows where class 1 or 2 wins by tens to
+// thousands of nats (a wrong sign in the log-sum-exp shift shows up there);
+// and the statistics' log-likelihood slot against the sum of the rows.
+static int st_estep_logp(char *msg, size_t len) {
+    hm_family obs, lat;
+    hm_harmonium h;
+    if (hm_family_init(&obs, HM_FAM_NORMAL, 2, HM_COV_FULL, 0) != HM_OK ||
+        hm_family_init(&lat, HM_FAM_CATEGORICAL, 3, 0, 0) != HM_OK ||
+        hm_hm_init(&h, HM_HM_MIXTURE, &obs, &lat) != HM_OK) {
+        snprintf(msg, len, "descriptor init failed");
+        return 1;
+    }
+    enum { K = 3, N = 14, DIM = 5 + 10 + 2 };
+    // Class 0 (the reference) has a small weight, so most rows are won by
+    // the others.
+    const double w[K] = {0.05, 0.35, 0.6};
+    const double mu[K][2] = {{0.0, 0.0}, {6.0, -2.0}, {-5.0, 8.0}};
+    const double cv[K][3] = {{1.0, 0.3, 0.5}, {2.0, -0.7, 1.5}, {0.4, 0.1, 3.0}}; /* s00, s01, s11 */
+    const double rows[N][2] = {
+        {0.0, 0.0}, {0.5, -0.3}, {-0.2, 0.4},      /* class 0 */
+        {6.0, -2.0}, {5.5, -1.0}, {9.0, -4.0},     /* class 1 */
+        {-5.0, 8.0}, {-4.8, 11.0},                 /* class 2 */
+        {30.0, -25.0}, {100.0, 100.0}, {-60.0, -3.0},
+        {-40.0, 60.0}, {2.0, 3.0}, {1e-3, 7.0}};
+    double comp[K * 5], prior[K - 1], inv[K][3], ldet[K];
+    for (int k = 0; k < K; k++) {
+        double det = cv[k][0] * cv[k][2] - cv[k][1] * cv[k][1];
+        inv[k][0] = cv[k][2] / det;
+        inv[k][1] = -cv[k][1] / det;
+        inv[k][2] = cv[k][0] / det;
+        ldet[k] = log(det);
+        double *c = comp + 5 * k;
+        c[0] = inv[k][0] * mu[k][0] + inv[k][1] * mu[k][1];
+        c[1] = inv[k][1] * mu[k][0] + inv[k][2] * mu[k][1];
+        c[2] = -0.5 * inv[k][0];
+        c[3] = -inv[k][1];
+        c[4] = -0.5 * inv[k][2];
+    }
+    for (int k = 1; k < K; k++) {
+        prior[k - 1] = log(w[k] / w[0]);
+    }
+    double theta[DIM], hwork[4096];
+    if (hm_hm_work_len(&h) > 4096 || hm_mix_join(&h, comp, prior, theta, hwork) != HM_OK) {
+        snprintf(msg, len, "join failed");
+        return 1;
+    }
+    // The direct computation: l_k = log w_k - log 2 pi - log|S_k| / 2 -
+    // (x - mu_k)' S_k^{-1} (x - mu_k) / 2, then the log-sum-exp shifted by
+    // the row maximum.
+    double ref_lp[N], ref_post[N][K], ref_sum = 0.0;
+    int wins_far = 0;
+    for (int i = 0; i < N; i++) {
+        double l[K], mx = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            double d0 = rows[i][0] - mu[k][0], d1 = rows[i][1] - mu[k][1];
+            double q = inv[k][0] * d0 * d0 + 2.0 * inv[k][1] * d0 * d1 + inv[k][2] * d1 * d1;
+            l[k] = log(w[k]) - log(2.0 * M_PI) - 0.5 * ldet[k] - 0.5 * q;
+            if (l[k] > mx) {
+                mx = l[k];
+            }
+        }
+        double tot = 0.0;
+        for (int k = 0; k < K; k++) {
+            tot += exp(l[k] - mx);
+        }
+        ref_lp[i] = mx + log(tot);
+        ref_sum += ref_lp[i];
+        for (int k = 0; k < K; k++) {
+            ref_post[i][k] = exp(l[k] - ref_lp[i]);
+        }
+        if (l[0] < mx - 20.0) {
+            wins_far++;
+        }
+    }
+    if (wins_far < 8) {
+        snprintf(msg, len, "test design: only %d rows won by a non-reference class", wins_far);
+        return 1;
+    }
+    // The data, column-major with a leading dimension larger than n.
+    enum { LDX = N + 3 };
+    double x[2 * LDX];
+    for (int i = 0; i < LDX; i++) {
+        x[i] = i < N ? rows[i][0] : NAN;
+        x[LDX + i] = i < N ? rows[i][1] : NAN;
+    }
+    hm_data data = {x, N, LDX, NULL};
+    double big[32768];
+    for (int nt = 1; nt <= 2; nt++) {
+        if (hm_estep_work_len(&h, nt) > 32768) {
+            snprintf(msg, len, "workspace too large for the test");
+            return 1;
+        }
+        double stats[DIM + 2], logp[N], post[N * K];
+        if (hm_estep(&h, theta, &data, NULL, stats, logp, post, nt, big) != HM_OK) {
+            snprintf(msg, len, "E-step failed (%d threads)", nt);
+            return 1;
+        }
+        double sum = 0.0;
+        for (int i = 0; i < N; i++) {
+            sum += logp[i];
+            if (!(fabs(logp[i] - ref_lp[i]) <= 1e-10 * (1.0 + fabs(ref_lp[i])))) {
+                snprintf(msg, len, "log p(x) at row %d: %.17g, direct %.17g (%d threads)", i, logp[i],
+                         ref_lp[i], nt);
+                return 1;
+            }
+            double ptot = 0.0;
+            for (int k = 0; k < K; k++) {
+                double p = post[(size_t)k * N + (size_t)i];
+                ptot += p;
+                if (!(fabs(p - ref_post[i][k]) <= 1e-12)) {
+                    snprintf(msg, len, "posterior of class %d at row %d: %.17g, direct %.17g", k, i, p,
+                             ref_post[i][k]);
+                    return 1;
+                }
+            }
+            if (!(fabs(ptot - 1.0) <= 1e-14)) {
+                snprintf(msg, len, "posteriors at row %d sum to %.17g", i, ptot);
+                return 1;
+            }
+        }
+        if (!(fabs(stats[DIM] - sum) <= 1e-12 * (1.0 + fabs(sum))) ||
+            !(fabs(stats[DIM] - ref_sum) <= 1e-10 * (1.0 + fabs(ref_sum)))) {
+            snprintf(msg, len, "log-likelihood slot %.17g, sum of rows %.17g, direct %.17g", stats[DIM], sum,
+                     ref_sum);
+            return 1;
+        }
+        if (stats[DIM + 1] != (double)N) {
+            snprintf(msg, len, "weight slot %g, expected %d", stats[DIM + 1], N);
+            return 1;
+        }
+        // The latent block of the statistics is the sum of the class 1..K-1
+        // responsibilities.
+        for (int k = 1; k < K; k++) {
+            double rk = 0.0;
+            for (int i = 0; i < N; i++) {
+                rk += ref_post[i][k];
+            }
+            if (!(fabs(stats[5 + 10 + k - 1] - rk) <= 1e-12 * N)) {
+                snprintf(msg, len, "latent statistic %d: %.17g, direct %.17g", k, stats[5 + 10 + k - 1], rk);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 // --- the table ---------------------------------------------------------------
 
 typedef struct selftest_entry {
@@ -119,6 +272,9 @@ static const selftest_entry table[] = {
     {"family gamma", hm_fam_gamma_selftest},
     {"family boltzmann", hm_fam_boltzmann_selftest},
     {"mixture of normals: conjugation, round trip, thread invariance", st_mixture_normal},
+    {"E-step: per-row log p(x), posteriors and the log-likelihood slot against a direct computation",
+     st_estep_logp},
+    {"linear Gaussian harmoniums: conjugation, moments, M-step, whitening, E-step", hm_lgm_selftest},
 };
 
 int hm_selftest_count(void) {

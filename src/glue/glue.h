@@ -26,6 +26,7 @@ SEXP ffi_model_log_partition(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
 SEXP ffi_model_rho_chi(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
 SEXP ffi_model_to_mean(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
 SEXP ffi_model_to_natural(SEXP kind, SEXP obs, SEXP lat, SEXP eta, SEXP ctrl);
+SEXP ffi_model_whiten(SEXP kind, SEXP obs, SEXP lat, SEXP eta);
 SEXP ffi_mixture_split(SEXP kind, SEXP obs, SEXP lat, SEXP theta);
 SEXP ffi_mixture_join(SEXP kind, SEXP obs, SEXP lat, SEXP comps, SEXP prior);
 SEXP ffi_model_estep(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP given,

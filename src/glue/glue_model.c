@@ -1,7 +1,7 @@
 /*
- * glue_model.c: .Call entry points for harmonium models (mixtures for now):
- * coordinates, conjugation parameters, split/join, the E-step over data and
- * ancestral sampling.
+ * glue_model.c: .Call entry points for harmonium models (mixtures and the
+ * linear-Gaussian kinds): coordinates, conjugation parameters, whitening,
+ * mixture split/join, the E-step over data and ancestral sampling.
  */
 #include "glue.h"
 
@@ -71,6 +71,22 @@ SEXP ffi_model_to_mean(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     if (st == HM_OK) {
         st = hm_hm_to_mean(&m.h, th, REAL(val), w);
     }
+    const char *nm[] = {"value", "status"};
+    SEXP v[2] = {val, R_NilValue};
+    SEXP out = status_list(2, nm, v, st);
+    UNPROTECT(1);
+    return out;
+}
+
+// whiten_prior on mean coordinates (identity unless the latent is Gaussian).
+SEXP ffi_model_whiten(SEXP kind, SEXP obs, SEXP lat, SEXP eta) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    int dim = hm_hm_dim(&m.h);
+    const double *et = glue_real(eta, dim, "eta", __func__);
+    double *w = glue_scratch(hm_hm_work_len(&m.h));
+    SEXP val = PROTECT(Rf_allocVector(REALSXP, dim));
+    hm_status st = hm_hm_whiten(&m.h, et, REAL(val), w);
     const char *nm[] = {"value", "status"};
     SEXP v[2] = {val, R_NilValue};
     SEXP out = status_list(2, nm, v, st);
@@ -201,20 +217,27 @@ SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n_) {
     const hm_harmonium *h = &m.h;
     const double *th = glue_real(theta, hm_hm_dim(h), "theta", __func__);
     int n = glue_int1(n_, "n", __func__), d = m.obs.f.d;
+    // The engine writes lat->d doubles per row (a class for a mixture, the
+    // q latent values otherwise): a vector when 1, else an n x q matrix.
+    int dz = m.lat.f.d;
     SEXP xo = PROTECT(Rf_allocMatrix(REALSXP, n, d));
-    SEXP zo = PROTECT(Rf_allocVector(REALSXP, n));
+    SEXP zo = PROTECT(dz == 1 ? Rf_allocVector(REALSXP, n) : Rf_allocMatrix(REALSXP, n, dz));
     double *x = glue_scratch((size_t)n * (size_t)d);
+    double *z = dz == 1 ? REAL(zo) : glue_scratch((size_t)n * (size_t)dz);
     double *w = glue_scratch(hm_hm_sample_work_len(h, n));
     hm_status st = hm_hm_check_natural(h, th, w);
     if (st == HM_OK) {
         hm_rng rng = glue_rng();
         GetRNGstate();
-        st = hm_hm_sample(h, th, n, &rng, x, REAL(zo), w);
+        st = hm_hm_sample(h, th, n, &rng, x, z, w);
         PutRNGstate();
     }
     for (int i = 0; i < n && st == HM_OK; i++) {
         for (int j = 0; j < d; j++) {
             REAL(xo)[(size_t)j * (size_t)n + (size_t)i] = x[(size_t)i * (size_t)d + (size_t)j];
+        }
+        for (int j = 0; j < dz && dz > 1; j++) {
+            REAL(zo)[(size_t)j * (size_t)n + (size_t)i] = z[(size_t)i * (size_t)dz + (size_t)j];
         }
     }
     const char *nm[] = {"x", "z", "status"};

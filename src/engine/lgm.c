@@ -1,0 +1,1586 @@
+/*
+ * lgm.c: the linear-Gaussian harmonium kinds (theory.md 3.2, 3.3).
+ *
+ * Both kinds have a Normal(p) observable in any covariance rep and couple
+ * only the locations, r_X(x) = x and r_Z(z) = z, through a p x q matrix W
+ * (row-major, energy x' W z). Parameters are [theta_X | W | theta_Z]:
+ *   HM_HM_LGM            latent Normal(q) with full covariance; theta_Z is
+ *                        (location, packed second-order block) as in
+ *                        fam_normal.c;
+ *   HM_HM_BOLTZMANN_LGM  latent Boltzmann(q); theta_Z is the packed
+ *                        coupling matrix whose diagonal holds the unit
+ *                        biases, and r_Z(z) = z is that diagonal of s_Z(z)
+ *                        (z_i^2 = z_i).
+ * The likelihood at z is the Normal with natural parameters
+ * (theta_x + W z, theta_xx), i.e. x | z ~ N(A z + b, Sigma_x) in loading
+ * form with Sigma_x = P_x^-1, A = Sigma_x W, b = Sigma_x theta_x. Expanding
+ * its log-partition in z gives the conjugation parameters of both kinds
+ * (theory.md 3.2, verified there):
+ *   psi_X(theta_x + W z) = psi_X(theta_X) + (W'b) . z + 1/2 z' W'Sigma_x W z,
+ * so chi = psi_X(theta_X) and rho is (W'b, -W'Sigma_x W) joined as a
+ * location and a precision in the latent family's coordinates: for the
+ * Normal the packed block gets +1/2 M_ii on the diagonal and +M_ij off it
+ * (M = W'Sigma_x W); for the Boltzmann machine, where z_i^2 = z_i folds
+ * the location into the diagonal, rho_ii = (W'b)_i + 1/2 M_ii and
+ * rho_ij = M_ij.
+ *
+ * Everything else follows from the joint being "x | z linear-Gaussian":
+ * the mean coordinates need only the latent mean m and second moment S
+ * (from the latent family's own to_mean, an enumeration for a Boltzmann
+ * prior), and the M-step is a linear regression of x on z (theory.md 3.2,
+ * to_natural_likelihood) followed by the latent family's to_natural.
+ *
+ * Workspace: the routines carve their scratch from the caller's block in
+ * order (take()), so each routine's need is a sum of the shapes it uses;
+ * hm_lgm_work_len() bounds all of them. Full matrices passed to linalg.c
+ * are column-major with both triangles (symmetric ones read the same
+ * either way); matrices in parameter vectors are row-major.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hm_engine.h"
+#include "linalg.h"
+#include "selftest.h"
+
+// Smallest residual variance, relative to the second moment it is computed
+// from, that the M-step accepts: 1000 ulps, the rounding level of the
+// differences involved (the same rank test as fam_normal.c). Below it the
+// regression explains x exactly and Sigma_x is singular.
+#define MIN_REL_VAR (1000.0 * DBL_EPSILON)
+
+// Largest parameter length a harmonium may have (as for families).
+#define MAX_DIM (1LL << 30)
+
+// --- layout helpers ------------------------------------------------------------
+
+// Flat index of (i, j), i <= j, in a packed upper triangle of order d.
+static size_t pidx(int d, int i, int j) {
+    return (size_t)i * (size_t)d - (size_t)i * (size_t)(i + 1) / 2 + (size_t)j;
+}
+
+// Element (i, j) of a d x d column-major matrix.
+static size_t midx(int d, int i, int j) { return (size_t)j * (size_t)d + (size_t)i; }
+
+// Carves len doubles off the front of the workspace cursor.
+static double *take(double **cur, size_t len) {
+    double *p = *cur;
+    *cur += len;
+    return p;
+}
+
+static int all_finite(const double *v, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (!isfinite(v[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int is_boltzmann(const hm_harmonium *h) { return h->kind == HM_HM_BOLTZMANN_LGM; }
+
+// Offset of theta_Z (or eta_Z) in a parameter vector.
+static size_t lat_offset(const hm_harmonium *h) {
+    return (size_t)h->obs->dim + (size_t)h->mx * (size_t)h->mz;
+}
+
+// --- the likelihood in loading form ------------------------------------------------
+
+/*
+ * The likelihood (theta_X, W) in loading form x | z ~ N(A z + b, Sigma_x),
+ * with the factor of P_x kept for the maps that need Sigma_x itself.
+ */
+typedef struct lgm_like {
+    double *fac;   /* full rep: chol(P_x), p x p column-major; else the p precisions */
+    double *b;     /* Sigma_x theta_x (p) */
+    double *A;     /* Sigma_x W (p x q, row-major) */
+    double logdet; /* log |P_x| */
+    double chi;    /* psi_X(theta_X) = 1/2 theta_x' b - 1/2 log |P_x| */
+} lgm_like;
+
+/*
+ * Factors P_x from theta_xx in the observable rep (theory.md 2.7: full
+ * diagonal -2 theta_ii, off-diagonal -theta_ij; diagonal -2 theta_i;
+ * isotropic -(2/p) theta) and solves for b and A. The full rep solves
+ * [W | theta_x] in one dpotrs call with a p x (q + 1) right-hand side that
+ * is released afterwards. Scratch: p + p q + p^2 (kept) + p (q + 1)
+ * (transient). HM_EDOM for non-finite entries, HM_ENOTPD unless P_x is
+ * positive definite.
+ */
+static hm_status
+like_factor(const hm_harmonium *h, const double *theta, lgm_like *L, double **cur) {
+    const hm_family *obs = h->obs;
+    const int p = obs->n, q = h->mz;
+    const double *thx = theta, *th2 = theta + p, *W = theta + obs->dim;
+    if (!all_finite(theta, lat_offset(h))) {
+        return HM_EDOM;
+    }
+    L->b = take(cur, (size_t)p);
+    L->A = take(cur, (size_t)p * (size_t)q);
+    double logdet = 0.0;
+    if (obs->rep == HM_COV_FULL) {
+        double *a = take(cur, (size_t)p * (size_t)p);
+        for (int i = 0; i < p; i++) {
+            for (int j = i; j < p; j++) {
+                double v = th2[pidx(p, i, j)];
+                double pij = (i == j) ? -2.0 * v : -v;
+                a[midx(p, i, j)] = pij;
+                a[midx(p, j, i)] = pij;
+            }
+        }
+        hm_status st = hm_la_chol(p, a);
+        if (st != HM_OK) {
+            return st;
+        }
+        double *rhs = take(cur, (size_t)p * (size_t)(q + 1));
+        for (int i = 0; i < p; i++) {
+            for (int j = 0; j < q; j++) {
+                rhs[midx(p, i, j)] = W[(size_t)i * (size_t)q + (size_t)j];
+            }
+            rhs[midx(p, i, q)] = thx[i];
+        }
+        st = hm_la_chol_solve(p, q + 1, a, rhs);
+        if (st != HM_OK) {
+            return st;
+        }
+        for (int i = 0; i < p; i++) {
+            for (int j = 0; j < q; j++) {
+                L->A[(size_t)i * (size_t)q + (size_t)j] = rhs[midx(p, i, j)];
+            }
+            L->b[i] = rhs[midx(p, i, q)];
+        }
+        *cur = rhs;
+        logdet = hm_la_chol_logdet(p, a);
+        L->fac = a;
+    } else {
+        double *pr = take(cur, (size_t)p);
+        for (int i = 0; i < p; i++) {
+            pr[i] = obs->rep == HM_COV_DIAG ? -2.0 * th2[i] : -2.0 * th2[0] / (double)p;
+            if (!(pr[i] > 0.0)) {
+                return HM_ENOTPD;
+            }
+            logdet += log(pr[i]);
+            L->b[i] = thx[i] / pr[i];
+            for (int j = 0; j < q; j++) {
+                L->A[(size_t)i * (size_t)q + (size_t)j] =
+                    W[(size_t)i * (size_t)q + (size_t)j] / pr[i];
+            }
+        }
+        L->fac = pr;
+    }
+    double quad = 0.0;
+    for (int i = 0; i < p; i++) {
+        quad += thx[i] * L->b[i];
+    }
+    L->logdet = logdet;
+    L->chi = 0.5 * quad - 0.5 * logdet;
+    return HM_OK;
+}
+
+/*
+ * rho[lat->dim] from the loading form: W'b and M = W'Sigma_x W = W'A,
+ * joined as a location and a precision decrease in the latent coordinates
+ * (see the file comment). Only i <= j of the symmetric M is formed.
+ */
+static void like_rho(const hm_harmonium *h, const double *theta, const lgm_like *L, double *rho) {
+    const int p = h->obs->n, q = h->mz;
+    const double *W = theta + h->obs->dim;
+    for (int i = 0; i < q; i++) {
+        double wb = 0.0;
+        for (int k = 0; k < p; k++) {
+            wb += W[(size_t)k * (size_t)q + (size_t)i] * L->b[k];
+        }
+        for (int j = i; j < q; j++) {
+            double m = 0.0;
+            for (int k = 0; k < p; k++) {
+                m += W[(size_t)k * (size_t)q + (size_t)i] * L->A[(size_t)k * (size_t)q + (size_t)j];
+            }
+            if (is_boltzmann(h)) {
+                rho[pidx(q, i, j)] = (i == j) ? wb + 0.5 * m : m;
+            } else {
+                rho[(size_t)q + pidx(q, i, j)] = (i == j) ? 0.5 * m : m;
+            }
+        }
+        if (!is_boltzmann(h)) {
+            rho[i] = wb;
+        }
+    }
+}
+
+// --- latent coordinates ----------------------------------------------------------------
+
+/*
+ * The latent mean m[q] and second moment S = E[z z'] (q x q, both
+ * triangles) from latent mean coordinates: the Normal stores (m, packed
+ * S); the Boltzmann machine stores packed S only, with E[z_i] = E[z_i^2]
+ * on its diagonal.
+ */
+static void lat_moments(const hm_harmonium *h, const double *etaz, double *m, double *S) {
+    const int q = h->mz;
+    const double *s2 = is_boltzmann(h) ? etaz : etaz + q;
+    for (int i = 0; i < q; i++) {
+        m[i] = is_boltzmann(h) ? etaz[pidx(q, i, i)] : etaz[i];
+        for (int j = i; j < q; j++) {
+            double v = s2[pidx(q, i, j)];
+            S[midx(q, i, j)] = v;
+            S[midx(q, j, i)] = v;
+        }
+    }
+}
+
+// The precision of a full Normal(q) from its packed second-order natural
+// parameters: diagonal -2 theta_ii, off-diagonal -theta_ij (theory.md 2.7).
+static void lat_precision(int q, const double *th2, double *a) {
+    for (int i = 0; i < q; i++) {
+        for (int j = i; j < q; j++) {
+            double v = th2[pidx(q, i, j)];
+            double pij = (i == j) ? -2.0 * v : -v;
+            a[midx(q, i, j)] = pij;
+            a[midx(q, j, i)] = pij;
+        }
+    }
+}
+
+// --- descriptor and scratch ------------------------------------------------------------
+
+hm_status hm_lgm_init(hm_harmonium *h) {
+    const hm_family *obs = h->obs, *lat = h->lat;
+    if (obs->kind != HM_FAM_NORMAL) {
+        return HM_EINVAL;
+    }
+    if (h->kind == HM_HM_LGM) {
+        if (lat->kind != HM_FAM_NORMAL || lat->rep != HM_COV_FULL) {
+            return HM_EINVAL;
+        }
+    } else if (h->kind == HM_HM_BOLTZMANN_LGM) {
+        if (lat->kind != HM_FAM_BOLTZMANN) {
+            return HM_EINVAL;
+        }
+    } else {
+        return HM_EINVAL;
+    }
+    // The interaction matrix must leave the parameter vector indexable, and
+    // p x p factors of the observable must fit the Fortran integer range.
+    long long p = obs->n, q = lat->n;
+    if ((long long)obs->dim + p * q + (long long)lat->dim > MAX_DIM || p * p > MAX_DIM) {
+        return HM_EOVERFLOW;
+    }
+    h->mx = obs->n;
+    h->mz = lat->n;
+    return HM_OK;
+}
+
+/*
+ * A bound on every routine's carve-up below (the M-step is the largest:
+ * two p x p matrices, three p x q and two p x (q + 1) blocks, the latent
+ * covariance, the prior and the latent family's scratch), with the
+ * families' own scratch for the maps delegated to them.
+ */
+size_t hm_lgm_work_len(const hm_harmonium *h) {
+    const size_t p = (size_t)h->mx, q = (size_t)h->mz, dz = (size_t)h->lat->dim;
+    return 3 * p * p + 4 * p * q + 3 * p * (q + 1) + 3 * p + 2 * q * q + 2 * q + 2 * dz +
+           hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 16;
+}
+
+size_t hm_lgm_sample_work_len(const hm_harmonium *h, int n) {
+    return hm_lgm_work_len(h) + hm_fam_sample_work_len(h->lat, n);
+}
+
+// --- conjugation -----------------------------------------------------------------------
+
+hm_status
+hm_lgm_rho_chi(const hm_harmonium *h, const double *theta, double *rho, double *chi, double *work) {
+    double *cur = work;
+    lgm_like L;
+    hm_status st = like_factor(h, theta, &L, &cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    like_rho(h, theta, &L, rho);
+    *chi = L.chi;
+    return HM_OK;
+}
+
+// --- mean coordinates ------------------------------------------------------------------
+
+/*
+ * The joint moments (theory.md 3.2 "joint Gaussian view", 3.3 by
+ * enumeration): the prior theta_Z + rho gives m = E[z] and S = E[z z']
+ * through the latent family's to_mean (closed form for a Normal, 2^q
+ * states for a Boltzmann machine), and x | z ~ N(A z + b, Sigma_x) gives
+ *   E[x] = A m + b,   E[x z'] = A S + b m',
+ *   E[x x'] = Sigma_x + A S A' + u b' + b u' + b b',  u = A m,
+ * projected onto the observable rep (diagonal; mean of the diagonal).
+ * Cost O(p^2 q + p^3) for the full rep, O(p q^2) otherwise, plus the
+ * latent to_mean.
+ */
+hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    const hm_family *obs = h->obs, *lat = h->lat;
+    const int p = obs->n, q = h->mz, dz = lat->dim, rep = obs->rep;
+    const size_t off = lat_offset(h);
+    double *cur = work;
+    lgm_like L;
+    hm_status st = like_factor(h, theta, &L, &cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *prior = take(&cur, (size_t)dz);
+    like_rho(h, theta, &L, prior);
+    for (int i = 0; i < dz; i++) {
+        prior[i] += theta[off + (size_t)i];
+    }
+    double *etaz = eta + off;
+    st = hm_fam_to_mean(lat, prior, etaz, cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *m = take(&cur, (size_t)q);
+    double *S = take(&cur, (size_t)q * (size_t)q);
+    double *AS = take(&cur, (size_t)p * (size_t)q);
+    double *u = take(&cur, (size_t)p);
+    lat_moments(h, etaz, m, S);
+    double *cross = eta + obs->dim;
+    const double *A = L.A, *b = L.b;
+    for (int i = 0; i < p; i++) {
+        double ui = 0.0;
+        for (int j = 0; j < q; j++) {
+            double v = 0.0;
+            for (int k = 0; k < q; k++) {
+                v += A[(size_t)i * (size_t)q + (size_t)k] * S[midx(q, k, j)];
+            }
+            AS[(size_t)i * (size_t)q + (size_t)j] = v;
+            cross[(size_t)i * (size_t)q + (size_t)j] = v + b[i] * m[j];
+            ui += A[(size_t)i * (size_t)q + (size_t)j] * m[j];
+        }
+        u[i] = ui;
+        eta[i] = ui + b[i];
+    }
+    // Sigma_x: the inverse of the full factor, or the reciprocal precisions.
+    double *sx = L.fac;
+    if (rep == HM_COV_FULL) {
+        sx = take(&cur, (size_t)p * (size_t)p);
+        memcpy(sx, L.fac, (size_t)p * (size_t)p * sizeof(double));
+        st = hm_la_chol_inv(p, sx);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    double *e2 = eta + p, iso = 0.0;
+    for (int i = 0; i < p; i++) {
+        // Only the entries the rep stores: the upper triangle, or the diagonal.
+        const int jend = rep == HM_COV_FULL ? p : i + 1;
+        for (int j = i; j < jend; j++) {
+            double v = (rep == HM_COV_FULL) ? sx[midx(p, i, j)] : 1.0 / L.fac[i];
+            for (int k = 0; k < q; k++) {
+                v += AS[(size_t)i * (size_t)q + (size_t)k] * A[(size_t)j * (size_t)q + (size_t)k];
+            }
+            v += u[i] * b[j] + b[i] * u[j] + b[i] * b[j];
+            if (rep == HM_COV_FULL) {
+                e2[pidx(p, i, j)] = v;
+            } else if (rep == HM_COV_DIAG) {
+                e2[i] = v;
+            } else {
+                iso += v;
+            }
+        }
+    }
+    if (rep == HM_COV_ISO) {
+        e2[0] = iso / (double)p;
+    }
+    return HM_OK;
+}
+
+// --- the M-step ------------------------------------------------------------------------
+
+/*
+ * theta = theta(eta), the closed-form M-step of theory.md 3.2
+ * (to_natural_likelihood, then the prior, then join_conjugated):
+ *   Sigma_z = S - m m',  C = E[x z'] - mu_x m',  A = C Sigma_z^-1,
+ *   Sigma_x = R-projection of (E[x x'] - mu_x mu_x' - C A') + reg I,
+ *   P_x = Sigma_x^-1,  W = P_x A,  theta_x = P_x (mu_x - A m),
+ * i.e. the least-squares regression of x on z with the residual
+ * covariance projected onto the rep (C A' = C Sigma_z^-1 C' is the
+ * explained part). The prior is the latent family's to_natural of eta_Z
+ * (closed form for a Normal, Newton for a Boltzmann machine) without the
+ * ridge, which is a regularisation of Sigma_x only, and theta_Z = prior -
+ * rho(theta_X, W). A is solved from Sigma_z A' = C' with the row-major
+ * p x q C read as the column-major q x p C'. HM_ENOTPD when Sigma_z or the
+ * residual Sigma_x is not positive definite (or a residual variance is
+ * at the rounding level), HM_EDOM for non-finite input or a negative
+ * ridge, and the latent family's statuses (HM_EDOM, HM_EMAXITER for a
+ * Boltzmann prior). Cost O(p^3 + p^2 q) full, O(p q^2) otherwise.
+ */
+hm_status hm_lgm_to_natural(const hm_harmonium *h,
+                            const double *eta,
+                            double *theta,
+                            double *work,
+                            const hm_ctrl *ctl,
+                            int *bad) {
+    const hm_family *obs = h->obs, *lat = h->lat;
+    const int p = obs->n, q = h->mz, dz = lat->dim, rep = obs->rep;
+    const size_t off = lat_offset(h), pq = (size_t)p * (size_t)q;
+    *bad = -1;
+    const double reg = ctl != NULL ? ctl->reg : 0.0;
+    if (!(isfinite(reg) && reg >= 0.0)) {
+        return HM_EDOM;
+    }
+    if (!all_finite(eta, off + (size_t)dz)) {
+        return HM_EDOM;
+    }
+    const double *mux = eta, *e2 = eta + p, *cross = eta + obs->dim, *etaz = eta + off;
+    double *cur = work;
+    double *m = take(&cur, (size_t)q);
+    double *sz = take(&cur, (size_t)q * (size_t)q);
+    lat_moments(h, etaz, m, sz);
+    for (int i = 0; i < q; i++) {
+        for (int j = 0; j < q; j++) {
+            sz[midx(q, i, j)] -= m[i] * m[j];
+        }
+    }
+    hm_status st = hm_la_chol(q, sz);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *c = take(&cur, pq);
+    double *a = take(&cur, pq);
+    for (int i = 0; i < p; i++) {
+        for (int j = 0; j < q; j++) {
+            size_t r = (size_t)i * (size_t)q + (size_t)j;
+            c[r] = cross[r] - mux[i] * m[j];
+            a[r] = c[r];
+        }
+    }
+    st = hm_la_chol_solve(q, p, sz, a);
+    if (st != HM_OK) {
+        return st;
+    }
+    // b = mu_x - A m, staged in the last column of the full rep's
+    // right-hand side or kept per coordinate below.
+    double *thx = theta, *th2 = theta + p, *W = theta + obs->dim;
+    if (rep == HM_COV_FULL) {
+        double *sx = take(&cur, (size_t)p * (size_t)p);
+        for (int i = 0; i < p; i++) {
+            for (int j = i; j < p; j++) {
+                double v = e2[pidx(p, i, j)] - mux[i] * mux[j];
+                for (int k = 0; k < q; k++) {
+                    v -=
+                        c[(size_t)i * (size_t)q + (size_t)k] * a[(size_t)j * (size_t)q + (size_t)k];
+                }
+                if (i == j) {
+                    v += reg;
+                }
+                sx[midx(p, i, j)] = v;
+                sx[midx(p, j, i)] = v;
+            }
+        }
+        st = hm_la_chol(p, sx);
+        if (st != HM_OK) {
+            return st;
+        }
+        // Each squared pivot is a conditional residual variance; at the
+        // rounding level of E[x_i^2] it is noise (fam_normal.c).
+        for (int i = 0; i < p; i++) {
+            double lii = sx[midx(p, i, i)];
+            if (!(lii * lii > MIN_REL_VAR * (fabs(e2[pidx(p, i, i)]) + reg))) {
+                return HM_ENOTPD;
+            }
+        }
+        double *rhs = take(&cur, (size_t)p * (size_t)(q + 1));
+        for (int i = 0; i < p; i++) {
+            double bi = mux[i];
+            for (int j = 0; j < q; j++) {
+                double aij = a[(size_t)i * (size_t)q + (size_t)j];
+                rhs[midx(p, i, j)] = aij;
+                bi -= aij * m[j];
+            }
+            rhs[midx(p, i, q)] = bi;
+        }
+        st = hm_la_chol_solve(p, q + 1, sx, rhs);
+        if (st == HM_OK) {
+            st = hm_la_chol_inv(p, sx);
+        }
+        if (st != HM_OK) {
+            return st;
+        }
+        for (int i = 0; i < p; i++) {
+            for (int j = 0; j < q; j++) {
+                W[(size_t)i * (size_t)q + (size_t)j] = rhs[midx(p, i, j)];
+            }
+            thx[i] = rhs[midx(p, i, q)];
+            for (int j = i; j < p; j++) {
+                double pij = sx[midx(p, i, j)];
+                th2[pidx(p, i, j)] = (i == j) ? -0.5 * pij : -pij;
+            }
+        }
+    } else {
+        // Residual variance per coordinate, E[x_i^2] - mu_i^2 - (C A')_ii,
+        // or for the isotropic rep its mean over i (eta2 is a mean already).
+        double *s2 = take(&cur, (size_t)p);
+        double expl_mean = 0.0;
+        for (int i = 0; i < p; i++) {
+            double expl = mux[i] * mux[i];
+            for (int k = 0; k < q; k++) {
+                expl += c[(size_t)i * (size_t)q + (size_t)k] * a[(size_t)i * (size_t)q + (size_t)k];
+            }
+            s2[i] = (rep == HM_COV_DIAG ? e2[i] : 0.0) - expl + reg;
+            expl_mean += expl / (double)p;
+        }
+        for (int i = 0; i < p; i++) {
+            double m2 = rep == HM_COV_DIAG ? e2[i] : e2[0];
+            if (rep == HM_COV_ISO) {
+                s2[i] = e2[0] - expl_mean + reg;
+            }
+            if (!(s2[i] > MIN_REL_VAR * (fabs(m2) + reg))) {
+                return HM_ENOTPD;
+            }
+        }
+        for (int i = 0; i < p; i++) {
+            double bi = mux[i];
+            for (int j = 0; j < q; j++) {
+                double aij = a[(size_t)i * (size_t)q + (size_t)j];
+                W[(size_t)i * (size_t)q + (size_t)j] = aij / s2[i];
+                bi -= aij * m[j];
+            }
+            thx[i] = bi / s2[i];
+            if (rep == HM_COV_DIAG) {
+                th2[i] = -0.5 / s2[i];
+            }
+        }
+        if (rep == HM_COV_ISO) {
+            th2[0] = -0.5 * (double)p / s2[0];
+        }
+    }
+    // The prior without the ridge, then join_conjugated.
+    double *prior = take(&cur, (size_t)dz);
+    hm_ctrl c0;
+    memset(&c0, 0, sizeof c0);
+    if (ctl != NULL) {
+        c0 = *ctl;
+    }
+    c0.reg = 0.0;
+    st = hm_fam_to_natural(lat, etaz, prior, cur, &c0);
+    if (st != HM_OK) {
+        return st;
+    }
+    lgm_like L;
+    st = like_factor(h, theta, &L, &cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *rho = take(&cur, (size_t)dz);
+    like_rho(h, theta, &L, rho);
+    for (int i = 0; i < dz; i++) {
+        theta[off + (size_t)i] = prior[i] - rho[i];
+    }
+    return HM_OK;
+}
+
+// --- validity --------------------------------------------------------------------------
+
+/*
+ * Finite parameters, P_x positive definite, and for the Normal latent the
+ * posterior precision P_z (from theta_zz, the same for every x) and the
+ * prior precision P_z - W'Sigma_x W positive definite (theory.md 8). A
+ * Boltzmann latent accepts any finite theta_Z.
+ */
+hm_status hm_lgm_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    const int q = h->mz, dz = h->lat->dim;
+    const size_t off = lat_offset(h);
+    if (!all_finite(theta, off + (size_t)dz)) {
+        return HM_EDOM;
+    }
+    double *cur = work;
+    lgm_like L;
+    hm_status st = like_factor(h, theta, &L, &cur);
+    if (st != HM_OK || is_boltzmann(h)) {
+        return st;
+    }
+    const double *thz = theta + off;
+    double *a = take(&cur, (size_t)q * (size_t)q);
+    lat_precision(q, thz + q, a);
+    st = hm_la_chol(q, a);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *prior = take(&cur, (size_t)dz);
+    like_rho(h, theta, &L, prior);
+    for (int i = 0; i < dz; i++) {
+        prior[i] += thz[i];
+    }
+    lat_precision(q, prior + q, a);
+    return hm_la_chol(q, a);
+}
+
+// --- whitening -------------------------------------------------------------------------
+
+/*
+ * whiten_prior (theory.md 3.2): with L = chol(Sigma_z), the latent
+ * z~ = L^-1 (z - m) is N(0, I) under the prior, and x is unchanged, so the
+ * cross moment becomes E[x z~'] = C L^-T (C = E[x z'] - mu_x m') and the
+ * latent block the moments of N(0, I). The M-step from these coordinates
+ * gives A~ A~' = C Sigma_z^-1 C' and b~ = mu_x, the same Sigma_x and hence
+ * the same marginal of x. Row i of C L^-T is (L^-1 c_i)', one forward
+ * substitution per row, done in place. Cost O(q^3 + p q^2).
+ */
+hm_status
+hm_lgm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work) {
+    const int p = h->obs->n, q = h->mz, dz = h->lat->dim;
+    const size_t off = lat_offset(h), dim = off + (size_t)dz;
+    if (h->kind != HM_HM_LGM) {
+        return HM_EINVAL;
+    }
+    if (!all_finite(eta_in, dim)) {
+        return HM_EDOM;
+    }
+    double *cur = work;
+    double *m = take(&cur, (size_t)q);
+    double *l = take(&cur, (size_t)q * (size_t)q);
+    lat_moments(h, eta_in + off, m, l);
+    for (int i = 0; i < q; i++) {
+        for (int j = 0; j < q; j++) {
+            l[midx(q, i, j)] -= m[i] * m[j];
+        }
+    }
+    hm_status st = hm_la_chol(q, l);
+    if (st != HM_OK) {
+        return st;
+    }
+    if (eta_out != eta_in) {
+        memcpy(eta_out, eta_in, off * sizeof(double));
+    }
+    double *cross = eta_out + h->obs->dim;
+    for (int i = 0; i < p; i++) {
+        double *c = cross + (size_t)i * (size_t)q;
+        for (int j = 0; j < q; j++) {
+            double v = c[j] - eta_out[i] * m[j];
+            for (int k = 0; k < j; k++) {
+                v -= l[midx(q, j, k)] * c[k];
+            }
+            c[j] = v / l[midx(q, j, j)];
+        }
+    }
+    double *ez = eta_out + off;
+    for (int i = 0; i < q; i++) {
+        ez[i] = 0.0;
+        for (int j = i; j < q; j++) {
+            ez[(size_t)q + pidx(q, i, j)] = (i == j) ? 1.0 : 0.0;
+        }
+    }
+    return HM_OK;
+}
+
+// --- the E-step's constant posterior covariance ------------------------------------------
+
+hm_status
+hm_lgm_post_cov(const hm_harmonium *h, const double *theta, double *sig, double *half_logdet) {
+    const int q = h->mz;
+    if (h->kind != HM_HM_LGM) {
+        return HM_EINVAL;
+    }
+    lat_precision(q, theta + lat_offset(h) + q, sig);
+    hm_status st = hm_la_chol(q, sig);
+    if (st != HM_OK) {
+        return st;
+    }
+    *half_logdet = 0.5 * hm_la_chol_logdet(q, sig);
+    return hm_la_chol_inv(q, sig);
+}
+
+// --- sampling --------------------------------------------------------------------------
+
+/*
+ * Ancestral sampling (theory.md 1.3): all n latent draws from the prior
+ * theta_Z + rho through the latent family's sampler (exact for a Normal,
+ * Gibbs for a Boltzmann machine), then x = A z + b + chol(Sigma_x) eps
+ * row by row (sigma_i eps_i for the elementwise reps), with Sigma_x
+ * factored once. z is n x q row-major, x is n x p row-major.
+ */
+hm_status hm_lgm_sample(const hm_harmonium *h,
+                        const double *theta,
+                        int n,
+                        hm_rng *rng,
+                        double *x,
+                        double *z,
+                        double *work) {
+    const int p = h->obs->n, q = h->mz, dz = h->lat->dim, rep = h->obs->rep;
+    const size_t off = lat_offset(h);
+    if (n < 0) {
+        return HM_EINVAL;
+    }
+    double *cur = work;
+    lgm_like L;
+    hm_status st = like_factor(h, theta, &L, &cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *prior = take(&cur, (size_t)dz);
+    like_rho(h, theta, &L, prior);
+    for (int i = 0; i < dz; i++) {
+        prior[i] += theta[off + (size_t)i];
+    }
+    double *sf;
+    if (rep == HM_COV_FULL) {
+        sf = take(&cur, (size_t)p * (size_t)p);
+        memcpy(sf, L.fac, (size_t)p * (size_t)p * sizeof(double));
+        st = hm_la_chol_inv(p, sf);
+        if (st == HM_OK) {
+            st = hm_la_chol(p, sf);
+        }
+        if (st != HM_OK) {
+            return st;
+        }
+    } else {
+        sf = take(&cur, (size_t)p);
+        for (int i = 0; i < p; i++) {
+            sf[i] = 1.0 / sqrt(L.fac[i]);
+        }
+    }
+    double *eps = take(&cur, (size_t)p);
+    st = hm_fam_sample(h->lat, prior, n, rng, z, cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int r = 0; r < n; r++) {
+        const double *zr = z + (size_t)r * (size_t)q;
+        double *xr = x + (size_t)r * (size_t)p;
+        for (int i = 0; i < p; i++) {
+            eps[i] = rng->norm(rng->ctx);
+        }
+        if (rep == HM_COV_FULL) {
+            hm_la_trmv_lower(p, sf, eps);
+        } else {
+            for (int i = 0; i < p; i++) {
+                eps[i] *= sf[i];
+            }
+        }
+        for (int i = 0; i < p; i++) {
+            double v = L.b[i] + eps[i];
+            for (int k = 0; k < q; k++) {
+                v += L.A[(size_t)i * (size_t)q + (size_t)k] * zr[k];
+            }
+            xr[i] = v;
+        }
+    }
+    return HM_OK;
+}
+
+// --- self-test -------------------------------------------------------------------------
+// Linear-Gaussian models with p = 4 observables in each rep and q = 2
+// latents are built from loading form (A, b, Sigma_x, mu_z, Sigma_z) with
+// the test's own Gauss-Jordan inverse, so that the engine's conjugation
+// parameters, E-step, moments and M-step are all compared with formulas
+// computed independently (the marginal N(A mu_z + b, A Sigma_z A' +
+// Sigma_x) above all). A Boltzmann latent with q = 3 is compared with the
+// explicit mixture of 2^3 Gaussians it defines. Every workspace is guarded
+// by sentinels just past its reported length.
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            snprintf(msg, len, __VA_ARGS__);                                                       \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+enum {
+    T_P = 4,         /* observables of the Gaussian-latent cases */
+    T_Q = 2,         /* Gaussian latents */
+    T_BP = 2,        /* observables of the Boltzmann cases */
+    T_BQ = 3,        /* binary latents */
+    T_ROWS = 7,      /* rows checked against the direct formulas */
+    T_EM = 500,      /* rows of the EM check */
+    T_THR = 2100,    /* rows of the thread check: three 1024-row blocks */
+    T_DRAWS = 20000, /* draws of the sampling check */
+    T_CHUNK = 500,   /* draws per sampler call */
+    T_MAXDIM = 32,   /* parameter length bound of the test models */
+    T_WORK = 32768,  /* doubles of test workspace */
+    T_GUARD = 16     /* sentinels past a workspace */
+};
+
+#define T_SENTINEL (-7.0e300)
+#define T_LOG_2PI 1.8378770664093454836
+
+// The test generator (splitmix64 with Box-Muller normals); its state lives
+// in the caller's frame and is reached only through hm_rng.ctx.
+typedef struct t_rng {
+    uint64_t s;
+} t_rng;
+
+static double t_unif(void *ctx) {
+    t_rng *g = ctx;
+    uint64_t v = (g->s += 0x9E3779B97F4A7C15ull);
+    v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9ull;
+    v = (v ^ (v >> 27)) * 0x94D049BB133111EBull;
+    v ^= v >> 31;
+    return ((double)(v >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double t_norm(void *ctx) {
+    double u = t_unif(ctx), v = t_unif(ctx);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
+
+static hm_rng t_rng_make(t_rng *g, uint64_t seed) {
+    hm_rng r = {NULL, t_unif, t_norm, t_exp, NULL, NULL, NULL};
+    g->s = seed;
+    r.ctx = g;
+    return r;
+}
+
+// |a - b| within rtol relative to max(1, |a|, |b|).
+static int near(double a, double b, double rtol) {
+    double sc = fmax(1.0, fmax(fabs(a), fabs(b)));
+    return fabs(a - b) <= rtol * sc;
+}
+
+// Inverse of the row-major n x n a (n <= 8) by Gauss-Jordan elimination
+// with partial pivoting; returns the determinant.
+static double t_inv(int n, const double *a, double *out) {
+    double g[8][16], det = 1.0;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+            g[i][j] = a[i * n + j];
+            g[i][n + j] = (i == j) ? 1.0 : 0.0;
+        }
+    }
+    for (int c = 0; c < n; c++) {
+        int piv = c;
+        for (int r = c + 1; r < n; r++) {
+            if (fabs(g[r][c]) > fabs(g[piv][c])) {
+                piv = r;
+            }
+        }
+        if (piv != c) {
+            for (int j = 0; j < 2 * n; j++) {
+                double t = g[c][j];
+                g[c][j] = g[piv][j];
+                g[piv][j] = t;
+            }
+            det = -det;
+        }
+        double d = g[c][c];
+        det *= d;
+        for (int j = 0; j < 2 * n; j++) {
+            g[c][j] /= d;
+        }
+        for (int r = 0; r < n; r++) {
+            if (r != c) {
+                double f = g[r][c];
+                for (int j = 0; j < 2 * n; j++) {
+                    g[r][j] -= f * g[c][j];
+                }
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+            out[i * n + j] = g[i][n + j];
+        }
+    }
+    return det;
+}
+
+static void t_guard_set(double *w, size_t wl) {
+    for (size_t i = 0; i < T_GUARD; i++) {
+        w[wl + i] = T_SENTINEL;
+    }
+}
+
+static int t_guard_ok(const double *w, size_t wl) {
+    for (size_t i = 0; i < T_GUARD; i++) {
+        if (w[wl + i] != T_SENTINEL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+// A test model: descriptors, parameters, and the loading form it was
+// built from, with the marginal of x (Gaussian latent).
+typedef struct t_case {
+    hm_family obs, lat;
+    hm_harmonium h;
+    int p, q;
+    double theta[T_MAXDIM];
+    double A[T_P * T_BQ], b[T_P], sx[T_P * T_P], px[T_P * T_P];
+    double mmean[T_P], mcov[T_P * T_P];
+} t_case;
+
+// theta_X = (P_x b, rep packing of -P_x / 2) and W = P_x A, from the
+// loading form already in tc (theory.md 3.2 likelihood_from_loadings).
+static void t_likelihood(t_case *tc) {
+    const int p = tc->p, q = tc->q, rep = tc->obs.rep;
+    t_inv(p, tc->sx, tc->px);
+    double *th = tc->theta;
+    for (int i = 0; i < p; i++) {
+        th[i] = 0.0;
+        for (int j = 0; j < p; j++) {
+            th[i] += tc->px[i * p + j] * tc->b[j];
+        }
+        for (int k = 0; k < q; k++) {
+            double w = 0.0;
+            for (int j = 0; j < p; j++) {
+                w += tc->px[i * p + j] * tc->A[j * q + k];
+            }
+            th[tc->obs.dim + i * q + k] = w;
+        }
+    }
+    if (rep == HM_COV_FULL) {
+        for (int i = 0, r = p; i < p; i++) {
+            for (int j = i; j < p; j++) {
+                th[r++] = (i == j) ? -0.5 * tc->px[i * p + i] : -tc->px[i * p + j];
+            }
+        }
+    } else if (rep == HM_COV_DIAG) {
+        for (int i = 0; i < p; i++) {
+            th[p + i] = -0.5 * tc->px[i * p + i];
+        }
+    } else {
+        th[p] = -0.5 * (double)p * tc->px[0];
+    }
+}
+
+/*
+ * The Gaussian-latent case in rep: Sigma_x a diagonally dominant full
+ * matrix, its diagonal, or 0.97 I; prior N(mu_z, Sigma_z). theta_Z =
+ * prior natural - (W'b, -W'Sigma_x W) written out with the test's own
+ * inverse (theory.md 3.2), and the marginal of x.
+ */
+static int t_case_lgm(int rep, t_case *tc) {
+    static const double A[T_P * T_Q] = {0.83, -0.41, 0.27, 1.12, -0.66, 0.35, 1.4, 0.52};
+    static const double b[T_P] = {0.31, -1.27, 2.385, 0.44};
+    static const double sx[T_P * T_P] = {1.1,  0.3,  -0.2, 0.1, 0.3, 0.9,   0.15, -0.25,
+                                         -0.2, 0.15, 1.35, 0.2, 0.1, -0.25, 0.2,  0.75};
+    static const double muz[T_Q] = {0.6, -0.35}, sz[T_Q * T_Q] = {1.3, 0.4, 0.4, 0.7};
+    const int p = T_P, q = T_Q;
+    memset(tc, 0, sizeof *tc);
+    if (hm_family_init(&tc->obs, HM_FAM_NORMAL, p, rep, 0) != HM_OK ||
+        hm_family_init(&tc->lat, HM_FAM_NORMAL, q, HM_COV_FULL, 0) != HM_OK ||
+        hm_hm_init(&tc->h, HM_HM_LGM, &tc->obs, &tc->lat) != HM_OK ||
+        hm_hm_dim(&tc->h) > T_MAXDIM) {
+        return 1;
+    }
+    tc->p = p;
+    tc->q = q;
+    memcpy(tc->A, A, sizeof A);
+    memcpy(tc->b, b, sizeof b);
+    for (int i = 0; i < p; i++) {
+        for (int j = 0; j < p; j++) {
+            double v = sx[i * p + j];
+            if (rep != HM_COV_FULL) {
+                v = (i != j) ? 0.0 : (rep == HM_COV_DIAG ? v : 0.97);
+            }
+            tc->sx[i * p + j] = v;
+        }
+    }
+    t_likelihood(tc);
+    double pp[T_Q * T_Q], m[T_Q * T_Q] = {0}, wb[T_Q] = {0}, pa[T_P * T_Q] = {0};
+    t_inv(q, sz, pp);
+    for (int i = 0; i < p; i++) {
+        for (int k = 0; k < q; k++) {
+            for (int j = 0; j < p; j++) {
+                pa[i * q + k] += tc->px[i * p + j] * A[j * q + k];
+            }
+        }
+    }
+    for (int k = 0; k < q; k++) {
+        for (int i = 0; i < p; i++) {
+            double wbk = 0.0;
+            for (int j = 0; j < p; j++) {
+                wbk += A[j * q + k] * tc->px[j * p + i];
+            }
+            wb[k] += wbk * b[i];
+            for (int l = 0; l < q; l++) {
+                m[k * q + l] += A[i * q + k] * pa[i * q + l];
+            }
+        }
+    }
+    double *thz = tc->theta + tc->obs.dim + p * q;
+    for (int k = 0; k < q; k++) {
+        thz[k] = pp[k * q] * muz[0] + pp[k * q + 1] * muz[1] - wb[k];
+    }
+    for (int i = 0, r = q; i < q; i++) {
+        for (int j = i; j < q; j++) {
+            double pz = pp[i * q + j] + m[i * q + j];
+            thz[r++] = (i == j) ? -0.5 * pz : -pz;
+        }
+    }
+    for (int i = 0; i < p; i++) {
+        tc->mmean[i] = b[i] + A[i * q] * muz[0] + A[i * q + 1] * muz[1];
+        for (int j = 0; j < p; j++) {
+            double v = tc->sx[i * p + j];
+            for (int k = 0; k < q; k++) {
+                for (int l = 0; l < q; l++) {
+                    v += A[i * q + k] * sz[k * q + l] * A[j * q + l];
+                }
+            }
+            tc->mcov[i * p + j] = v;
+        }
+    }
+    return 0;
+}
+
+// Deterministic data: n rows of x = b + A g + noise with a loading matrix
+// other than the model's, stored column-major n x p.
+static void t_data(int n, int p, uint64_t seed, double *x) {
+    t_rng g;
+    hm_rng r = t_rng_make(&g, seed);
+    for (int i = 0; i < n; i++) {
+        double g1 = r.norm(r.ctx), g2 = r.norm(r.ctx);
+        for (int j = 0; j < p; j++) {
+            double a1 = 0.7 * cos(1.3 * (double)(j + 1)), a2 = 0.5 * sin(2.385 * (double)(j + 1));
+            x[(size_t)j * (size_t)n + (size_t)i] =
+                0.4 * (double)j - 0.3 + a1 * g1 + a2 * g2 + 0.8 * r.norm(r.ctx);
+        }
+    }
+}
+
+// The fixed rows of the direct comparisons (column-major T_ROWS x p).
+static void t_rows(int p, double *x) {
+    for (int i = 0; i < T_ROWS; i++) {
+        for (int j = 0; j < p; j++) {
+            x[j * T_ROWS + i] =
+                2.385 * sin(0.7 * (double)(i + 1) + 1.9 * (double)j) - 0.2 * (double)i;
+        }
+    }
+}
+
+// The conjugation identity psi_X(theta_X + E_X W z) = rho . s_Z(z) + chi
+// at z (theory.md 1.3).
+static int t_conjugation(const t_case *tc, const double *z, double *w, char *msg, size_t len) {
+    const hm_harmonium *h = &tc->h;
+    const int p = tc->p, q = tc->q, dx = tc->obs.dim, dz = tc->lat.dim;
+    double rho[T_MAXDIM], chi, tl[T_MAXDIM], s[T_MAXDIM], lhs, rhs;
+    CHECK(hm_hm_rho_chi(h, tc->theta, rho, &chi, w) == HM_OK, "rho_chi failed");
+    memcpy(tl, tc->theta, (size_t)dx * sizeof(double));
+    for (int i = 0; i < p; i++) {
+        for (int k = 0; k < q; k++) {
+            tl[i] += tc->theta[dx + i * q + k] * z[k];
+        }
+    }
+    CHECK(hm_fam_log_partition(&tc->obs, tl, &lhs, w) == HM_OK, "psi_X failed");
+    hm_fam_stat(&tc->lat, z, s);
+    rhs = chi;
+    for (int r = 0; r < dz; r++) {
+        rhs += rho[r] * s[r];
+    }
+    CHECK(near(lhs, rhs, 1e-10), "kind %d rep %d: conjugation at z = (%g, %g): %.15g vs %.15g",
+          h->kind, tc->obs.rep, z[0], z[1], lhs, rhs);
+    return 0;
+}
+
+// E[x], packed E[x x'] (rep), E[x z'], E[z], packed E[z z'] of the
+// Gaussian-latent case from the loading form.
+static void t_moments_lgm(const t_case *tc, const double *muz, const double *sz, double *eta) {
+    const int p = tc->p, q = tc->q, rep = tc->obs.rep, dx = tc->obs.dim;
+    double iso = 0.0;
+    for (int i = 0, r = p; i < p; i++) {
+        eta[i] = tc->mmean[i];
+        for (int j = i; j < p; j++) {
+            double v = tc->mcov[i * p + j] + tc->mmean[i] * tc->mmean[j];
+            if (rep == HM_COV_FULL) {
+                eta[r++] = v;
+            } else if (i == j) {
+                if (rep == HM_COV_DIAG) {
+                    eta[p + i] = v;
+                }
+                iso += v / (double)p;
+            }
+        }
+        for (int k = 0; k < q; k++) {
+            double v = tc->b[i] * muz[k];
+            for (int l = 0; l < q; l++) {
+                v += tc->A[i * q + l] * (sz[l * q + k] + muz[l] * muz[k]);
+            }
+            eta[dx + i * q + k] = v;
+        }
+    }
+    if (rep == HM_COV_ISO) {
+        eta[p] = iso;
+    }
+    double *ez = eta + dx + p * q;
+    for (int k = 0, r = q; k < q; k++) {
+        ez[k] = muz[k];
+        for (int l = k; l < q; l++) {
+            ez[r++] = sz[k * q + l] + muz[k] * muz[l];
+        }
+    }
+}
+
+static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
+    static const double muz[T_Q] = {0.6, -0.35}, sz[T_Q * T_Q] = {1.3, 0.4, 0.4, 0.7};
+    t_case tc;
+    CHECK(t_case_lgm(rep, &tc) == 0, "rep %d: descriptor init failed", rep);
+    const hm_harmonium *h = &tc.h;
+    const int p = T_P, q = T_Q, dim = hm_hm_dim(h), slen = hm_stats_len(h);
+    const size_t wl = hm_hm_work_len(h);
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    CHECK(wl + T_GUARD <= T_WORK, "rep %d: work_len %zu too large for the test", rep, wl);
+    t_guard_set(w, wl);
+    CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "rep %d: valid theta rejected", rep);
+
+    // Conjugation at several z, the origin included (chi).
+    const double zs[4][T_Q] = {{0.0, 0.0}, {1.3, -0.7}, {-2.1, 0.45}, {0.8, 2.385}};
+    for (int t = 0; t < 4; t++) {
+        if (t_conjugation(&tc, zs[t], w, msg, len)) {
+            return 1;
+        }
+    }
+
+    // log p(x) and E[z | x] from the E-step against the marginal Gaussian
+    // and the Gaussian conditioning formula mu_z + Sigma_z A' C^-1 (x - m).
+    double x[T_ROWS * T_P], logp[T_ROWS], post[T_ROWS * T_Q], st[T_MAXDIM + 2];
+    double cinv[T_P * T_P], gain[T_Q * T_P];
+    t_rows(p, x);
+    const double det = t_inv(p, tc.mcov, cinv);
+    for (int k = 0; k < q; k++) {
+        for (int j = 0; j < p; j++) {
+            double v = 0.0;
+            for (int i = 0; i < p; i++) {
+                for (int l = 0; l < q; l++) {
+                    v += sz[k * q + l] * tc.A[i * q + l] * cinv[i * p + j];
+                }
+            }
+            gain[k * p + j] = v;
+        }
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, NULL};
+    size_t el = hm_estep_work_len(h, 1);
+    CHECK(el + T_GUARD <= T_WORK, "rep %d: E-step work too large for the test", rep);
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK, "rep %d: E-step", rep);
+    CHECK(t_guard_ok(w, el), "rep %d: E-step wrote past hm_estep_work_len", rep);
+    double llsum = 0.0;
+    for (int i = 0; i < T_ROWS; i++) {
+        double r[T_P], quad = 0.0;
+        for (int j = 0; j < p; j++) {
+            r[j] = x[j * T_ROWS + i] - tc.mmean[j];
+        }
+        for (int j = 0; j < p; j++) {
+            for (int l = 0; l < p; l++) {
+                quad += r[j] * cinv[j * p + l] * r[l];
+            }
+        }
+        double ref = -0.5 * (double)p * T_LOG_2PI - 0.5 * log(det) - 0.5 * quad;
+        CHECK(near(logp[i], ref, 1e-10), "rep %d: log p(x_%d) %.15g vs marginal %.15g", rep, i,
+              logp[i], ref);
+        llsum += logp[i];
+        for (int k = 0; k < q; k++) {
+            double m = muz[k];
+            for (int j = 0; j < p; j++) {
+                m += gain[k * p + j] * r[j];
+            }
+            CHECK(near(post[k * T_ROWS + i], m, 1e-10), "rep %d: E[z_%d | x_%d] %.15g vs %.15g",
+                  rep, k, i, post[k * T_ROWS + i], m);
+        }
+    }
+    CHECK(near(st[dim], llsum, 1e-10) && st[dim + 1] == (double)T_ROWS,
+          "rep %d: log-likelihood or weight slot", rep);
+
+    // Moments against the loading form, and the round trip.
+    double eta[T_MAXDIM], ref[T_MAXDIM], back[T_MAXDIM];
+    int bad = 0;
+    t_guard_set(w, wl);
+    CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "rep %d: to_mean failed", rep);
+    t_moments_lgm(&tc, muz, sz, ref);
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(eta[r], ref[r], 1e-10), "rep %d: eta_%d %.15g vs %.15g", rep, r, eta[r], ref[r]);
+    }
+    CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_OK && bad == -1,
+          "rep %d: to_natural failed", rep);
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(back[r], tc.theta[r], 1e-9), "rep %d: round trip at %d: %.15g vs %.15g", rep, r,
+              back[r], tc.theta[r]);
+    }
+
+    // Whitening: the same log p(x), the prior N(0, I), in place as out of
+    // place.
+    double ew[T_MAXDIM], ei[T_MAXDIM], tw[T_MAXDIM], prior[T_MAXDIM], logw[T_ROWS];
+    memcpy(ei, eta, sizeof eta);
+    CHECK(hm_hm_whiten(h, eta, ew, w) == HM_OK && hm_hm_whiten(h, ei, ei, w) == HM_OK &&
+              memcmp(ew, ei, (size_t)dim * sizeof(double)) == 0,
+          "rep %d: whitening failed or differs in place", rep);
+    CHECK(hm_hm_to_natural(h, ew, tw, w, &ctl, &bad) == HM_OK, "rep %d: M-step after whitening",
+          rep);
+    CHECK(hm_hm_prior(h, tw, prior, w) == HM_OK, "rep %d: prior", rep);
+    const double nat01[5] = {0.0, 0.0, -0.5, 0.0, -0.5};
+    for (int r = 0; r < tc.lat.dim; r++) {
+        CHECK(fabs(prior[r] - nat01[r]) < 1e-10, "rep %d: whitened prior_%d = %.15g", rep, r,
+              prior[r]);
+    }
+    CHECK(t_guard_ok(w, wl), "rep %d: a single-point map wrote past hm_hm_work_len", rep);
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, tw, &rows, NULL, NULL, logw, NULL, 1, w) == HM_OK, "rep %d: E-step", rep);
+    for (int i = 0; i < T_ROWS; i++) {
+        CHECK(near(logw[i], logp[i], 1e-10),
+              "rep %d: whitening changed log p(x_%d): %.15g vs %.15g", rep, i, logw[i], logp[i]);
+    }
+
+    // EM from theta on 500 rows: the log-likelihood never decreases and
+    // every M-step returns the whitened prior N(0, I).
+    double xe[T_EM * T_P];
+    t_data(T_EM, p, 271828u + (uint64_t)rep, xe);
+    hm_data de = {xe, T_EM, T_EM, NULL};
+    double cur[T_MAXDIM], nxt[T_MAXDIM], ll_old = -INFINITY, ll;
+    memcpy(cur, tc.theta, sizeof cur);
+    const size_t ml = hm_em_work_len(h, 1);
+    CHECK(ml + T_GUARD <= T_WORK, "rep %d: EM work too large for the test", rep);
+    for (int it = 0; it < 4; it++) {
+        t_guard_set(w, ml);
+        CHECK(hm_em_iterate(h, cur, &de, &ctl, 1, st, nxt, &ll, &bad, w) == HM_OK,
+              "rep %d: EM iteration %d failed", rep, it);
+        CHECK(t_guard_ok(w, ml), "rep %d: EM wrote past hm_em_work_len", rep);
+        CHECK(ll >= ll_old - 1e-10 * fabs(ll),
+              "rep %d: EM decreased the log-likelihood: %.15g -> %.15g", rep, ll_old, ll);
+        CHECK(hm_hm_prior(h, nxt, prior, w) == HM_OK, "rep %d: prior after EM", rep);
+        for (int r = 0; r < tc.lat.dim; r++) {
+            CHECK(fabs(prior[r] - nat01[r]) < 1e-9, "rep %d: EM did not whiten (prior_%d %.15g)",
+                  rep, r, prior[r]);
+        }
+        ll_old = ll;
+        memcpy(cur, nxt, sizeof cur);
+    }
+    CHECK(hm_estep(h, cur, &de, NULL, st, NULL, NULL, 1, w) == HM_OK &&
+              st[dim] >= ll_old - 1e-10 * fabs(ll_old),
+          "rep %d: last EM step decreased the log-likelihood", rep);
+
+    // E-step statistics bit-identical for 1 and 2 threads (three blocks).
+    double xt[T_THR * T_P];
+    double s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
+    t_data(T_THR, p, 314159u, xt);
+    hm_data dt = {xt, T_THR, T_THR, NULL};
+    const size_t el2 = hm_estep_work_len(h, 2);
+    CHECK(el2 + T_GUARD <= T_WORK, "rep %d: 2-thread E-step work too large for the test", rep);
+    t_guard_set(w, el2);
+    CHECK(hm_estep(h, tc.theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
+              hm_estep(h, tc.theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK,
+          "rep %d: E-step failed", rep);
+    CHECK(t_guard_ok(w, el2), "rep %d: E-step wrote past hm_estep_work_len", rep);
+    CHECK(memcmp(s1, s2, (size_t)slen * sizeof(double)) == 0,
+          "rep %d: E-step differs between 1 and 2 threads", rep);
+
+    // Ancestral sampling: the average joint statistic (s_X(x), x z',
+    // s_Z(z)) of 20000 draws within 5 standard errors of to_mean.
+    {
+        double xs[T_CHUNK * T_P], zsm[T_CHUNK * T_Q];
+        double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0}, sv[T_MAXDIM];
+        t_rng g;
+        hm_rng rng = t_rng_make(&g, 1618033u + (uint64_t)rep);
+        const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
+        CHECK(sl + T_GUARD <= T_WORK, "rep %d: sample work too large for the test", rep);
+        t_guard_set(w, sl);
+        for (int c = 0; c < T_DRAWS / T_CHUNK; c++) {
+            CHECK(hm_hm_sample(h, tc.theta, T_CHUNK, &rng, xs, zsm, w) == HM_OK,
+                  "rep %d: sampling failed", rep);
+            for (int i = 0; i < T_CHUNK; i++) {
+                const double *xi = xs + i * p, *zi = zsm + i * q;
+                hm_fam_stat(&tc.obs, xi, sv);
+                for (int j = 0; j < p; j++) {
+                    for (int k = 0; k < q; k++) {
+                        sv[tc.obs.dim + j * q + k] = xi[j] * zi[k];
+                    }
+                }
+                hm_fam_stat(&tc.lat, zi, sv + tc.obs.dim + p * q);
+                for (int r = 0; r < dim; r++) {
+                    sum[r] += sv[r];
+                    sq[r] += sv[r] * sv[r];
+                }
+            }
+        }
+        CHECK(t_guard_ok(w, sl), "rep %d: sampling wrote past hm_hm_sample_work_len", rep);
+        for (int r = 0; r < dim; r++) {
+            double mean = sum[r] / T_DRAWS, sd = sqrt(fmax(sq[r] / T_DRAWS - mean * mean, 0.0));
+            CHECK(fabs(mean - eta[r]) < 5.0 * sd / sqrt((double)T_DRAWS),
+                  "rep %d: sample mean of statistic %d %.6g vs eta %.6g", rep, r, mean, eta[r]);
+        }
+    }
+
+    // Statuses: a prior precision P_z - W'Sigma_x W that is not positive
+    // definite (W scaled up), a singular latent covariance in the M-step,
+    // a negative ridge, and posterior means given to a Gaussian latent.
+    {
+        double tb[T_MAXDIM], eb[T_MAXDIM];
+        memcpy(tb, tc.theta, sizeof tb);
+        for (int r = 0; r < p * q; r++) {
+            tb[tc.obs.dim + r] *= 10.0;
+        }
+        CHECK(hm_hm_check_natural(h, tb, w) == HM_ENOTPD, "rep %d: non-PD prior accepted", rep);
+        memcpy(eb, eta, sizeof eb);
+        eb[tc.obs.dim + p * q + q] = eta[tc.obs.dim + p * q] * eta[tc.obs.dim + p * q] - 0.1;
+        CHECK(hm_hm_to_natural(h, eb, tb, w, &ctl, &bad) == HM_ENOTPD,
+              "rep %d: non-PD latent covariance accepted", rep);
+        const hm_ctrl neg = {.reg = -1.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+        CHECK(hm_hm_to_natural(h, eta, tb, w, &neg, &bad) == HM_EDOM, "rep %d: negative ridge",
+              rep);
+        CHECK(hm_estep(h, tc.theta, &rows, post, st, NULL, NULL, 1, w) == HM_EINVAL,
+              "rep %d: given posteriors accepted", rep);
+    }
+    return 0;
+}
+
+/*
+ * The Boltzmann-latent case in rep: p = 2, q = 3, with the explicit
+ * mixture of 2^3 Gaussians p(x) = sum_z p(z) N(x; A z + b, Sigma_x), where
+ * p(z) is proportional to exp(theta_Z . s_Z(z) + psi_X(theta_x + W z))
+ * (theory.md 1.2, independent of rho), psi_X written out directly.
+ */
+static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
+    static const double A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
+    static const double b[T_BP] = {0.2, -0.5};
+    static const double sx[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
+    static const double thz[6] = {-0.4, 0.6, -0.3, 0.25, 0.5, -0.45};
+    const int p = T_BP, q = T_BQ, ns = 1 << T_BQ;
+    t_case tc;
+    memset(&tc, 0, sizeof tc);
+    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
+              hm_family_init(&tc.lat, HM_FAM_BOLTZMANN, q, 0, 0) == HM_OK &&
+              hm_hm_init(&tc.h, HM_HM_BOLTZMANN_LGM, &tc.obs, &tc.lat) == HM_OK &&
+              hm_hm_dim(&tc.h) <= T_MAXDIM,
+          "boltzmann rep %d: descriptor init failed", rep);
+    const hm_harmonium *h = &tc.h;
+    const int dx = tc.obs.dim, dz = tc.lat.dim, dim = hm_hm_dim(h);
+    tc.p = p;
+    tc.q = q;
+    memcpy(tc.A, A, sizeof A);
+    memcpy(tc.b, b, sizeof b);
+    for (int i = 0; i < p * p; i++) {
+        tc.sx[i] = rep == HM_COV_FULL
+                       ? sx[i]
+                       : (i % (p + 1) != 0 ? 0.0 : (rep == HM_COV_DIAG ? sx[i] : 0.7));
+    }
+    t_likelihood(&tc);
+    memcpy(tc.theta + dx + p * q, thz, sizeof thz);
+    const size_t wl = hm_hm_work_len(h);
+    CHECK(wl + T_GUARD <= T_WORK, "boltzmann: work_len too large for the test");
+    t_guard_set(w, wl);
+    CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "boltzmann rep %d: valid theta", rep);
+
+    // Per state: s_Z(z), the component mean A z + b, psi_X at the
+    // likelihood, and the prior log-probability.
+    double sz[8][6], mean[8][T_BP], psix[8], lpz[8];
+    const double detx = tc.sx[0] * tc.sx[3] - tc.sx[1] * tc.sx[2];
+    for (int s = 0; s < ns; s++) {
+        double z[T_BQ], t[T_BP];
+        for (int k = 0; k < q; k++) {
+            z[k] = (double)((s >> k) & 1);
+        }
+        for (int i = 0, r = 0; i < q; i++) {
+            for (int j = i; j < q; j++) {
+                sz[s][r++] = z[i] * z[j];
+            }
+        }
+        for (int i = 0; i < p; i++) {
+            t[i] = tc.theta[i];
+            mean[s][i] = b[i];
+            for (int k = 0; k < q; k++) {
+                t[i] += tc.theta[dx + i * q + k] * z[k];
+                mean[s][i] += A[i * q + k] * z[k];
+            }
+        }
+        // psi_X = 1/2 t' Sigma_x t - 1/2 log |P_x| = ... + 1/2 log |Sigma_x|.
+        double quad = 0.0;
+        for (int i = 0; i < p; i++) {
+            for (int j = 0; j < p; j++) {
+                quad += t[i] * tc.sx[i * p + j] * t[j];
+            }
+        }
+        psix[s] = 0.5 * quad + 0.5 * log(detx);
+        lpz[s] = psix[s];
+        for (int r = 0; r < dz; r++) {
+            lpz[s] += thz[r] * sz[s][r];
+        }
+        if (t_conjugation(&tc, z, w, msg, len)) {
+            return 1;
+        }
+    }
+    double mx = lpz[0], tot = 0.0;
+    for (int s = 1; s < ns; s++) {
+        mx = fmax(mx, lpz[s]);
+    }
+    for (int s = 0; s < ns; s++) {
+        tot += exp(lpz[s] - mx);
+    }
+    for (int s = 0; s < ns; s++) {
+        lpz[s] -= mx + log(tot);
+    }
+
+    // log p(x) and P(z_k = 1 | x) against the explicit mixture.
+    double x[T_ROWS * T_BP], logp[T_ROWS], post[T_ROWS * T_BQ], st[T_MAXDIM + 2];
+    t_rows(p, x);
+    hm_data rows = {x, T_ROWS, T_ROWS, NULL};
+    const size_t el = hm_estep_work_len(h, 1);
+    CHECK(el + T_GUARD <= T_WORK, "boltzmann: E-step work too large for the test");
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK,
+          "boltzmann rep %d: E-step failed", rep);
+    CHECK(t_guard_ok(w, el), "boltzmann rep %d: E-step wrote past hm_estep_work_len", rep);
+    for (int i = 0; i < T_ROWS; i++) {
+        double lj[8], pm[T_BQ] = {0}, jm = -INFINITY, jt = 0.0;
+        for (int s = 0; s < ns; s++) {
+            double r0 = x[i] - mean[s][0], r1 = x[T_ROWS + i] - mean[s][1];
+            double quad = r0 * tc.px[0] * r0 + 2.0 * r0 * tc.px[1] * r1 + r1 * tc.px[3] * r1;
+            lj[s] = lpz[s] - T_LOG_2PI - 0.5 * log(detx) - 0.5 * quad;
+            jm = fmax(jm, lj[s]);
+        }
+        for (int s = 0; s < ns; s++) {
+            double pj = exp(lj[s] - jm);
+            jt += pj;
+            for (int k = 0; k < q; k++) {
+                pm[k] += ((s >> k) & 1) ? pj : 0.0;
+            }
+        }
+        double ref = jm + log(jt);
+        CHECK(near(logp[i], ref, 1e-10), "boltzmann rep %d: log p(x_%d) %.15g vs mixture %.15g",
+              rep, i, logp[i], ref);
+        for (int k = 0; k < q; k++) {
+            CHECK(near(post[k * T_ROWS + i], pm[k] / jt, 1e-10),
+                  "boltzmann rep %d: P(z_%d | x_%d) %.15g vs %.15g", rep, k, i,
+                  post[k * T_ROWS + i], pm[k] / jt);
+        }
+    }
+
+    // Moments against the enumeration, and the round trip (Newton inverse
+    // of the Boltzmann prior).
+    double eta[T_MAXDIM], ref[T_MAXDIM] = {0}, back[T_MAXDIM];
+    int bad = 0;
+    for (int s = 0; s < ns; s++) {
+        double ps = exp(lpz[s]), iso = 0.0;
+        for (int i = 0, r = p; i < p; i++) {
+            ref[i] += ps * mean[s][i];
+            for (int j = i; j < p; j++) {
+                double v = ps * (tc.sx[i * p + j] + mean[s][i] * mean[s][j]);
+                if (rep == HM_COV_FULL) {
+                    ref[r++] += v;
+                } else if (i == j) {
+                    if (rep == HM_COV_DIAG) {
+                        ref[p + i] += v;
+                    }
+                    iso += v / (double)p;
+                }
+            }
+            for (int k = 0; k < q; k++) {
+                ref[dx + i * q + k] += ((s >> k) & 1) ? ps * mean[s][i] : 0.0;
+            }
+        }
+        if (rep == HM_COV_ISO) {
+            ref[p] += iso;
+        }
+        for (int r = 0; r < dz; r++) {
+            ref[dx + p * q + r] += ps * sz[s][r];
+        }
+    }
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    t_guard_set(w, wl);
+    CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "boltzmann rep %d: to_mean failed", rep);
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(eta[r], ref[r], 1e-10), "boltzmann rep %d: eta_%d %.15g vs enumeration %.15g",
+              rep, r, eta[r], ref[r]);
+    }
+    CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_OK,
+          "boltzmann rep %d: to_natural failed", rep);
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(back[r], tc.theta[r], 1e-7),
+              "boltzmann rep %d: round trip at %d: %.15g vs %.15g", rep, r, back[r], tc.theta[r]);
+    }
+    // Whitening is the identity for an identified (binary) latent.
+    double ew[T_MAXDIM];
+    CHECK(hm_hm_whiten(h, eta, ew, w) == HM_OK &&
+              memcmp(ew, eta, (size_t)dim * sizeof(double)) == 0,
+          "boltzmann rep %d: whitening changed the mean coordinates", rep);
+    CHECK(t_guard_ok(w, wl), "boltzmann rep %d: a map wrote past hm_hm_work_len", rep);
+
+    // EM (no whitening) does not decrease the log-likelihood; E-step
+    // statistics are bit-identical for 1 and 2 threads.
+    double xe[T_EM * T_BP], xt[T_THR * T_BP];
+    t_data(T_EM, p, 577215u + (uint64_t)rep, xe);
+    hm_data de = {xe, T_EM, T_EM, NULL};
+    double cur[T_MAXDIM], nxt[T_MAXDIM], ll, ll_old = -INFINITY;
+    memcpy(cur, tc.theta, sizeof cur);
+    const size_t ml = hm_em_work_len(h, 1);
+    CHECK(ml + T_GUARD <= T_WORK, "boltzmann: EM work too large for the test");
+    for (int it = 0; it < 3; it++) {
+        t_guard_set(w, ml);
+        CHECK(hm_em_iterate(h, cur, &de, &ctl, 1, st, nxt, &ll, &bad, w) == HM_OK,
+              "boltzmann rep %d: EM iteration %d failed", rep, it);
+        CHECK(t_guard_ok(w, ml), "boltzmann rep %d: EM wrote past hm_em_work_len", rep);
+        CHECK(ll >= ll_old - 1e-9 * fabs(ll), "boltzmann rep %d: EM decreased the log-likelihood",
+              rep);
+        ll_old = ll;
+        memcpy(cur, nxt, sizeof cur);
+    }
+    double s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
+    t_data(T_THR, p, 141421u, xt);
+    hm_data dt = {xt, T_THR, T_THR, NULL};
+    const size_t el2 = hm_estep_work_len(h, 2);
+    CHECK(el2 + T_GUARD <= T_WORK, "boltzmann: 2-thread E-step work too large for the test");
+    t_guard_set(w, el2);
+    CHECK(hm_estep(h, tc.theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
+              hm_estep(h, tc.theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK && t_guard_ok(w, el2),
+          "boltzmann rep %d: E-step failed", rep);
+    CHECK(memcmp(s1, s2, (size_t)hm_stats_len(h) * sizeof(double)) == 0,
+          "boltzmann rep %d: E-step differs between 1 and 2 threads", rep);
+
+    // Sampling: Gibbs draws of the prior, then x | z; E[x] and the unit
+    // means within 6 standard errors (thinned chains are nearly
+    // independent for three units).
+    {
+        double xs[T_CHUNK * T_BP], zsm[T_CHUNK * T_BQ];
+        double sum[T_BP + T_BQ] = {0}, sq[T_BP + T_BQ] = {0};
+        t_rng g;
+        hm_rng rng = t_rng_make(&g, 2718281u + (uint64_t)rep);
+        const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
+        CHECK(sl + T_GUARD <= T_WORK, "boltzmann: sample work too large for the test");
+        t_guard_set(w, sl);
+        for (int c = 0; c < T_DRAWS / T_CHUNK; c++) {
+            CHECK(hm_hm_sample(h, tc.theta, T_CHUNK, &rng, xs, zsm, w) == HM_OK,
+                  "boltzmann rep %d: sampling failed", rep);
+            for (int i = 0; i < T_CHUNK; i++) {
+                for (int j = 0; j < p + q; j++) {
+                    double v = j < p ? xs[i * p + j] : zsm[i * q + j - p];
+                    sum[j] += v;
+                    sq[j] += v * v;
+                }
+            }
+        }
+        CHECK(t_guard_ok(w, sl), "boltzmann rep %d: sampling wrote past its work", rep);
+        for (int j = 0; j < p + q; j++) {
+            double want = j < p ? eta[j] : eta[dx + p * q + (int)pidx(q, j - p, j - p)];
+            double m = sum[j] / T_DRAWS, sd = sqrt(fmax(sq[j] / T_DRAWS - m * m, 0.0));
+            CHECK(fabs(m - want) < 6.0 * sd / sqrt((double)T_DRAWS),
+                  "boltzmann rep %d: sample mean %d %.6g vs %.6g", rep, j, m, want);
+        }
+    }
+    return 0;
+}
+
+int hm_lgm_selftest(char *msg, size_t len) {
+    double w[T_WORK + T_GUARD];
+    // Descriptors that do not fit the kinds.
+    hm_family fn, fd, fb, fc;
+    hm_harmonium h;
+    CHECK(hm_family_init(&fn, HM_FAM_NORMAL, 3, HM_COV_FULL, 0) == HM_OK &&
+              hm_family_init(&fd, HM_FAM_NORMAL, 2, HM_COV_DIAG, 0) == HM_OK &&
+              hm_family_init(&fb, HM_FAM_BOLTZMANN, 2, 0, 0) == HM_OK &&
+              hm_family_init(&fc, HM_FAM_CATEGORICAL, 3, 0, 0) == HM_OK,
+          "family init failed");
+    CHECK(hm_hm_init(&h, HM_HM_LGM, &fn, &fd) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_LGM, &fc, &fn) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_BOLTZMANN_LGM, &fn, &fn) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_LGM, &fn, &fn) == HM_OK && h.mx == 3 && h.mz == 3 &&
+              hm_hm_post_len(&h) == 3 && hm_hm_init(&h, HM_HM_BOLTZMANN_LGM, &fd, &fb) == HM_OK &&
+              hm_hm_dim(&h) == 4 + 4 + 3,
+          "descriptor checks of the linear-Gaussian kinds");
+    const int reps[3] = {HM_COV_DIAG, HM_COV_ISO, HM_COV_FULL};
+    for (int r = 0; r < 3; r++) {
+        if (t_lgm_case(reps[r], w, msg, len) || t_boltzmann_case(reps[r], w, msg, len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
