@@ -375,7 +375,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   x <- prep$x
   w <- prep$weights
   n <- nrow(x)
-  if (!is.null(model$k) && model$k > n) {
+  if (!is.null(model[["k"]]) && model[["k"]] > n) {
     abort_hm("{.arg model} has {model$k} components but {.arg data} has only {n} row{?s}.",
       "data", call = env)
   }

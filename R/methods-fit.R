@@ -139,7 +139,7 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   stop_status(res, "samples")
   sc <- object$scaler
   x <- sweep(sweep(res$x, 2L, sc$scale, "*"), 2L, sc$center, "+")
-  out <- family_decode(m$component, x)
+  out <- family_decode(m$obs, x)
   attr(out, "latent") <- if (m$kind == "mixture") as.integer(res$z) + 1L else res$z
   attr(out, "seed") <- rng_state
   out

@@ -263,11 +263,22 @@ lgm_pca_start <- function(m, xs, w, i, control) {
   lam <- pmax(e$values, 0)
   s2 <- if (q < p) max(mean(lam[-seq_len(q)]), 1e-3 * mean(lam)) else 1e-3 * mean(lam)
   A <- e$vectors[, seq_len(q), drop = FALSE] %*% diag(sqrt(pmax(lam[seq_len(q)] - s2, 1e-3 * s2)), q)
+  psi <- pmax(diag(S) - rowSums(A^2), 0.05 * diag(S), 1e-6)
+  Si <- if (m$obs$covariance == "diagonal") tryCatch(chol2inv(chol(S)), error = function(e) NULL)
+  if (!is.null(Si)) {
+    # Factor analysis: the usual maximum-likelihood start (as factanal's),
+    # uniquenesses (1 - q / 2p) / diag(S^-1), then loadings from the
+    # eigenvectors of Psi^-1/2 S Psi^-1/2, whose eigenvalues above 1 are the
+    # factors' signal-to-noise ratios.
+    psi <- pmax((1 - 0.5 * q / p) / diag(Si), 1e-4 * diag(S))
+    r <- sqrt(psi)
+    es <- eigen(S / outer(r, r), symmetric = TRUE)
+    A <- r * es$vectors[, seq_len(q), drop = FALSE] %*% diag(sqrt(pmax(es$values[seq_len(q)] - 1, 1e-3)), q)
+  }
   if (i > 1L) {
     seed <- (if (is.null(control$seed)) default_seed else control$seed) + i
     A <- A + with_seed(seed, matrix(stats::rnorm(p * q, sd = 0.5 * sqrt(mean(lam))), p, q))
   }
-  psi <- pmax(diag(S) - rowSums(A^2), 0.05 * diag(S), 1e-6)
   cov <- switch(m$obs$covariance,
     isotropic = diag(mean(psi), p),
     diagonal = diag(psi, p),

@@ -86,6 +86,9 @@ static size_t lgm_thread_len(const hm_harmonium *h) {
     size_t B = (size_t)hm_estep_block_rows(h);
     size_t p = (size_t)h->mx, q = (size_t)h->mz;
     size_t len = B * p + 3 * B * q + 2 * B + (size_t)h->obs->dim + q * q + 8;
+    if (h->obs->rep == HM_COV_FULL) {
+        len += B * p + p * p; // X Q, then w X; and X' (w X)
+    }
     if (h->kind == HM_HM_BOLTZMANN_LGM) {
         len += 2 * (size_t)h->lat->dim + hm_fam_work_len(h->lat);
     }
@@ -97,10 +100,13 @@ static size_t thread_len(const hm_harmonium *h) {
 }
 
 // Shared scratch in front of the slots: the mixture's T = [Theta |
-// theta_X] (mx x K) and K spare; the Normal latent's Sigma_post (q x q).
+// theta_X] (mx x K) and K spare; for the linear-Gaussian kinds the Normal
+// latent's Sigma_post (q x q) and, for a full observable rep, the
+// symmetric matrix Q of theta_xx (p x p).
 static size_t head_len(const hm_harmonium *h) {
     if (is_lgm(h)) {
-        return (size_t)h->mz * (size_t)h->mz + 8;
+        size_t p = (size_t)h->mx, q = (size_t)h->mz;
+        return q * q + 8 + (h->obs->rep == HM_COV_FULL ? p * p : 0);
     }
     size_t K = (size_t)h->mz + 1;
     return (size_t)h->mx * K + K;
@@ -136,6 +142,7 @@ typedef struct block_ctx {
     const double *W;     /* linear-Gaussian: p x q interaction, row-major */
     const double *sig;   /* lgm: Sigma_post, q x q */
     double half_logdet;  /* lgm: 1/2 log |P_post| */
+    const double *Q;     /* full observable rep: x'Q x = theta_xx . S(x), p x p */
 } block_ctx;
 
 static hm_status mix_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
@@ -258,10 +265,47 @@ static size_t pidx(int d, int i, int j) {
 }
 
 /*
+ * Full observable rep: theta_xx . S(x) = x'Q x and sum_i w_i x_i x_i' =
+ * X'(w X), so the energies and the packed second moments come from two
+ * products instead of p(p+1)/2 products per row. XQ (nr x p) holds X Q,
+ * then w X; G is p x p.
+ */
+static void lgm_gather_full(const block_ctx *c,
+                            int nr,
+                            const double *X,
+                            const double *wv,
+                            double *e,
+                            double *XQ,
+                            double *G,
+                            double *acc) {
+    const int p = c->h->obs->n;
+    hm_k_gemm_nn(nr, p, p, X, p, c->Q, p, XQ, p);
+    for (int i = 0; i < nr; i++) {
+        const double *xi = X + (size_t)i * (size_t)p;
+        double *yi = XQ + (size_t)i * (size_t)p;
+        double en = 0.0;
+        for (int j = 0; j < p; j++) {
+            en += (c->theta[j] + yi[j]) * xi[j];
+            acc[j] += wv[i] * xi[j];
+            yi[j] = wv[i] * xi[j];
+        }
+        e[i] += en;
+    }
+    memset(G, 0, (size_t)p * (size_t)p * sizeof(double));
+    hm_k_gemm_tn_acc(nr, p, p, X, p, XQ, p, G, p);
+    for (int i = 0; i < p; i++) {
+        for (int j = i; j < p; j++) {
+            acc[(size_t)p + pidx(p, i, j)] = G[(size_t)i * (size_t)p + (size_t)j];
+        }
+    }
+}
+
+/*
  * Gathers the block's rows into X (nr x p, row-major), the per-row
  * observable part of log p(x), e_i = theta_X . s_X(x_i) + log mu_X(x_i),
  * and the case weights wv, and writes sum_i w_i s_X(x_i) into acc
- * (dim_X). s is one statistic vector of scratch. Rows are added in order.
+ * (dim_X). s is one statistic vector of scratch (the elementwise reps),
+ * XQ and G the full rep's product scratch. Rows are added in order.
  */
 static void lgm_gather(const block_ctx *c,
                        int r0,
@@ -270,12 +314,27 @@ static void lgm_gather(const block_ctx *c,
                        double *s,
                        double *e,
                        double *wv,
-                       double *acc) {
+                       double *acc,
+                       double *XQ,
+                       double *G) {
     const hm_family *obs = c->h->obs;
     const int p = obs->d, dx = obs->dim;
     const hm_data *data = c->data;
     const size_t ldx = (size_t)data->ldx;
     memset(acc, 0, (size_t)dx * sizeof(double));
+    if (c->Q != NULL) {
+        for (int i = 0; i < nr; i++) {
+            const size_t row = (size_t)(r0 + i);
+            double *xi = X + (size_t)i * (size_t)p;
+            for (int j = 0; j < p; j++) {
+                xi[j] = data->x[(size_t)j * ldx + row];
+            }
+            wv[i] = data->w ? data->w[row] : 1.0;
+            e[i] = hm_fam_log_base(obs, xi);
+        }
+        lgm_gather_full(c, nr, X, wv, e, XQ, G, acc);
+        return;
+    }
     for (int i = 0; i < nr; i++) {
         const size_t row = (size_t)(r0 + i);
         double *xi = X + (size_t)i * (size_t)p;
@@ -314,9 +373,11 @@ static hm_status lgm_block(const block_ctx *c, int r0, int nr, double *slot, dou
     double *wv = e + B;
     double *s = wv + B;
     double *G = s + dx;
+    double *XQ = G + (size_t)q * (size_t)q;
+    double *GX = XQ + (size_t)B * (size_t)p;
     double *etax = slot, *etaw = slot + dx, *etaz = etaw + (size_t)p * (size_t)q;
 
-    lgm_gather(c, r0, nr, X, s, e, wv, etax);
+    lgm_gather(c, r0, nr, X, s, e, wv, etax, XQ, GX);
     hm_k_gemm_nn(nr, p, q, X, p, c->W, q, H, q);
     for (int i = 0; i < nr; i++) {
         for (int k = 0; k < q; k++) {
@@ -386,9 +447,12 @@ static hm_status blgm_block(const block_ctx *c, int r0, int nr, double *slot, do
     double *tp = G + (size_t)q * (size_t)q;
     double *ep = tp + dz;
     double *fw = ep + dz;
+    const int full = h->obs->rep == HM_COV_FULL;
+    double *XQ = fw + hm_fam_work_len(lat);
+    double *GX = XQ + (full ? (size_t)B * (size_t)p : 0);
     double *etax = slot, *etaw = slot + dx, *etaz = etaw + (size_t)p * (size_t)q;
 
-    lgm_gather(c, r0, nr, X, s, e, wv, etax);
+    lgm_gather(c, r0, nr, X, s, e, wv, etax, XQ, GX);
     hm_k_gemm_nn(nr, p, q, X, p, c->W, q, H, q);
     memset(etaz, 0, (size_t)dz * sizeof(double));
     double ll = 0.0, wt = 0.0;
@@ -499,6 +563,22 @@ hm_status hm_estep(const hm_harmonium *h,
     c.W = W;
     c.sig = T;
     c.half_logdet = 0.0;
+    c.Q = NULL;
+    // Full observable rep: Q with Q_ii = theta_ii and Q_ij = Q_ji =
+    // theta_ij / 2 (each off-diagonal pair appears once in S(x)).
+    if (is_lgm(h) && h->obs->rep == HM_COV_FULL) {
+        double *Q = T + (size_t)mz * (size_t)mz + 8;
+        const double *th2 = theta + mx;
+        for (int i = 0; i < mx; i++) {
+            for (int j = i; j < mx; j++) {
+                double v = th2[pidx(mx, i, j)];
+                v = (i == j) ? v : 0.5 * v;
+                Q[(size_t)i * (size_t)mx + (size_t)j] = v;
+                Q[(size_t)j * (size_t)mx + (size_t)i] = v;
+            }
+        }
+        c.Q = Q;
+    }
     // With given posteriors theta is not used (the statistics come from the
     // data and the labels alone), so it need not be a valid parameter.
     if (given == NULL) {

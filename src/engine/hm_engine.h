@@ -526,7 +526,11 @@ typedef struct hm_data {
     const double *w;
 } hm_data;
 
-/* Row-block size for a harmonium: depends on the shapes only. */
+/*
+ * Row-block size for a harmonium: depends on the shapes only (64 rows for
+ * a Boltzmann latent, whose rows cost two 2^q enumerations each, so that
+ * threads stay balanced).
+ */
 int hm_estep_block_rows(const hm_harmonium *h);
 
 /* Scratch (doubles) hm_estep needs when run with `threads` threads. */

@@ -153,6 +153,7 @@ like_factor(const hm_harmonium *h, const double *theta, lgm_like *L, double **cu
             }
             L->b[i] = rhs[midx(p, i, q)];
         }
+        // The right-hand side was the last block carved: hand it back.
         *cur = rhs;
         logdet = hm_la_chol_logdet(p, a);
         L->fac = a;
@@ -333,6 +334,8 @@ hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta
     for (int i = 0; i < dz; i++) {
         prior[i] += theta[off + (size_t)i];
     }
+    // The latent block of eta is the prior's own mean coordinates; the
+    // family's scratch after cur is transient.
     double *etaz = eta + off;
     st = hm_fam_to_mean(lat, prior, etaz, cur);
     if (st != HM_OK) {
@@ -445,6 +448,7 @@ hm_status hm_lgm_to_natural(const hm_harmonium *h,
     if (st != HM_OK) {
         return st;
     }
+    // C and A = C Sigma_z^-1, both p x q row-major.
     double *c = take(&cur, pq);
     double *a = take(&cur, pq);
     for (int i = 0; i < p; i++) {
@@ -599,6 +603,7 @@ hm_status hm_lgm_check_natural(const hm_harmonium *h, const double *theta, doubl
     if (st != HM_OK || is_boltzmann(h)) {
         return st;
     }
+    // One q x q buffer serves both factorisations in turn.
     const double *thz = theta + off;
     double *a = take(&cur, (size_t)q * (size_t)q);
     lat_precision(q, thz + q, a);
@@ -722,6 +727,8 @@ hm_status hm_lgm_sample(const hm_harmonium *h,
     for (int i = 0; i < dz; i++) {
         prior[i] += theta[off + (size_t)i];
     }
+    // The noise factor: chol(Sigma_x) (from the factor of P_x via its
+    // inverse, as fam_normal.c samples), or the standard deviations.
     double *sf;
     if (rep == HM_COV_FULL) {
         sf = take(&cur, (size_t)p * (size_t)p);
@@ -797,7 +804,7 @@ enum {
     T_DRAWS = 20000, /* draws of the sampling check */
     T_CHUNK = 500,   /* draws per sampler call */
     T_MAXDIM = 32,   /* parameter length bound of the test models */
-    T_WORK = 32768,  /* doubles of test workspace */
+    T_WORK = 40960,  /* doubles of test workspace */
     T_GUARD = 16     /* sentinels past a workspace */
 };
 
@@ -840,7 +847,11 @@ static int near(double a, double b, double rtol) {
 }
 
 // Inverse of the row-major n x n a (n <= 8) by Gauss-Jordan elimination
-// with partial pivoting; returns the determinant.
+// with partial pivoting; returns the determinant. Deliberately not
+// Cholesky (which the engine uses), so a factor or packing error in the
+// engine cannot cancel against the same error in the reference. The
+// augmented matrix [a | I] is reduced to [I | a^-1]; the determinant is
+// the product of the pivots with one sign flip per row swap.
 static double t_inv(int n, const double *a, double *out) {
     double g[8][16], det = 1.0;
     for (int i = 0; i < n; i++) {
@@ -886,6 +897,9 @@ static double t_inv(int n, const double *a, double *out) {
     return det;
 }
 
+// Sentinels just past a workspace of wl doubles: a routine that needs
+// more scratch than its *_work_len reports overwrites them (the sanitizer
+// build cannot see this, since the test's buffer is larger).
 static void t_guard_set(double *w, size_t wl) {
     for (size_t i = 0; i < T_GUARD; i++) {
         w[wl + i] = T_SENTINEL;
@@ -914,6 +928,9 @@ typedef struct t_case {
 
 // theta_X = (P_x b, rep packing of -P_x / 2) and W = P_x A, from the
 // loading form already in tc (theory.md 3.2 likelihood_from_loadings).
+// The packing is written out here rather than taken from fam_normal.c:
+// full off-diagonals carry -P_ij (both symmetric halves), the isotropic
+// parameter -(p/2) p_x because its statistic is a mean over coordinates.
 static void t_likelihood(t_case *tc) {
     const int p = tc->p, q = tc->q, rep = tc->obs.rep;
     t_inv(p, tc->sx, tc->px);
@@ -980,6 +997,7 @@ static int t_case_lgm(int rep, t_case *tc) {
         }
     }
     t_likelihood(tc);
+    // rho written out: W'b = A'P_x b and M = W'Sigma_x W = A'P_x A.
     double pp[T_Q * T_Q], m[T_Q * T_Q] = {0}, wb[T_Q] = {0}, pa[T_P * T_Q] = {0};
     t_inv(q, sz, pp);
     for (int i = 0; i < p; i++) {
@@ -1001,6 +1019,8 @@ static int t_case_lgm(int rep, t_case *tc) {
             }
         }
     }
+    // theta_Z = prior - rho: location Sigma_z^-1 mu_z - W'b, precision
+    // Sigma_z^-1 + M (rho lowers the precision, so theta_Z raises it).
     double *thz = tc->theta + tc->obs.dim + p * q;
     for (int k = 0; k < q; k++) {
         thz[k] = pp[k * q] * muz[0] + pp[k * q + 1] * muz[1] - wb[k];
@@ -1011,6 +1031,7 @@ static int t_case_lgm(int rep, t_case *tc) {
             thz[r++] = (i == j) ? -0.5 * pz : -pz;
         }
     }
+    // The marginal of x: N(A mu_z + b, A Sigma_z A' + Sigma_x).
     for (int i = 0; i < p; i++) {
         tc->mmean[i] = b[i] + A[i * q] * muz[0] + A[i * q + 1] * muz[1];
         for (int j = 0; j < p; j++) {
@@ -1027,7 +1048,9 @@ static int t_case_lgm(int rep, t_case *tc) {
 }
 
 // Deterministic data: n rows of x = b + A g + noise with a loading matrix
-// other than the model's, stored column-major n x p.
+// other than the model's, stored column-major n x p (the glue's layout).
+// The data need not come from the model: EM is monotone for any data, and
+// a misfit makes the first steps move the parameters a lot.
 static void t_data(int n, int p, uint64_t seed, double *x) {
     t_rng g;
     hm_rng r = t_rng_make(&g, seed);
@@ -1041,7 +1064,9 @@ static void t_data(int n, int p, uint64_t seed, double *x) {
     }
 }
 
-// The fixed rows of the direct comparisons (column-major T_ROWS x p).
+// The fixed rows of the direct comparisons (column-major T_ROWS x p),
+// spread over a few marginal standard deviations so that the quadratic
+// terms of log p(x) matter.
 static void t_rows(int p, double *x) {
     for (int i = 0; i < T_ROWS; i++) {
         for (int j = 0; j < p; j++) {
@@ -1076,7 +1101,9 @@ static int t_conjugation(const t_case *tc, const double *z, double *w, char *msg
 }
 
 // E[x], packed E[x x'] (rep), E[x z'], E[z], packed E[z z'] of the
-// Gaussian-latent case from the loading form.
+// Gaussian-latent case from the loading form: E[x x'] = Cov(x) + E[x] E[x]'
+// with the marginal covariance, and E[x z'] = A E[z z'] + b E[z]' since
+// E[x | z] = A z + b.
 static void t_moments_lgm(const t_case *tc, const double *muz, const double *sz, double *eta) {
     const int p = tc->p, q = tc->q, rep = tc->obs.rep, dx = tc->obs.dim;
     double iso = 0.0;
@@ -1113,6 +1140,12 @@ static void t_moments_lgm(const t_case *tc, const double *muz, const double *sz,
     }
 }
 
+/*
+ * All checks of the Gaussian-latent kind in one rep. Tolerances: 1e-10
+ * relative for quantities computed by both sides in closed form (a few
+ * hundred ulps of cancellation in the inverses), 1e-9 for the round trip
+ * through the M-step, which differences second moments.
+ */
 static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     static const double muz[T_Q] = {0.6, -0.35}, sz[T_Q * T_Q] = {1.3, 0.4, 0.4, 0.7};
     t_case tc;
@@ -1150,7 +1183,24 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
             gain[k * p + j] = v;
         }
     }
-    hm_data rows = {x, T_ROWS, T_ROWS, NULL};
+    // Unequal case weights, so the statistics check sees them.
+    double wts[T_ROWS], sref[T_MAXDIM] = {0}, sv[T_MAXDIM], wsum = 0.0;
+    for (int i = 0; i < T_ROWS; i++) {
+        wts[i] = 0.5 + 0.3 * (double)i;
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, wts};
+    // The posterior covariance by conditioning: Sigma_z - gain A Sigma_z.
+    double spost[T_Q * T_Q];
+    for (int k = 0; k < q; k++) {
+        for (int l = 0; l < q; l++) {
+            double v = sz[k * q + l];
+            for (int j = 0; j < p; j++) {
+                v -= gain[k * p + j] * (tc.A[j * q] * sz[l] + tc.A[j * q + 1] * sz[q + l]);
+            }
+            spost[k * q + l] = v;
+        }
+    }
+    const int dx = tc.obs.dim, off = dx + p * q;
     size_t el = hm_estep_work_len(h, 1);
     CHECK(el + T_GUARD <= T_WORK, "rep %d: E-step work too large for the test", rep);
     t_guard_set(w, el);
@@ -1170,17 +1220,43 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
         double ref = -0.5 * (double)p * T_LOG_2PI - 0.5 * log(det) - 0.5 * quad;
         CHECK(near(logp[i], ref, 1e-10), "rep %d: log p(x_%d) %.15g vs marginal %.15g", rep, i,
               logp[i], ref);
-        llsum += logp[i];
+        llsum += wts[i] * logp[i];
+        wsum += wts[i];
+        double m[T_Q], xi[T_P];
         for (int k = 0; k < q; k++) {
-            double m = muz[k];
+            m[k] = muz[k];
             for (int j = 0; j < p; j++) {
-                m += gain[k * p + j] * r[j];
+                m[k] += gain[k * p + j] * r[j];
             }
-            CHECK(near(post[k * T_ROWS + i], m, 1e-10), "rep %d: E[z_%d | x_%d] %.15g vs %.15g",
-                  rep, k, i, post[k * T_ROWS + i], m);
+            CHECK(near(post[k * T_ROWS + i], m[k], 1e-10), "rep %d: E[z_%d | x_%d] %.15g vs %.15g",
+                  rep, k, i, post[k * T_ROWS + i], m[k]);
+        }
+        // The weighted posterior statistics (s_X(x), x mu', mu, packed
+        // Sigma_post + mu mu') of theory.md 1.5.
+        for (int j = 0; j < p; j++) {
+            xi[j] = x[j * T_ROWS + i];
+        }
+        hm_fam_stat(&tc.obs, xi, sv);
+        for (int r2 = 0; r2 < dx; r2++) {
+            sref[r2] += wts[i] * sv[r2];
+        }
+        for (int j = 0; j < p; j++) {
+            for (int k = 0; k < q; k++) {
+                sref[dx + j * q + k] += wts[i] * xi[j] * m[k];
+            }
+        }
+        for (int k = 0, r2 = off + q; k < q; k++) {
+            sref[off + k] += wts[i] * m[k];
+            for (int l = k; l < q; l++) {
+                sref[r2++] += wts[i] * (spost[k * q + l] + m[k] * m[l]);
+            }
         }
     }
-    CHECK(near(st[dim], llsum, 1e-10) && st[dim + 1] == (double)T_ROWS,
+    for (int r2 = 0; r2 < dim; r2++) {
+        CHECK(near(st[r2], sref[r2], 1e-10), "rep %d: statistic %d %.15g vs %.15g", rep, r2, st[r2],
+              sref[r2]);
+    }
+    CHECK(near(st[dim], llsum, 1e-10) && st[dim + 1] == wsum,
           "rep %d: log-likelihood or weight slot", rep);
 
     // Moments against the loading form, and the round trip.
@@ -1250,7 +1326,8 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
               st[dim] >= ll_old - 1e-10 * fabs(ll_old),
           "rep %d: last EM step decreased the log-likelihood", rep);
 
-    // E-step statistics bit-identical for 1 and 2 threads (three blocks).
+    // E-step statistics bit-identical for 1 and 2 threads: 2100 rows make
+    // three blocks of at most 1024 rows, so two threads really split them.
     double xt[T_THR * T_P];
     double s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
     t_data(T_THR, p, 314159u, xt);
@@ -1266,10 +1343,12 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
           "rep %d: E-step differs between 1 and 2 threads", rep);
 
     // Ancestral sampling: the average joint statistic (s_X(x), x z',
-    // s_Z(z)) of 20000 draws within 5 standard errors of to_mean.
+    // s_Z(z)) of 20000 draws within 5 standard errors of to_mean. Since
+    // to_mean was checked against the loading form above, this checks the
+    // sampler's prior, loadings and noise factor all at once.
     {
         double xs[T_CHUNK * T_P], zsm[T_CHUNK * T_Q];
-        double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0}, sv[T_MAXDIM];
+        double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0}, js[T_MAXDIM];
         t_rng g;
         hm_rng rng = t_rng_make(&g, 1618033u + (uint64_t)rep);
         const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
@@ -1280,16 +1359,16 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
                   "rep %d: sampling failed", rep);
             for (int i = 0; i < T_CHUNK; i++) {
                 const double *xi = xs + i * p, *zi = zsm + i * q;
-                hm_fam_stat(&tc.obs, xi, sv);
+                hm_fam_stat(&tc.obs, xi, js);
                 for (int j = 0; j < p; j++) {
                     for (int k = 0; k < q; k++) {
-                        sv[tc.obs.dim + j * q + k] = xi[j] * zi[k];
+                        js[tc.obs.dim + j * q + k] = xi[j] * zi[k];
                     }
                 }
-                hm_fam_stat(&tc.lat, zi, sv + tc.obs.dim + p * q);
+                hm_fam_stat(&tc.lat, zi, js + tc.obs.dim + p * q);
                 for (int r = 0; r < dim; r++) {
-                    sum[r] += sv[r];
-                    sq[r] += sv[r] * sv[r];
+                    sum[r] += js[r];
+                    sq[r] += js[r] * js[r];
                 }
             }
         }
@@ -1362,7 +1441,8 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
     CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "boltzmann rep %d: valid theta", rep);
 
     // Per state: s_Z(z), the component mean A z + b, psi_X at the
-    // likelihood, and the prior log-probability.
+    // likelihood, and the prior log-probability. States are coded LSB
+    // first (z_k = bit k of s), as in the Boltzmann family.
     double sz[8][6], mean[8][T_BP], psix[8], lpz[8];
     const double detx = tc.sx[0] * tc.sx[3] - tc.sx[1] * tc.sx[2];
     for (int s = 0; s < ns; s++) {
@@ -1399,6 +1479,7 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
             return 1;
         }
     }
+    // Normalise the prior with a max shift (theory.md 8).
     double mx = lpz[0], tot = 0.0;
     for (int s = 1; s < ns; s++) {
         mx = fmax(mx, lpz[s]);
@@ -1413,7 +1494,11 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
     // log p(x) and P(z_k = 1 | x) against the explicit mixture.
     double x[T_ROWS * T_BP], logp[T_ROWS], post[T_ROWS * T_BQ], st[T_MAXDIM + 2];
     t_rows(p, x);
-    hm_data rows = {x, T_ROWS, T_ROWS, NULL};
+    double wts[T_ROWS], sref[T_MAXDIM] = {0}, sv[T_MAXDIM], llsum = 0.0, wsum = 0.0;
+    for (int i = 0; i < T_ROWS; i++) {
+        wts[i] = 1.7 - 0.2 * (double)i;
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, wts};
     const size_t el = hm_estep_work_len(h, 1);
     CHECK(el + T_GUARD <= T_WORK, "boltzmann: E-step work too large for the test");
     t_guard_set(w, el);
@@ -1443,10 +1528,35 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
                   "boltzmann rep %d: P(z_%d | x_%d) %.15g vs %.15g", rep, k, i,
                   post[k * T_ROWS + i], pm[k] / jt);
         }
+        // The weighted statistics (s_X(x), x E[z | x]', E[s_Z(z) | x]).
+        double xi[T_BP] = {x[i], x[T_ROWS + i]};
+        hm_fam_stat(&tc.obs, xi, sv);
+        for (int r = 0; r < dx; r++) {
+            sref[r] += wts[i] * sv[r];
+        }
+        for (int j = 0; j < p; j++) {
+            for (int k = 0; k < q; k++) {
+                sref[dx + j * q + k] += wts[i] * xi[j] * pm[k] / jt;
+            }
+        }
+        for (int s = 0; s < ns; s++) {
+            for (int r = 0; r < dz; r++) {
+                sref[dx + p * q + r] += wts[i] * exp(lj[s] - ref) * sz[s][r];
+            }
+        }
+        llsum += wts[i] * logp[i];
+        wsum += wts[i];
     }
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(st[r], sref[r], 1e-10), "boltzmann rep %d: statistic %d %.15g vs %.15g", rep, r,
+              st[r], sref[r]);
+    }
+    CHECK(near(st[dim], llsum, 1e-10) && near(st[dim + 1], wsum, 1e-15),
+          "boltzmann rep %d: log-likelihood or weight slot", rep);
 
     // Moments against the enumeration, and the round trip (Newton inverse
-    // of the Boltzmann prior).
+    // of the Boltzmann prior). E[x x' | z] = Sigma_x + mu(z) mu(z)', and
+    // the rep's projection of the mixture of these is the reference.
     double eta[T_MAXDIM], ref[T_MAXDIM] = {0}, back[T_MAXDIM];
     int bad = 0;
     for (int s = 0; s < ns; s++) {
@@ -1559,6 +1669,11 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
     return 0;
 }
 
+/*
+ * The table entry: descriptor checks, then each rep for both kinds. The
+ * workspace lives on this frame (no static state) and is shared by the
+ * cases, each of which guards the part it is told it may use.
+ */
 int hm_lgm_selftest(char *msg, size_t len) {
     double w[T_WORK + T_GUARD];
     // Descriptors that do not fit the kinds.

@@ -1,0 +1,50 @@
+# Factor analysis on 100000 x 50 data with 5 factors: harmonium's EM time per
+# iteration and total time to factanal's log-likelihood, against
+# stats::factanal's total time, with the ratios.
+#
+#   Rscript bench/bench-fa.R
+suppressPackageStartupMessages(library(harmonium))
+threads <- harmonium:::resolve_threads(NULL)
+n <- 100000L
+p <- 50L
+q <- 5L
+set.seed(42)
+A <- matrix(rnorm(p * q), p, q)
+psi <- runif(p, 0.2, 1.5)
+x <- matrix(rnorm(n * q), n, q) %*% t(A) + matrix(rnorm(n * p), n, p) * rep(sqrt(psi), each = n)
+x <- sweep(x, 2, runif(p, -5, 5), "+")
+
+# factanal: its total time, and its optimum as a raw-data log-likelihood.
+t_fa <- system.time(fa <- factanal(x, q, rotation = "none"))[["elapsed"]]
+s <- sqrt(colMeans(sweep(x, 2, colMeans(x))^2))
+ll_fa <- -(n / 2) * (p * log(2 * pi) + determinant(cor(x))$modulus[1] + p + fa$criteria[["objective"]]) -
+  n * sum(log(s))
+
+# harmonium: one EM iteration (E-step, whitening, M-step) from the PCA start,
+# and a fit run until it reaches factanal's log-likelihood.
+m <- factor_analysis(p, q)
+sc <- harmonium:::make_scaler(m$obs, x)
+xs <- harmonium:::scale_data(sc, x)
+th <- harmonium:::model_start(m, xs, x, NULL, 1L, lvm_control(), harmonium:::fam_ctrl(), threads)
+one <- function() harmonium:::native_em_run(m, th, xs, NULL, harmonium:::fam_ctrl(), c(0, 1, NA), threads)
+one()
+reps <- 20L
+t_iter <- system.time(for (i in seq_len(reps)) one())[["elapsed"]] / reps
+t_fit <- system.time(
+  fit <- fit_lvm(m, x, control = lvm_control(tol = 1e-12, maxit = 5000))
+)[["elapsed"]]
+reach <- which(fit$trace >= ll_fa - 1e-6 * abs(ll_fa))[1]
+cat(sprintf("harmonium %s, %d thread(s); data %d x %d, %d factors\n", packageVersion("harmonium"),
+  threads, n, p, q))
+res <- data.frame(
+  what = c("factanal, total", "harmonium, one EM iteration", "harmonium, fit to convergence",
+    "harmonium, iterations to factanal's log-likelihood"),
+  value = c(t_fa, t_iter, t_fit, reach),
+  unit = c("s", "s", "s", "iterations")
+)
+print(res, row.names = FALSE)
+cat(sprintf("log-likelihood: factanal %.6f, harmonium %.6f (relative difference %.2e)\n", ll_fa,
+  fit$loglik, abs(fit$loglik - ll_fa) / abs(ll_fa)))
+cat(sprintf("ratio factanal total / harmonium per iteration: %.1f\n", t_fa / t_iter))
+cat(sprintf("ratio factanal total / harmonium time to the same log-likelihood: %.2f\n",
+  t_fa / (t_iter * reach)))

@@ -1,0 +1,165 @@
+# Linear Gaussian models (theory.md 3.2): the closed-form PPCA solution,
+# stats::factanal as a live oracle, whitening, EM monotonicity, and the
+# methods (scores, uniquenesses, rotations, simulation).
+
+food_texture <- function() {
+  p <- file.path(test_path(), "..", "..", "..", "shared", "data", "food-texture.csv")
+  skip_if_not(file.exists(p), "shared data not found")
+  d <- utils::read.csv(p)
+  as.matrix(d[, c("Oil", "Density", "Crispy", "Fracture", "Hardness")])
+}
+
+# factanal's log-likelihood on raw data (r-ecosystem.md 7): on the
+# correlation scale l = -(n/2)(p log 2 pi + log|R| + p + F); raw data adds the
+# Jacobian -n sum log s_j of the standardisation (divisor-n standard
+# deviations).
+factanal_loglik <- function(fa, x) {
+  n <- nrow(x)
+  p <- ncol(x)
+  R <- stats::cor(x)
+  s <- sqrt(colMeans(sweep(x, 2, colMeans(x))^2))
+  -(n / 2) * (p * log(2 * pi) + as.numeric(determinant(R)$modulus) + p + fa$criteria[["objective"]]) -
+    n * sum(log(s))
+}
+
+# Plain-R Gaussian log-likelihood of N(mean, L L' + Psi).
+lgm_oracle_loglik <- function(x, params) {
+  S <- tcrossprod(params$loadings) + params$cov
+  sum(oracle_dmvnorm(x, params$mean, S))
+}
+
+test_that("PPCA reaches the Tipping-Bishop closed-form maximum on iris", {
+  x <- as.matrix(iris[, 1:4])
+  n <- nrow(x)
+  S <- crossprod(sweep(x, 2, colMeans(x))) / n
+  lam <- eigen(S, symmetric = TRUE)$values
+  for (q in 1:2) {
+    s2 <- mean(lam[-seq_len(q)])
+    ll <- -(n / 2) * (4 * log(2 * pi) + sum(log(lam[seq_len(q)])) + (4 - q) * log(s2) + 4)
+    f <- fit_lvm(ppca(4, q), x, control = lvm_control(tol = 1e-13, maxit = 20000))
+    expect_equal(f$loglik, ll, tolerance = 1e-8, info = paste("q =", q))
+    expect_equal(unname(diag(f$params$cov)), rep(s2, 4), tolerance = 1e-5)
+    # W W' = U (Lambda - s2) U' up to rotation.
+    e <- eigen(S, symmetric = TRUE)
+    WWt <- e$vectors[, seq_len(q), drop = FALSE] %*% diag(lam[seq_len(q)] - s2, q) %*%
+      t(e$vectors[, seq_len(q), drop = FALSE])
+    expect_equal(unname(tcrossprod(f$params$loadings)), WWt, tolerance = 1e-4)
+    expect_equal(f$loglik, lgm_oracle_loglik(x, f$params), tolerance = 1e-10)
+  }
+})
+
+test_that("factor analysis matches stats::factanal on food-texture", {
+  x <- food_texture()
+  for (q in 1:2) {
+    fa <- stats::factanal(x, q, rotation = "none", control = list(opt = list(maxit = 10000), lower = 1e-6))
+    f <- fit_lvm(factor_analysis(5, q), x, control = lvm_control(tol = 1e-14, maxit = 50000))
+    s <- summary(f)
+    expect_equal(unname(s$uniquenesses), unname(fa$uniquenesses), tolerance = 1e-4, info = paste("q =", q))
+    expect_equal(f$loglik, factanal_loglik(fa, x), tolerance = 1e-6, info = paste("q =", q))
+    # The implied correlation matrices agree (loadings only up to rotation).
+    L <- rotate_loadings(f, "none")
+    expect_equal(unname(tcrossprod(L) + diag(s$uniquenesses)),
+      unname(tcrossprod(fa$loadings) + diag(fa$uniquenesses)), tolerance = 1e-4)
+  }
+})
+
+test_that("factor analysis matches stats::factanal on base R data", {
+  # attitude (30 x 7) with 2 factors; swiss (47 x 6) with 2 factors.
+  for (cs in list(list(as.matrix(attitude), 2L), list(as.matrix(swiss), 2L))) {
+    x <- cs[[1]]
+    q <- cs[[2]]
+    fa <- stats::factanal(x, q, rotation = "none", control = list(lower = 1e-6))
+    # swiss is a Heywood case (Education's uniqueness tends to 0), which EM
+    # approaches slowly; 50000 iterations get within the tolerances below.
+    f <- withCallingHandlers(
+      fit_lvm(factor_analysis(ncol(x), q), x, control = lvm_control(tol = 1e-12, maxit = 50000)),
+      harmonium_warning_not_converged = function(w) invokeRestart("muffleWarning")
+    )
+    expect_equal(unname(summary(f)$uniquenesses), unname(fa$uniquenesses), tolerance = 2e-4)
+    expect_equal(f$loglik, factanal_loglik(fa, x), tolerance = 1e-6)
+  }
+})
+
+test_that("EM is monotone and whitening leaves log p(x) unchanged", {
+  x <- as.matrix(swiss)
+  for (m in list(factor_analysis(6, 2), ppca(6, 2), lgm(ef_normal(6), 2))) {
+    f <- suppressWarnings(fit_lvm(m, x, control = lvm_control(tol = 1e-10, maxit = 500)))
+    tr <- f$trace
+    expect_true(all(diff(tr) >= -1e-9 * (1 + abs(tr[-1]))), info = m$label)
+    # Whitening the E-step's mean coordinates at a non-standard prior.
+    th <- f$theta
+    sp <- harmonium:::lgm_split(m, th)
+    xs <- harmonium:::scale_data(f$scaler, x)
+    es <- harmonium:::native_model_estep(m, th, xs, logp = FALSE, post = FALSE)
+    eta <- es$stats[seq_len(m$dim)] / es$stats[m$dim + 2]
+    wh <- harmonium:::native_model_whiten(m, eta)
+    expect_equal(wh$status, 0L)
+    # M-step from whitened and from raw statistics: same observable marginal.
+    ctrl <- harmonium:::fam_ctrl()
+    a <- harmonium:::native_model_to_natural(m, eta, ctrl)$value
+    b <- harmonium:::native_model_to_natural(m, wh$value, ctrl)$value
+    la <- harmonium:::native_model_estep(m, a, xs, post = FALSE)$logp
+    lb <- harmonium:::native_model_estep(m, b, xs, post = FALSE)$logp
+    expect_equal(la, lb, tolerance = 1e-8, info = m$label)
+  }
+})
+
+test_that("source parameters round trip and log p(x) is the Gaussian marginal", {
+  m <- factor_analysis(4, 2)
+  p <- list(mean = c(1, -2, 0.5, 3), loadings = matrix(c(0.9, 0.4, -0.3, 0.2, 0.1, 0.8, 0.5, -0.6), 4),
+    cov = diag(c(0.5, 0.2, 2.385, 0.7)))
+  th <- to_natural(m, p)
+  back <- to_source(m, th)
+  expect_equal(back$mean, p$mean, tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(back$cov, p$cov, tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(tcrossprod(back$loadings), tcrossprod(p$loadings), tolerance = 1e-12, ignore_attr = TRUE)
+  set.seed(4)
+  x <- matrix(rnorm(400), 100, 4)
+  f <- with_params(m, p, x)
+  expect_equal(log_density(f), oracle_dmvnorm(x, p$mean, tcrossprod(p$loadings) + p$cov), tolerance = 1e-10)
+  eta <- harmonium:::native_model_to_mean(m, th)$value
+  expect_equal(harmonium:::native_model_to_natural(m, eta, harmonium:::fam_ctrl())$value, th, tolerance = 1e-9)
+})
+
+test_that("factor scores are the posterior means and covariances", {
+  x <- as.matrix(mtcars)
+  f <- fit_lvm(factor_analysis(11, 2), x)
+  z <- posterior(f)
+  expect_equal(dim(z), c(32L, 2L))
+  p <- f$params
+  A <- p$loadings
+  Pi <- solve(p$cov)
+  V <- solve(diag(2) + t(A) %*% Pi %*% A)
+  expect_equal(unname(attr(z, "cov")), unname(V), tolerance = 1e-8)
+  mu <- t(V %*% t(A) %*% Pi %*% t(sweep(x, 2, p$mean)))
+  expect_equal(unname(z[, 1:2]), unname(mu), tolerance = 1e-8)
+  expect_equal(predict(f), z)
+})
+
+test_that("summary, rotations, simulation and plots", {
+  x <- as.matrix(attitude)
+  f <- fit_lvm(factor_analysis(7, 2), x)
+  s <- summary(f)
+  expect_s3_class(s, "summary.lgm_fit")
+  expect_output(print(s), "Uniquenesses")
+  expect_equal(unname(s$variance["Proportion Var", ]), unname(colSums(s$loadings^2) / 7))
+  v <- rotate_loadings(f, "varimax")
+  expect_equal(tcrossprod(unclass(v)), tcrossprod(rotate_loadings(f, "none")), tolerance = 1e-8,
+    ignore_attr = TRUE)
+  ref <- stats::varimax(rotate_loadings(f, "none"))
+  expect_equal(unclass(v), unclass(ref$loadings), ignore_attr = TRUE)
+  pr <- rotate_loadings(f, "promax")
+  expect_equal(dim(pr), c(7L, 2L))
+  sim <- simulate(f, 20000, seed = 3)
+  expect_equal(dim(sim), c(20000L, 7L))
+  expect_equal(unname(colMeans(sim)), unname(f$params$mean), tolerance = 0.02)
+  expect_equal(unname(cov(sim)), unname(tcrossprod(f$params$loadings) + f$params$cov), tolerance = 0.05)
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(f))
+  expect_invisible(plot(f, type = "trace"))
+  expect_error(lgm(ef_poisson(2), 1), class = "harmonium_error_argument")
+  expect_error(factor_analysis(3, 3), class = "harmonium_error_argument")
+  expect_error(rotate_loadings(fit_lvm(mixture(ef_normal(1), 2), faithful$waiting)),
+    class = "harmonium_error_argument")
+})
