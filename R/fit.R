@@ -478,7 +478,7 @@ new_fit <- function(model, theta, sc, x, w, es, call) {
       loglik = es$loglik, trace = es$loglik, iterations = 0L, converged = NA, n = nrow(x),
       df = model$n_free, weights = w, x = x, posterior = es$post, logp = es$logp, call = call
     ),
-    class = c(paste0(model$kind, "_fit"), "lvm_fit")
+    class = unique(c(paste0(model$kind, "_fit"), model$fit_class, "lvm_fit"))
   )
 }
 

@@ -111,7 +111,8 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten) {
   m <- list(
     kind = kind, obs = obs, lat = lat, q = q, p = obs$n,
     hm_kind = hm_kind[[kind]], obs_spec = obs$spec, lat_spec = lat$spec,
-    d = obs$d, n_free = as.integer(n_free), label = label, whiten = whiten, closed = kind == "lgm"
+    d = obs$d, n_free = as.integer(n_free), label = label, whiten = whiten, closed = kind == "lgm",
+    fit_class = "lgm_fit"
   )
   info <- native_model_info(m)
   m$dim <- info[1]
@@ -289,18 +290,37 @@ lgm_pca_start <- function(m, xs, w, i, control) {
 
 #' @export
 model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads) {
-  st <- lgm_pca_start(m, xs, w, i, control)
   params <- if (m$kind == "lgm") {
+    st <- lgm_pca_start(m, xs, w, i, control)
     list(mean = st$mu, loadings = st$A, cov = st$cov)
   } else {
-    # Binary units with probability 1/2 each: the offset puts the data mean
-    # at A/2 + b; the loadings are scaled so each unit's two states sit a
-    # principal direction's two standard deviations apart.
-    A <- 2 * st$A
-    list(offset = st$mu - rowSums(A) / 2, loadings = A, cov = st$cov,
-      prior = list(bias = numeric(m$q), coupling = matrix(0, m$q, m$q)))
+    blgm_start(m, xs, w, i, control)
   }
   tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)
+}
+
+# Start of a Gaussian-Boltzmann harmonium: unit j moves the data along
+# principal direction ((j - 1) mod p) + 1 by two of its standard deviations,
+# perturbed at random (with the internal seed for the first start) so that
+# units sharing a direction differ; units are independent with probability
+# 1/2 each, and the offset puts the data mean at b + A 1/2.
+blgm_start <- function(m, xs, w, i, control) {
+  n <- nrow(xs)
+  ww <- if (is.null(w)) rep(1 / n, n) else w / sum(w)
+  mu <- colSums(xs * ww)
+  S <- crossprod(sweep(xs, 2L, mu) * sqrt(ww))
+  e <- eigen(S, symmetric = TRUE)
+  p <- m$p
+  q <- m$q
+  lam <- pmax(e$values, 1e-6 * max(e$values, 1e-12))
+  dir <- ((seq_len(q) - 1L) %% p) + 1L
+  A <- e$vectors[, dir, drop = FALSE] %*% diag(2 * sqrt(lam[dir]) / ceiling(q / p), q)
+  seed <- if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
+  A <- A + with_seed(seed, matrix(stats::rnorm(p * q, sd = 0.3 * sqrt(mean(lam))), p, q))
+  resid <- pmax(diag(S) - rowSums(A^2) / 4, 0.05 * diag(S), 1e-6)
+  cov <- switch(m$obs$covariance, isotropic = diag(mean(resid), p), diag(resid, p))
+  list(offset = mu - rowSums(A) / 2, loadings = A, cov = cov,
+    prior = list(bias = numeric(q), coupling = matrix(0, q, q)))
 }
 
 # Loadings in a canonical orientation: the identified latent of an LGM is
