@@ -51,12 +51,40 @@ reparam_jac <- function(theta, codes) {
 }
 
 # The optimisation problem of a model: u <-> theta, and the gradient in u from
-# the harmonium-coordinate gradient g. Only mixtures have one so far.
-gradient_problem <- function(m, call) {
-  if (m$kind != "mixture") {
-    abort_hm(c("{.code method = \"gradient\"} is not available for {m$label}.",
-      i = "Use {.code method = \"em\"}."), "unsupported", call = call)
+# the harmonium-coordinate gradient g.
+gradient_problem <- function(m, call) UseMethod("gradient_problem")
+
+#' @export
+gradient_problem.default <- function(m, call) {
+  abort_hm(c("{.code method = \"gradient\"} is not available for {m$label}.",
+    i = "Use {.code method = \"em\"}."), "unsupported", call = call)
+}
+
+# Linear Gaussian and Gaussian-Boltzmann harmoniums are optimised in their
+# own natural coordinates [theta_X | W | theta_Z]: the observable's and the
+# latent's blocks through their families' elementwise reparameterisations,
+# the interaction free. Points where the prior is not valid (its precision
+# not positive definite) have log-likelihood -Inf, which the line searches
+# step back from.
+#' @export
+gradient_problem.lgm_model <- function(m, call) {
+  co <- family_reparam(m$obs)
+  cz <- family_reparam(m$lat)
+  if (is.null(co) || is.null(cz)) {
+    abort_hm(c("{.code method = \"gradient\"} needs parameters that can be reparameterised elementwise.",
+      x = "{m$label} has a full covariance matrix (in its observable or its latent block).",
+      i = "Use {.code method = \"em\"} (closed form for this model)."), "unsupported", call = call)
   }
+  codes <- c(co, rep(0L, m$p * m$q), cz)
+  list(
+    to_u = function(theta) reparam_to_u(theta, codes),
+    from_u = function(u) reparam_from_u(u, codes),
+    grad_u = function(u, theta, g) g * reparam_jac(theta, codes)
+  )
+}
+
+#' @export
+gradient_problem.mixture_model <- function(m, call) {
   fam <- m$component
   codes <- family_reparam(fam)
   if (is.null(codes)) {

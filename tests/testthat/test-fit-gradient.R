@@ -78,3 +78,20 @@ test_that("method = 'auto' uses EM and unsupported gradients are classed errors"
     class = "harmonium_error_unsupported")
   expect_error(lvm_control(optimizer = "sgd"), class = "harmonium_error_argument")
 })
+
+test_that("Gaussian-Boltzmann harmoniums: exact gradient and the EM optimum", {
+  set.seed(24)
+  x <- rbind(matrix(rnorm(400, sd = 0.4), 200), matrix(rnorm(400, 2, 0.4), 200),
+    cbind(rnorm(200, 2, 0.4), rnorm(200, 0, 0.4)))
+  m <- boltzmann_lgm(ef_normal(2, "diagonal"), 2)
+  em <- fit_lvm(m, x, control = lvm_control(tol = 1e-12, maxit = 5000))
+  gr <- fit_lvm(m, x, method = "gradient", control = lvm_control(tol = 1e-15, maxit = 5000))
+  expect_equal(gr$loglik, em$loglik, tolerance = 1e-7)
+  xs <- harmonium:::scale_data(em$scaler, x)
+  th <- em$theta + 0.01
+  g <- harmonium:::native_model_gradient(m, th, xs)
+  ll <- function(t) harmonium:::native_model_gradient(m, t, xs)$value
+  expect_equal(g$gradient, fd_gradient(ll, th), tolerance = 1e-5)
+  expect_error(fit_lvm(factor_analysis(4, 1), iris[, 1:4], method = "gradient"),
+    class = "harmonium_error_unsupported")
+})
