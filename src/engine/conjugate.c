@@ -1,0 +1,627 @@
+/*
+ * conjugate.c: the Categorical-Dirichlet harmonium (theory.md 3.5),
+ * HM_HM_CATEGORICAL_DIRICHLET: conjugate Bayesian updating of category
+ * probabilities, run through the engine's one harmonium core.
+ *
+ * Observable Categorical(K) (s_X(x) = one-hot of x without category 0,
+ * dim K - 1), latent Dirichlet(K) (s_Z(z) = log z, natural parameters
+ * alpha), and a likelihood (theta_X, W) that is fixed, not fitted:
+ *     theta_X = 0,   W ((K-1) x K, row-major) row i-1 = e_i - e_0,
+ * so that the likelihood's natural parameters at z are
+ *     (theta_X + W log z)_i = log z_i - log z_0 = log(z_i / z_0),
+ * the log-odds of the probability vector z: x | z ~ Categorical(z), i.e.
+ * log p(x = i | z) = log z_i. Parameters are [theta_X (K-1) | W | theta_Z
+ * (K)] as for every kind, with mx = K - 1 and mz = K.
+ *
+ * Conjugation (theory.md 1.3). On the simplex sum_i z_i = 1, so
+ *     psi_X(W log z) = log(1 + sum_{i>=1} z_i / z_0)
+ *                    = log((z_0 + sum_{i>=1} z_i) / z_0) = -log z_0,
+ * which is rho . log z + chi with rho = (-1, 0, ..., 0) and chi = 0. The
+ * default convention chi = psi_X(theta_X) (= log K here) does not apply:
+ * it evaluates the identity where s_Z vanishes, and s_Z = log z never does
+ * (theory.md 2.9).
+ *
+ * Everything else follows from the generic identities of harmonium.c with
+ * alpha = theta_Z + rho (so theta_Z = alpha + e_0):
+ *   prior            Dirichlet(alpha);
+ *   posterior at x   theta_Z + W' s_X(x) = alpha + e_x, because
+ *                    W' s_X(x) = e_x - e_0 for x >= 1 and 0 for x = 0
+ *                    (theory.md 3.5: alpha' = alpha - rho + W' s_X(x));
+ *   log-partition    psi = psi_Dir(alpha) + chi = psi_Dir(alpha);
+ *   log p(x)         psi_Dir(alpha + e_x) - psi_Dir(alpha) = log(alpha_x / A),
+ *                    A = sum alpha (from Gamma(a + 1) = a Gamma(a)): the
+ *                    Dirichlet-categorical predictive.
+ * Mean coordinates under the joint z ~ Dir(alpha), x | z ~ Cat(z). The
+ * identity z_i Dir(z; alpha) = (alpha_i / A) Dir(z; alpha + e_i) (the one
+ * that makes the posterior alpha + e_i) turns every moment into a
+ * Dirichlet mean:
+ *   E[s_X]_i          = E[z_i] = alpha_i / A,                    i >= 1;
+ *   E[1{x=i} log z_j] = E[z_i log z_j]
+ *                     = (alpha_i / A) E_{Dir(alpha + e_i)}[log z_j]
+ *                     = (alpha_i / A)(digamma(alpha_j + delta_ij) - digamma(A + 1));
+ *   E[log z]_j        = digamma(alpha_j) - digamma(A).
+ *
+ * The M-step (mean -> natural map). The expected complete-data
+ * log-likelihood splits into E[log p(z; alpha)] + E[log p(x | z)]
+ * (theory.md 1.6), and the second term has no free parameter here, so the
+ * exact M-step of this constrained harmonium moves only the prior: alpha
+ * is the Dirichlet family's numerical to_natural of the latent mean block
+ * E[log z], theta_Z = alpha - rho, and the fixed likelihood is written
+ * back. The observable and interaction blocks of eta (implied by alpha) are
+ * not read. Fitted to independent rows, each with its own z, the model's
+ * p(x) = alpha_x / A depends on alpha only through alpha / A: EM converges
+ * to the empirical frequencies, and the total concentration A stays where
+ * the start put it (every point of that ray is a fixed point).
+ *
+ * Sequential updating of one shared z (each posterior becomes the next
+ * prior) is hm_hm_posterior_fold in harmonium.c, written generically from
+ * rho and the posterior at x; for this kind it gives alpha + the running
+ * counts.
+ *
+ * Precision: theta_Z[0] = alpha_0 + 1 is stored, so an alpha_0 far below
+ * the rounding level of 1 (about 1e-16) is not representable; the other
+ * entries are alpha itself.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hm_engine.h"
+#include "hm_specfun.h"
+#include "selftest.h"
+
+// Largest parameter length a harmonium may have (as for families).
+#define MAX_DIM (1LL << 30)
+
+// --- layout helpers ------------------------------------------------------------
+
+// Offset of theta_Z (or eta_Z) in a parameter vector: (K - 1) + (K - 1) K.
+static size_t lat_offset(const hm_harmonium *h) {
+    return (size_t)h->obs->dim + (size_t)h->mx * (size_t)h->mz;
+}
+
+// The fixed likelihood into theta[0 .. lat_offset): theta_X = 0 and W row
+// i-1 = e_i - e_0, i = 1..K-1.
+static void cd_likelihood(const hm_harmonium *h, double *theta) {
+    const int K = h->mz;
+    double *W = theta + h->obs->dim;
+    memset(theta, 0, lat_offset(h) * sizeof(double));
+    for (int i = 1; i < K; i++) {
+        W[(size_t)(i - 1) * (size_t)K] = -1.0;
+        W[(size_t)(i - 1) * (size_t)K + (size_t)i] = 1.0;
+    }
+}
+
+// 1 if theta's likelihood block is exactly the fixed one. Exact comparison
+// is intended: rho and chi are those of this likelihood only, and every
+// producer (R's model_to_nat, the M-step) writes the exact values.
+static int likelihood_ok(const hm_harmonium *h, const double *theta) {
+    const int K = h->mz, m = h->mx;
+    for (int i = 0; i < m; i++) {
+        if (theta[i] != 0.0) {
+            return 0;
+        }
+    }
+    const double *W = theta + m;
+    for (int i = 1; i < K; i++) {
+        const double *row = W + (size_t)(i - 1) * (size_t)K;
+        for (int j = 0; j < K; j++) {
+            double want = (j == 0) ? -1.0 : (j == i ? 1.0 : 0.0);
+            if (row[j] != want) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+// alpha = theta_Z + rho into alpha[K]; HM_EDOM unless the likelihood is
+// the fixed one and alpha is a valid Dirichlet parameter (finite, > 0).
+static hm_status cd_prior(const hm_harmonium *h, const double *theta, double *alpha) {
+    if (!likelihood_ok(h, theta)) {
+        return HM_EDOM;
+    }
+    const double *thz = theta + lat_offset(h);
+    memcpy(alpha, thz, (size_t)h->mz * sizeof(double));
+    alpha[0] -= 1.0;
+    return hm_fam_check_natural(h->lat, alpha);
+}
+
+// --- the kind's hooks ------------------------------------------------------------
+
+hm_status hm_catdir_init(hm_harmonium *h) {
+    const hm_family *obs = h->obs, *lat = h->lat;
+    if (obs->kind != HM_FAM_CATEGORICAL || lat->kind != HM_FAM_DIRICHLET || obs->n < 2 ||
+        lat->n != obs->n) {
+        return HM_EINVAL;
+    }
+    const long long K = lat->n;
+    if ((K - 1) + (K - 1) * K + K > MAX_DIM) {
+        return HM_EOVERFLOW;
+    }
+    h->mx = obs->dim;
+    h->mz = lat->dim;
+    // A symmetric kind: the prior lives in the latent family itself.
+    h->prr = *lat;
+    return HM_OK;
+}
+
+// Two K-vectors (alpha and a digamma table, or the generic log-partition's
+// prior) in front of the Dirichlet family's Newton scratch.
+size_t hm_catdir_work_len(const hm_harmonium *h) {
+    return 2 * (size_t)h->mz + hm_fam_work_len(h->lat) + hm_fam_work_len(h->obs) + 8;
+}
+
+// alpha in front of the Dirichlet sampler's scratch.
+size_t hm_catdir_sample_work_len(const hm_harmonium *h, int n) {
+    return hm_catdir_work_len(h) + (size_t)h->mz + hm_fam_sample_work_len(h->lat, n);
+}
+
+// rho = (-1, 0, ..., 0), chi = 0 (file comment). They hold for the fixed
+// likelihood only, so any other likelihood block is a domain error.
+hm_status hm_catdir_rho_chi(const hm_harmonium *h,
+                            const double *theta,
+                            double *rho,
+                            double *chi,
+                            double *work) {
+    (void)work;
+    if (!likelihood_ok(h, theta)) {
+        return HM_EDOM;
+    }
+    rho[0] = -1.0;
+    for (int j = 1; j < h->mz; j++) {
+        rho[j] = 0.0;
+    }
+    *chi = 0.0;
+    return HM_OK;
+}
+
+/*
+ * The closed-form moments of the file comment. digamma(alpha_j) is
+ * tabulated once (K calls), so the (K-1) x K cross block costs one
+ * subtraction and one product per entry; the diagonal entries use
+ * digamma(alpha_i + 1) directly rather than the recurrence
+ * digamma(a) + 1/a, which cancels for small a. Work: 2K doubles.
+ */
+hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    const int K = h->mz, m = h->mx;
+    double *alpha = work, *dg = work + K;
+    hm_status st = cd_prior(h, theta, alpha);
+    if (st != HM_OK) {
+        return st;
+    }
+    double A = 0.0;
+    for (int j = 0; j < K; j++) {
+        A += alpha[j];
+        dg[j] = hm_digamma(alpha[j]);
+    }
+    const double dA = hm_digamma(A), dA1 = hm_digamma(A + 1.0);
+    double *etax = eta, *cross = eta + m, *etaz = eta + lat_offset(h);
+    for (int i = 1; i < K; i++) {
+        const double p = alpha[i] / A;
+        double *row = cross + (size_t)(i - 1) * (size_t)K;
+        etax[i - 1] = p;
+        for (int j = 0; j < K; j++) {
+            const double dj = (j == i) ? hm_digamma(alpha[j] + 1.0) : dg[j];
+            row[j] = p * (dj - dA1);
+        }
+    }
+    for (int j = 0; j < K; j++) {
+        etaz[j] = dg[j] - dA;
+    }
+    return HM_OK;
+}
+
+// The M-step of the file comment: only the prior is free. The Dirichlet
+// solve writes alpha straight into theta_Z's slot, then theta_Z = alpha -
+// rho adds 1 to its first entry. Statuses of the Dirichlet to_natural
+// (HM_EDOM outside its mean domain, HM_EMAXITER); *bad is always -1.
+hm_status hm_catdir_to_natural(const hm_harmonium *h,
+                               const double *eta,
+                               double *theta,
+                               double *work,
+                               const hm_ctrl *ctl,
+                               int *bad) {
+    const size_t off = lat_offset(h);
+    *bad = -1;
+    hm_status st = hm_fam_to_natural(h->lat, eta + off, theta + off, work, ctl);
+    if (st != HM_OK) {
+        return st;
+    }
+    cd_likelihood(h, theta);
+    theta[off] += 1.0;
+    return HM_OK;
+}
+
+hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    return cd_prior(h, theta, work);
+}
+
+/*
+ * Ancestral sampling (theory.md 1.3): z ~ Dir(alpha) by the Dirichlet
+ * family's sampler, written straight into z (n x K row-major), then
+ * x ~ Categorical(z) by inverse CDF on one uniform per row. If rounding
+ * leaves the running sum a hair below u, the last category with positive
+ * probability is taken.
+ */
+hm_status hm_catdir_sample(const hm_harmonium *h,
+                           const double *theta,
+                           int n,
+                           hm_rng *rng,
+                           double *x,
+                           double *z,
+                           double *work) {
+    const int K = h->mz;
+    double *alpha = work, *rest = work + K;
+    if (n < 0) {
+        return HM_EINVAL;
+    }
+    hm_status st = cd_prior(h, theta, alpha);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_fam_sample(h->lat, alpha, n, rng, z, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int r = 0; r < n; r++) {
+        const double *zr = z + (size_t)r * (size_t)K;
+        const double u = rng->unif(rng->ctx);
+        double cum = 0.0;
+        int k = -1, last = 0;
+        for (int j = 0; j < K; j++) {
+            last = zr[j] > 0.0 ? j : last;
+            cum += zr[j];
+            if (k < 0 && u < cum) {
+                k = j;
+            }
+        }
+        x[r] = (double)(k < 0 ? last : k);
+    }
+    return HM_OK;
+}
+
+// --- self-test -------------------------------------------------------------------
+
+/*
+ * The test's own generator (splitmix64 uniforms, Box-Muller normals,
+ * Marsaglia-Tsang gammas), so the test needs no host RNG; its state lives
+ * in the caller's frame. The Dirichlet sampler draws only uniforms and
+ * gammas; the Poisson and binomial slots stay empty.
+ */
+typedef struct test_rng {
+    uint64_t s;
+} test_rng;
+
+static double t_unif(void *ctx) {
+    test_rng *g = ctx;
+    uint64_t v = (g->s += 0x9E3779B97F4A7C15ull);
+    v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9ull;
+    v = (v ^ (v >> 27)) * 0x94D049BB133111EBull;
+    v ^= v >> 31;
+    return ((double)(v >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double t_norm(void *ctx) {
+    double u = t_unif(ctx), v = t_unif(ctx);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
+
+static double t_gamma(void *ctx, double a) {
+    if (a < 1.0) {
+        return t_gamma(ctx, a + 1.0) * pow(t_unif(ctx), 1.0 / a);
+    }
+    const double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double g = t_norm(ctx), v = 1.0 + c * g;
+        if (v <= 0.0) {
+            continue;
+        }
+        v = v * v * v;
+        if (log(t_unif(ctx)) < 0.5 * g * g + d - d * v + d * log(v)) {
+            return d * v;
+        }
+    }
+}
+
+static void test_rng_init(hm_rng *rng, test_rng *state, uint64_t seed) {
+    state->s = seed;
+    rng->ctx = state;
+    rng->unif = t_unif;
+    rng->norm = t_norm;
+    rng->exp = t_exp;
+    rng->gamma = t_gamma;
+    rng->poisson = NULL;
+    rng->binom = NULL;
+}
+
+// |a - b| within rtol relative to max(1, |a|, |b|).
+static int near(double a, double b, double rtol) {
+    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
+    return fabs(a - b) <= rtol * s;
+}
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            snprintf(msg, len, __VA_ARGS__);                                                       \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+enum {
+    CD_K = 4,
+    CD_DIM = (CD_K - 1) + (CD_K - 1) * CD_K + CD_K,
+    CD_WORK = 16384,
+    CD_ROWS = 3000,
+    CD_DRAWS = 20000,
+    CD_BATCH = 1000,
+    CD_QUAD = 20000
+};
+
+// Descriptors for Categorical(k) / Dirichlet(k) and theta at prior alpha.
+static int cd_setup(int k, hm_family *obs, hm_family *lat, hm_harmonium *h) {
+    return hm_family_init(obs, HM_FAM_CATEGORICAL, k, 0, 0) == HM_OK &&
+           hm_family_init(lat, HM_FAM_DIRICHLET, k, 0, 0) == HM_OK &&
+           hm_hm_init(h, HM_HM_CATEGORICAL_DIRICHLET, obs, lat) == HM_OK;
+}
+
+static void cd_theta(const hm_harmonium *h, const double *alpha, double *theta) {
+    cd_likelihood(h, theta);
+    double *thz = theta + lat_offset(h);
+    for (int j = 0; j < h->mz; j++) {
+        thz[j] = alpha[j] + (j == 0 ? 1.0 : 0.0);
+    }
+}
+
+/*
+ * K = 2 by quadrature: with t = z_1 ~ Beta(alpha_1, alpha_0) and z_0 =
+ * 1 - t, the mean coordinates are E[t] (observable), E[t log(1 - t)] and
+ * E[t log t] (the one cross row, i = 1), and E[log(1 - t)], E[log t].
+ * Composite Simpson on (0, 1) with CD_QUAD intervals; alpha > 2 makes
+ * every integrand vanish at both ends with a bounded first derivative, so
+ * the rule's error is far below the 1e-8 tolerance.
+ */
+static int cd_check_beta(char *msg, size_t len) {
+    hm_family obs, lat;
+    hm_harmonium h;
+    CHECK(cd_setup(2, &obs, &lat, &h), "K = 2 descriptor init");
+    const double a[2] = {3.1, 2.385};
+    double theta[1 + 2 + 2], eta[5], work[256];
+    CHECK(hm_hm_work_len(&h) <= 256, "K = 2 work_len");
+    cd_theta(&h, a, theta);
+    CHECK(hm_hm_to_mean(&h, theta, eta, work) == HM_OK, "K = 2 to_mean failed");
+    const double lnorm = hm_lgamma(a[0] + a[1]) - hm_lgamma(a[0]) - hm_lgamma(a[1]);
+    double q[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
+    const double step = 1.0 / CD_QUAD;
+    for (int s = 1; s < CD_QUAD; s++) {
+        const double t = s * step, l1 = log(t), l0 = log1p(-t);
+        const double dens = exp(lnorm + (a[1] - 1.0) * l1 + (a[0] - 1.0) * l0);
+        const double wgt = (s % 2 == 1 ? 4.0 : 2.0) * step / 3.0 * dens;
+        q[0] += wgt * t;
+        q[1] += wgt * t * l0;
+        q[2] += wgt * t * l1;
+        q[3] += wgt * l0;
+        q[4] += wgt * l1;
+    }
+    for (int i = 0; i < 5; i++) {
+        CHECK(fabs(eta[i] - q[i]) < 1e-8, "K = 2 mean coordinate %d: %.12g, quadrature %.12g", i,
+              eta[i], q[i]);
+    }
+    return 0;
+}
+
+int hm_catdir_selftest(char *msg, size_t len) {
+    hm_family obs, lat, bad_lat;
+    hm_harmonium h, hb;
+    CHECK(cd_setup(CD_K, &obs, &lat, &h), "descriptor init");
+    CHECK(h.mx == CD_K - 1 && h.mz == CD_K && hm_hm_dim(&h) == CD_DIM, "layout");
+    CHECK(hm_hm_post_len(&h) == CD_K, "post_len");
+    // Families that do not match: K differs, or the latent is not Dirichlet.
+    CHECK(hm_family_init(&bad_lat, HM_FAM_DIRICHLET, CD_K + 1, 0, 0) == HM_OK &&
+              hm_hm_init(&hb, HM_HM_CATEGORICAL_DIRICHLET, &obs, &bad_lat) == HM_EINVAL,
+          "mismatched K accepted");
+    CHECK(hm_hm_init(&hb, HM_HM_CATEGORICAL_DIRICHLET, &lat, &lat) == HM_EINVAL,
+          "Dirichlet observable accepted");
+    double work[CD_WORK];
+    CHECK(hm_hm_work_len(&h) <= CD_WORK && hm_estep_work_len(&h, 2) <= CD_WORK &&
+              hm_hm_sample_work_len(&h, CD_BATCH) <= CD_WORK && hm_hm_fold_work_len(&h) <= CD_WORK,
+          "work lengths");
+
+    const double alpha[CD_K] = {0.73, 2.385, 1.1, 0.41};
+    double A = 0.0;
+    for (int j = 0; j < CD_K; j++) {
+        A += alpha[j];
+    }
+    double theta[CD_DIM], rho[CD_K], chi, prior[CD_K], psi;
+    cd_theta(&h, alpha, theta);
+    CHECK(hm_hm_check_natural(&h, theta, work) == HM_OK, "valid theta rejected");
+    CHECK(hm_hm_rho_chi(&h, theta, rho, &chi, work) == HM_OK, "rho_chi failed");
+    CHECK(rho[0] == -1.0 && rho[1] == 0.0 && rho[2] == 0.0 && rho[3] == 0.0 && chi == 0.0,
+          "rho or chi");
+    CHECK(hm_hm_prior(&h, theta, prior, work) == HM_OK, "prior failed");
+    for (int j = 0; j < CD_K; j++) {
+        // alpha_0 went through theta_Z[0] = alpha_0 + 1: one rounding of 1.
+        CHECK(near(prior[j], alpha[j], 2e-16), "prior %d: %.17g vs %.17g", j, prior[j], alpha[j]);
+    }
+    double psi_dir;
+    CHECK(hm_fam_log_partition(&lat, prior, &psi_dir, work) == HM_OK &&
+              hm_hm_log_partition(&h, theta, &psi, work) == HM_OK && psi == psi_dir,
+          "log-partition is not psi_Dir(alpha)");
+
+    // The conjugation identity psi_X(theta_X + W log z) = rho . log z + chi
+    // at random points of the simplex, including one with z_0 = 1e-12.
+    {
+        test_rng state = {31415926ull};
+        for (int r = 0; r < 50; r++) {
+            double z[CD_K], lz[CD_K], tot = 0.0, lik[CD_K - 1], psix, rhs = chi;
+            for (int j = 0; j < CD_K; j++) {
+                z[j] = t_exp(&state);
+                tot += z[j];
+            }
+            for (int j = 0; j < CD_K; j++) {
+                z[j] /= tot;
+            }
+            if (r == 0) {
+                z[0] = 1e-12;
+                z[1] = 1.0 - 1e-12 - z[2] - z[3];
+            }
+            for (int j = 0; j < CD_K; j++) {
+                lz[j] = log(z[j]);
+                rhs += rho[j] * lz[j];
+            }
+            const double *W = theta + h.mx;
+            for (int i = 0; i < h.mx; i++) {
+                lik[i] = theta[i];
+                for (int j = 0; j < CD_K; j++) {
+                    lik[i] += W[(size_t)i * CD_K + (size_t)j] * lz[j];
+                }
+            }
+            CHECK(hm_fam_log_partition(&obs, lik, &psix, work) == HM_OK, "psi_X failed");
+            CHECK(near(psix, rhs, 1e-13), "conjugation identity at draw %d: %.17g vs %.17g", r,
+                  psix, rhs);
+        }
+    }
+
+    // The E-step on the K categories weighted by p(x) = alpha_x / A: the
+    // posterior of row x is alpha + e_x, log p(x) is the generic
+    // theta_X . s_X + psi_Z(posterior) - psi - chi and exp(log p) sums to
+    // 1, and the weighted statistics are sum_x p(x) E[s(x, z) | x] =
+    // E[s(x, z)], the mean coordinates.
+    double eta[CD_DIM];
+    CHECK(hm_hm_to_mean(&h, theta, eta, work) == HM_OK, "to_mean failed");
+    {
+        double x[CD_K], wx[CD_K], stats[CD_DIM + 2], logp[CD_K], post[CD_K * CD_K];
+        for (int i = 0; i < CD_K; i++) {
+            x[i] = (double)i;
+            wx[i] = alpha[i] / A;
+        }
+        hm_data data = {x, CD_K, CD_K, wx};
+        CHECK(hm_estep(&h, theta, &data, NULL, stats, logp, post, 1, work) == HM_OK,
+              "E-step failed");
+        double ptot = 0.0;
+        for (int i = 0; i < CD_K; i++) {
+            double ap[CD_K], psip;
+            for (int j = 0; j < CD_K; j++) {
+                ap[j] = alpha[j] + (i == j ? 1.0 : 0.0);
+                CHECK(near(post[(size_t)j * CD_K + (size_t)i], ap[j], 1e-15),
+                      "posterior after x = %d, entry %d", i, j);
+            }
+            hm_fam_log_partition(&lat, ap, &psip, work);
+            CHECK(near(logp[i], psip - psi - chi, 1e-13), "log p(x = %d): %.17g vs %.17g", i,
+                  logp[i], psip - psi - chi);
+            CHECK(near(logp[i], log(alpha[i] / A), 1e-14), "log p(x = %d) is not log(alpha_x / A)",
+                  i);
+            ptot += exp(logp[i]);
+        }
+        CHECK(fabs(ptot - 1.0) < 1e-14, "p(x) sums to %.17g", ptot);
+        CHECK(near(stats[CD_DIM + 1], 1.0, 1e-15), "weight slot");
+        for (int i = 0; i < CD_DIM; i++) {
+            CHECK(near(stats[i] / stats[CD_DIM + 1], eta[i], 1e-13),
+                  "E-step statistics %d: %.17g vs to_mean %.17g", i, stats[i], eta[i]);
+        }
+        // Statuses: a code outside 0..K-1, and given posteriors.
+        double xb[CD_K] = {0.0, 1.0, 4.0, 2.0};
+        hm_data db = {xb, CD_K, CD_K, NULL};
+        CHECK(hm_estep(&h, theta, &db, NULL, stats, NULL, NULL, 1, work) == HM_EDOM,
+              "code out of range accepted");
+        CHECK(hm_estep(&h, theta, &data, post, stats, NULL, NULL, 1, work) == HM_EINVAL,
+              "given posteriors accepted");
+    }
+
+    // E-step thread invariance on pseudo-random codes (several blocks).
+    {
+        double xs[CD_ROWS];
+        uint64_t s = 12345u;
+        for (int i = 0; i < CD_ROWS; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            xs[i] = (double)((s >> 33) % CD_K);
+        }
+        hm_data data = {xs, CD_ROWS, CD_ROWS, NULL};
+        double st1[CD_DIM + 2], st2[CD_DIM + 2];
+        CHECK(hm_estep(&h, theta, &data, NULL, st1, NULL, NULL, 1, work) == HM_OK &&
+                  hm_estep(&h, theta, &data, NULL, st2, NULL, NULL, 2, work) == HM_OK,
+              "E-step failed");
+        CHECK(memcmp(st1, st2, sizeof st1) == 0, "E-step differs between 1 and 2 threads");
+    }
+
+    // The fold: after each observation the posterior is alpha plus the
+    // running counts (up to the rounding of those additions).
+    {
+        enum { T = 13 };
+        const double seq[T] = {2, 0, 1, 1, 3, 2, 2, 0, 1, 3, 3, 3, 1};
+        double out[T * CD_K], cnt[CD_K] = {0.0, 0.0, 0.0, 0.0};
+        CHECK(hm_hm_posterior_fold(&h, theta, seq, T, out, work) == HM_OK, "fold failed");
+        for (int t = 0; t < T; t++) {
+            cnt[(int)seq[t]] += 1.0;
+            for (int j = 0; j < CD_K; j++) {
+                CHECK(near(out[t * CD_K + j], alpha[j] + cnt[j], 1e-15),
+                      "fold row %d, entry %d: %.17g vs %.17g", t, j, out[t * CD_K + j],
+                      alpha[j] + cnt[j]);
+            }
+        }
+        const double bad_seq[2] = {1.0, 1.5};
+        CHECK(hm_hm_posterior_fold(&h, theta, bad_seq, 2, out, work) == HM_EDOM,
+              "fold accepted a non-integer code");
+    }
+
+    // The M-step recovers the prior: to_natural(to_mean(theta)) = theta.
+    {
+        double back[CD_DIM];
+        int bad = 0;
+        hm_ctrl ctl = {0.0, 1e-13, 200, 0.0};
+        CHECK(hm_hm_to_natural(&h, eta, back, work, &ctl, &bad) == HM_OK && bad == -1,
+              "to_natural failed");
+        for (int i = 0; i < CD_DIM; i++) {
+            CHECK(near(back[i], theta[i], 1e-7), "round trip differs at %d: %.17g vs %.17g", i,
+                  back[i], theta[i]);
+        }
+    }
+
+    // Domain statuses: a perturbed likelihood, a non-positive prior.
+    {
+        double tb[CD_DIM];
+        memcpy(tb, theta, sizeof tb);
+        tb[0] = 1e-300;
+        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM &&
+                  hm_hm_rho_chi(&h, tb, rho, &chi, work) == HM_EDOM,
+              "theta_X != 0 accepted");
+        memcpy(tb, theta, sizeof tb);
+        tb[h.mx + CD_K + 2] = 1e-9;
+        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM, "perturbed W accepted");
+        memcpy(tb, theta, sizeof tb);
+        tb[lat_offset(&h)] = 1.0;
+        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM, "alpha_0 = 0 accepted");
+        memcpy(tb, theta, sizeof tb);
+        tb[lat_offset(&h) + 2] = -0.5;
+        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM, "negative alpha accepted");
+    }
+
+    // Sampling: category frequencies against alpha / A (standard errors
+    // below 0.0035 at 20000 draws, so 0.02 is a loose but telling bound),
+    // and every z on the open simplex. Drawn in batches to bound the
+    // sampler's scratch.
+    {
+        double xs[CD_BATCH], zs[CD_BATCH * CD_K], freq[CD_K] = {0.0, 0.0, 0.0, 0.0};
+        test_rng state;
+        hm_rng rng;
+        test_rng_init(&rng, &state, 27182818ull);
+        for (int b = 0; b < CD_DRAWS / CD_BATCH; b++) {
+            CHECK(hm_hm_sample(&h, theta, CD_BATCH, &rng, xs, zs, work) == HM_OK, "sample failed");
+            for (int r = 0; r < CD_BATCH; r++) {
+                CHECK(hm_fam_check_data(&lat, zs + (size_t)r * CD_K) == HM_OK,
+                      "draw %d off the simplex", r);
+                CHECK(hm_fam_check_data(&obs, xs + r) == HM_OK, "code %d out of range", r);
+                freq[(int)xs[r]] += 1.0 / CD_DRAWS;
+            }
+        }
+        for (int j = 0; j < CD_K; j++) {
+            CHECK(fabs(freq[j] - alpha[j] / A) < 0.02, "frequency of %d: %.4f vs %.4f", j, freq[j],
+                  alpha[j] / A);
+        }
+    }
+    return cd_check_beta(msg, len);
+}
