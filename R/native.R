@@ -37,10 +37,18 @@ native_model_estep <- function(m, theta, x, w = NULL, given = NULL, logp = TRUE,
   .Call(C_model_estep, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, given, c(logp, post), threads)
 }
 native_model_sample <- function(m, theta, n) .Call(C_model_sample, m$hm_kind, m$obs_spec, m$lat_spec, theta, n)
+native_model_posterior_fold <- function(m, theta, x) {
+  .Call(C_model_posterior_fold, m$hm_kind, m$obs_spec, m$lat_spec, theta, x)
+}
 
 # glue_grad.c
 native_model_gradient <- function(m, theta, x, w = NULL, threads = 1L) {
   .Call(C_model_gradient, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, threads)
+}
+
+# glue_cd.c
+native_model_cd_gradient <- function(m, theta, x, k) {
+  .Call(C_model_cd_gradient, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, as.integer(k))
 }
 
 # glue_em.c

@@ -22,7 +22,17 @@
  * statistics are X' (w M) and M' (w M) + (sum w) Sigma_post, both
  * products. For a Boltzmann latent each row's posterior (theta_Z with W'x
  * on its biases) is enumerated by the family's own log_partition and
- * to_mean (2^q states per row).
+ * to_mean (2^q states per row). The restricted-posterior kinds (theory.md
+ * 1.3) reuse both paths: a diagonal-Normal posterior is the Normal path
+ * with a diagonal Sigma_post and the statistic (z, z_i^2); a Bernoulli
+ * posterior is the Boltzmann path with the biases as the whole parameter
+ * (closed form, no enumeration per row). Their psi(theta) = psi_Prr(prior)
+ * + chi comes from hm_hm_log_partition, once per call.
+ *
+ * The Categorical-Dirichlet kind (theory.md 3.5) has a posterior fixed by
+ * the datum (alpha + e_x), so its blocks reduce the rows to weighted
+ * category counts and assemble the statistics from a per-call digamma
+ * table (catdir_block).
  *
  * Each block writes its sums into its own slot; slots are added to the total
  * in block order, so the result is bit-identical for any thread count. The
@@ -45,7 +55,14 @@
 #define BOLTZMANN_BLOCK_ROWS 64
 
 static int is_lgm(const hm_harmonium *h) {
-    return h->kind == HM_HM_LGM || h->kind == HM_HM_BOLTZMANN_LGM;
+    return h->kind == HM_HM_LGM || h->kind == HM_HM_BOLTZMANN_LGM || h->kind == HM_HM_LGM_DIAG ||
+           h->kind == HM_HM_BOLTZMANN_LGM_MF;
+}
+
+// The kinds whose per-row posterior goes through the latent family's own
+// maps (blgm_block): a Boltzmann latent, or independent binary units.
+static int is_binary(const hm_harmonium *h) {
+    return h->kind == HM_HM_BOLTZMANN_LGM || h->kind == HM_HM_BOLTZMANN_LGM_MF;
 }
 
 int hm_stats_len(const hm_harmonium *h) {
@@ -89,13 +106,17 @@ static size_t lgm_thread_len(const hm_harmonium *h) {
     if (h->obs->rep == HM_COV_FULL) {
         len += B * p + p * p; // X Q, then w X; and X' (w X)
     }
-    if (h->kind == HM_HM_BOLTZMANN_LGM) {
+    if (is_binary(h)) {
         len += 2 * (size_t)h->lat->dim + hm_fam_work_len(h->lat);
     }
     return len;
 }
 
 static size_t thread_len(const hm_harmonium *h) {
+    // Categorical-Dirichlet: the block's K weighted category counts.
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return (size_t)h->mz + 8;
+    }
     return is_lgm(h) ? lgm_thread_len(h) : mix_thread_len(h);
 }
 
@@ -104,6 +125,10 @@ static size_t thread_len(const hm_harmonium *h) {
 // latent's Sigma_post (q x q) and, for a full observable rep, the
 // symmetric matrix Q of theta_xx (p x p).
 static size_t head_len(const hm_harmonium *h) {
+    // Categorical-Dirichlet: the table of catdir_table (3K + 2).
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return 3 * (size_t)h->mz + 8;
+    }
     if (is_lgm(h)) {
         size_t p = (size_t)h->mx, q = (size_t)h->mz;
         return q * q + 8 + (h->obs->rep == HM_COV_FULL ? p * p : 0);
@@ -131,7 +156,8 @@ size_t hm_estep_work_len(const hm_harmonium *h, int threads) {
 
 typedef struct block_ctx {
     const hm_harmonium *h;
-    const double *T;     /* mixture: mx x K: [Theta | theta_X] */
+    const double *T;     /* mixture: mx x K: [Theta | theta_X]; categorical_
+                            dirichlet: the table of catdir_table */
     const double *thz;   /* theta_Z */
     double psi;          /* psi(theta) = psi_Z(prior) + chi */
     const hm_data *data;
@@ -413,10 +439,14 @@ static hm_status lgm_block(const block_ctx *c, int r0, int nr, double *slot, dou
     hm_k_gemm_tn_acc(nr, p, q, X, p, Mw, q, etaw, q);
     memset(G, 0, (size_t)q * (size_t)q * sizeof(double));
     hm_k_gemm_tn_acc(nr, q, q, M, q, Mw, q, G, q);
+    // A diagonal posterior's statistic is (z, z_i^2): only the diagonal
+    // of E[z z' | x] = Sigma_post + mu mu' is kept.
+    const int diag = h->kind == HM_HM_LGM_DIAG;
     for (int i = 0; i < q; i++) {
-        for (int j = i; j < q; j++) {
-            etaz[(size_t)q + pidx(q, i, j)] = G[(size_t)i * (size_t)q + (size_t)j] +
-                                              wt * c->sig[(size_t)i * (size_t)q + (size_t)j];
+        for (int j = i; j < (diag ? i + 1 : q); j++) {
+            const double v = G[(size_t)i * (size_t)q + (size_t)j] +
+                             wt * c->sig[(size_t)i * (size_t)q + (size_t)j];
+            etaz[(size_t)q + (diag ? (size_t)i : pidx(q, i, j))] = v;
         }
     }
     slot[dim] = ll;
@@ -451,6 +481,9 @@ static hm_status blgm_block(const block_ctx *c, int r0, int nr, double *slot, do
     double *XQ = fw + hm_fam_work_len(lat);
     double *GX = XQ + (full ? (size_t)B * (size_t)p : 0);
     double *etax = slot, *etaw = slot + dx, *etaz = etaw + (size_t)p * (size_t)q;
+    // Unit k's bias: the diagonal of a Boltzmann machine's packed
+    // couplings, or the k-th Bernoulli logit (the mean-field kind).
+    const int bm = h->kind == HM_HM_BOLTZMANN_LGM;
 
     lgm_gather(c, r0, nr, X, s, e, wv, etax, XQ, GX);
     hm_k_gemm_nn(nr, p, q, X, p, c->W, q, H, q);
@@ -462,7 +495,7 @@ static hm_status blgm_block(const block_ctx *c, int r0, int nr, double *slot, do
         double *mi = M + (size_t)i * (size_t)q, *mw = Mw + (size_t)i * (size_t)q;
         memcpy(tp, c->thz, (size_t)dz * sizeof(double));
         for (int k = 0; k < q; k++) {
-            tp[pidx(q, k, k)] += hi[k];
+            tp[bm ? pidx(q, k, k) : (size_t)k] += hi[k];
         }
         double psiz;
         hm_status st = hm_fam_log_partition(lat, tp, &psiz, fw);
@@ -477,7 +510,7 @@ static hm_status blgm_block(const block_ctx *c, int r0, int nr, double *slot, do
             c->logp[row] = lp;
         }
         for (int k = 0; k < q; k++) {
-            mi[k] = ep[pidx(q, k, k)];
+            mi[k] = ep[bm ? pidx(q, k, k) : (size_t)k];
             if (c->post) {
                 c->post[(size_t)k * n + row] = mi[k];
             }
@@ -496,11 +529,103 @@ static hm_status blgm_block(const block_ctx *c, int r0, int nr, double *slot, do
     return HM_OK;
 }
 
+// --- one block of the Categorical-Dirichlet harmonium -------------------------
+
+/*
+ * The per-call table in the head (theory.md 3.5): alpha = theta_Z + rho,
+ * digamma(alpha), digamma(alpha + 1), then digamma(A + 1) and log A with
+ * A = sum alpha. digamma(alpha_j + 1) is evaluated, not formed as
+ * digamma(alpha_j) + 1/alpha_j, which cancels for small alpha_j. work is
+ * the single-point scratch (hm_hm_prior).
+ */
+static hm_status catdir_table(const hm_harmonium *h, const double *theta, double *tab, double *work) {
+    const int K = h->mz;
+    hm_status st = hm_hm_prior(h, theta, tab, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    double A = 0.0;
+    for (int j = 0; j < K; j++) {
+        A += tab[j];
+        tab[K + j] = hm_digamma(tab[j]);
+        tab[2 * K + j] = hm_digamma(tab[j] + 1.0);
+    }
+    tab[3 * K] = hm_digamma(A + 1.0);
+    tab[3 * K + 1] = log(A);
+    return HM_OK;
+}
+
+/*
+ * Each row's posterior is alpha + e_x, so everything a block contributes
+ * depends on the data only through the weighted count c_i of each
+ * category: the statistics are (c_1..c_{K-1}, c_i m_i' in row i-1 of the
+ * cross block, sum_i c_i m_i) with m_i = E[log z | x = i], m_ij =
+ * digamma(alpha_j + delta_ij) - digamma(A + 1). Rows cost O(1) (O(K) when
+ * the posterior is written), the assembly O(K^2), the size of the cross
+ * block itself. log p(x) = psi_Z(alpha + e_x) - psi_Z(alpha) - chi =
+ * log(alpha_x / A) (theory.md 1.3, 3.5), in closed form. c->T is the table
+ * of catdir_table.
+ */
+static hm_status catdir_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
+    const hm_harmonium *h = c->h;
+    const int K = h->mz, m = h->mx, dim = hm_hm_dim(h);
+    const double *alpha = c->T, *dg = alpha + K, *dg1 = dg + K;
+    const double dA1 = dg1[K], lA = dg1[K + 1];
+    const hm_data *data = c->data;
+    const size_t n = (size_t)data->n;
+    double *cnt = tw;
+    memset(cnt, 0, (size_t)K * sizeof(double));
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        const double v = data->x[row];
+        if (!(v >= 0.0 && v <= (double)(K - 1)) || v != floor(v)) {
+            return HM_EDOM;
+        }
+        const int k = (int)v;
+        const double wi = data->w ? data->w[row] : 1.0;
+        const double lp = log(alpha[k]) - lA;
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        if (c->post) {
+            for (int j = 0; j < K; j++) {
+                c->post[(size_t)j * n + row] = alpha[j] + (j == k ? 1.0 : 0.0);
+            }
+        }
+        cnt[k] += wi;
+        ll += wi * lp;
+        wt += wi;
+    }
+    double *etax = slot, *cross = slot + m, *etaz = slot + m + (size_t)m * (size_t)K;
+    memset(etaz, 0, (size_t)K * sizeof(double));
+    for (int i = 0; i < K; i++) {
+        double *row = i > 0 ? cross + (size_t)(i - 1) * (size_t)K : NULL;
+        for (int j = 0; j < K; j++) {
+            const double e = cnt[i] * ((j == i ? dg1[j] : dg[j]) - dA1);
+            etaz[j] += e;
+            if (row) {
+                row[j] = e;
+            }
+        }
+        if (i > 0) {
+            etax[i - 1] = cnt[i];
+        }
+    }
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
 static hm_status run_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
     switch (c->h->kind) {
+    case HM_HM_CATEGORICAL_DIRICHLET:
+        return catdir_block(c, r0, nr, slot, tw);
     case HM_HM_LGM:
+    case HM_HM_LGM_DIAG:
         return lgm_block(c, r0, nr, slot, tw);
     case HM_HM_BOLTZMANN_LGM:
+    case HM_HM_BOLTZMANN_LGM_MF:
         return blgm_block(c, r0, nr, slot, tw);
     default:
         return mix_block(c, r0, nr, slot, tw);
@@ -518,12 +643,14 @@ hm_status hm_estep(const hm_harmonium *h,
                    double *post,
                    int threads,
                    double *work) {
-    if (h->kind != HM_HM_MIXTURE && !is_lgm(h)) {
+    const int catdir = h->kind == HM_HM_CATEGORICAL_DIRICHLET;
+    if (h->kind != HM_HM_MIXTURE && !is_lgm(h) && !catdir) {
         return HM_EINVAL;
     }
     // Statistics from given posterior means are a mixture device (hard or
-    // soft labels); a Gaussian latent would need posterior covariances too.
-    if (is_lgm(h) && given != NULL) {
+    // soft labels); a Gaussian latent would need posterior covariances too,
+    // and a Dirichlet posterior is fixed by the datum.
+    if ((is_lgm(h) || catdir) && given != NULL) {
         return HM_EINVAL;
     }
     const int mx = h->mx, mz = h->mz, K = mz + 1, dx = h->obs->dim;
@@ -590,8 +717,15 @@ hm_status hm_estep(const hm_harmonium *h,
         if (st != HM_OK) {
             return st;
         }
+        // The Categorical-Dirichlet prior and digamma tables, once.
+        if (catdir) {
+            st = catdir_table(h, theta, T, hw);
+            if (st != HM_OK) {
+                return st;
+            }
+        }
         // The Normal latent's posterior covariance, once for all rows.
-        if (h->kind == HM_HM_LGM) {
+        if (h->kind == HM_HM_LGM || h->kind == HM_HM_LGM_DIAG) {
             st = hm_lgm_post_cov(h, theta, T, &c.half_logdet);
             if (st != HM_OK) {
                 return st;

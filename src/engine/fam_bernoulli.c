@@ -9,12 +9,11 @@
  * overflow for any finite theta (theory.md 8). No scratch is needed.
  */
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 // 1 if all len entries of v are finite.
 static int all_finite(const double *v, int len) {
@@ -201,135 +200,75 @@ const hm_family_ops hm_fam_bernoulli_ops = {
 // --- self-test -----------------------------------------------------------------
 // Three units with high-entropy parameters: normalisation over all 8
 // states, the duality identities, stability at huge theta, domain
-// statuses, and sampling frequencies through a splitmix64 generator.
-
-// The test generator's state. It lives in the test's stack frame and is
-// reached only through hm_rng.ctx, so the test keeps no static state.
-typedef struct test_rng {
-    uint64_t s;
-} test_rng;
-
-// splitmix64 step mapped to (0, 1): 53 random bits, offset by half a unit.
-static double t_unif(void *ctx) {
-    test_rng *g = ctx;
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-// |a - b| within rtol relative to max(1, |a|, |b|).
-static int near(double a, double b, double rtol) {
-    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= rtol * s;
-}
+// statuses, and sampling frequencies through the shared test generator
+// (selftest_util.h).
 
 int hm_fam_bernoulli_selftest(char *msg, size_t msglen) {
     const hm_family_ops *ops = &hm_fam_bernoulli_ops;
-    hm_family f;
-    if (hm_family_init(&f, HM_FAM_BERNOULLI, 3, 0, 0) != HM_OK || f.dim != 3 || f.d != 3) {
-        snprintf(msg, msglen, "descriptor init failed");
-        return 1;
-    }
     double w[1];
+    const hm_st_ctx c = {w, NULL, NULL, msg, msglen};
+    hm_family f;
+    HM_ST_CHECK(&c,
+                hm_family_init(&f, HM_FAM_BERNOULLI, 3, 0, 0) == HM_OK && f.dim == 3 && f.d == 3,
+                "descriptor init failed");
     const double th[3] = {0.61, -2.385, 1.7};
-    double psi, eta[3], back[3], phi, s[3];
-    if (ops->log_partition(&f, th, &psi, w) != HM_OK || ops->to_mean(&f, th, eta, w) != HM_OK ||
-        ops->to_natural(&f, eta, back, w, NULL) != HM_OK ||
-        ops->neg_entropy(&f, eta, &phi, w, NULL) != HM_OK) {
-        snprintf(msg, msglen, "a map failed at a valid theta");
-        return 1;
-    }
+    double psi, eta[3], back[3], phi;
+    HM_ST_CHECK(
+        &c, ops->log_partition(&f, th, &psi, w) == HM_OK && ops->to_mean(&f, th, eta, w) == HM_OK,
+        "a map failed at a valid theta");
     // Normalisation over the 2^3 states (bit i of b is unit i).
     double tot = 0.0;
     for (int b = 0; b < 8; b++) {
         double x[3] = {(double)(b & 1), (double)((b >> 1) & 1), (double)((b >> 2) & 1)};
-        double lp = ops->log_base(&f, x) - psi;
-        ops->stat(&f, x, s);
-        for (int i = 0; i < 3; i++) {
-            lp += th[i] * s[i];
-        }
-        tot += exp(lp);
+        tot += exp(hm_st_log_density(&f, th, psi, x));
     }
-    if (!near(tot, 1.0, 1e-13)) {
-        snprintf(msg, msglen, "normalisation %.15g", tot);
-        return 1;
-    }
-    // to_natural(to_mean(theta)) = theta, the Legendre identity phi(eta) =
-    // theta . eta - psi(theta), and eta = a central difference of psi.
-    double dot = 0.0;
-    for (int i = 0; i < 3; i++) {
-        dot += th[i] * eta[i];
-        if (!near(back[i], th[i], 1e-10) || !near(eta[i], 1.0 / (1.0 + exp(-th[i])), 1e-14)) {
-            snprintf(msg, msglen, "round trip at %d: %.15g vs %.15g", i, back[i], th[i]);
-            return 1;
-        }
-    }
-    if (!near(phi, dot - psi, 1e-12)) {
-        snprintf(msg, msglen, "Legendre identity: %.15g vs %.15g", phi, dot - psi);
+    HM_ST_CHECK(&c, hm_st_near(tot, 1.0, 1e-13), "normalisation %.15g", tot);
+    // to_natural(to_mean(theta)) = theta, eta = sigmoid(theta), the
+    // Legendre identity phi(eta) = theta . eta - psi(theta), and eta = a
+    // central difference of psi.
+    if (hm_st_check_round_trip(&c, &f, th, HM_ST_NEAR(1e-10)) ||
+        hm_st_check_legendre(&c, &f, th, HM_ST_NEAR(1e-12)) ||
+        hm_st_check_gradient(&c, &f, th, 1e-5, HM_ST_STEP_ABS, HM_ST_NEAR(1e-8))) {
         return 1;
     }
     for (int i = 0; i < 3; i++) {
-        double tp[3] = {th[0], th[1], th[2]}, pp, pm, h = 1e-5;
-        tp[i] += h;
-        ops->log_partition(&f, tp, &pp, w);
-        tp[i] -= 2.0 * h;
-        ops->log_partition(&f, tp, &pm, w);
-        if (!near((pp - pm) / (2.0 * h), eta[i], 1e-8)) {
-            snprintf(msg, msglen, "gradient at %d: %.12g vs %.12g", i, (pp - pm) / (2.0 * h),
-                     eta[i]);
-            return 1;
-        }
+        HM_ST_CHECK(&c, hm_st_near(eta[i], 1.0 / (1.0 + exp(-th[i])), 1e-14),
+                    "eta at %d: %.15g is not sigmoid(theta)", i, eta[i]);
     }
     // Huge natural parameters: psi ~ theta for theta >> 0 and ~ e^theta
     // for theta << 0, with no overflow in either the sum or the means.
     const double big[3] = {800.0, -800.0, 40.0};
-    if (ops->log_partition(&f, big, &psi, w) != HM_OK || ops->to_mean(&f, big, eta, w) != HM_OK ||
-        !near(psi, 840.0, 1e-14) || eta[0] != 1.0 || !(eta[1] >= 0.0 && eta[1] < 1e-300)) {
-        snprintf(msg, msglen, "overflow at large theta: psi %.15g", psi);
-        return 1;
-    }
+    double ebig[3];
+    HM_ST_CHECK(&c,
+                ops->log_partition(&f, big, &psi, w) == HM_OK &&
+                    ops->to_mean(&f, big, ebig, w) == HM_OK && hm_st_near(psi, 840.0, 1e-14) &&
+                    ebig[0] == 1.0 && ebig[1] >= 0.0 && ebig[1] < 1e-300,
+                "overflow at large theta: psi %.15g", psi);
     // Domain statuses: to_natural needs the open cube, neg_entropy the
     // closed one (a boundary point has finite phi); data must be 0/1.
     const double e0[3] = {0.2, 0.0, 0.3}, e1[3] = {0.2, 1.0, 0.3}, eb[3] = {0.2, 1.5, 0.3};
     const double x_ok[3] = {0.0, 1.0, 1.0}, x_bad[3] = {0.0, 2.0, 1.0};
     const double t_nan[3] = {0.0, NAN, 1.0};
-    if (ops->to_natural(&f, e0, back, w, NULL) != HM_EDOM ||
-        ops->to_natural(&f, e1, back, w, NULL) != HM_EDOM ||
-        ops->neg_entropy(&f, e1, &phi, w, NULL) != HM_OK ||
-        !near(phi, 0.2 * log(0.2) + 0.8 * log(0.8) + 0.3 * log(0.3) + 0.7 * log(0.7),
-              1e-14) ||
-        ops->neg_entropy(&f, eb, &phi, w, NULL) != HM_EDOM ||
-        ops->check_data(&f, x_ok) != HM_OK || ops->check_data(&f, x_bad) != HM_EDOM ||
-        ops->check_natural(&f, t_nan) != HM_EDOM || ops->check_natural(&f, th) != HM_OK) {
-        snprintf(msg, msglen, "domain statuses wrong");
-        return 1;
-    }
+    HM_ST_CHECK(&c,
+                ops->to_natural(&f, e0, back, w, NULL) == HM_EDOM &&
+                    ops->to_natural(&f, e1, back, w, NULL) == HM_EDOM &&
+                    ops->neg_entropy(&f, e1, &phi, w, NULL) == HM_OK &&
+                    hm_st_near(phi,
+                               0.2 * log(0.2) + 0.8 * log(0.8) + 0.3 * log(0.3) + 0.7 * log(0.7),
+                               1e-14) &&
+                    ops->neg_entropy(&f, eb, &phi, w, NULL) == HM_EDOM &&
+                    ops->check_data(&f, x_ok) == HM_OK && ops->check_data(&f, x_bad) == HM_EDOM &&
+                    ops->check_natural(&f, t_nan) == HM_EDOM && ops->check_natural(&f, th) == HM_OK,
+                "domain statuses wrong");
     // Sampling frequencies within 0.02 standard deviations, sd =
     // sqrt(p (1 - p)) (about 4.5 standard errors at 50000 draws).
-    enum { CHUNK = 500, NCHUNK = 100 };
-    test_rng g = {424242u};
-    hm_rng rng = {&g, t_unif, NULL, NULL, NULL, NULL, NULL};
-    double x[CHUNK * 3], cnt[3] = {0};
-    ops->to_mean(&f, th, eta, w);
-    for (int c = 0; c < NCHUNK; c++) {
-        if (ops->sample(&f, th, CHUNK, &rng, x, w) != HM_OK) {
-            snprintf(msg, msglen, "sampling failed");
-            return 1;
-        }
-        for (int r = 0; r < CHUNK; r++) {
-            for (int i = 0; i < 3; i++) {
-                cnt[i] += x[3 * r + i];
-            }
-        }
-    }
+    double sd[3];
     for (int i = 0; i < 3; i++) {
-        double m = cnt[i] / (double)(CHUNK * NCHUNK), sd = sqrt(eta[i] * (1.0 - eta[i]));
-        if (fabs(m - eta[i]) > 0.02 * sd) {
-            snprintf(msg, msglen, "frequency of unit %d %.5g vs %.5g", i, m, eta[i]);
-            return 1;
-        }
+        sd[i] = sqrt(eta[i] * (1.0 - eta[i]));
     }
-    return 0;
+    hm_st_rng g;
+    hm_rng rng;
+    hm_st_rng_init(&g, 424242u, &rng);
+    const hm_st_moments mom = {50000, 500, 0.02, sd, HM_ST_ABS(0.0), NULL, NULL};
+    return hm_st_check_moments(&c, &f, th, &rng, &mom);
 }

@@ -12,12 +12,11 @@
  * scratch is needed.
  */
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 // 1 if all len entries of v are finite.
 static int all_finite(const double *v, int len) {
@@ -211,161 +210,76 @@ const hm_family_ops hm_fam_binomial_ops = {
 // --- self-test -----------------------------------------------------------------
 // Two Binomial(7) units: normalisation over all 64 states, the duality
 // identities, domain statuses, Binomial(1) = Bernoulli, and sampling means
-// through a splitmix64 generator with binomial inversion.
-
-// The test generator's state. It lives in the test's stack frame and is
-// reached only through hm_rng.ctx, so the test keeps no static state.
-typedef struct test_rng {
-    uint64_t s;
-} test_rng;
-
-// splitmix64 step mapped to (0, 1): 53 random bits, offset by half a unit.
-static double t_unif(void *ctx) {
-    test_rng *g = ctx;
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-// Binomial(n, p) by inversion: walk the pmf with the ratio recurrence
-// P(k + 1) / P(k) = (n - k) p / ((k + 1) q) until the CDF passes u.
-static double t_binom(void *ctx, double n, double p) {
-    const double u = t_unif(ctx), q = 1.0 - p;
-    if (q <= 0.0) {
-        return n;
-    }
-    double pk = pow(q, n), cdf = pk, k = 0.0;
-    while (u > cdf && k < n) {
-        pk *= (n - k) / (k + 1.0) * (p / q);
-        k += 1.0;
-        cdf += pk;
-    }
-    return k;
-}
-
-// |a - b| within rtol relative to max(1, |a|, |b|).
-static int near(double a, double b, double rtol) {
-    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= rtol * s;
-}
+// through the shared test generator (binomial inversion, selftest_util.h).
 
 int hm_fam_binomial_selftest(char *msg, size_t msglen) {
     const hm_family_ops *ops = &hm_fam_binomial_ops;
-    hm_family f, f1, fb;
-    if (hm_family_init(&f, HM_FAM_BINOMIAL, 2, 0, 7) != HM_OK ||
-        hm_family_init(&f1, HM_FAM_BINOMIAL, 2, 0, 1) != HM_OK ||
-        hm_family_init(&fb, HM_FAM_BERNOULLI, 2, 0, 0) != HM_OK || f.dim != 2 ||
-        f.trials != 7) {
-        snprintf(msg, msglen, "descriptor init failed");
-        return 1;
-    }
     double w[1];
+    const hm_st_ctx c = {w, NULL, NULL, msg, msglen};
+    hm_family f, f1, fb;
+    HM_ST_CHECK(&c,
+                hm_family_init(&f, HM_FAM_BINOMIAL, 2, 0, 7) == HM_OK &&
+                    hm_family_init(&f1, HM_FAM_BINOMIAL, 2, 0, 1) == HM_OK &&
+                    hm_family_init(&fb, HM_FAM_BERNOULLI, 2, 0, 0) == HM_OK && f.dim == 2 &&
+                    f.trials == 7,
+                "descriptor init failed");
     const double th[2] = {0.61, -1.385};
-    double psi, eta[2], back[2], phi, s[2];
-    if (ops->log_partition(&f, th, &psi, w) != HM_OK || ops->to_mean(&f, th, eta, w) != HM_OK ||
-        ops->to_natural(&f, eta, back, w, NULL) != HM_OK ||
-        ops->neg_entropy(&f, eta, &phi, w, NULL) != HM_OK) {
-        snprintf(msg, msglen, "a map failed at a valid theta");
-        return 1;
-    }
+    double psi, eta[2], back[2], phi;
+    HM_ST_CHECK(
+        &c, ops->log_partition(&f, th, &psi, w) == HM_OK && ops->to_mean(&f, th, eta, w) == HM_OK,
+        "a map failed at a valid theta");
     // Normalisation over all (t + 1)^2 states; this also checks the base
     // measure log C(t, x) (a wrong sign or a missing term is far off 1).
     double tot = 0.0;
     for (int a = 0; a <= 7; a++) {
         for (int b = 0; b <= 7; b++) {
-            double x[2] = {(double)a, (double)b}, lp = ops->log_base(&f, x) - psi;
-            ops->stat(&f, x, s);
-            lp += th[0] * s[0] + th[1] * s[1];
-            tot += exp(lp);
+            double x[2] = {(double)a, (double)b};
+            tot += exp(hm_st_log_density(&f, th, psi, x));
         }
     }
-    if (!near(tot, 1.0, 1e-13)) {
-        snprintf(msg, msglen, "normalisation %.15g", tot);
-        return 1;
-    }
+    HM_ST_CHECK(&c, hm_st_near(tot, 1.0, 1e-13), "normalisation %.15g", tot);
     // to_natural(to_mean(theta)) = theta, the Legendre identity phi(eta) =
     // theta . eta - psi(theta), and eta = a central difference of psi.
-    double dot = 0.0;
-    for (int i = 0; i < 2; i++) {
-        dot += th[i] * eta[i];
-        if (!near(back[i], th[i], 1e-10)) {
-            snprintf(msg, msglen, "round trip at %d: %.15g vs %.15g", i, back[i], th[i]);
-            return 1;
-        }
-    }
-    if (!near(phi, dot - psi, 1e-12)) {
-        snprintf(msg, msglen, "Legendre identity: %.15g vs %.15g", phi, dot - psi);
+    if (hm_st_check_round_trip(&c, &f, th, HM_ST_NEAR(1e-10)) ||
+        hm_st_check_legendre(&c, &f, th, HM_ST_NEAR(1e-12)) ||
+        hm_st_check_gradient(&c, &f, th, 1e-5, HM_ST_STEP_ABS, HM_ST_NEAR(1e-8))) {
         return 1;
-    }
-    for (int i = 0; i < 2; i++) {
-        double tp[2] = {th[0], th[1]}, pp, pm, h = 1e-5;
-        tp[i] += h;
-        ops->log_partition(&f, tp, &pp, w);
-        tp[i] -= 2.0 * h;
-        ops->log_partition(&f, tp, &pm, w);
-        if (!near((pp - pm) / (2.0 * h), eta[i], 1e-8)) {
-            snprintf(msg, msglen, "gradient at %d: %.12g vs %.12g", i, (pp - pm) / (2.0 * h),
-                     eta[i]);
-            return 1;
-        }
     }
     // Binomial(1) agrees with the Bernoulli family map by map (theory.md
     // 2.2): psi, eta and the base measure log C(1, x) = 0.
     const hm_family_ops *bops = &hm_fam_bernoulli_ops;
     double p1, pb, e1[2], eb[2];
     const double x01[2] = {1.0, 0.0};
-    if (ops->log_partition(&f1, th, &p1, w) != HM_OK || bops->log_partition(&fb, th, &pb, w) ||
-        ops->to_mean(&f1, th, e1, w) || bops->to_mean(&fb, th, eb, w) || !near(p1, pb, 1e-15) ||
-        !near(e1[0], eb[0], 1e-15) || !near(e1[1], eb[1], 1e-15) ||
-        !near(ops->log_base(&f1, x01), bops->log_base(&fb, x01), 1e-15)) {
-        snprintf(msg, msglen, "Binomial(1) differs from Bernoulli");
-        return 1;
-    }
+    HM_ST_CHECK(&c,
+                ops->log_partition(&f1, th, &p1, w) == HM_OK &&
+                    bops->log_partition(&fb, th, &pb, w) == HM_OK &&
+                    ops->to_mean(&f1, th, e1, w) == HM_OK &&
+                    bops->to_mean(&fb, th, eb, w) == HM_OK && hm_st_near(p1, pb, 1e-15) &&
+                    hm_st_near(e1[0], eb[0], 1e-15) && hm_st_near(e1[1], eb[1], 1e-15) &&
+                    hm_st_near(ops->log_base(&f1, x01), bops->log_base(&fb, x01), 1e-15),
+                "Binomial(1) differs from Bernoulli");
     // Domain statuses: to_natural needs (0, t), neg_entropy [0, t]; data
     // must be integers in 0..t.
     const double e0[2] = {0.0, 3.0}, et[2] = {7.0, 3.0}, eo[2] = {7.5, 3.0};
     const double x_ok[2] = {0.0, 7.0}, x_frac[2] = {1.5, 2.0}, x_big[2] = {8.0, 2.0};
     const double t_nan[2] = {NAN, 0.0};
-    if (ops->to_natural(&f, e0, back, w, NULL) != HM_EDOM ||
-        ops->to_natural(&f, et, back, w, NULL) != HM_EDOM ||
-        ops->neg_entropy(&f, et, &phi, w, NULL) != HM_OK ||
-        !near(phi, 3.0 * log(3.0 / 7.0) + 4.0 * log(4.0 / 7.0), 1e-14) ||
-        ops->neg_entropy(&f, eo, &phi, w, NULL) != HM_EDOM ||
-        ops->check_data(&f, x_ok) != HM_OK || ops->check_data(&f, x_frac) != HM_EDOM ||
-        ops->check_data(&f, x_big) != HM_EDOM || ops->check_natural(&f, t_nan) != HM_EDOM ||
-        ops->check_natural(&f, th) != HM_OK) {
-        snprintf(msg, msglen, "domain statuses wrong");
-        return 1;
-    }
+    HM_ST_CHECK(&c,
+                ops->to_natural(&f, e0, back, w, NULL) == HM_EDOM &&
+                    ops->to_natural(&f, et, back, w, NULL) == HM_EDOM &&
+                    ops->neg_entropy(&f, et, &phi, w, NULL) == HM_OK &&
+                    hm_st_near(phi, 3.0 * log(3.0 / 7.0) + 4.0 * log(4.0 / 7.0), 1e-14) &&
+                    ops->neg_entropy(&f, eo, &phi, w, NULL) == HM_EDOM &&
+                    ops->check_data(&f, x_ok) == HM_OK && ops->check_data(&f, x_frac) == HM_EDOM &&
+                    ops->check_data(&f, x_big) == HM_EDOM &&
+                    ops->check_natural(&f, t_nan) == HM_EDOM && ops->check_natural(&f, th) == HM_OK,
+                "domain statuses wrong");
     // Sampling means within 0.02 standard deviations of each count, sd =
     // sqrt(t p (1 - p)) (about 4.5 standard errors at 50000 draws); the
     // draws must also pass check_data.
-    enum { CHUNK = 500, NCHUNK = 100 };
-    test_rng g = {31337u};
-    hm_rng rng = {&g, t_unif, NULL, NULL, NULL, NULL, t_binom};
-    double x[CHUNK * 2], sum[2] = {0};
-    for (int c = 0; c < NCHUNK; c++) {
-        if (ops->sample(&f, th, CHUNK, &rng, x, w) != HM_OK) {
-            snprintf(msg, msglen, "sampling failed");
-            return 1;
-        }
-        for (int r = 0; r < CHUNK; r++) {
-            if (ops->check_data(&f, x + 2 * r) != HM_OK) {
-                snprintf(msg, msglen, "sampled counts outside the support");
-                return 1;
-            }
-            sum[0] += x[2 * r];
-            sum[1] += x[2 * r + 1];
-        }
-    }
-    for (int i = 0; i < 2; i++) {
-        double m = sum[i] / (double)(CHUNK * NCHUNK), sd = sqrt(eta[i] * (1.0 - eta[i] / 7.0));
-        if (fabs(m - eta[i]) > 0.02 * sd) {
-            snprintf(msg, msglen, "sample mean of unit %d %.5g vs %.5g", i, m, eta[i]);
-            return 1;
-        }
-    }
-    return 0;
+    const double sd[2] = {sqrt(eta[0] * (1.0 - eta[0] / 7.0)), sqrt(eta[1] * (1.0 - eta[1] / 7.0))};
+    hm_st_rng g;
+    hm_rng rng;
+    hm_st_rng_init(&g, 31337u, &rng);
+    const hm_st_moments mom = {50000, 500, 0.02, sd, HM_ST_ABS(0.0), NULL, NULL};
+    return hm_st_check_moments(&c, &f, th, &rng, &mom);
 }

@@ -14,13 +14,12 @@
  * Scratch: K doubles holding a = [0, theta].
  */
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 // 1 if all len entries of v are finite.
 static int all_finite(const double *v, int len) {
@@ -271,165 +270,97 @@ const hm_family_ops hm_fam_categorical_ops = {
 // --- self-test -----------------------------------------------------------------
 // K = 4 with high-entropy parameters: normalisation over the support, the
 // duality identities, overflow-free maps at huge theta, domain statuses,
-// and inverse-CDF sampling frequencies through a splitmix64 generator.
-
-// The test generator's state. It lives in the test's stack frame and is
-// reached only through hm_rng.ctx, so the test keeps no static state.
-typedef struct test_rng {
-    uint64_t s;
-} test_rng;
-
-// splitmix64 step mapped to (0, 1): 53 random bits, offset by half a unit.
-static double t_unif(void *ctx) {
-    test_rng *g = ctx;
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double t_exp(void *ctx) {
-    return -log(t_unif(ctx));
-}
-
-// |a - b| within rtol relative to max(1, |a|, |b|).
-static int near(double a, double b, double rtol) {
-    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= rtol * s;
-}
+// and inverse-CDF sampling frequencies through the shared test generator
+// (selftest_util.h).
 
 int hm_fam_categorical_selftest(char *msg, size_t msglen) {
     const hm_family_ops *ops = &hm_fam_categorical_ops;
-    hm_family f;
-    if (hm_family_init(&f, HM_FAM_CATEGORICAL, 4, 0, 0) != HM_OK || f.dim != 3 || f.d != 1) {
-        snprintf(msg, msglen, "descriptor init failed");
-        return 1;
-    }
     double w[16];
+    const hm_st_ctx c = {w, NULL, NULL, msg, msglen};
+    hm_family f;
+    HM_ST_CHECK(&c,
+                hm_family_init(&f, HM_FAM_CATEGORICAL, 4, 0, 0) == HM_OK && f.dim == 3 && f.d == 1,
+                "descriptor init failed");
     const double th[3] = {0.61, -1.2, 2.385};
-    double psi, eta[3], back[3], phi, s[3];
-    if (ops->work_len(&f) > 16 || ops->log_partition(&f, th, &psi, w) != HM_OK ||
-        ops->to_mean(&f, th, eta, w) != HM_OK || ops->to_natural(&f, eta, back, w, NULL) != HM_OK ||
-        ops->neg_entropy(&f, eta, &phi, w, NULL) != HM_OK) {
-        snprintf(msg, msglen, "a map failed at a valid theta");
-        return 1;
-    }
+    double psi, eta[3], back[3], phi;
+    HM_ST_CHECK(&c,
+                ops->work_len(&f) <= 16 && ops->log_partition(&f, th, &psi, w) == HM_OK &&
+                    ops->to_mean(&f, th, eta, w) == HM_OK,
+                "a map failed at a valid theta");
     // Normalisation: exp(log p(x)) summed over the K codes is 1; and psi
     // against its definition log(1 + sum e^theta) (safe at these values).
-    double tot = 0.0, dot = 0.0;
+    double tot = 0.0;
     for (int k = 0; k < 4; k++) {
-        double xk = (double)k, lp = ops->log_base(&f, &xk) - psi;
-        ops->stat(&f, &xk, s);
-        for (int i = 0; i < 3; i++) {
-            lp += th[i] * s[i];
-        }
-        tot += exp(lp);
+        double xk = (double)k;
+        tot += exp(hm_st_log_density(&f, th, psi, &xk));
     }
     const double psi_ref = log(1.0 + exp(0.61) + exp(-1.2) + exp(2.385));
-    if (!near(tot, 1.0, 1e-13) || !near(psi, psi_ref, 1e-14)) {
-        snprintf(msg, msglen, "normalisation %.15g, psi %.15g vs %.15g", tot, psi, psi_ref);
-        return 1;
-    }
+    HM_ST_CHECK(&c, hm_st_near(tot, 1.0, 1e-13) && hm_st_near(psi, psi_ref, 1e-14),
+                "normalisation %.15g, psi %.15g vs %.15g", tot, psi, psi_ref);
     // to_natural(to_mean(theta)) = theta, the Legendre identity phi(eta) =
     // theta . eta - psi(theta), and eta = a central difference of psi.
-    for (int i = 0; i < 3; i++) {
-        dot += th[i] * eta[i];
-        if (!near(back[i], th[i], 1e-10)) {
-            snprintf(msg, msglen, "round trip at %d: %.15g vs %.15g", i, back[i], th[i]);
-            return 1;
-        }
-    }
-    if (!near(phi, dot - psi, 1e-12)) {
-        snprintf(msg, msglen, "Legendre identity: %.15g vs %.15g", phi, dot - psi);
+    if (hm_st_check_round_trip(&c, &f, th, HM_ST_NEAR(1e-10)) ||
+        hm_st_check_legendre(&c, &f, th, HM_ST_NEAR(1e-12)) ||
+        hm_st_check_gradient(&c, &f, th, 1e-5, HM_ST_STEP_ABS, HM_ST_NEAR(1e-8))) {
         return 1;
-    }
-    for (int i = 0; i < 3; i++) {
-        double tp[3] = {th[0], th[1], th[2]}, pp, pm, h = 1e-5;
-        tp[i] += h;
-        ops->log_partition(&f, tp, &pp, w);
-        tp[i] -= 2.0 * h;
-        ops->log_partition(&f, tp, &pm, w);
-        if (!near((pp - pm) / (2.0 * h), eta[i], 1e-8)) {
-            snprintf(msg, msglen, "gradient at %d: %.12g vs %.12g", i, (pp - pm) / (2.0 * h),
-                     eta[i]);
-            return 1;
-        }
     }
     // Huge natural parameters: no overflow. Two classes at 800 and 799
     // share the mass in the ratio e : 1, which a naive exp would turn
     // into Inf / Inf.
     const double big[3] = {800.0, -3.0, 799.0};
-    if (ops->log_partition(&f, big, &psi, w) != HM_OK || ops->to_mean(&f, big, eta, w) != HM_OK ||
-        !near(psi, 800.0 + log1p(exp(-1.0)), 1e-14) ||
-        !near(eta[0], 1.0 / (1.0 + exp(-1.0)), 1e-14) || !isfinite(eta[1])) {
-        snprintf(msg, msglen, "overflow at large theta: psi %.15g", psi);
-        return 1;
-    }
+    double ebig[3];
+    HM_ST_CHECK(&c,
+                ops->log_partition(&f, big, &psi, w) == HM_OK &&
+                    ops->to_mean(&f, big, ebig, w) == HM_OK &&
+                    hm_st_near(psi, 800.0 + log1p(exp(-1.0)), 1e-14) &&
+                    hm_st_near(ebig[0], 1.0 / (1.0 + exp(-1.0)), 1e-14) && isfinite(ebig[1]),
+                "overflow at large theta: psi %.15g", psi);
     // Domain statuses: to_natural needs the open simplex, neg_entropy the
     // closed one (a boundary point has finite phi); codes must be integers
     // in 0..K-1.
     const double e_zero[3] = {0.2, 0.0, 0.3}, e_full[3] = {0.5, 0.25, 0.25};
     const double e_neg[3] = {0.5, -0.1, 0.3}, nan3[3] = {0.1, NAN, 0.2};
     const double codes[6] = {0.0, 3.0, 2.5, -1.0, 4.0, NAN};
-    if (ops->to_natural(&f, e_zero, back, w, NULL) != HM_EDOM ||
-        ops->to_natural(&f, e_full, back, w, NULL) != HM_EDOM ||
-        ops->neg_entropy(&f, e_neg, &phi, w, NULL) != HM_EDOM ||
-        ops->neg_entropy(&f, e_full, &phi, w, NULL) != HM_OK ||
-        !near(phi, 0.5 * log(0.5) + 0.5 * log(0.25), 1e-14) ||
-        ops->check_natural(&f, nan3) != HM_EDOM || ops->check_natural(&f, th) != HM_OK) {
-        snprintf(msg, msglen, "domain statuses wrong");
-        return 1;
-    }
-    for (int c = 0; c < 6; c++) {
-        hm_status want = c < 2 ? HM_OK : HM_EDOM;
-        if (ops->check_data(&f, codes + c) != want) {
-            snprintf(msg, msglen, "check_data wrong for code %g", codes[c]);
-            return 1;
-        }
+    HM_ST_CHECK(&c,
+                ops->to_natural(&f, e_zero, back, w, NULL) == HM_EDOM &&
+                    ops->to_natural(&f, e_full, back, w, NULL) == HM_EDOM &&
+                    ops->neg_entropy(&f, e_neg, &phi, w, NULL) == HM_EDOM &&
+                    ops->neg_entropy(&f, e_full, &phi, w, NULL) == HM_OK &&
+                    hm_st_near(phi, 0.5 * log(0.5) + 0.5 * log(0.25), 1e-14) &&
+                    ops->check_natural(&f, nan3) == HM_EDOM && ops->check_natural(&f, th) == HM_OK,
+                "domain statuses wrong");
+    for (int k = 0; k < 6; k++) {
+        hm_status want = k < 2 ? HM_OK : HM_EDOM;
+        HM_ST_CHECK(&c, ops->check_data(&f, codes + k) == want, "check_data wrong for code %g",
+                    codes[k]);
     }
     // K = 1, the one-class latent of a one-component mixture (dim 0):
     // psi = 0, phi = 0, every draw is class 0, and only code 0 is data.
     hm_family f1;
     double one = 0.0, x1[4] = {1.0, 1.0, 1.0, 1.0};
-    test_rng g1 = {5u};
-    hm_rng rng1 = {&g1, t_unif, NULL, t_exp, NULL, NULL, NULL};
-    if (hm_family_init(&f1, HM_FAM_CATEGORICAL, 1, 0, 0) != HM_OK || f1.dim != 0 ||
-        ops->log_partition(&f1, th, &psi, w) != HM_OK || psi != 0.0 ||
-        ops->to_natural(&f1, th, back, w, NULL) != HM_OK ||
-        ops->neg_entropy(&f1, th, &phi, w, NULL) != HM_OK || phi != 0.0 ||
-        ops->sample(&f1, th, 4, &rng1, x1, w) != HM_OK || x1[0] != 0.0 || x1[3] != 0.0 ||
-        ops->check_data(&f1, &one) != HM_OK || ops->check_data(&f1, x1 + 1) != HM_OK ||
-        ops->check_data(&f1, codes + 1) != HM_EDOM) {
-        snprintf(msg, msglen, "the one-class family is wrong");
-        return 1;
-    }
+    hm_st_rng g1;
+    hm_rng rng1;
+    hm_st_rng_init(&g1, 5u, &rng1);
+    HM_ST_CHECK(&c,
+                hm_family_init(&f1, HM_FAM_CATEGORICAL, 1, 0, 0) == HM_OK && f1.dim == 0 &&
+                    ops->log_partition(&f1, th, &psi, w) == HM_OK && psi == 0.0 &&
+                    ops->to_natural(&f1, th, back, w, NULL) == HM_OK &&
+                    ops->neg_entropy(&f1, th, &phi, w, NULL) == HM_OK && phi == 0.0 &&
+                    ops->sample(&f1, th, 4, &rng1, x1, w) == HM_OK && x1[0] == 0.0 &&
+                    x1[3] == 0.0 && ops->check_data(&f1, &one) == HM_OK &&
+                    ops->check_data(&f1, x1 + 1) == HM_OK &&
+                    ops->check_data(&f1, codes + 1) == HM_EDOM,
+                "the one-class family is wrong");
     // Sampling frequencies within 0.02 standard deviations of each
-    // indicator (about 4.5 standard errors at 50000 draws).
-    enum { CHUNK = 500, NCHUNK = 100 };
-    test_rng g = {987654321u};
-    hm_rng rng = {&g, t_unif, NULL, t_exp, NULL, NULL, NULL};
-    double x[CHUNK], cnt[4] = {0};
-    ops->to_mean(&f, th, eta, w);
-    for (int c = 0; c < NCHUNK; c++) {
-        if (ops->sample(&f, th, CHUNK, &rng, x, w) != HM_OK) {
-            snprintf(msg, msglen, "sampling failed");
-            return 1;
-        }
-        for (int r = 0; r < CHUNK; r++) {
-            if (ops->check_data(&f, x + r) != HM_OK) {
-                snprintf(msg, msglen, "sampled code %g outside the support", x[r]);
-                return 1;
-            }
-            cnt[(int)x[r]] += 1.0;
-        }
-    }
+    // indicator (about 4.5 standard errors at 50000 draws); every sampled
+    // code must be in the support.
+    double sd[3];
     for (int i = 0; i < 3; i++) {
-        double m = cnt[i + 1] / (double)(CHUNK * NCHUNK), sd = sqrt(eta[i] * (1.0 - eta[i]));
-        if (fabs(m - eta[i]) > 0.02 * sd) {
-            snprintf(msg, msglen, "frequency of class %d %.5g vs %.5g", i + 1, m, eta[i]);
-            return 1;
-        }
+        sd[i] = sqrt(eta[i] * (1.0 - eta[i]));
     }
-    return 0;
+    hm_st_rng g;
+    hm_rng rng;
+    hm_st_rng_init(&g, 987654321u, &rng);
+    const hm_st_moments mom = {50000, 500, 0.02, sd, HM_ST_ABS(0.0), NULL, NULL};
+    return hm_st_check_moments(&c, &f, th, &rng, &mom);
 }

@@ -23,11 +23,11 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 /* Relative size of the neglected tail of the series (about DBL_EPSILON/20). */
 #define CMP_TAIL_EPS 1e-17
@@ -518,225 +518,116 @@ const hm_family_ops hm_fam_compoisson_ops = {
 };
 
 // --- self-test -------------------------------------------------------------------
-
-/*
- * A small deterministic generator for the sampling checks (splitmix64, with
- * Box-Muller normals, Marsaglia-Tsang gammas and Poisson inversion), so the
- * test needs no host RNG. The state lives in the caller's struct.
- */
-typedef struct test_rng {
-    unsigned long long s;
-} test_rng;
-
-static double t_unif(void *ctx) {
-    test_rng *r = (test_rng *)ctx;
-    unsigned long long z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0; // in (0, 1)
-}
-
-static double t_norm(void *ctx) {
-    double u = t_unif(ctx), v = t_unif(ctx);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
-
-static double t_gamma(void *ctx, double a) {
-    if (a < 1.0) {
-        return t_gamma(ctx, a + 1.0) * pow(t_unif(ctx), 1.0 / a);
-    }
-    double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-    for (;;) {
-        double z = t_norm(ctx), v = 1.0 + c * z;
-        if (v <= 0.0) {
-            continue;
-        }
-        v = v * v * v;
-        if (log(t_unif(ctx)) < 0.5 * z * z + d - d * v + d * log(v)) {
-            return d * v;
-        }
-    }
-}
-
-/* Inversion by sequential search; means above 30 are split in halves. */
-static double t_poisson(void *ctx, double mu) {
-    if (mu > 30.0) {
-        return t_poisson(ctx, 0.5 * mu) + t_poisson(ctx, 0.5 * mu);
-    }
-    double u = t_unif(ctx), p = exp(-mu), cdf = p, k = 0.0;
-    while (u > cdf && k < 1000.0) {
-        k += 1.0;
-        p *= mu / k;
-        cdf += p;
-    }
-    return k;
-}
-
-static double t_binom(void *ctx, double n, double p) {
-    double k = 0.0;
-    for (int i = 0; i < (int)n; i++) {
-        k += t_unif(ctx) < p ? 1.0 : 0.0;
-    }
-    return k;
-}
-
-static void test_rng_init(hm_rng *rng, test_rng *state, unsigned long long seed) {
-    state->s = seed;
-    rng->ctx = state;
-    rng->unif = t_unif;
-    rng->norm = t_norm;
-    rng->exp = t_exp;
-    rng->gamma = t_gamma;
-    rng->poisson = t_poisson;
-    rng->binom = t_binom;
-}
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            snprintf(msg, len, __VA_ARGS__);                                                       \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
+// Three units spanning under- and over-dispersion: the pmf against to_mean,
+// the Poisson special case, the duality identities, a far round trip,
+// sampling through the shared test generator (selftest_util.h) and every
+// status.
 
 enum { CMP_TEST_UNITS = 3, CMP_TEST_DRAWS = 50000 };
 
 int hm_fam_compoisson_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_compoisson_ops;
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    const hm_st_ctx c = {NULL, &ctl, NULL, msg, len};
     hm_family f1, f3;
-    CHECK(hm_family_init(&f1, HM_FAM_COMPOISSON, 1, 0, 0) == HM_OK &&
-              hm_family_init(&f3, HM_FAM_COMPOISSON, CMP_TEST_UNITS, 0, 0) == HM_OK,
-          "descriptor init failed");
+    HM_ST_CHECK(&c,
+                hm_family_init(&f1, HM_FAM_COMPOISSON, 1, 0, 0) == HM_OK &&
+                    hm_family_init(&f3, HM_FAM_COMPOISSON, CMP_TEST_UNITS, 0, 0) == HM_OK,
+                "descriptor init failed");
     // Units: (mode, nu) = (6.85, 1.37) under-dispersed, (3.2, 0.61)
     // over-dispersed, (0.45, 2.385) with mode 0.
     const double mode[CMP_TEST_UNITS] = {6.85, 3.2, 0.45};
     const double nu[CMP_TEST_UNITS] = {1.37, 0.61, 2.385};
-    double th[2 * CMP_TEST_UNITS], eta[2 * CMP_TEST_UNITS], back[2 * CMP_TEST_UNITS];
+    double th[2 * CMP_TEST_UNITS];
     for (int u = 0; u < CMP_TEST_UNITS; u++) {
         th[2 * u] = nu[u] * log(mode[u]);
         th[2 * u + 1] = -nu[u];
     }
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The pmf over 0..400 sums to 1 and reproduces to_mean, unit by unit.
     for (int u = 0; u < CMP_TEST_UNITS; u++) {
         double psi, e[2], tot = 0.0, m1 = 0.0, m2 = 0.0;
-        CHECK(ops->log_partition(&f1, th + 2 * u, &psi, NULL) == HM_OK &&
-                  ops->to_mean(&f1, th + 2 * u, e, NULL) == HM_OK,
-              "log_partition / to_mean failed for unit %d", u);
+        HM_ST_CHECK(&c,
+                    ops->log_partition(&f1, th + 2 * u, &psi, NULL) == HM_OK &&
+                        ops->to_mean(&f1, th + 2 * u, e, NULL) == HM_OK,
+                    "log_partition / to_mean failed for unit %d", u);
         for (int j = 0; j <= 400; j++) {
             double x = (double)j, s[2];
             ops->stat(&f1, &x, s);
-            double p = exp(th[2 * u] * s[0] + th[2 * u + 1] * s[1] - psi);
+            double p = exp(hm_st_log_density(&f1, th + 2 * u, psi, &x));
             tot += p;
             m1 += p * s[0];
             m2 += p * s[1];
         }
-        CHECK(fabs(tot - 1.0) < 1e-13, "pmf of unit %d sums to %.17g", u, tot);
-        CHECK(fabs(m1 - e[0]) < 1e-12 * e[0] && fabs(m2 - e[1]) < 1e-12 * e[1],
-              "to_mean of unit %d differs from the direct sums", u);
+        HM_ST_CHECK(&c, fabs(tot - 1.0) < 1e-13, "pmf of unit %d sums to %.17g", u, tot);
+        HM_ST_CHECK(&c, fabs(m1 - e[0]) < 1e-12 * e[0] && fabs(m2 - e[1]) < 1e-12 * e[1],
+                    "to_mean of unit %d differs from the direct sums", u);
     }
 
     // nu = 1 is the Poisson: psi = e^theta1, E[x] = rate.
     {
         double tp[2] = {log(2.385), -1.0}, psi, e[2];
-        CHECK(ops->log_partition(&f1, tp, &psi, NULL) == HM_OK && fabs(psi - 2.385) < 1e-14 * 2.385,
-              "nu = 1: psi = %.17g, not 2.385", psi);
-        CHECK(ops->to_mean(&f1, tp, e, NULL) == HM_OK && fabs(e[0] - 2.385) < 1e-13,
-              "nu = 1: E[x] = %.17g", e[0]);
+        HM_ST_CHECK(&c,
+                    ops->log_partition(&f1, tp, &psi, NULL) == HM_OK &&
+                        fabs(psi - 2.385) < 1e-14 * 2.385,
+                    "nu = 1: psi = %.17g, not 2.385", psi);
+        HM_ST_CHECK(&c, ops->to_mean(&f1, tp, e, NULL) == HM_OK && fabs(e[0] - 2.385) < 1e-13,
+                    "nu = 1: E[x] = %.17g", e[0]);
         double tl[2] = {log(750.3), -1.0};
-        CHECK(ops->log_partition(&f1, tl, &psi, NULL) == HM_OK && fabs(psi - 750.3) < 1e-12 * 750.3,
-              "nu = 1, large rate: psi = %.17g", psi);
+        HM_ST_CHECK(&c,
+                    ops->log_partition(&f1, tl, &psi, NULL) == HM_OK &&
+                        fabs(psi - 750.3) < 1e-12 * 750.3,
+                    "nu = 1, large rate: psi = %.17g", psi);
     }
 
-    // to_mean is the gradient of psi (central differences).
-    CHECK(ops->to_mean(&f3, th, eta, NULL) == HM_OK, "to_mean failed");
-    for (int i = 0; i < 2 * CMP_TEST_UNITS; i++) {
-        double tp[2 * CMP_TEST_UNITS], tm[2 * CMP_TEST_UNITS], pp, pm;
-        double h = 1e-5 * (1.0 + fabs(th[i]));
-        for (int j = 0; j < 2 * CMP_TEST_UNITS; j++) {
-            tp[j] = tm[j] = th[j];
-        }
-        tp[i] += h;
-        tm[i] -= h;
-        ops->log_partition(&f3, tp, &pp, NULL);
-        ops->log_partition(&f3, tm, &pm, NULL);
-        double fd = (pp - pm) / (2.0 * h);
-        CHECK(fabs(fd - eta[i]) < 1e-7 * (1.0 + fabs(eta[i])), "d psi / d theta_%d: %.12g vs %.12g",
-              i, fd, eta[i]);
+    // to_mean is the gradient of psi (central differences); the round trip
+    // and the Legendre identity; a round trip far from the start (large
+    // mode, strong under-dispersion).
+    const double tb[2] = {8.3 * log(412.6), -8.3};
+    if (hm_st_check_gradient(&c, &f3, th, 1e-5, HM_ST_STEP_PLUS1, HM_ST_REL(1e-7, 1e-7)) ||
+        hm_st_check_round_trip(&c, &f3, th, HM_ST_REL(1e-12, 1e-8)) ||
+        hm_st_check_legendre(&c, &f3, th, HM_ST_REL_GOT(1e-10, 1e-10)) ||
+        hm_st_check_round_trip(&c, &f1, tb, HM_ST_REL(0.0, 1e-8))) {
+        return 1;
     }
 
-    // Round trip and the Legendre identity.
-    CHECK(ops->to_natural(&f3, eta, back, NULL, &ctl) == HM_OK, "to_natural failed");
-    for (int i = 0; i < 2 * CMP_TEST_UNITS; i++) {
-        CHECK(fabs(back[i] - th[i]) < 1e-8 * fabs(th[i]) + 1e-12,
-              "round trip at %d: %.17g vs %.17g", i, back[i], th[i]);
-    }
+    // Sampling: the average statistic of 50000 draws, one per call, against
+    // to_mean (within 3% of each eta); every draw must be in the support.
     {
-        double psi, phi, dot = 0.0;
-        ops->log_partition(&f3, th, &psi, NULL);
-        CHECK(ops->neg_entropy(&f3, eta, &phi, NULL, NULL) == HM_OK, "neg_entropy failed");
-        for (int i = 0; i < 2 * CMP_TEST_UNITS; i++) {
-            dot += th[i] * eta[i];
-        }
-        CHECK(fabs(phi - (dot - psi)) < 1e-10 * (1.0 + fabs(phi)), "Legendre: %.17g vs %.17g", phi,
-              dot - psi);
-    }
-    // A round trip far from the start: large mode, strong under-dispersion.
-    {
-        double tb[2] = {8.3 * log(412.6), -8.3}, eb[2], bb[2];
-        CHECK(ops->to_mean(&f1, tb, eb, NULL) == HM_OK &&
-                  ops->to_natural(&f1, eb, bb, NULL, &ctl) == HM_OK,
-              "large-mode round trip failed");
-        CHECK(fabs(bb[0] - tb[0]) < 1e-8 * fabs(tb[0]) && fabs(bb[1] - tb[1]) < 1e-8 * fabs(tb[1]),
-              "large-mode round trip: (%.12g, %.12g)", bb[0], bb[1]);
-    }
-
-    // Sampling: the average statistic of 50000 draws against to_mean.
-    {
-        const int n = CMP_TEST_DRAWS;
-        double xs[CMP_TEST_UNITS], s[2 * CMP_TEST_UNITS], avg[2 * CMP_TEST_UNITS] = {0};
-        test_rng state;
+        hm_st_rng g;
         hm_rng rng;
-        test_rng_init(&rng, &state, 20240611ull);
-        for (int i = 0; i < n; i++) {
-            CHECK(ops->sample(&f3, th, 1, &rng, xs, NULL) == HM_OK, "sample failed");
-            CHECK(ops->check_data(&f3, xs) == HM_OK, "sample outside the support");
-            ops->stat(&f3, xs, s);
-            for (int j = 0; j < 2 * CMP_TEST_UNITS; j++) {
-                avg[j] += s[j] / n;
-            }
-        }
-        for (int j = 0; j < 2 * CMP_TEST_UNITS; j++) {
-            CHECK(fabs(avg[j] - eta[j]) < 0.03 * fabs(eta[j]), "sample mean %d: %.6g vs %.6g", j,
-                  avg[j], eta[j]);
+        hm_st_rng_init(&g, 20240611u, &rng);
+        const hm_st_moments mom = {CMP_TEST_DRAWS, 1, 0.0, NULL, HM_ST_REL(0.0, 0.03), NULL, NULL};
+        if (hm_st_check_moments(&c, &f3, th, &rng, &mom)) {
+            return 1;
         }
     }
 
     // Statuses: invalid parameters, means outside the domain, a divergent series.
     {
         double bad[2] = {0.3, 0.0}, e[2], t[2], psi;
-        CHECK(ops->check_natural(&f1, bad) == HM_EDOM, "theta2 = 0 accepted");
-        CHECK(ops->log_partition(&f1, bad, &psi, NULL) == HM_EDOM, "psi at theta2 = 0");
+        HM_ST_CHECK(&c, ops->check_natural(&f1, bad) == HM_EDOM, "theta2 = 0 accepted");
+        HM_ST_CHECK(&c, ops->log_partition(&f1, bad, &psi, NULL) == HM_EDOM, "psi at theta2 = 0");
         double e0[2] = {0.0, 0.1}, elow[2] = {2.5, 1.0}, enan[2] = {NAN, 1.0};
-        CHECK(ops->to_natural(&f1, e0, t, NULL, &ctl) == HM_EDOM, "E[x] = 0 accepted");
-        CHECK(ops->to_natural(&f1, elow, t, NULL, &ctl) == HM_EDOM, "E[log x!] below hull");
-        CHECK(ops->to_natural(&f1, enan, t, NULL, &ctl) == HM_EDOM, "NaN mean accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e0, t, NULL, &ctl) == HM_EDOM, "E[x] = 0 accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, elow, t, NULL, &ctl) == HM_EDOM,
+                    "E[log x!] below hull");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, enan, t, NULL, &ctl) == HM_EDOM, "NaN mean accepted");
         double slow[2] = {1e-9 * log(1e6), -1e-9};
-        CHECK(ops->log_partition(&f1, slow, &psi, NULL) == HM_EMAXITER &&
-                  ops->to_mean(&f1, slow, e, NULL) == HM_EMAXITER,
-              "nu -> 0 with a large mode did not give HM_EMAXITER");
-        hm_ctrl one = {0.0, 1e-12, 1};
+        HM_ST_CHECK(&c,
+                    ops->log_partition(&f1, slow, &psi, NULL) == HM_EMAXITER &&
+                        ops->to_mean(&f1, slow, e, NULL) == HM_EMAXITER,
+                    "nu -> 0 with a large mode did not give HM_EMAXITER");
+        hm_ctrl one = {0.0, 1e-12, 1, 0.0};
         double e1[2];
         ops->to_mean(&f1, th, e1, NULL);
-        CHECK(ops->to_natural(&f1, e1, t, NULL, &one) == HM_EMAXITER, "maxit = 1 converged");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e1, t, NULL, &one) == HM_EMAXITER,
+                    "maxit = 1 converged");
         double x1 = 2.5, x2 = -1.0, x3 = 3.0;
-        CHECK(ops->check_data(&f1, &x1) == HM_EDOM && ops->check_data(&f1, &x2) == HM_EDOM &&
-                  ops->check_data(&f1, &x3) == HM_OK,
-              "check_data");
+        HM_ST_CHECK(&c,
+                    ops->check_data(&f1, &x1) == HM_EDOM && ops->check_data(&f1, &x2) == HM_EDOM &&
+                        ops->check_data(&f1, &x3) == HM_OK,
+                    "check_data");
     }
     return 0;
 }

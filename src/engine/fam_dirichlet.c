@@ -16,11 +16,11 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 /* A datum's components must sum to 1 within this (hm_engine.h contract). */
 #define DIR_SUM_TOL 1e-8
@@ -330,113 +330,31 @@ const hm_family_ops hm_fam_dirichlet_ops = {
 };
 
 // --- self-test -------------------------------------------------------------------
-
-/*
- * A small deterministic generator for the sampling checks (splitmix64, with
- * Box-Muller normals, Marsaglia-Tsang gammas and Poisson inversion), so the
- * test needs no host RNG. The state lives in the caller's struct.
- */
-typedef struct test_rng {
-    unsigned long long s;
-} test_rng;
-
-static double t_unif(void *ctx) {
-    test_rng *r = (test_rng *)ctx;
-    unsigned long long z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0; // in (0, 1)
-}
-
-static double t_norm(void *ctx) {
-    double u = t_unif(ctx), v = t_unif(ctx);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
-
-static double t_gamma(void *ctx, double a) {
-    if (a < 1.0) {
-        return t_gamma(ctx, a + 1.0) * pow(t_unif(ctx), 1.0 / a);
-    }
-    double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-    for (;;) {
-        double z = t_norm(ctx), v = 1.0 + c * z;
-        if (v <= 0.0) {
-            continue;
-        }
-        v = v * v * v;
-        if (log(t_unif(ctx)) < 0.5 * z * z + d - d * v + d * log(v)) {
-            return d * v;
-        }
-    }
-}
-
-/* Inversion by sequential search; means above 30 are split in halves. */
-static double t_poisson(void *ctx, double mu) {
-    if (mu > 30.0) {
-        return t_poisson(ctx, 0.5 * mu) + t_poisson(ctx, 0.5 * mu);
-    }
-    double u = t_unif(ctx), p = exp(-mu), cdf = p, k = 0.0;
-    while (u > cdf && k < 1000.0) {
-        k += 1.0;
-        p *= mu / k;
-        cdf += p;
-    }
-    return k;
-}
-
-static double t_binom(void *ctx, double n, double p) {
-    double k = 0.0;
-    for (int i = 0; i < (int)n; i++) {
-        k += t_unif(ctx) < p ? 1.0 : 0.0;
-    }
-    return k;
-}
-
-static void test_rng_init(hm_rng *rng, test_rng *state, unsigned long long seed) {
-    state->s = seed;
-    rng->ctx = state;
-    rng->unif = t_unif;
-    rng->norm = t_norm;
-    rng->exp = t_exp;
-    rng->gamma = t_gamma;
-    rng->poisson = t_poisson;
-    rng->binom = t_binom;
-}
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            snprintf(msg, len, __VA_ARGS__);                                                       \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
+// Three components: the density against the textbook formula, the duality
+// identities (also at small and large alpha), sampling through the shared
+// test generator (Marsaglia-Tsang gammas, selftest_util.h) and every status.
 
 enum { DIR_TEST_K = 3, DIR_TEST_DRAWS = 50000 };
 
 /* log p(x) through the family's own pieces. */
 static double dir_log_density(const hm_family *f, const double *alpha, const double *x) {
-    double s[DIR_TEST_K], psi, acc = 0.0;
-    hm_fam_dirichlet_ops.stat(f, x, s);
+    double psi;
     hm_fam_dirichlet_ops.log_partition(f, alpha, &psi, NULL);
-    for (int i = 0; i < f->n; i++) {
-        acc += alpha[i] * s[i];
-    }
-    return acc + hm_fam_dirichlet_ops.log_base(f, x) - psi;
+    return hm_st_log_density(f, alpha, psi, x);
 }
 
 int hm_fam_dirichlet_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_dirichlet_ops;
-    hm_family f;
-    CHECK(hm_family_init(&f, HM_FAM_DIRICHLET, DIR_TEST_K, 0, 0) == HM_OK, "descriptor init");
     double work[4 * DIR_TEST_K];
-    CHECK(ops->work_len(&f) <= 4 * DIR_TEST_K, "work_len");
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    const hm_st_ctx c = {work, &ctl, NULL, msg, len};
+    hm_family f;
+    HM_ST_CHECK(&c, hm_family_init(&f, HM_FAM_DIRICHLET, DIR_TEST_K, 0, 0) == HM_OK,
+                "descriptor init");
+    HM_ST_CHECK(&c, ops->work_len(&f) <= 4 * DIR_TEST_K, "work_len");
     const double alpha[DIR_TEST_K] = {2.385, 0.73, 5.1};
     const double x[DIR_TEST_K] = {0.2, 0.35, 0.45};
-    double eta[DIR_TEST_K], back[DIR_TEST_K];
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    double eta[DIR_TEST_K];
 
     // The density against the textbook formula (tgamma, pow) and Dirichlet(1,1,1) = 2.
     {
@@ -445,79 +363,44 @@ int hm_fam_dirichlet_selftest(char *msg, size_t len) {
         for (int i = 0; i < DIR_TEST_K; i++) {
             want *= pow(x[i], alpha[i] - 1.0) / tgamma(alpha[i]);
         }
-        CHECK(fabs(got - want) < 1e-12 * want, "density %.17g vs textbook %.17g", got, want);
+        HM_ST_CHECK(&c, fabs(got - want) < 1e-12 * want, "density %.17g vs textbook %.17g", got,
+                    want);
         const double one[DIR_TEST_K] = {1.0, 1.0, 1.0};
         double p1 = exp(dir_log_density(&f, one, x));
-        CHECK(fabs(p1 - 2.0) < 1e-14, "Dirichlet(1,1,1) density %.17g, not 2", p1);
+        HM_ST_CHECK(&c, fabs(p1 - 2.0) < 1e-14, "Dirichlet(1,1,1) density %.17g, not 2", p1);
     }
 
-    // to_mean is the gradient of psi (central differences).
-    CHECK(ops->to_mean(&f, alpha, eta, NULL) == HM_OK, "to_mean failed");
-    for (int i = 0; i < DIR_TEST_K; i++) {
-        double tp[DIR_TEST_K], tm[DIR_TEST_K], pp, pm, h = 1e-6 * alpha[i];
-        for (int j = 0; j < DIR_TEST_K; j++) {
-            tp[j] = tm[j] = alpha[j];
-        }
-        tp[i] += h;
-        tm[i] -= h;
-        ops->log_partition(&f, tp, &pp, NULL);
-        ops->log_partition(&f, tm, &pm, NULL);
-        double fd = (pp - pm) / (2.0 * h);
-        CHECK(fabs(fd - eta[i]) < 1e-7 * (1.0 + fabs(eta[i])), "d psi / d alpha_%d", i);
-    }
-
-    // Round trips (moderate, small and large alpha) and the Legendre identity.
-    CHECK(ops->to_natural(&f, eta, back, work, &ctl) == HM_OK, "to_natural failed");
-    for (int i = 0; i < DIR_TEST_K; i++) {
-        CHECK(fabs(back[i] - alpha[i]) < 1e-8 * alpha[i], "round trip at %d: %.17g vs %.17g", i,
-              back[i], alpha[i]);
-    }
-    {
-        const double sets[2][DIR_TEST_K] = {{0.05, 0.31, 0.0113}, {120.5, 250.25, 80.2}};
-        for (int s = 0; s < 2; s++) {
-            double e[DIR_TEST_K], b[DIR_TEST_K];
-            CHECK(ops->to_mean(&f, sets[s], e, NULL) == HM_OK &&
-                      ops->to_natural(&f, e, b, work, &ctl) == HM_OK,
-                  "round trip %d failed", s);
-            for (int i = 0; i < DIR_TEST_K; i++) {
-                CHECK(fabs(b[i] - sets[s][i]) < 1e-8 * sets[s][i], "round trip %d at %d: %.17g", s,
-                      i, b[i]);
-            }
-        }
-        double psi, phi, dot = 0.0;
-        ops->log_partition(&f, alpha, &psi, NULL);
-        CHECK(ops->neg_entropy(&f, eta, &phi, work, NULL) == HM_OK, "neg_entropy failed");
-        for (int i = 0; i < DIR_TEST_K; i++) {
-            dot += alpha[i] * eta[i];
-        }
-        CHECK(fabs(phi - (dot - psi)) < 1e-10 * (1.0 + fabs(phi)), "Legendre identity");
+    // to_mean is the gradient of psi (central differences, steps relative
+    // to alpha > 0); round trips at moderate, small and large alpha; the
+    // Legendre identity.
+    const double sets[2][DIR_TEST_K] = {{0.05, 0.31, 0.0113}, {120.5, 250.25, 80.2}};
+    if (hm_st_check_gradient(&c, &f, alpha, 1e-6, HM_ST_STEP_REL, HM_ST_REL(1e-7, 1e-7)) ||
+        hm_st_check_round_trip(&c, &f, alpha, HM_ST_REL(0.0, 1e-8)) ||
+        hm_st_check_round_trip(&c, &f, sets[0], HM_ST_REL(0.0, 1e-8)) ||
+        hm_st_check_round_trip(&c, &f, sets[1], HM_ST_REL(0.0, 1e-8)) ||
+        hm_st_check_legendre(&c, &f, alpha, HM_ST_REL_GOT(1e-10, 1e-10))) {
+        return 1;
     }
 
     // Sampling: mean log x of 50000 draws against to_mean (standard errors
-    // are below 0.3% of |eta| here, so 2% is a loose but telling bound).
+    // are below 0.3% of |eta| here, so 2% is a loose but telling bound);
+    // every draw must be in the simplex.
     {
-        double xs[DIR_TEST_K], s[DIR_TEST_K], avg[DIR_TEST_K] = {0};
-        test_rng state;
+        hm_st_rng g;
         hm_rng rng;
-        test_rng_init(&rng, &state, 27182818ull);
-        for (int r = 0; r < DIR_TEST_DRAWS; r++) {
-            CHECK(ops->sample(&f, alpha, 1, &rng, xs, work) == HM_OK, "sample failed");
-            CHECK(ops->check_data(&f, xs) == HM_OK, "draw outside the simplex");
-            ops->stat(&f, xs, s);
-            for (int i = 0; i < DIR_TEST_K; i++) {
-                avg[i] += s[i] / DIR_TEST_DRAWS;
-            }
-        }
-        for (int i = 0; i < DIR_TEST_K; i++) {
-            CHECK(fabs(avg[i] - eta[i]) < 0.02 * fabs(eta[i]), "sample mean %d: %.6g vs %.6g", i,
-                  avg[i], eta[i]);
+        hm_st_rng_init(&g, 27182818u, &rng);
+        const hm_st_moments mom = {DIR_TEST_DRAWS, 1, 0.0, NULL, HM_ST_REL(0.0, 0.02), NULL, NULL};
+        if (hm_st_check_moments(&c, &f, alpha, &rng, &mom)) {
+            return 1;
         }
         // Tiny alpha: draws stay inside the open simplex.
         const double tiny[DIR_TEST_K] = {0.004, 0.002, 0.003};
+        double xs[DIR_TEST_K];
         for (int r = 0; r < 1000; r++) {
-            CHECK(ops->sample(&f, tiny, 1, &rng, xs, work) == HM_OK, "sample failed");
+            HM_ST_CHECK(&c, ops->sample(&f, tiny, 1, &rng, xs, work) == HM_OK, "sample failed");
             double sum = xs[0] + xs[1] + xs[2];
-            CHECK(fabs(sum - 1.0) < 1e-12 && !isnan(xs[0]), "tiny-alpha draw sums to %g", sum);
+            HM_ST_CHECK(&c, fabs(sum - 1.0) < 1e-12 && !isnan(xs[0]), "tiny-alpha draw sums to %g",
+                        sum);
         }
     }
 
@@ -527,16 +410,22 @@ int hm_fam_dirichlet_selftest(char *msg, size_t len) {
         const double a0[DIR_TEST_K] = {1.0, -0.1, 2.0};
         const double xb[DIR_TEST_K] = {0.2, 0.3, 0.4}, xn[DIR_TEST_K] = {0.0, 0.5, 0.5};
         double b[DIR_TEST_K], psi;
-        CHECK(ops->to_natural(&f, e0, b, work, &ctl) == HM_EDOM, "eta_i = 0 accepted");
-        CHECK(ops->to_natural(&f, e1, b, work, &ctl) == HM_EDOM, "sum exp(eta) > 1 accepted");
-        CHECK(ops->check_natural(&f, a0) == HM_EDOM &&
-                  ops->log_partition(&f, a0, &psi, NULL) == HM_EDOM,
-              "alpha <= 0 accepted");
-        CHECK(ops->check_data(&f, xb) == HM_EDOM && ops->check_data(&f, xn) == HM_EDOM &&
-                  ops->check_data(&f, x) == HM_OK,
-              "check_data");
-        hm_ctrl one = {0.0, 1e-12, 1};
-        CHECK(ops->to_natural(&f, eta, b, work, &one) == HM_EMAXITER, "maxit = 1 converged");
+        HM_ST_CHECK(&c, ops->to_natural(&f, e0, b, work, &ctl) == HM_EDOM, "eta_i = 0 accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f, e1, b, work, &ctl) == HM_EDOM,
+                    "sum exp(eta) > 1 accepted");
+        HM_ST_CHECK(&c,
+                    ops->check_natural(&f, a0) == HM_EDOM &&
+                        ops->log_partition(&f, a0, &psi, NULL) == HM_EDOM,
+                    "alpha <= 0 accepted");
+        HM_ST_CHECK(&c,
+                    ops->check_data(&f, xb) == HM_EDOM && ops->check_data(&f, xn) == HM_EDOM &&
+                        ops->check_data(&f, x) == HM_OK,
+                    "check_data");
+        hm_ctrl one = {0.0, 1e-12, 1, 0.0};
+        HM_ST_CHECK(&c,
+                    ops->to_mean(&f, alpha, eta, NULL) == HM_OK &&
+                        ops->to_natural(&f, eta, b, work, &one) == HM_EMAXITER,
+                    "maxit = 1 converged");
     }
     return 0;
 }

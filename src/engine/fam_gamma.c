@@ -14,11 +14,11 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 /* From this shape on, log a - digamma(a) and 1 - a trigamma(a) come from
  * their asymptotic series (first omitted term < 1e-18, as in hm_specfun.c):
@@ -261,186 +261,80 @@ const hm_family_ops hm_fam_gamma_ops = {
 };
 
 // --- self-test ---------------------------------------------------------------
-
-/*
- * A small deterministic generator for the sampling checks (splitmix64, with
- * Box-Muller normals, Marsaglia-Tsang gammas and Poisson inversion), so the
- * test needs no host RNG. The state lives in the caller's struct.
- */
-typedef struct test_rng {
-    unsigned long long s;
-} test_rng;
-
-static double t_unif(void *ctx) {
-    test_rng *r = (test_rng *)ctx;
-    unsigned long long z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0; // in (0, 1)
-}
-
-static double t_norm(void *ctx) {
-    double u = t_unif(ctx), v = t_unif(ctx);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
-
-static double t_gamma(void *ctx, double a) {
-    if (a < 1.0) {
-        return t_gamma(ctx, a + 1.0) * pow(t_unif(ctx), 1.0 / a);
-    }
-    double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-    for (;;) {
-        double z = t_norm(ctx), v = 1.0 + c * z;
-        if (v <= 0.0) {
-            continue;
-        }
-        v = v * v * v;
-        if (log(t_unif(ctx)) < 0.5 * z * z + d - d * v + d * log(v)) {
-            return d * v;
-        }
-    }
-}
-
-/* Inversion by sequential search; means above 30 are split in halves. */
-static double t_poisson(void *ctx, double mu) {
-    if (mu > 30.0) {
-        return t_poisson(ctx, 0.5 * mu) + t_poisson(ctx, 0.5 * mu);
-    }
-    double u = t_unif(ctx), p = exp(-mu), cdf = p, k = 0.0;
-    while (u > cdf && k < 1000.0) {
-        k += 1.0;
-        p *= mu / k;
-        cdf += p;
-    }
-    return k;
-}
-
-static double t_binom(void *ctx, double n, double p) {
-    double k = 0.0;
-    for (int i = 0; i < (int)n; i++) {
-        k += t_unif(ctx) < p ? 1.0 : 0.0;
-    }
-    return k;
-}
-
-static void test_rng_init(hm_rng *rng, test_rng *state, unsigned long long seed) {
-    state->s = seed;
-    rng->ctx = state;
-    rng->unif = t_unif;
-    rng->norm = t_norm;
-    rng->exp = t_exp;
-    rng->gamma = t_gamma;
-    rng->poisson = t_poisson;
-    rng->binom = t_binom;
-}
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            snprintf(msg, len, __VA_ARGS__);                                                       \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
+// Two units: the density against the textbook formula, the duality
+// identities (also at very small and large shapes), sampling through the
+// shared test generator (Marsaglia-Tsang, selftest_util.h) and every status.
 
 enum { GAM_TEST_UNITS = 2, GAM_TEST_DRAWS = 50000 };
 
 int hm_fam_gamma_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_gamma_ops;
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    const hm_st_ctx c = {NULL, &ctl, NULL, msg, len};
     hm_family f1, f2;
-    CHECK(hm_family_init(&f1, HM_FAM_GAMMA, 1, 0, 0) == HM_OK &&
-              hm_family_init(&f2, HM_FAM_GAMMA, GAM_TEST_UNITS, 0, 0) == HM_OK,
-          "descriptor init failed");
+    HM_ST_CHECK(&c,
+                hm_family_init(&f1, HM_FAM_GAMMA, 1, 0, 0) == HM_OK &&
+                    hm_family_init(&f2, HM_FAM_GAMMA, GAM_TEST_UNITS, 0, 0) == HM_OK,
+                "descriptor init failed");
     // (shape, rate) = (2.385, 0.73) and (0.41, 3.7).
     const double sh[GAM_TEST_UNITS] = {2.385, 0.41}, rt[GAM_TEST_UNITS] = {0.73, 3.7};
-    double th[2 * GAM_TEST_UNITS], eta[2 * GAM_TEST_UNITS], back[2 * GAM_TEST_UNITS];
+    double th[2 * GAM_TEST_UNITS];
     for (int u = 0; u < GAM_TEST_UNITS; u++) {
         th[2 * u] = sh[u] - 1.0;
         th[2 * u + 1] = -rt[u];
     }
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The density against the textbook formula b^a x^(a-1) e^(-bx) / Gamma(a),
     // evaluated with libm's tgamma and pow on a geometric grid of x that
     // spans both tails.
     for (int u = 0; u < GAM_TEST_UNITS; u++) {
         double psi;
-        CHECK(ops->log_partition(&f1, th + 2 * u, &psi, NULL) == HM_OK, "log_partition failed");
+        HM_ST_CHECK(&c, ops->log_partition(&f1, th + 2 * u, &psi, NULL) == HM_OK,
+                    "log_partition failed");
         for (double x = 0.013; x < 40.0; x *= 1.7) {
-            double s[2];
-            ops->stat(&f1, &x, s);
-            double got =
-                exp(th[2 * u] * s[0] + th[2 * u + 1] * s[1] + ops->log_base(&f1, &x) - psi);
+            double got = exp(hm_st_log_density(&f1, th + 2 * u, psi, &x));
             double want = pow(rt[u], sh[u]) * pow(x, sh[u] - 1.0) * exp(-rt[u] * x) / tgamma(sh[u]);
-            CHECK(fabs(got - want) < 1e-12 * want, "unit %d density at %g: %.17g vs %.17g", u, x,
-                  got, want);
+            HM_ST_CHECK(&c, fabs(got - want) < 1e-12 * want,
+                        "unit %d density at %g: %.17g vs %.17g", u, x, got, want);
         }
     }
 
     // to_mean is the gradient of psi (central differences: truncation ~h^2,
-    // rounding ~1e-16 / h, both far below the tolerance).
-    CHECK(ops->to_mean(&f2, th, eta, NULL) == HM_OK, "to_mean failed");
-    for (int i = 0; i < 2 * GAM_TEST_UNITS; i++) {
-        double tp[2 * GAM_TEST_UNITS], tm[2 * GAM_TEST_UNITS], pp, pm, h = 1e-6;
-        for (int j = 0; j < 2 * GAM_TEST_UNITS; j++) {
-            tp[j] = tm[j] = th[j];
-        }
-        tp[i] += h;
-        tm[i] -= h;
-        ops->log_partition(&f2, tp, &pp, NULL);
-        ops->log_partition(&f2, tm, &pm, NULL);
-        double fd = (pp - pm) / (2.0 * h);
-        CHECK(fabs(fd - eta[i]) < 1e-7 * (1.0 + fabs(eta[i])), "d psi / d theta_%d", i);
-    }
-
-    // Round trips (also at very small and large shapes; for huge shapes
-    // c = log E[x] - E[log x] ~ 1/(2a) is itself only known to ~eps a) and
+    // rounding ~1e-16 / h, both far below the tolerance); the round trip and
     // the Legendre identity.
-    CHECK(ops->to_natural(&f2, eta, back, NULL, &ctl) == HM_OK, "to_natural failed");
-    for (int i = 0; i < 2 * GAM_TEST_UNITS; i++) {
-        CHECK(fabs(back[i] - th[i]) < 1e-8 * fabs(th[i]), "round trip at %d: %.17g vs %.17g", i,
-              back[i], th[i]);
+    if (hm_st_check_gradient(&c, &f2, th, 1e-6, HM_ST_STEP_ABS, HM_ST_REL(1e-7, 1e-7)) ||
+        hm_st_check_round_trip(&c, &f2, th, HM_ST_REL(0.0, 1e-8)) ||
+        hm_st_check_legendre(&c, &f2, th, HM_ST_REL_GOT(1e-11, 1e-11))) {
+        return 1;
     }
+    // Round trips at very small and large shapes, to the shape's own
+    // precision: for huge shapes c = log E[x] - E[log x] ~ 1/(2a) is itself
+    // only known to ~eps a.
     {
         const double shapes[4] = {1.3e-3, 0.97, 37.5, 3.1e4};
         for (int i = 0; i < 4; i++) {
             double t[2] = {shapes[i] - 1.0, -1.9}, e[2], b[2];
-            CHECK(ops->to_mean(&f1, t, e, NULL) == HM_OK &&
-                      ops->to_natural(&f1, e, b, NULL, &ctl) == HM_OK,
-                  "round trip failed at shape %g", shapes[i]);
-            CHECK(fabs(b[0] + 1.0 - shapes[i]) < 1e-9 * shapes[i] &&
-                      fabs(b[1] - t[1]) < 1e-9 * fabs(t[1]),
-                  "shape %g back as %.17g", shapes[i], b[0] + 1.0);
+            HM_ST_CHECK(&c,
+                        ops->to_mean(&f1, t, e, NULL) == HM_OK &&
+                            ops->to_natural(&f1, e, b, NULL, &ctl) == HM_OK,
+                        "round trip failed at shape %g", shapes[i]);
+            HM_ST_CHECK(&c,
+                        fabs(b[0] + 1.0 - shapes[i]) < 1e-9 * shapes[i] &&
+                            fabs(b[1] - t[1]) < 1e-9 * fabs(t[1]),
+                        "shape %g back as %.17g", shapes[i], b[0] + 1.0);
         }
-        double psi, phi, dot = 0.0;
-        ops->log_partition(&f2, th, &psi, NULL);
-        CHECK(ops->neg_entropy(&f2, eta, &phi, NULL, NULL) == HM_OK, "neg_entropy failed");
-        for (int i = 0; i < 2 * GAM_TEST_UNITS; i++) {
-            dot += th[i] * eta[i];
-        }
-        CHECK(fabs(phi - (dot - psi)) < 1e-11 * (1.0 + fabs(phi)), "Legendre identity");
     }
 
     // Sampling: the average statistic of 50000 draws against to_mean (the
-    // largest standard error here is ~0.7% of |eta|, at E[x] of shape 0.41).
+    // largest standard error here is ~0.7% of |eta|, at E[x] of shape 0.41);
+    // every draw must be in the support.
     {
-        double xs[GAM_TEST_UNITS], s[2 * GAM_TEST_UNITS], avg[2 * GAM_TEST_UNITS] = {0};
-        test_rng state;
+        hm_st_rng g;
         hm_rng rng;
-        test_rng_init(&rng, &state, 16180339ull);
-        for (int r = 0; r < GAM_TEST_DRAWS; r++) {
-            CHECK(ops->sample(&f2, th, 1, &rng, xs, NULL) == HM_OK, "sample failed");
-            CHECK(ops->check_data(&f2, xs) == HM_OK, "draw outside the support");
-            ops->stat(&f2, xs, s);
-            for (int j = 0; j < 2 * GAM_TEST_UNITS; j++) {
-                avg[j] += s[j] / GAM_TEST_DRAWS;
-            }
-        }
-        for (int j = 0; j < 2 * GAM_TEST_UNITS; j++) {
-            CHECK(fabs(avg[j] - eta[j]) < 0.03 * fabs(eta[j]), "sample mean %d: %.6g vs %.6g", j,
-                  avg[j], eta[j]);
+        hm_st_rng_init(&g, 16180339u, &rng);
+        const hm_st_moments mom = {GAM_TEST_DRAWS, 1, 0.0, NULL, HM_ST_REL(0.0, 0.03), NULL, NULL};
+        if (hm_st_check_moments(&c, &f2, th, &rng, &mom)) {
+            return 1;
         }
     }
 
@@ -448,20 +342,23 @@ int hm_fam_gamma_selftest(char *msg, size_t len) {
     {
         double t[2], psi;
         double e0[2] = {log(2.0), 2.0}, e1[2] = {0.1, -1.0}, e2[2] = {1.0, 2.0};
-        CHECK(ops->to_natural(&f1, e0, t, NULL, &ctl) == HM_EDOM, "c = 0 accepted");
-        CHECK(ops->to_natural(&f1, e1, t, NULL, &ctl) == HM_EDOM, "E[x] < 0 accepted");
-        CHECK(ops->to_natural(&f1, e2, t, NULL, &ctl) == HM_EDOM, "c < 0 accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e0, t, NULL, &ctl) == HM_EDOM, "c = 0 accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e1, t, NULL, &ctl) == HM_EDOM, "E[x] < 0 accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e2, t, NULL, &ctl) == HM_EDOM, "c < 0 accepted");
         double b1[2] = {-1.0, -1.0}, b2[2] = {0.5, 0.0};
-        CHECK(ops->check_natural(&f1, b1) == HM_EDOM && ops->check_natural(&f1, b2) == HM_EDOM &&
-                  ops->log_partition(&f1, b1, &psi, NULL) == HM_EDOM,
-              "invalid theta accepted");
+        HM_ST_CHECK(&c,
+                    ops->check_natural(&f1, b1) == HM_EDOM &&
+                        ops->check_natural(&f1, b2) == HM_EDOM &&
+                        ops->log_partition(&f1, b1, &psi, NULL) == HM_EDOM,
+                    "invalid theta accepted");
         double x0 = 0.0, x1 = 3.2;
-        CHECK(ops->check_data(&f1, &x0) == HM_EDOM && ops->check_data(&f1, &x1) == HM_OK,
-              "check_data");
-        hm_ctrl one = {0.0, 1e-14, 1};
+        HM_ST_CHECK(&c, ops->check_data(&f1, &x0) == HM_EDOM && ops->check_data(&f1, &x1) == HM_OK,
+                    "check_data");
+        hm_ctrl one = {0.0, 1e-14, 1, 0.0};
         double e3[2];
         ops->to_mean(&f1, th, e3, NULL);
-        CHECK(ops->to_natural(&f1, e3, t, NULL, &one) == HM_EMAXITER, "maxit = 1 converged");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e3, t, NULL, &one) == HM_EMAXITER,
+                    "maxit = 1 converged");
     }
     return 0;
 }

@@ -21,7 +21,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +32,7 @@
 // E[x^2] - E[x]^2 is rounding noise and the covariance is rank deficient.
 #define MIN_REL_VAR (1000.0 * DBL_EPSILON)
 #include "selftest.h"
+#include "selftest_util.h"
 
 /* log(2 pi). */
 #define LOG_2PI 1.8378770664093454836
@@ -527,49 +527,9 @@ const hm_family_ops hm_fam_normal_ops = {
 // --- self-test ---------------------------------------------------------------
 // A 3-D example with a high-entropy covariance, checked against formulas
 // written directly in (mu, Sigma) with a cofactor inverse; the three reps
-// checked against each other at embedded covariances; sampling moments
-// through a small deterministic generator (splitmix64 + Box-Muller).
-
-// The test generator's state. It lives in the test's stack frame and is
-// reached only through hm_rng.ctx, so the test keeps no static state.
-typedef struct test_rng {
-    uint64_t s;
-    int has_spare;
-    double spare;
-} test_rng;
-
-// splitmix64 step mapped to (0, 1): 53 random bits, offset by half a unit.
-static double t_unif(void *ctx) {
-    test_rng *g = ctx;
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-// Box-Muller, keeping the second variate of each pair.
-static double t_norm(void *ctx) {
-    test_rng *g = ctx;
-    if (g->has_spare) {
-        g->has_spare = 0;
-        return g->spare;
-    }
-    double r = sqrt(-2.0 * log(t_unif(ctx))), a = 6.283185307179586 * t_unif(ctx);
-    g->spare = r * sin(a);
-    g->has_spare = 1;
-    return r * cos(a);
-}
-
-static double t_exp(void *ctx) {
-    return -log(t_unif(ctx));
-}
-
-// |a - b| within rtol relative to max(1, |a|, |b|).
-static int near(double a, double b, double rtol) {
-    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= rtol * s;
-}
+// checked against each other at embedded covariances; the duality
+// identities and sampling moments in every rep through the shared checks
+// and test generator (splitmix64 + Box-Muller, selftest_util.h).
 
 // Determinant and inverse of a 3 x 3 (row-major) by cofactors: an
 // independent reference for the Cholesky-based maps.
@@ -590,93 +550,11 @@ static double inv3(const double m[3][3], double out[3][3]) {
     return det;
 }
 
-// Round trip to_natural(to_mean(theta)) = theta, the Legendre identity
-// phi(eta) = theta . eta - psi(theta), and eta = a central-difference
-// gradient of psi. Returns 0 or writes a message.
-static int t_duality(const hm_family *f, const double *theta, double *w, char *msg, size_t len) {
-    const hm_family_ops *ops = &hm_fam_normal_ops;
-    double eta[16], back[16], tp[16], psi, phi, pp, pm;
-    if (ops->to_mean(f, theta, eta, w) != HM_OK ||
-        ops->to_natural(f, eta, back, w, NULL) != HM_OK ||
-        ops->log_partition(f, theta, &psi, w) != HM_OK ||
-        ops->neg_entropy(f, eta, &phi, w, NULL) != HM_OK) {
-        snprintf(msg, len, "rep %d: a map failed at a valid theta", f->rep);
-        return 1;
-    }
-    double dot = 0.0;
-    for (int i = 0; i < f->dim; i++) {
-        dot += theta[i] * eta[i];
-        if (!near(back[i], theta[i], 1e-10)) {
-            snprintf(msg, len, "rep %d: round trip at %d: %.15g vs %.15g", f->rep, i, back[i],
-                     theta[i]);
-            return 1;
-        }
-    }
-    if (!near(phi, dot - psi, 1e-10)) {
-        snprintf(msg, len, "rep %d: Legendre identity: %.15g vs %.15g", f->rep, phi, dot - psi);
-        return 1;
-    }
-    for (int i = 0; i < f->dim; i++) {
-        double h = 1e-5 * fmax(1.0, fabs(theta[i]));
-        memcpy(tp, theta, (size_t)f->dim * sizeof(double));
-        tp[i] = theta[i] + h;
-        ops->log_partition(f, tp, &pp, w);
-        tp[i] = theta[i] - h;
-        ops->log_partition(f, tp, &pm, w);
-        if (!near((pp - pm) / (2.0 * h), eta[i], 1e-6)) {
-            snprintf(msg, len, "rep %d: gradient at %d: %.12g vs %.12g", f->rep, i,
-                     (pp - pm) / (2.0 * h), eta[i]);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-// Mean statistics of 50000 draws (in chunks of 500) against to_mean, each
-// within 0.02 standard deviations of the statistic (about 4.5 standard
-// errors), so a covariance off by a few percent fails.
-static int t_sample(const hm_family *f, const double *theta, double *w, char *msg, size_t len) {
-    enum { CHUNK = 500, NCHUNK = 100 };
-    const hm_family_ops *ops = &hm_fam_normal_ops;
-    test_rng g = {20240607u, 0, 0.0};
-    hm_rng rng = {&g, t_unif, t_norm, t_exp, NULL, NULL, NULL};
-    double x[CHUNK * 3], s[16], sum[16] = {0}, sq[16] = {0}, eta[16];
-    for (int c = 0; c < NCHUNK; c++) {
-        if (ops->sample(f, theta, CHUNK, &rng, x, w) != HM_OK) {
-            snprintf(msg, len, "rep %d: sampling failed", f->rep);
-            return 1;
-        }
-        for (int r = 0; r < CHUNK; r++) {
-            ops->stat(f, x + 3 * r, s);
-            for (int i = 0; i < f->dim; i++) {
-                sum[i] += s[i];
-                sq[i] += s[i] * s[i];
-            }
-        }
-    }
-    ops->to_mean(f, theta, eta, w);
-    const double nn = (double)(CHUNK * NCHUNK);
-    for (int i = 0; i < f->dim; i++) {
-        double m = sum[i] / nn, sd = sqrt(fmax(sq[i] / nn - m * m, 0.0));
-        if (fabs(m - eta[i]) > 0.02 * sd) {
-            snprintf(msg, len, "rep %d: sample mean of s_%d %.6g vs eta %.6g (sd %.3g)", f->rep, i,
-                     m, eta[i], sd);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 // log p(x) through the family: theta . s(x) + log mu(x) - psi(theta).
 static double t_logp(const hm_family *f, const double *theta, const double *x, double *w) {
-    const hm_family_ops *ops = &hm_fam_normal_ops;
-    double s[16], psi, acc = ops->log_base(f, x);
-    ops->stat(f, x, s);
-    ops->log_partition(f, theta, &psi, w);
-    for (int i = 0; i < f->dim; i++) {
-        acc += theta[i] * s[i];
-    }
-    return acc - psi;
+    double psi;
+    hm_fam_normal_ops.log_partition(f, theta, &psi, w);
+    return hm_st_log_density(f, theta, psi, x);
 }
 
 // Natural parameters of N(mu, Sigma) in each rep, built by hand: full
@@ -732,7 +610,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
         return 1;
     }
     for (int i = 0; i < 9; i++) {
-        if (!near(got[i], th[i], 1e-10)) {
+        if (!hm_st_near(got[i], th[i], 1e-10)) {
             snprintf(msg, msglen, "full to_natural at %d: %.15g vs %.15g", i, got[i], th[i]);
             return 1;
         }
@@ -742,14 +620,14 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
         return 1;
     }
     for (int i = 0; i < 9; i++) {
-        if (!near(got[i], eta[i], 1e-10)) {
+        if (!hm_st_near(got[i], eta[i], 1e-10)) {
             snprintf(msg, msglen, "full to_mean at %d: %.15g vs %.15g", i, got[i], eta[i]);
             return 1;
         }
     }
     double phi;
     ops->neg_entropy(&ff, eta, &phi, w, NULL);
-    if (!near(phi, -0.5 * log(detS) - 1.5, 1e-12)) {
+    if (!hm_st_near(phi, -0.5 * log(detS) - 1.5, 1e-12)) {
         snprintf(msg, msglen, "full neg_entropy %.15g vs %.15g", phi, -0.5 * log(detS) - 1.5);
         return 1;
     }
@@ -770,7 +648,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
         }
         double ref = -1.5 * LOG_2PI - 0.5 * log(detS) - 0.5 * q;
         double lp = t_logp(&ff, th, xs[t], w);
-        if (!near(lp, ref, 1e-12)) {
+        if (!hm_st_near(lp, ref, 1e-12)) {
             snprintf(msg, msglen, "full log density at x%d: %.15g vs %.15g", t, lp, ref);
             return 1;
         }
@@ -803,43 +681,50 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
         snprintf(msg, msglen, "diag/iso maps failed");
         return 1;
     }
-    if (!near(pd, pdf, 1e-12) || !near(pi, pif, 1e-12)) {
-        snprintf(msg, msglen, "diag/iso psi differ from full: %.15g %.15g %.15g %.15g", pd, pdf,
-                 pi, pif);
+    if (!hm_st_near(pd, pdf, 1e-12) || !hm_st_near(pi, pif, 1e-12)) {
+        snprintf(msg, msglen, "diag/iso psi differ from full: %.15g %.15g %.15g %.15g", pd, pdf, pi,
+                 pif);
         return 1;
     }
     double imean = 0.0;
     for (int i = 0; i < 3; i++) {
         double dd = edf[3 + (int)pidx(3, i, i)];
         imean += eif[3 + (int)pidx(3, i, i)] / 3.0;
-        if (!near(ed[i], edf[i], 1e-12) || !near(ei[i], eif[i], 1e-12) ||
-            !near(ed[3 + i], dd, 1e-12)) {
+        if (!hm_st_near(ed[i], edf[i], 1e-12) || !hm_st_near(ei[i], eif[i], 1e-12) ||
+            !hm_st_near(ed[3 + i], dd, 1e-12)) {
             snprintf(msg, msglen, "diag/iso to_mean differ from full at %d", i);
             return 1;
         }
     }
-    if (!near(ei[3], imean, 1e-12)) {
+    if (!hm_st_near(ei[3], imean, 1e-12)) {
         snprintf(msg, msglen, "iso second moment %.15g vs %.15g", ei[3], imean);
         return 1;
     }
     for (int t = 0; t < 3; t++) {
-        if (!near(t_logp(&fd, thd, xs[t], w), t_logp(&ff, thdf, xs[t], w), 1e-12) ||
-            !near(t_logp(&fi, thi, xs[t], w), t_logp(&ff, thif, xs[t], w), 1e-12)) {
+        if (!hm_st_near(t_logp(&fd, thd, xs[t], w), t_logp(&ff, thdf, xs[t], w), 1e-12) ||
+            !hm_st_near(t_logp(&fi, thi, xs[t], w), t_logp(&ff, thif, xs[t], w), 1e-12)) {
             snprintf(msg, msglen, "diag/iso log density differs from full at x%d", t);
             return 1;
         }
     }
 
-    // Round trips, Legendre identity and gradients in every rep.
-    if (t_duality(&ff, th, w, msg, msglen) || t_duality(&fd, thd, w, msg, msglen) ||
-        t_duality(&fi, thi, w, msg, msglen)) {
-        return 1;
+    // Round trips to_natural(to_mean(theta)) = theta, the Legendre identity
+    // phi(eta) = theta . eta - psi(theta), and eta = a central-difference
+    // gradient of psi, in every rep.
+    const hm_family *fams[3] = {&ff, &fd, &fi};
+    const double *thetas[3] = {th, thd, thi};
+    const char *labels[3] = {"rep 0", "rep 1", "rep 2"};
+    for (int r = 0; r < 3; r++) {
+        const hm_st_ctx c = {w, NULL, labels[r], msg, msglen};
+        if (hm_st_check_round_trip(&c, fams[r], thetas[r], HM_ST_NEAR(1e-10)) ||
+            hm_st_check_legendre(&c, fams[r], thetas[r], HM_ST_NEAR(1e-10)) ||
+            hm_st_check_gradient(&c, fams[r], thetas[r], 1e-5, HM_ST_STEP_MAX1, HM_ST_NEAR(1e-6))) {
+            return 1;
+        }
     }
 
     // The ridge adds exactly reg to every variance and nothing elsewhere.
-    const hm_ctrl ctlr = {0.3125, 1e-12, 100};
-    const hm_family *fams[3] = {&ff, &fd, &fi};
-    const double *thetas[3] = {th, thd, thi};
+    const hm_ctrl ctlr = {0.3125, 1e-12, 100, 0.0};
     for (int r = 0; r < 3; r++) {
         const hm_family *f = fams[r];
         double e0[9], tr[9], e1[9];
@@ -849,7 +734,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
             return 1;
         }
         for (int i = 0; i < 3; i++) {
-            if (!near(e1[i], e0[i], 1e-10)) {
+            if (!hm_st_near(e1[i], e0[i], 1e-10)) {
                 snprintf(msg, msglen, "rep %d: ridge moved the mean", r);
                 return 1;
             }
@@ -860,7 +745,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
                 diag_entry = (k == 3 + (int)pidx(3, i, i));
             }
             double want = e0[k] + (diag_entry ? ctlr.reg : 0.0);
-            if (!near(e1[k], want, 1e-10)) {
+            if (!hm_st_near(e1[k], want, 1e-10)) {
                 snprintf(msg, msglen, "rep %d: ridged moment %d: %.15g vs %.15g", r, k, e1[k],
                          want);
                 return 1;
@@ -906,7 +791,20 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
         return 1;
     }
 
-    // Sampling moments in every rep.
-    return t_sample(&ff, th, w, msg, msglen) || t_sample(&fd, thd, w, msg, msglen) ||
-           t_sample(&fi, thi, w, msg, msglen);
+    // Sampling: the mean statistics of 50000 draws (in chunks of 500)
+    // against to_mean in every rep, each within 0.02 sample standard
+    // deviations of the statistic (about 4.5 standard errors), so a
+    // covariance off by a few percent fails. Each rep starts the generator
+    // afresh from the same seed.
+    for (int r = 0; r < 3; r++) {
+        const hm_st_ctx c = {w, NULL, labels[r], msg, msglen};
+        const hm_st_moments mom = {50000, 500, 0.02, NULL, HM_ST_ABS(0.0), NULL, NULL};
+        hm_st_rng g;
+        hm_rng rng;
+        hm_st_rng_init(&g, 20240607u, &rng);
+        if (hm_st_check_moments(&c, fams[r], thetas[r], &rng, &mom)) {
+            return 1;
+        }
+    }
+    return 0;
 }

@@ -14,11 +14,11 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -293,198 +293,104 @@ const hm_family_ops hm_fam_vonmises_ops = {
 };
 
 // --- self-test ---------------------------------------------------------------
-
-/*
- * A small deterministic generator for the sampling checks (splitmix64, with
- * Box-Muller normals, Marsaglia-Tsang gammas and Poisson inversion), so the
- * test needs no host RNG. The state lives in the caller's struct.
- */
-typedef struct test_rng {
-    unsigned long long s;
-} test_rng;
-
-static double t_unif(void *ctx) {
-    test_rng *r = (test_rng *)ctx;
-    unsigned long long z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0; // in (0, 1)
-}
-
-static double t_norm(void *ctx) {
-    double u = t_unif(ctx), v = t_unif(ctx);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
-
-static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
-
-static double t_gamma(void *ctx, double a) {
-    if (a < 1.0) {
-        return t_gamma(ctx, a + 1.0) * pow(t_unif(ctx), 1.0 / a);
-    }
-    double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-    for (;;) {
-        double z = t_norm(ctx), v = 1.0 + c * z;
-        if (v <= 0.0) {
-            continue;
-        }
-        v = v * v * v;
-        if (log(t_unif(ctx)) < 0.5 * z * z + d - d * v + d * log(v)) {
-            return d * v;
-        }
-    }
-}
-
-/* Inversion by sequential search; means above 30 are split in halves. */
-static double t_poisson(void *ctx, double mu) {
-    if (mu > 30.0) {
-        return t_poisson(ctx, 0.5 * mu) + t_poisson(ctx, 0.5 * mu);
-    }
-    double u = t_unif(ctx), p = exp(-mu), cdf = p, k = 0.0;
-    while (u > cdf && k < 1000.0) {
-        k += 1.0;
-        p *= mu / k;
-        cdf += p;
-    }
-    return k;
-}
-
-static double t_binom(void *ctx, double n, double p) {
-    double k = 0.0;
-    for (int i = 0; i < (int)n; i++) {
-        k += t_unif(ctx) < p ? 1.0 : 0.0;
-    }
-    return k;
-}
-
-static void test_rng_init(hm_rng *rng, test_rng *state, unsigned long long seed) {
-    state->s = seed;
-    rng->ctx = state;
-    rng->unif = t_unif;
-    rng->norm = t_norm;
-    rng->exp = t_exp;
-    rng->gamma = t_gamma;
-    rng->poisson = t_poisson;
-    rng->binom = t_binom;
-}
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            snprintf(msg, len, __VA_ARGS__);                                                       \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
+// Three units from near-uniform to concentrated: the density and its
+// moments by quadrature, the duality identities, kappa = 0 and extreme
+// concentrations, sampling through the shared test generator
+// (selftest_util.h) and every status.
 
 enum { VM_TEST_UNITS = 3, VM_TEST_DRAWS = 50000, VM_TEST_GRID = 4096 };
 
+// Sampling hook: every draw is wrapped to [-pi, pi).
+static int
+vm_wrapped(const hm_st_ctx *c, const hm_family *f, void *arg, const double *x, int rows) {
+    (void)arg;
+    for (int i = 0; i < rows * f->d; i++) {
+        HM_ST_CHECK(c, x[i] >= -M_PI && x[i] < M_PI, "draw %.17g not wrapped to [-pi, pi)", x[i]);
+    }
+    return 0;
+}
+
 int hm_fam_vonmises_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_vonmises_ops;
+    double work[2 * VM_TEST_UNITS];
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    const hm_st_ctx c = {work, &ctl, NULL, msg, len};
     hm_family f1, f3;
-    CHECK(hm_family_init(&f1, HM_FAM_VONMISES, 1, 0, 0) == HM_OK &&
-              hm_family_init(&f3, HM_FAM_VONMISES, VM_TEST_UNITS, 0, 0) == HM_OK,
-          "descriptor init failed");
+    HM_ST_CHECK(&c,
+                hm_family_init(&f1, HM_FAM_VONMISES, 1, 0, 0) == HM_OK &&
+                    hm_family_init(&f3, HM_FAM_VONMISES, VM_TEST_UNITS, 0, 0) == HM_OK,
+                "descriptor init failed");
     // kappa = 2.385, 0.173 (power series) and 41.7 (large-x expansion).
     const double kap[VM_TEST_UNITS] = {2.385, 0.173, 41.7};
     const double dir[VM_TEST_UNITS] = {0.7, -2.9, 1.95};
-    double th[2 * VM_TEST_UNITS], eta[2 * VM_TEST_UNITS], back[2 * VM_TEST_UNITS];
-    double work[2 * VM_TEST_UNITS];
+    double th[2 * VM_TEST_UNITS];
     for (int u = 0; u < VM_TEST_UNITS; u++) {
         th[2 * u] = kap[u] * cos(dir[u]);
         th[2 * u + 1] = kap[u] * sin(dir[u]);
     }
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
 
     // The density integrates to 1 and its moments are to_mean: a Riemann sum
     // over [-pi, pi), exact to rounding for a smooth periodic integrand.
     for (int u = 0; u < VM_TEST_UNITS; u++) {
         double psi, e[2], tot = 0.0, mc = 0.0, ms = 0.0, h = 2.0 * M_PI / VM_TEST_GRID;
-        CHECK(ops->log_partition(&f1, th + 2 * u, &psi, NULL) == HM_OK &&
-                  ops->to_mean(&f1, th + 2 * u, e, NULL) == HM_OK,
-              "log_partition / to_mean failed");
+        HM_ST_CHECK(&c,
+                    ops->log_partition(&f1, th + 2 * u, &psi, NULL) == HM_OK &&
+                        ops->to_mean(&f1, th + 2 * u, e, NULL) == HM_OK,
+                    "log_partition / to_mean failed");
         for (int g = 0; g < VM_TEST_GRID; g++) {
             double x = -M_PI + g * h, s[2];
             ops->stat(&f1, &x, s);
-            double p = exp(th[2 * u] * s[0] + th[2 * u + 1] * s[1] + ops->log_base(&f1, &x) - psi);
+            double p = exp(hm_st_log_density(&f1, th + 2 * u, psi, &x));
             tot += p * h;
             mc += p * h * s[0];
             ms += p * h * s[1];
         }
-        CHECK(fabs(tot - 1.0) < 1e-13, "unit %d: density integrates to %.17g", u, tot);
-        CHECK(fabs(mc - e[0]) < 1e-13 && fabs(ms - e[1]) < 1e-13,
-              "unit %d: to_mean differs from the integral", u);
+        HM_ST_CHECK(&c, fabs(tot - 1.0) < 1e-13, "unit %d: density integrates to %.17g", u, tot);
+        HM_ST_CHECK(&c, fabs(mc - e[0]) < 1e-13 && fabs(ms - e[1]) < 1e-13,
+                    "unit %d: to_mean differs from the integral", u);
     }
 
-    // to_mean is the gradient of psi (central differences).
-    CHECK(ops->to_mean(&f3, th, eta, NULL) == HM_OK, "to_mean failed");
-    for (int i = 0; i < 2 * VM_TEST_UNITS; i++) {
-        double tp[2 * VM_TEST_UNITS], tm[2 * VM_TEST_UNITS], pp, pm, h = 1e-6;
-        for (int j = 0; j < 2 * VM_TEST_UNITS; j++) {
-            tp[j] = tm[j] = th[j];
-        }
-        tp[i] += h;
-        tm[i] -= h;
-        ops->log_partition(&f3, tp, &pp, NULL);
-        ops->log_partition(&f3, tm, &pm, NULL);
-        CHECK(fabs((pp - pm) / (2.0 * h) - eta[i]) < 1e-8, "d psi / d theta_%d", i);
-    }
-
-    // Round trip and the Legendre identity.
-    CHECK(ops->to_natural(&f3, eta, back, NULL, &ctl) == HM_OK, "to_natural failed");
-    for (int i = 0; i < 2 * VM_TEST_UNITS; i++) {
-        CHECK(fabs(back[i] - th[i]) < 1e-8 * fabs(th[i]), "round trip at %d: %.17g vs %.17g", i,
-              back[i], th[i]);
-    }
-    {
-        double psi, phi, dot = 0.0;
-        ops->log_partition(&f3, th, &psi, NULL);
-        CHECK(ops->neg_entropy(&f3, eta, &phi, work, NULL) == HM_OK, "neg_entropy failed");
-        for (int i = 0; i < 2 * VM_TEST_UNITS; i++) {
-            dot += th[i] * eta[i];
-        }
-        CHECK(fabs(phi - (dot - psi)) < 1e-11 * (1.0 + fabs(phi)), "Legendre identity");
+    // to_mean is the gradient of psi (central differences); the round trip
+    // and the Legendre identity.
+    if (hm_st_check_gradient(&c, &f3, th, 1e-6, HM_ST_STEP_ABS, HM_ST_ABS(1e-8)) ||
+        hm_st_check_round_trip(&c, &f3, th, HM_ST_REL(0.0, 1e-8)) ||
+        hm_st_check_legendre(&c, &f3, th, HM_ST_REL_GOT(1e-11, 1e-11))) {
+        return 1;
     }
     // kappa = 0 both ways, and round trips at extreme concentrations.
     {
         double z[2] = {0.0, 0.0}, e[2], t[2];
-        CHECK(ops->to_mean(&f1, z, e, NULL) == HM_OK && e[0] == 0.0 && e[1] == 0.0, "eta(0)");
-        CHECK(ops->to_natural(&f1, z, t, NULL, &ctl) == HM_OK && t[0] == 0.0 && t[1] == 0.0,
-              "theta(0)");
+        HM_ST_CHECK(&c, ops->to_mean(&f1, z, e, NULL) == HM_OK && e[0] == 0.0 && e[1] == 0.0,
+                    "eta(0)");
+        HM_ST_CHECK(&c,
+                    ops->to_natural(&f1, z, t, NULL, &ctl) == HM_OK && t[0] == 0.0 && t[1] == 0.0,
+                    "theta(0)");
         // Newton from the Banerjee start needs at most ~6 steps anywhere.
-        hm_ctrl ten = {0.0, 1e-12, 10};
+        hm_ctrl ten = {0.0, 1e-12, 10, 0.0};
         const double ks[4] = {1e-9, 3.1e-4, 2.4e3, 5.7e5};
         for (int i = 0; i < 4; i++) {
             double tk[2] = {ks[i] * cos(-1.1), ks[i] * sin(-1.1)};
-            CHECK(ops->to_mean(&f1, tk, e, NULL) == HM_OK &&
-                      ops->to_natural(&f1, e, t, NULL, &ten) == HM_OK,
-                  "round trip failed at kappa %g", ks[i]);
+            HM_ST_CHECK(&c,
+                        ops->to_mean(&f1, tk, e, NULL) == HM_OK &&
+                            ops->to_natural(&f1, e, t, NULL, &ten) == HM_OK,
+                        "round trip failed at kappa %g", ks[i]);
             // Near |eta| = 1 kappa is only determined to ~eps kappa^2.
             double tolk = 1e-9 + 8.0 * DBL_EPSILON * ks[i];
-            CHECK(fabs(hypot(t[0], t[1]) - ks[i]) < tolk * ks[i], "kappa %g back as %.17g", ks[i],
-                  hypot(t[0], t[1]));
+            HM_ST_CHECK(&c, fabs(hypot(t[0], t[1]) - ks[i]) < tolk * ks[i],
+                        "kappa %g back as %.17g", ks[i], hypot(t[0], t[1]));
         }
     }
 
     // Sampling: the average statistic of 50000 draws against to_mean
-    // (|eta| <= 1 and standard errors are below 0.0032, so 0.02 absolute).
+    // (|eta| <= 1 and standard errors are below 0.0032, so 0.02 absolute);
+    // every draw must be finite and wrapped to [-pi, pi).
     {
-        double xs[VM_TEST_UNITS], s[2 * VM_TEST_UNITS], avg[2 * VM_TEST_UNITS] = {0};
-        test_rng state;
+        hm_st_rng g;
         hm_rng rng;
-        test_rng_init(&rng, &state, 31415926ull);
-        for (int i = 0; i < VM_TEST_DRAWS; i++) {
-            CHECK(ops->sample(&f3, th, 1, &rng, xs, NULL) == HM_OK, "sample failed");
-            for (int u = 0; u < VM_TEST_UNITS; u++) {
-                CHECK(xs[u] >= -M_PI && xs[u] < M_PI, "draw not wrapped to [-pi, pi)");
-            }
-            ops->stat(&f3, xs, s);
-            for (int j = 0; j < 2 * VM_TEST_UNITS; j++) {
-                avg[j] += s[j] / VM_TEST_DRAWS;
-            }
-        }
-        for (int j = 0; j < 2 * VM_TEST_UNITS; j++) {
-            CHECK(fabs(avg[j] - eta[j]) < 0.02, "sample mean %d: %.6g vs %.6g", j, avg[j], eta[j]);
+        hm_st_rng_init(&g, 31415926u, &rng);
+        const hm_st_moments mom = {VM_TEST_DRAWS, 1, 0.0, NULL, HM_ST_ABS(0.02), vm_wrapped, NULL};
+        if (hm_st_check_moments(&c, &f3, th, &rng, &mom)) {
+            return 1;
         }
         // The uniform branch.
         double t0[2] = {1e-10, 0.0}, x0, mc = 0.0;
@@ -492,23 +398,26 @@ int hm_fam_vonmises_selftest(char *msg, size_t len) {
             ops->sample(&f1, t0, 1, &rng, &x0, NULL);
             mc += cos(x0) / VM_TEST_DRAWS;
         }
-        CHECK(fabs(mc) < 0.02, "near-uniform draws have mean cos %g", mc);
+        HM_ST_CHECK(&c, fabs(mc) < 0.02, "near-uniform draws have mean cos %g", mc);
     }
 
     // Statuses: each error path is provoked once (style.md 3.11).
     {
         double out[2] = {0.6, 0.8}, on[2] = {1.0, 0.0}, nan2[2] = {NAN, 0.1}, t[2], psi;
-        CHECK(ops->to_natural(&f1, out, t, NULL, &ctl) == HM_EDOM, "|eta| = 1 accepted");
-        CHECK(ops->to_natural(&f1, on, t, NULL, &ctl) == HM_EDOM, "eta on the circle accepted");
-        CHECK(ops->check_natural(&f1, nan2) == HM_EDOM &&
-                  ops->log_partition(&f1, nan2, &psi, NULL) == HM_EDOM,
-              "NaN theta accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, out, t, NULL, &ctl) == HM_EDOM, "|eta| = 1 accepted");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, on, t, NULL, &ctl) == HM_EDOM,
+                    "eta on the circle accepted");
+        HM_ST_CHECK(&c,
+                    ops->check_natural(&f1, nan2) == HM_EDOM &&
+                        ops->log_partition(&f1, nan2, &psi, NULL) == HM_EDOM,
+                    "NaN theta accepted");
         double x1 = 123.4, x2 = INFINITY;
-        CHECK(ops->check_data(&f1, &x1) == HM_OK && ops->check_data(&f1, &x2) == HM_EDOM,
-              "check_data");
-        hm_ctrl one = {0.0, 1e-14, 1};
+        HM_ST_CHECK(&c, ops->check_data(&f1, &x1) == HM_OK && ops->check_data(&f1, &x2) == HM_EDOM,
+                    "check_data");
+        hm_ctrl one = {0.0, 1e-14, 1, 0.0};
         double e[2] = {0.93, 0.05};
-        CHECK(ops->to_natural(&f1, e, t, NULL, &one) == HM_EMAXITER, "maxit = 1 converged");
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e, t, NULL, &one) == HM_EMAXITER,
+                    "maxit = 1 converged");
     }
     return 0;
 }

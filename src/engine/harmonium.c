@@ -20,10 +20,18 @@
  * with a computable log-partition.
  *
  * Linear-Gaussian kinds (theory.md 3.2, 3.3): HM_HM_LGM (Normal latent)
- * and HM_HM_BOLTZMANN_LGM (Boltzmann latent) have their conjugation hooks,
- * moments, M-step, whitening and sampler in lgm.c; the functions below
- * dispatch to them on h->kind, and the prior and the log-partition stay
- * generic (they need only rho, chi and the latent family).
+ * and HM_HM_BOLTZMANN_LGM (Boltzmann latent), and their restricted-
+ * posterior variants HM_HM_LGM_DIAG and HM_HM_BOLTZMANN_LGM_MF (theory.md
+ * 1.3), have their conjugation hooks, moments, M-step, whitening, sampler
+ * and contrastive divergence in lgm.c; the functions below dispatch to
+ * them on h->kind, and the prior and the log-partition stay generic (they
+ * need only rho, chi, the embedding of theta_Z and the prior family
+ * h->prr).
+ *
+ * Categorical-Dirichlet kind (theory.md 3.5): HM_HM_CATEGORICAL_DIRICHLET
+ * has its hooks in conjugate.c, dispatched the same way. Sequential
+ * conjugate updating (hm_hm_posterior_fold, at the end of this file) is
+ * generic: it needs only rho and the posterior at x.
  */
 #include <math.h>
 #include <string.h>
@@ -33,7 +41,21 @@
 
 // 1 for the kinds implemented in lgm.c.
 static int is_lgm(const hm_harmonium *h) {
-    return h->kind == HM_HM_LGM || h->kind == HM_HM_BOLTZMANN_LGM;
+    return h->kind == HM_HM_LGM || h->kind == HM_HM_BOLTZMANN_LGM || h->kind == HM_HM_LGM_DIAG ||
+           h->kind == HM_HM_BOLTZMANN_LGM_MF;
+}
+
+// prior += embed(theta_Z): elementwise for the symmetric kinds (Pst =
+// Prr), the diagonal embedding of lgm.c for the restricted-posterior ones
+// (theory.md 1.3).
+static void add_embedded(const hm_harmonium *h, const double *thz, double *prior) {
+    if (is_lgm(h)) {
+        hm_lgm_embed_latent(h, thz, prior);
+        return;
+    }
+    for (int i = 0; i < h->lat->dim; i++) {
+        prior[i] += thz[i];
+    }
 }
 
 int hm_hm_dim(const hm_harmonium *h) {
@@ -53,8 +75,14 @@ hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_f
     h->lat = lat;
     h->mx = 0;
     h->mz = 0;
+    // The prior family is the latent family unless the kind's init says
+    // otherwise (the restricted-posterior kinds of lgm.c).
+    h->prr = *lat;
     if (is_lgm(h)) {
         return hm_lgm_init(h);
+    }
+    if (kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_init(h);
     }
     if (kind != HM_HM_MIXTURE || lat->kind != HM_FAM_CATEGORICAL) {
         return HM_EINVAL;
@@ -71,6 +99,9 @@ size_t hm_hm_work_len(const hm_harmonium *h) {
     if (is_lgm(h)) {
         return hm_lgm_work_len(h);
     }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_work_len(h);
+    }
     size_t k = (size_t)h->lat->n;
     size_t dx = (size_t)h->obs->dim;
     return k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
@@ -79,6 +110,9 @@ size_t hm_hm_work_len(const hm_harmonium *h) {
 size_t hm_hm_sample_work_len(const hm_harmonium *h, int n) {
     if (is_lgm(h)) {
         return hm_lgm_sample_work_len(h, n);
+    }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_sample_work_len(h, n);
     }
     size_t nn = (size_t)(n > 0 ? n : 0);
     return hm_hm_work_len(h) + hm_fam_sample_work_len(h->obs, n) + nn * (size_t)h->obs->d + nn;
@@ -105,6 +139,9 @@ hm_status hm_hm_rho_chi(const hm_harmonium *h,
                         double *work) {
     if (is_lgm(h)) {
         return hm_lgm_rho_chi(h, theta, rho, chi, work);
+    }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_rho_chi(h, theta, rho, chi, work);
     }
     const int K = h->lat->n;
     double *comp = work;
@@ -133,9 +170,7 @@ hm_status hm_hm_prior(const hm_harmonium *h, const double *theta, double *prior,
     if (st != HM_OK) {
         return st;
     }
-    for (int i = 0; i < h->lat->dim; i++) {
-        prior[i] += thz[i];
-    }
+    add_embedded(h, thz, prior);
     return HM_OK;
 }
 
@@ -143,7 +178,7 @@ hm_status hm_hm_log_partition(const hm_harmonium *h,
                               const double *theta,
                               double *psi,
                               double *work) {
-    const int dz = h->lat->dim;
+    const int dz = h->prr.dim;
     double *prior = work;
     double *rest = work + dz;
     const double *thz = theta + h->obs->dim + (size_t)h->mx * (size_t)h->mz;
@@ -152,10 +187,8 @@ hm_status hm_hm_log_partition(const hm_harmonium *h,
     if (st != HM_OK) {
         return st;
     }
-    for (int i = 0; i < dz; i++) {
-        prior[i] += thz[i];
-    }
-    st = hm_fam_log_partition(h->lat, prior, &psiz, rest);
+    add_embedded(h, thz, prior);
+    st = hm_fam_log_partition(&h->prr, prior, &psiz, rest);
     if (st != HM_OK) {
         return st;
     }
@@ -188,6 +221,9 @@ static void mix_weights(int K, const double *prior, double *w) {
 hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
     if (is_lgm(h)) {
         return hm_lgm_to_mean(h, theta, eta, work);
+    }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_to_mean(h, theta, eta, work);
     }
     const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
     double *w = work;
@@ -235,6 +271,9 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
                            int *bad) {
     if (is_lgm(h)) {
         return hm_lgm_to_natural(h, eta, theta, work, ctl, bad);
+    }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_to_natural(h, eta, theta, work, ctl, bad);
     }
     const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
     const double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
@@ -295,6 +334,9 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
 hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work) {
     if (is_lgm(h)) {
         return hm_lgm_check_natural(h, theta, work);
+    }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_check_natural(h, theta, work);
     }
     const int K = h->lat->n, n = hm_hm_dim(h);
     for (int i = 0; i < n; i++) {
@@ -388,6 +430,9 @@ hm_status hm_hm_sample(const hm_harmonium *h,
     if (is_lgm(h)) {
         return hm_lgm_sample(h, theta, n, rng, x, z, work);
     }
+    if (h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        return hm_catdir_sample(h, theta, n, rng, x, z, work);
+    }
     const int K = h->lat->n, dx = h->obs->dim, d = h->obs->d;
     double *w = work;
     double *prior = w + K;
@@ -430,6 +475,127 @@ hm_status hm_hm_sample(const hm_harmonium *h,
                 memcpy(x + (size_t)i * (size_t)d, buf + (size_t)r * (size_t)d, (size_t)d * sizeof(double));
                 r++;
             }
+        }
+    }
+    return HM_OK;
+}
+
+// --- contrastive divergence --------------------------------------------------
+
+// CD-k needs exact draws from both conditionals; the Boltzmann-latent
+// kinds of lgm.c are the ones that have them and use CD (theory.md 1.6,
+// 3.3).
+size_t hm_hm_cd_gradient_work_len(const hm_harmonium *h) {
+    return hm_lgm_cd_gradient_work_len(h);
+}
+
+hm_status hm_hm_cd_gradient(const hm_harmonium *h,
+                            const double *theta,
+                            const hm_data *data,
+                            int k,
+                            hm_rng *rng,
+                            double *grad,
+                            double *work) {
+    if (h->kind != HM_HM_BOLTZMANN_LGM && h->kind != HM_HM_BOLTZMANN_LGM_MF) {
+        return HM_EINVAL;
+    }
+    return hm_lgm_cd_gradient(h, theta, data, k, rng, grad, work);
+}
+
+// --- sequential conjugate updating -------------------------------------------
+
+// Flat index of (i, i) in a packed upper triangle of order d.
+static size_t pdiag(int d, int i) {
+    return (size_t)i * (size_t)d - (size_t)i * (size_t)(i + 1) / 2 + (size_t)i;
+}
+
+size_t hm_hm_fold_work_len(const hm_harmonium *h) {
+    return hm_hm_work_len(h) + 3 * (size_t)h->lat->dim + (size_t)h->obs->dim + 8;
+}
+
+/*
+ * inc = -rho + E_Z Theta' r_X(x): what one observation adds to the prior's
+ * natural parameters (hm_engine.h). r_X(x) is s_X(x) for the kinds that
+ * couple the whole observable statistic (mixture, categorical_dirichlet;
+ * mx = obs->dim), the datum itself for the linear-Gaussian kinds (mx = p).
+ * E_Z is the identity except for a Boltzmann latent, whose coupled
+ * statistic z_i = z_i^2 sits on the diagonal of the packed couplings. Only
+ * the nonzero entries of r_X are visited, a row of the row-major Theta
+ * each, so a one-hot statistic costs O(mz). Adding the increment (rather
+ * than subtracting rho and adding the field in turn) adds no rounding to
+ * the categorical-Dirichlet counts: there inc is exactly e_x.
+ */
+static void fold_increment(const hm_harmonium *h,
+                           const double *theta,
+                           const double *x,
+                           const double *rho,
+                           double *s,
+                           double *inc) {
+    const int mx = h->mx, mz = h->mz, dz = h->lat->dim;
+    const double *W = theta + h->obs->dim;
+    const double *r = x;
+    if (h->kind == HM_HM_MIXTURE || h->kind == HM_HM_CATEGORICAL_DIRICHLET) {
+        hm_fam_stat(h->obs, x, s);
+        r = s;
+    }
+    for (int k = 0; k < dz; k++) {
+        inc[k] = -rho[k];
+    }
+    for (int j = 0; j < mx; j++) {
+        if (r[j] == 0.0) {
+            continue;
+        }
+        const double *wj = W + (size_t)j * (size_t)mz;
+        for (int k = 0; k < mz; k++) {
+            const size_t at = h->kind == HM_HM_BOLTZMANN_LGM ? pdiag(mz, k) : (size_t)k;
+            inc[at] += wj[k] * r[j];
+        }
+    }
+}
+
+hm_status hm_hm_posterior_fold(const hm_harmonium *h,
+                               const double *theta,
+                               const double *x,
+                               int n,
+                               double *out,
+                               double *work) {
+    // Symmetric kinds only: q_t must stay in the family of theta_Z.
+    if (h->kind != HM_HM_MIXTURE && h->kind != HM_HM_LGM && h->kind != HM_HM_BOLTZMANN_LGM &&
+        h->kind != HM_HM_CATEGORICAL_DIRICHLET) {
+        return HM_EINVAL;
+    }
+    if (n < 0) {
+        return HM_EINVAL;
+    }
+    const int dz = h->lat->dim, d = h->obs->d;
+    double *rho = work;
+    double *q = rho + dz;
+    double *inc = q + dz;
+    double *s = inc + dz;
+    double *rest = s + h->obs->dim;
+    hm_status st = hm_hm_check_natural(h, theta, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    double chi;
+    st = hm_hm_rho_chi(h, theta, rho, &chi, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    const double *thz = theta + h->obs->dim + (size_t)h->mx * (size_t)h->mz;
+    for (int k = 0; k < dz; k++) {
+        q[k] = thz[k] + rho[k];
+    }
+    for (int t = 0; t < n; t++) {
+        const double *xt = x + (size_t)t * (size_t)d;
+        if (hm_fam_check_data(h->obs, xt) != HM_OK) {
+            return HM_EDOM;
+        }
+        fold_increment(h, theta, xt, rho, s, inc);
+        double *ot = out + (size_t)t * (size_t)dz;
+        for (int k = 0; k < dz; k++) {
+            q[k] += inc[k];
+            ot[k] = q[k];
         }
     }
     return HM_OK;

@@ -275,7 +275,18 @@ size_t hm_fam_sample_work_len(const hm_family *f, int n);
 enum hm_hm_kind {
     HM_HM_MIXTURE = 1,      /* latent Categorical(K); complete mixture of `obs` */
     HM_HM_LGM = 2,          /* Normal(p) obs, any rep; latent Normal(q), full */
-    HM_HM_BOLTZMANN_LGM = 3 /* Normal(p) obs, any rep; latent Boltzmann(q) */
+    HM_HM_BOLTZMANN_LGM = 3, /* Normal(p) obs, any rep; latent Boltzmann(q) */
+    /* Restricted-posterior ("asymmetric", theory.md 1.3) kinds: theta_Z
+     * lives in a posterior family Pst that embeds into a richer prior
+     * family Prr (hm_harmonium.prr). Exact log p(x) and gradient, no
+     * closed-form M-step (hm_hm_to_natural returns HM_EINVAL). */
+    HM_HM_LGM_DIAG = 4,        /* "NormalLGM" (theory.md 3.2): Pst Normal(q)
+                                  diagonal, Prr Normal(q) full */
+    HM_HM_BOLTZMANN_LGM_MF = 5, /* "DifferentiableBoltzmannLGM" (theory.md
+                                  3.3): Pst Bernoulli(q), Prr Boltzmann(q) */
+    /* Conjugate Bayesian updating (theory.md 3.5; engine/conjugate.c):
+     * Categorical(K) obs, Dirichlet(K) latent, fixed likelihood. */
+    HM_HM_CATEGORICAL_DIRICHLET = 6
 };
 
 /*
@@ -293,6 +304,14 @@ enum hm_hm_kind {
  *  boltzmann_lgm p         q      Normal(p) in     W, p x q   Boltzmann(q) packed
  *                                 obs->rep                    couplings (diagonal
  *                                                             = unit biases)
+ *  lgm_diag      p         q      Normal(p) in     W, p x q   Normal(q) diagonal:
+ *                                 obs->rep                    (location q, -P_ii/2
+ *                                                             for i < q), 2q
+ *  b._lgm_mf     p         q      Normal(p) in     W, p x q   Bernoulli(q): the q
+ *                                 obs->rep                    unit biases (logits)
+ *  categorical_  K - 1     K      0 (fixed)        row i-1 =  alpha + e_0, i.e.
+ *  dirichlet                                       e_i - e_0  alpha - rho with
+ *                                                  (fixed)    alpha the prior
  *
  * The linear-Gaussian kinds couple only locations (r_X(x) = x, r_Z(z) =
  * z): the likelihood at z is (theta_x + W z, theta_xx) and the posterior
@@ -303,7 +322,23 @@ enum hm_hm_kind {
  *                diagonal: the diagonal; isotropic: mean of the diagonal),
  *                E[x z'] p x q row-major, then the latent mean
  *                coordinates: Normal (E[z], packed E[z z']), Boltzmann
- *                packed E[z z'] with E[z_i] on its diagonal).
+ *                packed E[z z'] with E[z_i] on its diagonal);
+ *  lgm_diag,     the same observable and cross blocks, then the latent
+ *  b._lgm_mf     block in the POSTERIOR family's mean coordinates: the
+ *                prior's moments projected (theory.md 1.3), (E[z],
+ *                E[z_i^2]) for the diagonal Normal, E[z] for Bernoulli;
+ *  categorical_  (alpha_i / A for i >= 1, E[s_X(x) log z'] (K-1) x K
+ *  dirichlet     row-major, E[log z]) under z ~ Dir(alpha), x | z ~ Cat(z);
+ *                A = sum alpha (engine/conjugate.c).
+ *
+ * `prr` is the prior family, the one rho, chi's partner psi and the prior
+ * theta_Z + rho (or embed(theta_Z) + rho) live in. hm_hm_init sets it to a
+ * copy of *lat for every symmetric kind and to the richer family for the
+ * restricted-posterior kinds: Normal(q, full) for lgm_diag, Boltzmann(q)
+ * for boltzmann_lgm_mf. The embedding Pst -> Prr places the diagonal
+ * precision on the diagonal of the packed full block (lgm_diag) or the
+ * unit biases on the diagonal of the coupling matrix (boltzmann_lgm_mf),
+ * so that psi_Prr(embed(theta)) = psi_Pst(theta).
  */
 typedef struct hm_harmonium {
     int kind;
@@ -311,14 +346,20 @@ typedef struct hm_harmonium {
     const hm_family *lat;
     int mx;
     int mz;
+    hm_family prr;
 } hm_harmonium;
 
 /*
  * Fills a descriptor. HM_EINVAL if the families do not fit the kind
  * (mixture: a Categorical latent; lgm: a base Normal observable and a
  * full-covariance Normal latent; boltzmann_lgm: a base Normal observable
- * and a Boltzmann latent, at most HM_BOLTZMANN_MAX_UNITS units),
- * HM_EOVERFLOW if the parameter length would exceed 2^30.
+ * and a Boltzmann latent, at most HM_BOLTZMANN_MAX_UNITS units;
+ * lgm_diag: a base Normal observable and a diagonal-covariance Normal
+ * latent; boltzmann_lgm_mf: a base Normal observable and a Bernoulli
+ * latent of at most HM_BOLTZMANN_MAX_UNITS units), HM_EOVERFLOW if the
+ * parameter length would exceed 2^30; categorical_dirichlet: a
+ * Categorical(K) observable and a Dirichlet(K) latent, K >= 2). Also
+ * fills h->prr.
  */
 hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_family *lat);
 
@@ -328,7 +369,8 @@ int hm_hm_dim(const hm_harmonium *h);
 /*
  * Length of the per-row posterior output: K (all class probabilities) for a
  * mixture; q posterior means E[z | x] for the linear-Gaussian kinds (unit
- * means P(z_i = 1 | x) for a Boltzmann latent).
+ * means P(z_i = 1 | x) for a Boltzmann latent); K posterior Dirichlet
+ * parameters alpha + e_x for categorical_dirichlet.
  */
 int hm_hm_post_len(const hm_harmonium *h);
 
@@ -343,8 +385,10 @@ size_t hm_hm_work_len(const hm_harmonium *h);
 size_t hm_hm_sample_work_len(const hm_harmonium *h, int n);
 
 /*
- * Conjugation parameters (theory.md 1.3): rho[lat->dim] and chi such that
- * psi_X(theta_X + E_X Theta r_Z(z)) = rho . s_Z(z) + chi for every z.
+ * Conjugation parameters (theory.md 1.3): rho[prr.dim] and chi such that
+ * psi_X(theta_X + E_X Theta r_Z(z)) = rho . s_Prr(z) + chi for every z
+ * (rho is in the prior family's coordinates; prr = *lat except for the
+ * restricted-posterior kinds, whose rho is that of lgm / boltzmann_lgm).
  * Mixture: rho_k = psi_X(theta^(k)) - psi_X(theta_X), chi = psi_X(theta_X).
  * Linear-Gaussian kinds (theory.md 3.2, 3.3), with Sigma_x = P_x^-1,
  * b = Sigma_x theta_x and M = W'Sigma_x W: chi = psi_X(theta_X); Normal
@@ -359,10 +403,13 @@ hm_status hm_hm_rho_chi(const hm_harmonium *h,
                         double *chi,
                         double *work);
 
-/* Prior natural parameters theta_Z + rho, into prior[lat->dim]. */
+/*
+ * Prior natural parameters theta_Z + rho into prior[prr.dim] (for the
+ * restricted-posterior kinds embed(theta_Z) + rho, in the prior family).
+ */
 hm_status hm_hm_prior(const hm_harmonium *h, const double *theta, double *prior, double *work);
 
-/* Log-partition psi(theta) = psi_Z(theta_Z + rho) + chi. */
+/* Log-partition psi(theta) = psi_Prr(prior) + chi. */
 hm_status hm_hm_log_partition(const hm_harmonium *h,
                               const double *theta,
                               double *psi,
@@ -373,7 +420,11 @@ hm_status hm_hm_log_partition(const hm_harmonium *h,
  * join_mean_mixture. Linear-Gaussian kinds: the joint moments with
  * z ~ prior and x | z ~ N(A z + b, Sigma_x), A = Sigma_x W; the latent
  * moments come from the latent family's to_mean (enumeration of the 2^q
- * states for a Boltzmann prior, O(q 2^q)). Statuses as hm_hm_rho_chi.
+ * states for a Boltzmann prior, O(q 2^q)). Restricted-posterior kinds:
+ * the same joint moments under the (full Normal or Boltzmann) prior, with
+ * the latent block projected onto the posterior family's mean coordinates,
+ * which is the gradient of psi in these coordinates (theory.md 1.3, 1.5).
+ * Statuses as hm_hm_rho_chi.
  */
 hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
 
@@ -395,6 +446,9 @@ hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta,
  * ridge; *bad is -1. Cost O(p^3 + p^2 q + q^3) plus the latent to_natural
  * (O(iterations q^2 2^q) for a Boltzmann prior). to_natural(to_mean(theta))
  * = theta when ctl->reg = 0.
+ *
+ * Restricted-posterior kinds (lgm_diag, boltzmann_lgm_mf) have no
+ * closed-form M-step (theory.md 1.3): HM_EINVAL; fit them by gradient.
  */
 hm_status hm_hm_to_natural(const hm_harmonium *h,
                            const double *eta,
@@ -408,7 +462,9 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
  * Linear-Gaussian kinds: finite entries (else HM_EDOM), P_x positive
  * definite, and for a Normal latent the posterior precision (from
  * theta_zz) and the prior precision P_z - W'Sigma_x W positive definite
- * (else HM_ENOTPD). work: hm_hm_work_len(h) doubles.
+ * (else HM_ENOTPD); lgm_diag: the diagonal posterior precision and the
+ * full prior precision embed(P_z) - W'Sigma_x W. work: hm_hm_work_len(h)
+ * doubles.
  */
 hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work);
 
@@ -447,7 +503,10 @@ hm_status hm_hm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_
  * z receives the latent draws, n x lat->d row-major: mixture, the 0-based
  * class, one double per row; lgm, the q latent values per row;
  * boltzmann_lgm, the q binary units per row (Gibbs draws from the prior,
- * serially dependent, as hm_fam_sample). work has
+ * serially dependent, as hm_fam_sample); lgm_diag, q values drawn from
+ * the full Normal prior; boltzmann_lgm_mf, q binary units drawn exactly
+ * and independently from the Boltzmann prior by enumeration of its 2^q
+ * states (one cumulative table per call, O(q 2^q + n q)). work has
  * hm_hm_sample_work_len(h, n) doubles. Serial only.
  */
 hm_status hm_hm_sample(const hm_harmonium *h,
@@ -460,10 +519,20 @@ hm_status hm_hm_sample(const hm_harmonium *h,
 
 /* ---------------------------------------------------------------------------
  * Linear-Gaussian kinds (engine/lgm.c): the hooks the dispatchers in
- * harmonium.c and estep.c call for HM_HM_LGM and HM_HM_BOLTZMANN_LGM.
- * Same contracts as the hm_hm_* functions of the same verb; callers
- * outside the engine should use those.
+ * harmonium.c and estep.c call for HM_HM_LGM, HM_HM_BOLTZMANN_LGM and the
+ * restricted-posterior HM_HM_LGM_DIAG and HM_HM_BOLTZMANN_LGM_MF. Same
+ * contracts as the hm_hm_* functions of the same verb; callers outside
+ * the engine should use those.
  * ------------------------------------------------------------------------- */
+
+/*
+ * Adds embed(theta_Z) to prior[prr.dim] (theory.md 1.3): lgm_diag puts the
+ * location on the location and the q diagonal second-order parameters on
+ * the diagonal of the packed full block; boltzmann_lgm_mf puts the q
+ * biases on the diagonal of the packed couplings. The symmetric kinds add
+ * theta_Z elementwise (the identity embedding). O(q).
+ */
+void hm_lgm_embed_latent(const hm_harmonium *h, const double *theta_z, double *prior);
 
 /* Checks the families for h->kind and sets mx = p, mz = q (hm_hm_init). */
 hm_status hm_lgm_init(hm_harmonium *h);
@@ -493,11 +562,12 @@ hm_status hm_lgm_sample(const hm_harmonium *h,
                         double *work);
 
 /*
- * HM_HM_LGM: the posterior covariance Sigma_post = P_post^-1 (q x q, both
- * triangles) and 1/2 log |P_post|, with P_post the latent precision from
+ * HM_HM_LGM and HM_HM_LGM_DIAG: the posterior covariance Sigma_post =
+ * P_post^-1 (q x q, both triangles; diagonal for lgm_diag) and
+ * 1/2 log |P_post|, with P_post the latent (posterior) precision from
  * theta_zz. It is the same for every x (theory.md 3.2), so the E-step
  * factors it once per call. HM_ENOTPD if P_post is not positive definite,
- * HM_EINVAL for another kind. Cost O(q^3).
+ * HM_EINVAL for another kind. Cost O(q^3) (O(q^2) for lgm_diag).
  */
 hm_status hm_lgm_post_cov(const hm_harmonium *h,
                           const double *theta,
@@ -552,10 +622,15 @@ size_t hm_estep_work_len(const hm_harmonium *h, int threads);
  * any thread count. Per-row statistics: mixture (s_X(x), s_X(x) r',
  * r) with r the responsibilities of classes 1..K-1; lgm (s_X(x), x mu',
  * mu, packed Sigma_post + mu mu') with mu = E[z | x]; boltzmann_lgm
- * (s_X(x), x mu', eta_Boltzmann(posterior at x)). Cost O(n * mx * (mz +
+ * (s_X(x), x mu', eta_Boltzmann(posterior at x)); lgm_diag (s_X(x),
+ * x mu', mu, sigma_i^2 + mu_i^2) with the diagonal posterior;
+ * boltzmann_lgm_mf (s_X(x), x mu', mu) with mu_i = sigmoid(theta_i +
+ * (W'x)_i); the restricted kinds' log p(x) uses psi_Pst per row and
+ * psi_Prr(prior) once per call (theory.md 1.3). Cost O(n * mx * (mz +
  * 1)) flops for a mixture; O(n (dim_X + p q + q^2)) for lgm;
  * O(n (dim_X + p q + q 2^q)) for boltzmann_lgm (two enumerations per
- * row). Statuses: HM_EDOM or HM_ENOTPD if a parameter is invalid,
+ * row); O(n (dim_X + p q + q^2)) for lgm_diag; O(n (dim_X + p q)) plus
+ * one O(q 2^q) enumeration of the prior for boltzmann_lgm_mf. Statuses: HM_EDOM or HM_ENOTPD if a parameter is invalid,
  * HM_EINVAL for an unknown kind or `given` with a linear-Gaussian kind.
  */
 hm_status hm_estep(const hm_harmonium *h,
@@ -567,6 +642,142 @@ hm_status hm_estep(const hm_harmonium *h,
                    double *post,
                    int threads,
                    double *work);
+
+/* ---------------------------------------------------------------------------
+ * Contrastive divergence (theory.md 1.6; engine/lgm.c)
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Scratch (doubles) for hm_hm_cd_gradient: the single-point scratch
+ * hm_hm_work_len(h) (which bounds the loading form and the latent
+ * family's mean map), the noise factor of x | z (p x p), a datum and its
+ * noise, a latent draw, two latent parameter vectors, one observable
+ * statistic and, for HM_HM_BOLTZMANN_LGM, the 2^q cumulative state
+ * probabilities of an exact Boltzmann draw: O(p^2 + p q + q^2 + 2^q). 0
+ * for a kind without CD.
+ */
+size_t hm_hm_cd_gradient_work_len(const hm_harmonium *h);
+
+/*
+ * The CD-k estimate of the log-likelihood gradient at theta, in the
+ * harmonium's natural coordinates and with the sign of the exact gradient
+ * (ascent direction, data minus model), summed over rows with the case
+ * weights, so it estimates the same vector as E-step statistics minus
+ * total weight times hm_hm_to_mean (glue_grad.c). For each row x:
+ *   positive phase  E[s(x, z) | x] = (s_X(x), x E[z | x]', eta_lat(q(x))),
+ *                   exact (Rao-Blackwellised), as in hm_estep;
+ *   chain           z_0 ~ p(z | x), then k full Gibbs sweeps of the joint,
+ *                   x_t ~ p(x | z_{t-1}) (Gaussian), z_t ~ p(z | x_t);
+ *   negative phase  s(x_k, z_k) = (s_X(x_k), x_k z_k', s_lat(z_k)), the
+ *                   sampled final state;
+ * grad = sum_n w_n (positive_n - negative_n). Every draw p(z | x) is exact:
+ * independent Bernoulli units for boltzmann_lgm_mf; for boltzmann_lgm the
+ * posterior is a Boltzmann machine, drawn by enumerating its 2^q states.
+ * The chain's expectation converges to the exact gradient as k -> infinity
+ * (theory.md 1.6). Kinds: HM_HM_BOLTZMANN_LGM and HM_HM_BOLTZMANN_LGM_MF
+ * only (HM_EINVAL otherwise, and for k < 1). Statuses as
+ * hm_hm_check_natural. Uses the host RNG: serial only. Cost per row
+ * O(k (p^2 + p q)) plus per sweep O(q 2^q) (boltzmann_lgm) or O(q)
+ * (boltzmann_lgm_mf); the positive phase of boltzmann_lgm adds one
+ * enumeration.
+ */
+hm_status hm_hm_cd_gradient(const hm_harmonium *h,
+                            const double *theta,
+                            const hm_data *data,
+                            int k,
+                            hm_rng *rng,
+                            double *grad,
+                            double *work);
+
+/* The lgm.c hooks behind the two functions above. */
+size_t hm_lgm_cd_gradient_work_len(const hm_harmonium *h);
+hm_status hm_lgm_cd_gradient(const hm_harmonium *h,
+                             const double *theta,
+                             const hm_data *data,
+                             int k,
+                             hm_rng *rng,
+                             double *grad,
+                             double *work);
+
+/* ---------------------------------------------------------------------------
+ * The Categorical-Dirichlet kind (engine/conjugate.c; theory.md 3.5) and
+ * sequential conjugate updating (engine/harmonium.c)
+ * ------------------------------------------------------------------------- */
+
+/*
+ * HM_HM_CATEGORICAL_DIRICHLET: x | z ~ Categorical(z), z ~ Dirichlet(alpha).
+ * The likelihood is fixed (theta_X = 0, W row i-1 = e_i - e_0), rho =
+ * (-1, 0, ..., 0) and chi = 0, so the prior is alpha = theta_Z + rho, the
+ * posterior at x is alpha + e_x and log p(x) = log(alpha_x / sum alpha).
+ * check_natural: HM_EDOM unless theta_X and W are exactly the fixed values
+ * and alpha > 0 (rho_chi, to_mean and sample check the same). to_natural
+ * (the M-step) reads only the latent mean block E[log z]: alpha by the
+ * Dirichlet family's Newton solve (ctl->tol, ctl->maxit), then the fixed
+ * likelihood; statuses of that solve, *bad = -1. Cost O(K^2) per call
+ * (the cross block), plus the solve's O(iterations K).
+ *
+ * hm_estep for this kind: per row, log p(x) = log(alpha_x / A), post =
+ * the K posterior Dirichlet parameters alpha + e_x, and statistics
+ * (s_X(x), s_X(x) E[log z | x]', E[log z | x]) with E[log z_j | x] =
+ * digamma(alpha_j + delta_jx) - digamma(A + 1), A = sum alpha, summed
+ * through weighted category counts (O(n + K^2) per block). HM_EDOM for a
+ * code outside 0..K-1, HM_EINVAL for `given`.
+ *
+ * The hooks the dispatchers call; same contracts as the hm_hm_* functions
+ * of the same verb (callers outside the engine should use those).
+ */
+hm_status hm_catdir_init(hm_harmonium *h);
+size_t hm_catdir_work_len(const hm_harmonium *h);
+size_t hm_catdir_sample_work_len(const hm_harmonium *h, int n);
+hm_status hm_catdir_rho_chi(const hm_harmonium *h,
+                            const double *theta,
+                            double *rho,
+                            double *chi,
+                            double *work);
+hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
+hm_status hm_catdir_to_natural(const hm_harmonium *h,
+                               const double *eta,
+                               double *theta,
+                               double *work,
+                               const hm_ctrl *ctl,
+                               int *bad);
+hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, double *work);
+hm_status hm_catdir_sample(const hm_harmonium *h,
+                           const double *theta,
+                           int n,
+                           hm_rng *rng,
+                           double *x,
+                           double *z,
+                           double *work);
+
+/* Scratch (doubles) for hm_hm_posterior_fold. */
+size_t hm_hm_fold_work_len(const hm_harmonium *h);
+
+/*
+ * Sequential conjugate updating of ONE latent z shared by all
+ * observations (theory.md 1.3, 3.5): each posterior becomes the prior of
+ * the next observation,
+ *     q_0 = theta_Z + rho,   q_t = q_{t-1} - rho + E_Z Theta' r_X(x_t),
+ * because the harmonium whose prior is q has theta_Z = q - rho, and its
+ * posterior at x is theta_Z + E_Z Theta' r_X(x) (the likelihood, and so
+ * rho, never changes). x holds n data, row-major n x obs->d (n codes for a
+ * categorical observable); out receives q_1 .. q_n, row-major
+ * n x lat->dim, in the latent family's natural coordinates.
+ * Kinds: HM_HM_MIXTURE (class log-odds; r_X = s_X), HM_HM_LGM (Normal
+ * posterior; W'x added to the location), HM_HM_BOLTZMANN_LGM (W'x added
+ * to the unit biases) and HM_HM_CATEGORICAL_DIRICHLET (alpha + running
+ * counts). The restricted-posterior kinds return HM_EINVAL: their
+ * prior lives in a richer family than theta_Z. Statuses: those of
+ * hm_hm_check_natural, HM_EDOM for a datum outside the support, HM_EINVAL
+ * for another kind or n < 0. work: hm_hm_fold_work_len(h) doubles. Cost
+ * O(n (nnz(r_X) mz + dim_Z)) after one rho (O(n K) here).
+ */
+hm_status hm_hm_posterior_fold(const hm_harmonium *h,
+                               const double *theta,
+                               const double *x,
+                               int n,
+                               double *out,
+                               double *work);
 
 /* ---------------------------------------------------------------------------
  * EM (engine/em.c): the caller owns the loop.

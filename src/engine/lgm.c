@@ -30,6 +30,29 @@
  * prior), and the M-step is a linear regression of x on z (theory.md 3.2,
  * to_natural_likelihood) followed by the latent family's to_natural.
  *
+ * Restricted-posterior kinds (theory.md 1.3 "asymmetric posterior/prior
+ * families"): theta_Z lives in a posterior family Pst that embeds into the
+ * prior family Prr = h->prr of the symmetric kind above,
+ *   HM_HM_LGM_DIAG          Pst Normal(q) diagonal, theta_Z = (location,
+ *                           -P_ii/2); Prr the full Normal(q);
+ *   HM_HM_BOLTZMANN_LGM_MF  Pst Bernoulli(q), theta_Z = the unit biases;
+ *                           Prr the Boltzmann machine Boltzmann(q).
+ * W'x touches only the location (the biases), so the posterior at x stays
+ * exactly in Pst, while rho (the same as for the symmetric kind, in Prr's
+ * coordinates) adds the couplings -W'Sigma_x W that Pst cannot hold: the
+ * prior embed(theta_Z) + rho is in Prr. Hence psi = psi_Prr(prior) + chi,
+ * and the mean coordinates are the symmetric kind's joint moments with
+ * the latent block projected back onto Pst (the pull-back of the
+ * embedding), which makes "E-step statistics minus total weight times
+ * to_mean" the exact gradient. No closed-form M-step exists (the
+ * projected latent moments do not determine the prior's couplings): these
+ * kinds are fitted by gradient. The self-tests compare both kinds with
+ * their explicit marginals and their gradients with finite differences.
+ *
+ * Contrastive divergence (theory.md 1.6) for the Boltzmann-latent kinds
+ * lives here too: every conditional of the joint is exact (Gaussian
+ * x | z; independent units, or a 2^q-state enumeration, for z | x).
+ *
  * Workspace: the routines carve their scratch from the caller's block in
  * order (take()), so each routine's need is a sum of the shapes it uses;
  * hm_lgm_work_len() bounds all of them. Full matrices passed to linalg.c
@@ -43,6 +66,7 @@
 #include <string.h>
 
 #include "hm_engine.h"
+#include "hm_specfun.h"
 #include "linalg.h"
 #include "selftest.h"
 
@@ -81,7 +105,18 @@ static int all_finite(const double *v, size_t len) {
     return 1;
 }
 
-static int is_boltzmann(const hm_harmonium *h) { return h->kind == HM_HM_BOLTZMANN_LGM; }
+// 1 if the prior family (and so rho and the prior's moments) is a
+// Boltzmann machine: the symmetric Boltzmann kind and its mean-field
+// (Bernoulli-posterior) restriction.
+static int is_boltzmann(const hm_harmonium *h) {
+    return h->kind == HM_HM_BOLTZMANN_LGM || h->kind == HM_HM_BOLTZMANN_LGM_MF;
+}
+
+// 1 for the restricted-posterior kinds, whose theta_Z is not in the prior
+// family's coordinates.
+static int is_asym(const hm_harmonium *h) {
+    return h->kind == HM_HM_LGM_DIAG || h->kind == HM_HM_BOLTZMANN_LGM_MF;
+}
 
 // Offset of theta_Z (or eta_Z) in a parameter vector.
 static size_t lat_offset(const hm_harmonium *h) {
@@ -246,6 +281,56 @@ static void lat_precision(int q, const double *th2, double *a) {
     }
 }
 
+/*
+ * embed(theta_Z) added into prior coordinates (theory.md 1.3). The
+ * diagonal Normal's -P_ii/2 is exactly the full Normal's packed diagonal
+ * entry for the same precision (theory.md 2.7), and a Bernoulli bias is a
+ * Boltzmann machine's diagonal coupling (z_i^2 = z_i, theory.md 2.11), so
+ * both embeddings are copies into the diagonal with zero couplings: the
+ * embedded family has the same log-partition (a product of independent
+ * units).
+ */
+void hm_lgm_embed_latent(const hm_harmonium *h, const double *theta_z, double *prior) {
+    const int q = h->mz;
+    if (h->kind == HM_HM_LGM_DIAG) {
+        for (int i = 0; i < q; i++) {
+            prior[i] += theta_z[i];
+            prior[(size_t)q + pidx(q, i, i)] += theta_z[q + i];
+        }
+    } else if (h->kind == HM_HM_BOLTZMANN_LGM_MF) {
+        for (int i = 0; i < q; i++) {
+            prior[pidx(q, i, i)] += theta_z[i];
+        }
+    } else {
+        for (int i = 0; i < h->lat->dim; i++) {
+            prior[i] += theta_z[i];
+        }
+    }
+}
+
+/*
+ * The pull-back of the embedding in mean coordinates: the prior's mean
+ * coordinates pm[prr.dim] projected onto the posterior family's (the
+ * gradient of psi_Prr(embed(theta)) in theta is embed' eta_Prr). Diagonal
+ * Normal: (E[z], diagonal of E[z z']); Bernoulli: the diagonal E[z_i].
+ * Symmetric kinds: a copy.
+ */
+static void project_latent(const hm_harmonium *h, const double *pm, double *etaz) {
+    const int q = h->mz;
+    if (h->kind == HM_HM_LGM_DIAG) {
+        for (int i = 0; i < q; i++) {
+            etaz[i] = pm[i];
+            etaz[q + i] = pm[(size_t)q + pidx(q, i, i)];
+        }
+    } else if (h->kind == HM_HM_BOLTZMANN_LGM_MF) {
+        for (int i = 0; i < q; i++) {
+            etaz[i] = pm[pidx(q, i, i)];
+        }
+    } else {
+        memcpy(etaz, pm, (size_t)h->lat->dim * sizeof(double));
+    }
+}
+
 // --- descriptor and scratch ------------------------------------------------------------
 
 hm_status hm_lgm_init(hm_harmonium *h) {
@@ -261,6 +346,15 @@ hm_status hm_lgm_init(hm_harmonium *h) {
         if (lat->kind != HM_FAM_BOLTZMANN) {
             return HM_EINVAL;
         }
+    } else if (h->kind == HM_HM_LGM_DIAG) {
+        if (lat->kind != HM_FAM_NORMAL || lat->rep != HM_COV_DIAG) {
+            return HM_EINVAL;
+        }
+    } else if (h->kind == HM_HM_BOLTZMANN_LGM_MF) {
+        // The prior is enumerated: at most HM_BOLTZMANN_MAX_UNITS units.
+        if (lat->kind != HM_FAM_BERNOULLI || lat->n > HM_BOLTZMANN_MAX_UNITS) {
+            return HM_EINVAL;
+        }
     } else {
         return HM_EINVAL;
     }
@@ -269,6 +363,21 @@ hm_status hm_lgm_init(hm_harmonium *h) {
     long long p = obs->n, q = lat->n;
     if ((long long)obs->dim + p * q + (long long)lat->dim > MAX_DIM || p * p > MAX_DIM) {
         return HM_EOVERFLOW;
+    }
+    // The prior family: the richer family Pst embeds into, or the latent
+    // family itself (hm_hm_init has copied it already).
+    if (h->kind == HM_HM_LGM_DIAG) {
+        hm_status st = hm_family_init(&h->prr, HM_FAM_NORMAL, lat->n, HM_COV_FULL, 0);
+        if (st != HM_OK) {
+            return st;
+        }
+    } else if (h->kind == HM_HM_BOLTZMANN_LGM_MF) {
+        hm_status st = hm_family_init(&h->prr, HM_FAM_BOLTZMANN, lat->n, 0, 0);
+        if (st != HM_OK) {
+            return st;
+        }
+    } else {
+        h->prr = *lat;
     }
     h->mx = obs->n;
     h->mz = lat->n;
@@ -283,12 +392,22 @@ hm_status hm_lgm_init(hm_harmonium *h) {
  */
 size_t hm_lgm_work_len(const hm_harmonium *h) {
     const size_t p = (size_t)h->mx, q = (size_t)h->mz, dz = (size_t)h->lat->dim;
-    return 3 * p * p + 4 * p * q + 3 * p * (q + 1) + 3 * p + 2 * q * q + 2 * q + 2 * dz +
-           hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 16;
+    // Vectors in the prior family's coordinates (the prior and, for the
+    // restricted kinds, its mean coordinates before the projection).
+    const size_t dp = (size_t)h->prr.dim;
+    const size_t fl = hm_fam_work_len(h->lat), fp = hm_fam_work_len(&h->prr);
+    return 3 * p * p + 4 * p * q + 3 * p * (q + 1) + 3 * p + 2 * q * q + 2 * q + 2 * dz + 2 * dp +
+           hm_fam_work_len(h->obs) + (fl > fp ? fl : fp) + 16;
 }
 
+// The Gibbs sampler of a Boltzmann prior (and the full Normal's) needs the
+// family's sampling scratch; the exact mean-field kind's sampler needs its
+// 2^q cumulative state probabilities instead.
 size_t hm_lgm_sample_work_len(const hm_harmonium *h, int n) {
-    return hm_lgm_work_len(h) + hm_fam_sample_work_len(h->lat, n);
+    if (h->kind == HM_HM_BOLTZMANN_LGM_MF) {
+        return hm_lgm_work_len(h) + ((size_t)1 << h->mz);
+    }
+    return hm_lgm_work_len(h) + hm_fam_sample_work_len(&h->prr, n);
 }
 
 // --- conjugation -----------------------------------------------------------------------
@@ -320,8 +439,8 @@ hm_lgm_rho_chi(const hm_harmonium *h, const double *theta, double *rho, double *
  * latent to_mean.
  */
 hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
-    const hm_family *obs = h->obs, *lat = h->lat;
-    const int p = obs->n, q = h->mz, dz = lat->dim, rep = obs->rep;
+    const hm_family *obs = h->obs;
+    const int p = obs->n, q = h->mz, dp = h->prr.dim, rep = obs->rep;
     const size_t off = lat_offset(h);
     double *cur = work;
     lgm_like L;
@@ -329,15 +448,15 @@ hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta
     if (st != HM_OK) {
         return st;
     }
-    double *prior = take(&cur, (size_t)dz);
+    double *prior = take(&cur, (size_t)dp);
     like_rho(h, theta, &L, prior);
-    for (int i = 0; i < dz; i++) {
-        prior[i] += theta[off + (size_t)i];
-    }
-    // The latent block of eta is the prior's own mean coordinates; the
+    hm_lgm_embed_latent(h, theta + off, prior);
+    // The latent block of eta is the prior's own mean coordinates (for the
+    // restricted kinds staged in pm and projected onto Pst at the end); the
     // family's scratch after cur is transient.
     double *etaz = eta + off;
-    st = hm_fam_to_mean(lat, prior, etaz, cur);
+    double *pm = is_asym(h) ? take(&cur, (size_t)dp) : etaz;
+    st = hm_fam_to_mean(&h->prr, prior, pm, cur);
     if (st != HM_OK) {
         return st;
     }
@@ -345,7 +464,10 @@ hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta
     double *S = take(&cur, (size_t)q * (size_t)q);
     double *AS = take(&cur, (size_t)p * (size_t)q);
     double *u = take(&cur, (size_t)p);
-    lat_moments(h, etaz, m, S);
+    lat_moments(h, pm, m, S);
+    if (is_asym(h)) {
+        project_latent(h, pm, etaz);
+    }
     double *cross = eta + obs->dim;
     const double *A = L.A, *b = L.b;
     for (int i = 0; i < p; i++) {
@@ -427,6 +549,11 @@ hm_status hm_lgm_to_natural(const hm_harmonium *h,
     const int p = obs->n, q = h->mz, dz = lat->dim, rep = obs->rep;
     const size_t off = lat_offset(h), pq = (size_t)p * (size_t)q;
     *bad = -1;
+    // The restricted kinds have no closed-form M-step: their projected
+    // latent moments do not determine the prior's couplings (theory.md 1.3).
+    if (is_asym(h)) {
+        return HM_EINVAL;
+    }
     const double reg = ctl != NULL ? ctl->reg : 0.0;
     if (!(isfinite(reg) && reg >= 0.0)) {
         return HM_EDOM;
@@ -589,10 +716,16 @@ hm_status hm_lgm_to_natural(const hm_harmonium *h,
  * Finite parameters, P_x positive definite, and for the Normal latent the
  * posterior precision P_z (from theta_zz, the same for every x) and the
  * prior precision P_z - W'Sigma_x W positive definite (theory.md 8). A
- * Boltzmann latent accepts any finite theta_Z.
+ * Boltzmann latent (or a Bernoulli posterior with a Boltzmann prior)
+ * accepts any finite theta_Z. The diagonal posterior of lgm_diag needs
+ * each -2 theta_zz,i > 0, and its full prior embed(P_z) - W'Sigma_x W
+ * positive definite, which is the stronger condition: W'Sigma_x W is
+ * positive semi-definite, so a positive definite prior implies a positive
+ * definite posterior, but both are checked so that the status names the
+ * first failure in the order the maps use them.
  */
 hm_status hm_lgm_check_natural(const hm_harmonium *h, const double *theta, double *work) {
-    const int q = h->mz, dz = h->lat->dim;
+    const int q = h->mz, dz = h->lat->dim, dp = h->prr.dim;
     const size_t off = lat_offset(h);
     if (!all_finite(theta, off + (size_t)dz)) {
         return HM_EDOM;
@@ -606,16 +739,22 @@ hm_status hm_lgm_check_natural(const hm_harmonium *h, const double *theta, doubl
     // One q x q buffer serves both factorisations in turn.
     const double *thz = theta + off;
     double *a = take(&cur, (size_t)q * (size_t)q);
-    lat_precision(q, thz + q, a);
-    st = hm_la_chol(q, a);
-    if (st != HM_OK) {
-        return st;
+    if (h->kind == HM_HM_LGM_DIAG) {
+        for (int i = 0; i < q; i++) {
+            if (!(-2.0 * thz[q + i] > 0.0)) {
+                return HM_ENOTPD;
+            }
+        }
+    } else {
+        lat_precision(q, thz + q, a);
+        st = hm_la_chol(q, a);
+        if (st != HM_OK) {
+            return st;
+        }
     }
-    double *prior = take(&cur, (size_t)dz);
+    double *prior = take(&cur, (size_t)dp);
     like_rho(h, theta, &L, prior);
-    for (int i = 0; i < dz; i++) {
-        prior[i] += thz[i];
-    }
+    hm_lgm_embed_latent(h, thz, prior);
     lat_precision(q, prior + q, a);
     return hm_la_chol(q, a);
 }
@@ -683,6 +822,24 @@ hm_lgm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, doub
 hm_status
 hm_lgm_post_cov(const hm_harmonium *h, const double *theta, double *sig, double *half_logdet) {
     const int q = h->mz;
+    if (h->kind == HM_HM_LGM_DIAG) {
+        // A diagonal posterior: Sigma_post = diag(1 / P_ii), zeros off it,
+        // so the E-step's products treat both Normal kinds alike.
+        const double *th2 = theta + lat_offset(h) + q;
+        double ld = 0.0;
+        for (int i = 0; i < q; i++) {
+            const double pii = -2.0 * th2[i];
+            if (!(pii > 0.0)) {
+                return HM_ENOTPD;
+            }
+            ld += log(pii);
+            for (int j = 0; j < q; j++) {
+                sig[midx(q, i, j)] = (i == j) ? 1.0 / pii : 0.0;
+            }
+        }
+        *half_logdet = 0.5 * ld;
+        return HM_OK;
+    }
     if (h->kind != HM_HM_LGM) {
         return HM_EINVAL;
     }
@@ -698,11 +855,127 @@ hm_lgm_post_cov(const hm_harmonium *h, const double *theta, double *sig, double 
 // --- sampling --------------------------------------------------------------------------
 
 /*
+ * The noise factor of x | z: chol(Sigma_x), p x p column-major (from the
+ * factor of P_x via its inverse, as fam_normal.c samples), or the p
+ * standard deviations of the elementwise reps. Carved from *cur.
+ */
+static hm_status noise_factor(const hm_harmonium *h, const lgm_like *L, double **cur, double **sf) {
+    const int p = h->obs->n;
+    if (h->obs->rep == HM_COV_FULL) {
+        *sf = take(cur, (size_t)p * (size_t)p);
+        memcpy(*sf, L->fac, (size_t)p * (size_t)p * sizeof(double));
+        hm_status st = hm_la_chol_inv(p, *sf);
+        if (st == HM_OK) {
+            st = hm_la_chol(p, *sf);
+        }
+        return st;
+    }
+    *sf = take(cur, (size_t)p);
+    for (int i = 0; i < p; i++) {
+        (*sf)[i] = 1.0 / sqrt(L->fac[i]);
+    }
+    return HM_OK;
+}
+
+// One draw x = A z + b + sf eps from the likelihood at z (eps: p scratch).
+// The p normals are drawn first, in coordinate order, for every rep.
+static void draw_x(const hm_harmonium *h,
+                   const lgm_like *L,
+                   const double *sf,
+                   const double *z,
+                   hm_rng *rng,
+                   double *eps,
+                   double *x) {
+    const int p = h->obs->n, q = h->mz;
+    for (int i = 0; i < p; i++) {
+        eps[i] = rng->norm(rng->ctx);
+    }
+    if (h->obs->rep == HM_COV_FULL) {
+        hm_la_trmv_lower(p, sf, eps);
+    } else {
+        for (int i = 0; i < p; i++) {
+            eps[i] *= sf[i];
+        }
+    }
+    for (int i = 0; i < p; i++) {
+        double v = L->b[i] + eps[i];
+        for (int k = 0; k < q; k++) {
+            v += L->A[(size_t)i * (size_t)q + (size_t)k] * z[k];
+        }
+        x[i] = v;
+    }
+}
+
+/*
+ * The cumulative distribution of the Boltzmann machine th (packed, q
+ * units) over its 2^q states, LSB-first codes as in fam_boltzmann.c, for
+ * exact draws by inversion. Energies by the recurrence on the top unit t
+ * of state s (r = s without t):
+ *   E(s) = E(r) + theta_tt + sum_{j < t, j in r} theta_jt,
+ * O(q 2^q) and exact up to q roundings per state; then the weights
+ * exp(E - E_max) <= 1 (theory.md 8) are accumulated and normalised, with
+ * the last entry set to exactly 1 so that every u < 1 finds a state.
+ */
+static void bm_cdf(int q, const double *th, double *cdf) {
+    const size_t ns = (size_t)1 << q;
+    double emax = 0.0;
+    int t = 0;
+    cdf[0] = 0.0;
+    for (size_t s = 1; s < ns; s++) {
+        if (s >> (t + 1)) {
+            t++;
+        }
+        const size_t r = s ^ ((size_t)1 << t);
+        double e = cdf[r] + th[pidx(q, t, t)];
+        for (int j = 0; j < t; j++) {
+            if ((r >> j) & 1u) {
+                e += th[pidx(q, j, t)];
+            }
+        }
+        cdf[s] = e;
+        if (e > emax) {
+            emax = e;
+        }
+    }
+    double acc = 0.0;
+    for (size_t s = 0; s < ns; s++) {
+        acc += exp(cdf[s] - emax);
+        cdf[s] = acc;
+    }
+    const double inv = 1.0 / acc;
+    for (size_t s = 0; s < ns; s++) {
+        cdf[s] *= inv;
+    }
+    cdf[ns - 1] = 1.0;
+}
+
+// The state whose cumulative interval contains u (the first s with
+// cdf[s] > u, by bisection; states of probability 0 are never chosen),
+// written as q binary units.
+static void bm_draw(int q, const double *cdf, double u, double *z) {
+    size_t lo = 0, hi = ((size_t)1 << q) - 1;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (cdf[mid] > u) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    for (int k = 0; k < q; k++) {
+        z[k] = (double)((lo >> k) & 1u);
+    }
+}
+
+/*
  * Ancestral sampling (theory.md 1.3): all n latent draws from the prior
- * theta_Z + rho through the latent family's sampler (exact for a Normal,
- * Gibbs for a Boltzmann machine), then x = A z + b + chol(Sigma_x) eps
- * row by row (sigma_i eps_i for the elementwise reps), with Sigma_x
- * factored once. z is n x q row-major, x is n x p row-major.
+ * embed(theta_Z) + rho, then x = A z + b + chol(Sigma_x) eps row by row
+ * (sigma_i eps_i for the elementwise reps), with Sigma_x factored once.
+ * The prior draws come from the prior family's sampler (exact for a
+ * Normal, Gibbs for a Boltzmann machine) except for the mean-field kind,
+ * whose prior is drawn exactly and independently by inversion of its 2^q
+ * state probabilities (one table for all n draws). z is n x q row-major,
+ * x is n x p row-major.
  */
 hm_status hm_lgm_sample(const hm_harmonium *h,
                         const double *theta,
@@ -711,7 +984,7 @@ hm_status hm_lgm_sample(const hm_harmonium *h,
                         double *x,
                         double *z,
                         double *work) {
-    const int p = h->obs->n, q = h->mz, dz = h->lat->dim, rep = h->obs->rep;
+    const int p = h->obs->n, q = h->mz, dp = h->prr.dim;
     const size_t off = lat_offset(h);
     if (n < 0) {
         return HM_EINVAL;
@@ -722,54 +995,181 @@ hm_status hm_lgm_sample(const hm_harmonium *h,
     if (st != HM_OK) {
         return st;
     }
-    double *prior = take(&cur, (size_t)dz);
+    double *prior = take(&cur, (size_t)dp);
     like_rho(h, theta, &L, prior);
-    for (int i = 0; i < dz; i++) {
-        prior[i] += theta[off + (size_t)i];
-    }
-    // The noise factor: chol(Sigma_x) (from the factor of P_x via its
-    // inverse, as fam_normal.c samples), or the standard deviations.
+    hm_lgm_embed_latent(h, theta + off, prior);
     double *sf;
-    if (rep == HM_COV_FULL) {
-        sf = take(&cur, (size_t)p * (size_t)p);
-        memcpy(sf, L.fac, (size_t)p * (size_t)p * sizeof(double));
-        st = hm_la_chol_inv(p, sf);
-        if (st == HM_OK) {
-            st = hm_la_chol(p, sf);
-        }
-        if (st != HM_OK) {
-            return st;
-        }
-    } else {
-        sf = take(&cur, (size_t)p);
-        for (int i = 0; i < p; i++) {
-            sf[i] = 1.0 / sqrt(L.fac[i]);
-        }
-    }
-    double *eps = take(&cur, (size_t)p);
-    st = hm_fam_sample(h->lat, prior, n, rng, z, cur);
+    st = noise_factor(h, &L, &cur, &sf);
     if (st != HM_OK) {
         return st;
     }
+    double *eps = take(&cur, (size_t)p);
+    if (h->kind == HM_HM_BOLTZMANN_LGM_MF) {
+        double *cdf = take(&cur, (size_t)1 << q);
+        bm_cdf(q, prior, cdf);
+        for (int r = 0; r < n; r++) {
+            bm_draw(q, cdf, rng->unif(rng->ctx), z + (size_t)r * (size_t)q);
+        }
+    } else {
+        st = hm_fam_sample(&h->prr, prior, n, rng, z, cur);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
     for (int r = 0; r < n; r++) {
-        const double *zr = z + (size_t)r * (size_t)q;
-        double *xr = x + (size_t)r * (size_t)p;
+        draw_x(h, &L, sf, z + (size_t)r * (size_t)q, rng, eps, x + (size_t)r * (size_t)p);
+    }
+    return HM_OK;
+}
+
+// --- contrastive divergence ---------------------------------------------------------------
+
+// Index of unit k's bias in the latent family's parameters: the diagonal
+// of a Boltzmann machine's packed couplings, or the Bernoulli logit.
+static size_t bias_idx(const hm_harmonium *h, int k) {
+    return h->kind == HM_HM_BOLTZMANN_LGM ? pidx(h->mz, k, k) : (size_t)k;
+}
+
+// The posterior natural parameters at x (theory.md 1.2, 3.3): theta_Z
+// with (W'x)_k added to unit k's bias.
+static void post_at(const hm_harmonium *h, const double *theta, const double *x, double *tp) {
+    const int p = h->mx, q = h->mz;
+    const double *W = theta + h->obs->dim;
+    memcpy(tp, theta + lat_offset(h), (size_t)h->lat->dim * sizeof(double));
+    for (int k = 0; k < q; k++) {
+        double v = 0.0;
         for (int i = 0; i < p; i++) {
-            eps[i] = rng->norm(rng->ctx);
+            v += x[i] * W[(size_t)i * (size_t)q + (size_t)k];
         }
-        if (rep == HM_COV_FULL) {
-            hm_la_trmv_lower(p, sf, eps);
-        } else {
-            for (int i = 0; i < p; i++) {
-                eps[i] *= sf[i];
+        tp[bias_idx(h, k)] += v;
+    }
+}
+
+// One exact draw z ~ p(z | x) from the posterior parameters tp:
+// independent units for a Bernoulli posterior, inversion of the 2^q state
+// probabilities (cdf: 2^q scratch) for a Boltzmann one.
+static void draw_z(const hm_harmonium *h, const double *tp, hm_rng *rng, double *cdf, double *z) {
+    const int q = h->mz;
+    if (h->kind == HM_HM_BOLTZMANN_LGM) {
+        bm_cdf(q, tp, cdf);
+        bm_draw(q, cdf, rng->unif(rng->ctx), z);
+        return;
+    }
+    for (int k = 0; k < q; k++) {
+        z[k] = rng->unif(rng->ctx) < hm_sigmoid(tp[k]) ? 1.0 : 0.0;
+    }
+}
+
+/*
+ * The single-point scratch (which bounds the loading form and the latent
+ * family's to_mean), the noise factor, eps, x, z, two latent vectors, one
+ * observable statistic and, for a Boltzmann posterior, its 2^q cumulative
+ * state probabilities.
+ */
+size_t hm_lgm_cd_gradient_work_len(const hm_harmonium *h) {
+    if (!is_boltzmann(h)) {
+        return 0;
+    }
+    const size_t p = (size_t)h->mx, q = (size_t)h->mz, dz = (size_t)h->lat->dim;
+    size_t len = hm_lgm_work_len(h) + p * p + 3 * p + q + 2 * dz + (size_t)h->obs->dim + 8;
+    if (h->kind == HM_HM_BOLTZMANN_LGM) {
+        len += (size_t)1 << q;
+    }
+    return len;
+}
+
+/*
+ * CD-k (theory.md 1.6), one chain per row, summed with the case weights:
+ * + w E[s(x, z) | x] (the E-step's posterior statistics, exact), then
+ * - w s(x_k, z_k) at the end of k Gibbs sweeps started from z_0 ~ p(z | x).
+ * The positive phase is Rao-Blackwellised because it costs nothing extra
+ * (the posterior's mean map is exact here); the negative phase uses the
+ * sampled final state, the textbook estimator. Both phases accumulate the
+ * full joint statistic s(x, z) = (s_X(x), x z', s_lat(z)), never
+ * s(x, E[z | x]) for the Boltzmann posterior, whose s_lat is quadratic in
+ * z (E[z_i z_j | x] != E[z_i | x] E[z_j | x] there).
+ */
+hm_status hm_lgm_cd_gradient(const hm_harmonium *h,
+                             const double *theta,
+                             const hm_data *data,
+                             int k,
+                             hm_rng *rng,
+                             double *grad,
+                             double *work) {
+    if (!is_boltzmann(h) || k < 1 || data->n < 0) {
+        return HM_EINVAL;
+    }
+    hm_status st = hm_lgm_check_natural(h, theta, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    const hm_family *obs = h->obs, *lat = h->lat;
+    const int p = obs->n, q = h->mz, dx = obs->dim, dz = lat->dim;
+    const size_t off = lat_offset(h), ldx = (size_t)data->ldx;
+    double *cur = work;
+    lgm_like L;
+    st = like_factor(h, theta, &L, &cur);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *sf;
+    st = noise_factor(h, &L, &cur, &sf);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *eps = take(&cur, (size_t)p);
+    double *x = take(&cur, (size_t)p);
+    double *z = take(&cur, (size_t)q);
+    double *tp = take(&cur, (size_t)dz);
+    double *ep = take(&cur, (size_t)dz);
+    double *s = take(&cur, (size_t)dx);
+    double *cdf = take(&cur, h->kind == HM_HM_BOLTZMANN_LGM ? (size_t)1 << q : 0);
+    double *fw = cur;
+    memset(grad, 0, (off + (size_t)dz) * sizeof(double));
+    for (int r = 0; r < data->n; r++) {
+        const double wr = data->w ? data->w[r] : 1.0;
+        for (int i = 0; i < p; i++) {
+            x[i] = data->x[(size_t)i * ldx + (size_t)r];
+        }
+        // Positive phase: E[s(x, z) | x] with the data clamped.
+        hm_fam_stat(obs, x, s);
+        for (int j = 0; j < dx; j++) {
+            grad[j] += wr * s[j];
+        }
+        post_at(h, theta, x, tp);
+        st = hm_fam_to_mean(lat, tp, ep, fw);
+        if (st != HM_OK) {
+            return st;
+        }
+        for (int i = 0; i < p; i++) {
+            for (int c = 0; c < q; c++) {
+                grad[(size_t)dx + (size_t)i * (size_t)q + (size_t)c] +=
+                    wr * x[i] * ep[bias_idx(h, c)];
             }
         }
+        for (int j = 0; j < dz; j++) {
+            grad[off + (size_t)j] += wr * ep[j];
+        }
+        // The chain: z_0 | x, then k sweeps x | z, z | x.
+        draw_z(h, tp, rng, cdf, z);
+        for (int t = 0; t < k; t++) {
+            draw_x(h, &L, sf, z, rng, eps, x);
+            post_at(h, theta, x, tp);
+            draw_z(h, tp, rng, cdf, z);
+        }
+        // Negative phase: the joint statistic at the final state.
+        hm_fam_stat(obs, x, s);
+        for (int j = 0; j < dx; j++) {
+            grad[j] -= wr * s[j];
+        }
         for (int i = 0; i < p; i++) {
-            double v = L.b[i] + eps[i];
-            for (int k = 0; k < q; k++) {
-                v += L.A[(size_t)i * (size_t)q + (size_t)k] * zr[k];
+            for (int c = 0; c < q; c++) {
+                grad[(size_t)dx + (size_t)i * (size_t)q + (size_t)c] -= wr * x[i] * z[c];
             }
-            xr[i] = v;
+        }
+        hm_fam_stat(lat, z, ep);
+        for (int j = 0; j < dz; j++) {
+            grad[off + (size_t)j] -= wr * ep[j];
         }
     }
     return HM_OK;
@@ -1076,11 +1476,12 @@ static void t_rows(int p, double *x) {
     }
 }
 
-// The conjugation identity psi_X(theta_X + E_X W z) = rho . s_Z(z) + chi
-// at z (theory.md 1.3).
+// The conjugation identity psi_X(theta_X + E_X W z) = rho . s_Prr(z) + chi
+// at z (theory.md 1.3), with the prior family's statistic (the latent
+// family's, but for the restricted-posterior kinds).
 static int t_conjugation(const t_case *tc, const double *z, double *w, char *msg, size_t len) {
     const hm_harmonium *h = &tc->h;
-    const int p = tc->p, q = tc->q, dx = tc->obs.dim, dz = tc->lat.dim;
+    const int p = tc->p, q = tc->q, dx = tc->obs.dim, dz = h->prr.dim;
     double rho[T_MAXDIM], chi, tl[T_MAXDIM], s[T_MAXDIM], lhs, rhs;
     CHECK(hm_hm_rho_chi(h, tc->theta, rho, &chi, w) == HM_OK, "rho_chi failed");
     memcpy(tl, tc->theta, (size_t)dx * sizeof(double));
@@ -1090,7 +1491,7 @@ static int t_conjugation(const t_case *tc, const double *z, double *w, char *msg
         }
     }
     CHECK(hm_fam_log_partition(&tc->obs, tl, &lhs, w) == HM_OK, "psi_X failed");
-    hm_fam_stat(&tc->lat, z, s);
+    hm_fam_stat(&h->prr, z, s);
     rhs = chi;
     for (int r = 0; r < dz; r++) {
         rhs += rho[r] * s[r];
@@ -1696,6 +2097,722 @@ int hm_lgm_selftest(char *msg, size_t len) {
         if (t_lgm_case(reps[r], w, msg, len) || t_boltzmann_case(reps[r], w, msg, len)) {
             return 1;
         }
+    }
+    return 0;
+}
+
+// --- self-test: restricted-posterior kinds and contrastive divergence ------------------
+// The diagonal-posterior LGM is built from a loading form and a diagonal
+// posterior precision D, so that its full prior N(mu_z, Sigma_z), Sigma_z
+// = (D - A'P_x A)^-1, and the marginal N(A mu_z + b, A Sigma_z A' +
+// Sigma_x) come from the test's own Gauss-Jordan inverse; the mean-field
+// Boltzmann LGM is compared with the explicit mixture of 2^3 Gaussians
+// under its Boltzmann prior. Both gradients are checked against finite
+// differences of the log-likelihood, and CD-k against the exact gradient.
+
+enum {
+    T_CD_REPS = 10000, /* CD estimates averaged */
+    T_CD_K = 50        /* Gibbs sweeps per CD chain */
+};
+
+/*
+ * The exact gradient stats - (sum w) eta at theta (glue_grad.c) against
+ * central differences of the E-step's weighted log-likelihood slot, one
+ * coordinate at a time. Steps of 1e-5 max(1, |theta_r|) balance the O(h^2)
+ * truncation error against the O(eps |l| / h) rounding error: both are
+ * about 1e-9 here (|l| ~ 50), far inside the 1e-6 relative tolerance,
+ * while a missing term or a wrong projection of eta is an O(1) error.
+ * The step actually taken, (theta + h) - (theta - h) in floating point, is
+ * the divisor. grad receives the exact gradient.
+ */
+static int t_gradient_fd(const hm_harmonium *h,
+                         const double *theta,
+                         const hm_data *rows,
+                         double *w,
+                         double *grad,
+                         char *msg,
+                         size_t len) {
+    const int dim = hm_hm_dim(h);
+    double st[T_MAXDIM + 2], eta[T_MAXDIM], tp[T_MAXDIM];
+    CHECK(hm_estep(h, theta, rows, NULL, st, NULL, NULL, 1, w) == HM_OK &&
+              hm_hm_to_mean(h, theta, eta, w) == HM_OK,
+          "kind %d: E-step or to_mean failed", h->kind);
+    for (int r = 0; r < dim; r++) {
+        grad[r] = st[r] - st[dim + 1] * eta[r];
+    }
+    for (int r = 0; r < dim; r++) {
+        const double hr = 1e-5 * fmax(1.0, fabs(theta[r]));
+        double lp, lm, up, dn;
+        memcpy(tp, theta, (size_t)dim * sizeof(double));
+        tp[r] = theta[r] + hr;
+        up = tp[r];
+        CHECK(hm_estep(h, tp, rows, NULL, st, NULL, NULL, 1, w) == HM_OK, "kind %d: E-step at +h",
+              h->kind);
+        lp = st[dim];
+        tp[r] = theta[r] - hr;
+        dn = tp[r];
+        CHECK(hm_estep(h, tp, rows, NULL, st, NULL, NULL, 1, w) == HM_OK, "kind %d: E-step at -h",
+              h->kind);
+        lm = st[dim];
+        const double fd = (lp - lm) / (up - dn);
+        CHECK(near(grad[r], fd, 1e-6), "kind %d rep %d: gradient %d %.12g vs differences %.12g",
+              h->kind, h->obs->rep, r, grad[r], fd);
+    }
+    return 0;
+}
+
+// E-step statistics bit-identical for 1 and 2 threads on 2100 rows (three
+// blocks of at most 1024 rows, so two threads really split them).
+static int t_threads(const hm_harmonium *h, const double *theta, double *w, char *msg, size_t len) {
+    double xt[T_THR * T_P], s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
+    t_data(T_THR, h->mx, 161803u, xt);
+    hm_data dt = {xt, T_THR, T_THR, NULL};
+    const size_t el = hm_estep_work_len(h, 2);
+    CHECK(el + T_GUARD <= T_WORK, "kind %d: 2-thread E-step work too large for the test", h->kind);
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
+              hm_estep(h, theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK && t_guard_ok(w, el),
+          "kind %d: E-step failed or wrote past hm_estep_work_len", h->kind);
+    CHECK(memcmp(s1, s2, (size_t)hm_stats_len(h) * sizeof(double)) == 0,
+          "kind %d rep %d: E-step differs between 1 and 2 threads", h->kind, h->obs->rep);
+    return 0;
+}
+
+/*
+ * Ancestral sampling: the average joint statistic (s_X(x), x z', s_Pst(z))
+ * of T_DRAWS draws within 5 standard errors of eta, which the caller has
+ * checked against its explicit reference; this checks the sampler's prior,
+ * loadings and noise factor at once. Both restricted kinds draw i.i.d.
+ * (an exact Normal prior; inversion of the 2^q Boltzmann prior states).
+ */
+static int t_sample(const hm_harmonium *h,
+                    const double *theta,
+                    const double *eta,
+                    uint64_t seed,
+                    double *w,
+                    char *msg,
+                    size_t len) {
+    const int p = h->mx, q = h->mz, dx = h->obs->dim, dim = hm_hm_dim(h);
+    double xs[T_CHUNK * T_P], zs[T_CHUNK * T_BQ], js[T_MAXDIM];
+    double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0};
+    t_rng g;
+    hm_rng rng = t_rng_make(&g, seed);
+    const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
+    CHECK(sl + T_GUARD <= T_WORK, "kind %d: sample work too large for the test", h->kind);
+    t_guard_set(w, sl);
+    for (int c = 0; c < T_DRAWS / T_CHUNK; c++) {
+        CHECK(hm_hm_sample(h, theta, T_CHUNK, &rng, xs, zs, w) == HM_OK, "kind %d: sampling failed",
+              h->kind);
+        for (int i = 0; i < T_CHUNK; i++) {
+            const double *xi = xs + i * p, *zi = zs + i * q;
+            hm_fam_stat(h->obs, xi, js);
+            for (int j = 0; j < p; j++) {
+                for (int k = 0; k < q; k++) {
+                    js[dx + j * q + k] = xi[j] * zi[k];
+                }
+            }
+            hm_fam_stat(h->lat, zi, js + dx + p * q);
+            for (int r = 0; r < dim; r++) {
+                sum[r] += js[r];
+                sq[r] += js[r] * js[r];
+            }
+        }
+    }
+    CHECK(t_guard_ok(w, sl), "kind %d: sampling wrote past hm_hm_sample_work_len", h->kind);
+    for (int r = 0; r < dim; r++) {
+        double mean = sum[r] / T_DRAWS, sd = sqrt(fmax(sq[r] / T_DRAWS - mean * mean, 0.0));
+        CHECK(fabs(mean - eta[r]) < 5.0 * sd / sqrt((double)T_DRAWS),
+              "kind %d rep %d: sample mean of statistic %d %.6g vs eta %.6g", h->kind, h->obs->rep,
+              r, mean, eta[r]);
+    }
+    return 0;
+}
+
+/*
+ * HM_HM_LGM_DIAG in rep: p = 4, q = 2, the loading form of the Gaussian
+ * case, the posterior location theta_z and D = diag(M_kk + 0.8 + 0.35 k +
+ * sum_l |M_kl|) with M = A'P_x A = W'Sigma_x W, diagonally dominant over
+ * M so that the prior precision D - M is positive definite but far from
+ * diagonal (the prior is a genuinely full Normal).
+ */
+static int t_diag_case(int rep, double *w, char *msg, size_t len) {
+    static const double A[T_P * T_Q] = {0.83, -0.41, 0.27, 1.12, -0.66, 0.35, 1.4, 0.52};
+    static const double b[T_P] = {0.31, -1.27, 2.385, 0.44};
+    static const double sx[T_P * T_P] = {1.1,  0.3,  -0.2, 0.1, 0.3, 0.9,   0.15, -0.25,
+                                         -0.2, 0.15, 1.35, 0.2, 0.1, -0.25, 0.2,  0.75};
+    static const double thzl[T_Q] = {0.3, -0.45};
+    const int p = T_P, q = T_Q;
+    t_case tc;
+    memset(&tc, 0, sizeof tc);
+    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
+              hm_family_init(&tc.lat, HM_FAM_NORMAL, q, HM_COV_DIAG, 0) == HM_OK &&
+              hm_hm_init(&tc.h, HM_HM_LGM_DIAG, &tc.obs, &tc.lat) == HM_OK &&
+              hm_hm_dim(&tc.h) <= T_MAXDIM,
+          "diag rep %d: descriptor init failed", rep);
+    const hm_harmonium *h = &tc.h;
+    const int dx = tc.obs.dim, off = dx + p * q, dim = hm_hm_dim(h);
+    tc.p = p;
+    tc.q = q;
+    memcpy(tc.A, A, sizeof A);
+    memcpy(tc.b, b, sizeof b);
+    for (int i = 0; i < p; i++) {
+        for (int j = 0; j < p; j++) {
+            double v = sx[i * p + j];
+            if (rep != HM_COV_FULL) {
+                v = (i != j) ? 0.0 : (rep == HM_COV_DIAG ? v : 0.97);
+            }
+            tc.sx[i * p + j] = v;
+        }
+    }
+    t_likelihood(&tc);
+    // W'b = A'P_x b and M = A'P_x A, written out.
+    double m[T_Q * T_Q] = {0}, wb[T_Q] = {0}, pa[T_P * T_Q] = {0};
+    for (int i = 0; i < p; i++) {
+        for (int k = 0; k < q; k++) {
+            for (int j = 0; j < p; j++) {
+                pa[i * q + k] += tc.px[i * p + j] * A[j * q + k];
+            }
+        }
+    }
+    for (int k = 0; k < q; k++) {
+        for (int i = 0; i < p; i++) {
+            wb[k] += pa[i * q + k] * b[i];
+            for (int l = 0; l < q; l++) {
+                m[k * q + l] += A[i * q + k] * pa[i * q + l];
+            }
+        }
+    }
+    double dd[T_Q], lam[T_Q * T_Q], sz[T_Q * T_Q], muz[T_Q];
+    double *thz = tc.theta + off;
+    for (int k = 0; k < q; k++) {
+        dd[k] = m[k * q + k] + 0.8 + 0.35 * (double)k;
+        for (int l = 0; l < q; l++) {
+            dd[k] += (l != k) ? fabs(m[k * q + l]) : 0.0;
+        }
+        thz[k] = thzl[k];
+        thz[q + k] = -0.5 * dd[k];
+    }
+    // The full prior: precision D - M, location theta_z + W'b.
+    for (int k = 0; k < q; k++) {
+        for (int l = 0; l < q; l++) {
+            lam[k * q + l] = (k == l ? dd[k] : 0.0) - m[k * q + l];
+        }
+    }
+    t_inv(q, lam, sz);
+    for (int k = 0; k < q; k++) {
+        muz[k] = 0.0;
+        for (int l = 0; l < q; l++) {
+            muz[k] += sz[k * q + l] * (thzl[l] + wb[l]);
+        }
+    }
+    for (int i = 0; i < p; i++) {
+        tc.mmean[i] = b[i];
+        for (int k = 0; k < q; k++) {
+            tc.mmean[i] += A[i * q + k] * muz[k];
+        }
+        for (int j = 0; j < p; j++) {
+            double v = tc.sx[i * p + j];
+            for (int k = 0; k < q; k++) {
+                for (int l = 0; l < q; l++) {
+                    v += A[i * q + k] * sz[k * q + l] * A[j * q + l];
+                }
+            }
+            tc.mcov[i * p + j] = v;
+        }
+    }
+    const size_t wl = hm_hm_work_len(h);
+    CHECK(wl + T_GUARD <= T_WORK, "diag rep %d: work_len too large for the test", rep);
+    t_guard_set(w, wl);
+    CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "diag rep %d: valid theta rejected", rep);
+
+    // Conjugation in the full prior's coordinates, and the prior itself:
+    // (theta_z + W'b, packed -(D - M)/2).
+    const double zs[4][T_Q] = {{0.0, 0.0}, {1.3, -0.7}, {-2.1, 0.45}, {0.8, 2.385}};
+    for (int t = 0; t < 4; t++) {
+        if (t_conjugation(&tc, zs[t], w, msg, len)) {
+            return 1;
+        }
+    }
+    double prior[T_MAXDIM];
+    CHECK(h->prr.kind == HM_FAM_NORMAL && h->prr.rep == HM_COV_FULL &&
+              h->prr.dim == q + q * (q + 1) / 2 && hm_hm_prior(h, tc.theta, prior, w) == HM_OK,
+          "diag rep %d: prior family or prior", rep);
+    for (int k = 0, r = q; k < q; k++) {
+        CHECK(near(prior[k], thzl[k] + wb[k], 1e-12), "diag rep %d: prior location %d", rep, k);
+        for (int l = k; l < q; l++, r++) {
+            const double want = (k == l) ? -0.5 * lam[k * q + k] : -lam[k * q + l];
+            CHECK(near(prior[r], want, 1e-12), "diag rep %d: prior entry %d %.15g vs %.15g", rep, r,
+                  prior[r], want);
+        }
+    }
+
+    // log p(x) against the marginal; E[z | x] = D^-1 (theta_z + W'x), which
+    // must equal the Gaussian conditioning mu_z + Sigma_z A' C^-1 (x - m)
+    // of the FULL prior (the posterior is exactly diagonal); the weighted
+    // statistics (s_X(x), x mu', mu, 1/D_k + mu_k^2).
+    double x[T_ROWS * T_P], logp[T_ROWS], post[T_ROWS * T_Q], st[T_MAXDIM + 2];
+    double cinv[T_P * T_P], wts[T_ROWS], sref[T_MAXDIM] = {0}, sv[T_MAXDIM];
+    t_rows(p, x);
+    const double det = t_inv(p, tc.mcov, cinv);
+    for (int i = 0; i < T_ROWS; i++) {
+        wts[i] = 0.4 + 0.25 * (double)i;
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, wts};
+    const size_t el = hm_estep_work_len(h, 1);
+    CHECK(el + T_GUARD <= T_WORK, "diag rep %d: E-step work too large for the test", rep);
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK && t_guard_ok(w, el),
+          "diag rep %d: E-step failed or wrote past hm_estep_work_len", rep);
+    double llsum = 0.0, wsum = 0.0;
+    for (int i = 0; i < T_ROWS; i++) {
+        double r[T_P], xi[T_P], quad = 0.0;
+        for (int j = 0; j < p; j++) {
+            xi[j] = x[j * T_ROWS + i];
+            r[j] = xi[j] - tc.mmean[j];
+        }
+        for (int j = 0; j < p; j++) {
+            for (int l = 0; l < p; l++) {
+                quad += r[j] * cinv[j * p + l] * r[l];
+            }
+        }
+        const double ref = -0.5 * (double)p * T_LOG_2PI - 0.5 * log(det) - 0.5 * quad;
+        CHECK(near(logp[i], ref, 1e-10), "diag rep %d: log p(x_%d) %.15g vs marginal %.15g", rep, i,
+              logp[i], ref);
+        double mu[T_Q];
+        for (int k = 0; k < q; k++) {
+            double hk = thzl[k], ck = muz[k];
+            for (int j = 0; j < p; j++) {
+                hk += tc.theta[dx + j * q + k] * xi[j];
+                for (int l = 0; l < q; l++) {
+                    for (int t = 0; t < p; t++) {
+                        ck += sz[k * q + l] * A[t * q + l] * cinv[t * p + j] * r[j];
+                    }
+                }
+            }
+            mu[k] = hk / dd[k];
+            CHECK(near(post[k * T_ROWS + i], mu[k], 1e-10) && near(mu[k], ck, 1e-10),
+                  "diag rep %d: E[z_%d | x_%d] %.15g, D^-1 h %.15g, conditioning %.15g", rep, k, i,
+                  post[k * T_ROWS + i], mu[k], ck);
+        }
+        hm_fam_stat(&tc.obs, xi, sv);
+        for (int j = 0; j < dx; j++) {
+            sref[j] += wts[i] * sv[j];
+        }
+        for (int j = 0; j < p; j++) {
+            for (int k = 0; k < q; k++) {
+                sref[dx + j * q + k] += wts[i] * xi[j] * mu[k];
+            }
+        }
+        for (int k = 0; k < q; k++) {
+            sref[off + k] += wts[i] * mu[k];
+            sref[off + q + k] += wts[i] * (1.0 / dd[k] + mu[k] * mu[k]);
+        }
+        llsum += wts[i] * logp[i];
+        wsum += wts[i];
+    }
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(st[r], sref[r], 1e-10), "diag rep %d: statistic %d %.15g vs %.15g", rep, r, st[r],
+              sref[r]);
+    }
+    CHECK(near(st[dim], llsum, 1e-10) && near(st[dim + 1], wsum, 1e-15),
+          "diag rep %d: log-likelihood or weight slot", rep);
+
+    // Mean coordinates: the full joint moments projected onto (E[z],
+    // E[z_k^2]).
+    double eta[T_MAXDIM], full[T_MAXDIM + 8], ref[T_MAXDIM];
+    t_moments_lgm(&tc, muz, sz, full);
+    memcpy(ref, full, (size_t)(off + q) * sizeof(double));
+    for (int k = 0; k < q; k++) {
+        ref[off + q + k] = full[off + q + (int)pidx(q, k, k)];
+    }
+    t_guard_set(w, wl);
+    CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "diag rep %d: to_mean failed", rep);
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(eta[r], ref[r], 1e-10), "diag rep %d: eta_%d %.15g vs %.15g", rep, r, eta[r],
+              ref[r]);
+    }
+    // No closed-form M-step; whitening is the identity; statuses.
+    double back[T_MAXDIM], ew[T_MAXDIM], tb[T_MAXDIM];
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    int bad = 0;
+    CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_EINVAL,
+          "diag rep %d: an M-step was accepted", rep);
+    CHECK(hm_hm_whiten(h, eta, ew, w) == HM_OK && memcmp(ew, eta, (size_t)dim * sizeof(double)) == 0,
+          "diag rep %d: whitening changed the mean coordinates", rep);
+    memcpy(tb, tc.theta, sizeof tb);
+    for (int r = 0; r < p * q; r++) {
+        tb[dx + r] *= 10.0;
+    }
+    CHECK(hm_hm_check_natural(h, tb, w) == HM_ENOTPD, "diag rep %d: non-PD prior accepted", rep);
+    memcpy(tb, tc.theta, sizeof tb);
+    tb[off + q + 1] = 0.3;
+    CHECK(hm_hm_check_natural(h, tb, w) == HM_ENOTPD,
+          "diag rep %d: non-PD posterior precision accepted", rep);
+    CHECK(t_guard_ok(w, wl), "diag rep %d: a map wrote past hm_hm_work_len", rep);
+
+    double grad[T_MAXDIM];
+    const size_t ml = el > wl ? el : wl;
+    t_guard_set(w, ml);
+    if (t_gradient_fd(h, tc.theta, &rows, w, grad, msg, len) || t_threads(h, tc.theta, w, msg, len)) {
+        return 1;
+    }
+    return t_sample(h, tc.theta, eta, 314159u + (uint64_t)rep, w, msg, len);
+}
+
+/*
+ * HM_HM_BOLTZMANN_LGM_MF in rep: p = 2, q = 3, the Boltzmann case's
+ * loading form with independent-unit biases theta_Z. The explicit model is
+ * the mixture p(x) = sum_z p(z) N(x; A z + b, Sigma_x) over the 2^3 states
+ * with p(z) proportional to exp(theta_Z . z + psi_X(theta_x + W z))
+ * (theory.md 1.2; independent of rho), a Boltzmann machine with couplings
+ * from W'Sigma_x W. Its posterior P(z | x) is enumerated too, so the
+ * factorised posterior sigmoid(theta_k + (W'x)_k) is checked, not assumed.
+ */
+static int t_mf_case(int rep, double *w, char *msg, size_t len) {
+    static const double A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
+    static const double b[T_BP] = {0.2, -0.5};
+    static const double sx[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
+    static const double thz[T_BQ] = {-0.4, 0.25, -0.45};
+    const int p = T_BP, q = T_BQ, ns = 1 << T_BQ;
+    t_case tc;
+    memset(&tc, 0, sizeof tc);
+    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
+              hm_family_init(&tc.lat, HM_FAM_BERNOULLI, q, 0, 0) == HM_OK &&
+              hm_hm_init(&tc.h, HM_HM_BOLTZMANN_LGM_MF, &tc.obs, &tc.lat) == HM_OK &&
+              hm_hm_dim(&tc.h) <= T_MAXDIM,
+          "mf rep %d: descriptor init failed", rep);
+    const hm_harmonium *h = &tc.h;
+    const int dx = tc.obs.dim, off = dx + p * q, dim = hm_hm_dim(h);
+    tc.p = p;
+    tc.q = q;
+    memcpy(tc.A, A, sizeof A);
+    memcpy(tc.b, b, sizeof b);
+    for (int i = 0; i < p * p; i++) {
+        tc.sx[i] = rep == HM_COV_FULL
+                       ? sx[i]
+                       : (i % (p + 1) != 0 ? 0.0 : (rep == HM_COV_DIAG ? sx[i] : 0.7));
+    }
+    t_likelihood(&tc);
+    memcpy(tc.theta + off, thz, sizeof thz);
+    const size_t wl = hm_hm_work_len(h);
+    CHECK(wl + T_GUARD <= T_WORK, "mf: work_len too large for the test");
+    t_guard_set(w, wl);
+    CHECK(h->prr.kind == HM_FAM_BOLTZMANN && h->prr.dim == q * (q + 1) / 2 &&
+              hm_hm_check_natural(h, tc.theta, w) == HM_OK,
+          "mf rep %d: prior family or valid theta", rep);
+
+    // Per state (LSB first): the component mean, psi_X at the likelihood
+    // and the prior log-probability; the conjugation identity in the
+    // Boltzmann prior's coordinates.
+    double mean[8][T_BP], lpz[8];
+    const double detx = tc.sx[0] * tc.sx[3] - tc.sx[1] * tc.sx[2];
+    for (int s = 0; s < ns; s++) {
+        double z[T_BQ], t[T_BP], quad = 0.0;
+        for (int k = 0; k < q; k++) {
+            z[k] = (double)((s >> k) & 1);
+        }
+        for (int i = 0; i < p; i++) {
+            t[i] = tc.theta[i];
+            mean[s][i] = b[i];
+            for (int k = 0; k < q; k++) {
+                t[i] += tc.theta[dx + i * q + k] * z[k];
+                mean[s][i] += A[i * q + k] * z[k];
+            }
+        }
+        for (int i = 0; i < p; i++) {
+            for (int j = 0; j < p; j++) {
+                quad += t[i] * tc.sx[i * p + j] * t[j];
+            }
+        }
+        lpz[s] = 0.5 * quad + 0.5 * log(detx);
+        for (int k = 0; k < q; k++) {
+            lpz[s] += thz[k] * z[k];
+        }
+        if (t_conjugation(&tc, z, w, msg, len)) {
+            return 1;
+        }
+    }
+    double mx = lpz[0], tot = 0.0;
+    for (int s = 1; s < ns; s++) {
+        mx = fmax(mx, lpz[s]);
+    }
+    for (int s = 0; s < ns; s++) {
+        tot += exp(lpz[s] - mx);
+    }
+    for (int s = 0; s < ns; s++) {
+        lpz[s] -= mx + log(tot);
+    }
+
+    // log p(x), P(z_k = 1 | x) and the statistics (s_X(x), x E[z | x]',
+    // E[z | x]) against the enumeration of the mixture.
+    double x[T_ROWS * T_BP], logp[T_ROWS], post[T_ROWS * T_BQ], st[T_MAXDIM + 2];
+    double wts[T_ROWS], sref[T_MAXDIM] = {0}, sv[T_MAXDIM], llsum = 0.0, wsum = 0.0;
+    t_rows(p, x);
+    for (int i = 0; i < T_ROWS; i++) {
+        wts[i] = 1.7 - 0.2 * (double)i;
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, wts};
+    const size_t el = hm_estep_work_len(h, 1);
+    CHECK(el + T_GUARD <= T_WORK, "mf: E-step work too large for the test");
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK && t_guard_ok(w, el),
+          "mf rep %d: E-step failed or wrote past hm_estep_work_len", rep);
+    for (int i = 0; i < T_ROWS; i++) {
+        double lj[8], pm[T_BQ] = {0}, jm = -INFINITY, jt = 0.0;
+        for (int s = 0; s < ns; s++) {
+            double r0 = x[i] - mean[s][0], r1 = x[T_ROWS + i] - mean[s][1];
+            double quad = r0 * tc.px[0] * r0 + 2.0 * r0 * tc.px[1] * r1 + r1 * tc.px[3] * r1;
+            lj[s] = lpz[s] - T_LOG_2PI - 0.5 * log(detx) - 0.5 * quad;
+            jm = fmax(jm, lj[s]);
+        }
+        for (int s = 0; s < ns; s++) {
+            double pj = exp(lj[s] - jm);
+            jt += pj;
+            for (int k = 0; k < q; k++) {
+                pm[k] += ((s >> k) & 1) ? pj : 0.0;
+            }
+        }
+        const double ref = jm + log(jt);
+        CHECK(near(logp[i], ref, 1e-10), "mf rep %d: log p(x_%d) %.15g vs mixture %.15g", rep, i,
+              logp[i], ref);
+        double xi[T_BP] = {x[i], x[T_ROWS + i]};
+        hm_fam_stat(&tc.obs, xi, sv);
+        for (int r = 0; r < dx; r++) {
+            sref[r] += wts[i] * sv[r];
+        }
+        for (int k = 0; k < q; k++) {
+            pm[k] /= jt;
+            CHECK(near(post[k * T_ROWS + i], pm[k], 1e-10),
+                  "mf rep %d: P(z_%d | x_%d) %.15g vs enumeration %.15g", rep, k, i,
+                  post[k * T_ROWS + i], pm[k]);
+            for (int j = 0; j < p; j++) {
+                sref[dx + j * q + k] += wts[i] * xi[j] * pm[k];
+            }
+            sref[off + k] += wts[i] * pm[k];
+        }
+        llsum += wts[i] * logp[i];
+        wsum += wts[i];
+    }
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(st[r], sref[r], 1e-10), "mf rep %d: statistic %d %.15g vs %.15g", rep, r, st[r],
+              sref[r]);
+    }
+    CHECK(near(st[dim], llsum, 1e-10) && near(st[dim + 1], wsum, 1e-15),
+          "mf rep %d: log-likelihood or weight slot", rep);
+
+    // Mean coordinates against the enumeration, the latent block being
+    // the unit means E[z_k] (the projection of the prior's E[z z']).
+    double eta[T_MAXDIM], ref[T_MAXDIM] = {0};
+    for (int s = 0; s < ns; s++) {
+        double ps = exp(lpz[s]), iso = 0.0;
+        for (int i = 0, r = p; i < p; i++) {
+            ref[i] += ps * mean[s][i];
+            for (int j = i; j < p; j++) {
+                double v = ps * (tc.sx[i * p + j] + mean[s][i] * mean[s][j]);
+                if (rep == HM_COV_FULL) {
+                    ref[r++] += v;
+                } else if (i == j) {
+                    if (rep == HM_COV_DIAG) {
+                        ref[p + i] += v;
+                    }
+                    iso += v / (double)p;
+                }
+            }
+            for (int k = 0; k < q; k++) {
+                ref[dx + i * q + k] += ((s >> k) & 1) ? ps * mean[s][i] : 0.0;
+            }
+        }
+        if (rep == HM_COV_ISO) {
+            ref[p] += iso;
+        }
+        for (int k = 0; k < q; k++) {
+            ref[off + k] += ((s >> k) & 1) ? ps : 0.0;
+        }
+    }
+    t_guard_set(w, wl);
+    CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "mf rep %d: to_mean failed", rep);
+    for (int r = 0; r < dim; r++) {
+        CHECK(near(eta[r], ref[r], 1e-10), "mf rep %d: eta_%d %.15g vs enumeration %.15g", rep, r,
+              eta[r], ref[r]);
+    }
+    double back[T_MAXDIM], ew[T_MAXDIM];
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    int bad = 0;
+    CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_EINVAL,
+          "mf rep %d: an M-step was accepted", rep);
+    CHECK(hm_hm_whiten(h, eta, ew, w) == HM_OK && memcmp(ew, eta, (size_t)dim * sizeof(double)) == 0,
+          "mf rep %d: whitening changed the mean coordinates", rep);
+    CHECK(t_guard_ok(w, wl), "mf rep %d: a map wrote past hm_hm_work_len", rep);
+
+    double grad[T_MAXDIM];
+    const size_t ml = el > wl ? el : wl;
+    t_guard_set(w, ml);
+    if (t_gradient_fd(h, tc.theta, &rows, w, grad, msg, len) || t_threads(h, tc.theta, w, msg, len)) {
+        return 1;
+    }
+    return t_sample(h, tc.theta, eta, 271828u + (uint64_t)rep, w, msg, len);
+}
+
+/*
+ * CD-k against the exact gradient for a Boltzmann-latent kind (p = 2,
+ * q = 3, the Boltzmann case's model; kind 3 with its couplings, kind 5
+ * with independent-unit biases), on the 7 weighted rows: the mean of
+ * T_CD_REPS estimates with k = T_CD_K sweeps, coordinate by coordinate,
+ * within 5 standard errors of stats - (sum w) eta.
+ *
+ * Why this tolerance: the positive phase is exact, so E[CD-k] - exact =
+ * sum_n w_n (eta - E[s(x_k, z_k) | chain from x_n]), the bias of a Gibbs
+ * chain after k sweeps. It decays geometrically in k at the rate of the
+ * z-chain z -> x -> z', whose 8 x 8 transition matrix T(z' | z) =
+ * int p(x | z) p(z' | x) dx has second eigenvalue modulus about 0.67
+ * (kind 3) and 0.60 (kind 5) for this model (the components A z + b are
+ * one or two noise standard deviations apart, so one x leaves several z
+ * plausible; computed once in R from 2e5 draws of x per state). After 50
+ * sweeps the bias is of order 0.67^50 ~ 2e-9 times the spread of the
+ * statistics, far below the Monte-Carlo error, which is all that remains: the
+ * estimates are independent (fresh chains, one generator stream), the
+ * mean's standard error is sd / sqrt(T_CD_REPS), and 5 standard errors
+ * give a false alarm probability below 1e-6 per coordinate. A sign error,
+ * a missing factor or a mis-indexed bias is many standard errors off. The
+ * same average with k = 1 must miss the exact gradient by more than 10
+ * standard errors somewhere: CD-1 is biased (its fixed point is not the
+ * maximum-likelihood one, theory.md 1.6), and the test must be able to
+ * see a bias of that size.
+ */
+static int t_cd_case(int kind, int rep, double *w, char *msg, size_t len) {
+    static const double A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
+    static const double b[T_BP] = {0.2, -0.5};
+    static const double sx[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
+    static const double thz_bm[6] = {-0.4, 0.6, -0.3, 0.25, 0.5, -0.45};
+    static const double thz_mf[T_BQ] = {-0.4, 0.25, -0.45};
+    const int p = T_BP, q = T_BQ;
+    t_case tc;
+    memset(&tc, 0, sizeof tc);
+    const int bm = kind == HM_HM_BOLTZMANN_LGM;
+    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
+              hm_family_init(&tc.lat, bm ? HM_FAM_BOLTZMANN : HM_FAM_BERNOULLI, q, 0, 0) == HM_OK &&
+              hm_hm_init(&tc.h, kind, &tc.obs, &tc.lat) == HM_OK && hm_hm_dim(&tc.h) <= T_MAXDIM,
+          "cd kind %d: descriptor init failed", kind);
+    const hm_harmonium *h = &tc.h;
+    const int dx = tc.obs.dim, off = dx + p * q, dim = hm_hm_dim(h);
+    tc.p = p;
+    tc.q = q;
+    memcpy(tc.A, A, sizeof A);
+    memcpy(tc.b, b, sizeof b);
+    for (int i = 0; i < p * p; i++) {
+        tc.sx[i] = rep == HM_COV_FULL
+                       ? sx[i]
+                       : (i % (p + 1) != 0 ? 0.0 : (rep == HM_COV_DIAG ? sx[i] : 0.7));
+    }
+    t_likelihood(&tc);
+    memcpy(tc.theta + off, bm ? thz_bm : thz_mf, (size_t)tc.lat.dim * sizeof(double));
+
+    // The exact gradient on the weighted rows.
+    double x[T_ROWS * T_BP], wts[T_ROWS], st[T_MAXDIM + 2], eta[T_MAXDIM], exact[T_MAXDIM];
+    t_rows(p, x);
+    for (int i = 0; i < T_ROWS; i++) {
+        wts[i] = 0.6 + 0.15 * (double)i;
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, wts};
+    CHECK(hm_estep_work_len(h, 1) + T_GUARD <= T_WORK, "cd: E-step work too large for the test");
+    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, NULL, NULL, 1, w) == HM_OK &&
+              hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK,
+          "cd kind %d: exact gradient failed", kind);
+    for (int r = 0; r < dim; r++) {
+        exact[r] = st[r] - st[dim + 1] * eta[r];
+    }
+
+    // The CD estimates, from one generator stream.
+    const size_t cl = hm_hm_cd_gradient_work_len(h);
+    CHECK(cl > 0 && cl + T_GUARD <= T_WORK, "cd kind %d: work_len %zu", kind, cl);
+    double g[T_MAXDIM], sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0};
+    t_rng gen;
+    hm_rng rng = t_rng_make(&gen, 1414213u + (uint64_t)kind);
+    t_guard_set(w, cl);
+    CHECK(hm_hm_cd_gradient(h, tc.theta, &rows, 0, &rng, g, w) == HM_EINVAL,
+          "cd kind %d: k = 0 accepted", kind);
+    for (int t = 0; t < T_CD_REPS; t++) {
+        CHECK(hm_hm_cd_gradient(h, tc.theta, &rows, T_CD_K, &rng, g, w) == HM_OK,
+              "cd kind %d: CD failed", kind);
+        for (int r = 0; r < dim; r++) {
+            sum[r] += g[r];
+            sq[r] += g[r] * g[r];
+        }
+    }
+    CHECK(t_guard_ok(w, cl), "cd kind %d: CD wrote past hm_hm_cd_gradient_work_len", kind);
+    for (int r = 0; r < dim; r++) {
+        const double mean = sum[r] / T_CD_REPS;
+        const double se = sqrt(fmax(sq[r] / T_CD_REPS - mean * mean, 0.0) / T_CD_REPS);
+        CHECK(fabs(mean - exact[r]) <= 5.0 * se,
+              "cd kind %d rep %d: coordinate %d: CD mean %.6g vs exact %.6g (se %.3g)", kind, rep, r,
+              mean, exact[r], se);
+    }
+    // CD-1: visibly biased.
+    memset(sum, 0, sizeof sum);
+    memset(sq, 0, sizeof sq);
+    for (int t = 0; t < T_CD_REPS; t++) {
+        CHECK(hm_hm_cd_gradient(h, tc.theta, &rows, 1, &rng, g, w) == HM_OK,
+              "cd kind %d: CD-1 failed", kind);
+        for (int r = 0; r < dim; r++) {
+            sum[r] += g[r];
+            sq[r] += g[r] * g[r];
+        }
+    }
+    double worst = 0.0;
+    for (int r = 0; r < dim; r++) {
+        const double mean = sum[r] / T_CD_REPS;
+        const double se = sqrt(fmax(sq[r] / T_CD_REPS - mean * mean, 0.0) / T_CD_REPS);
+        worst = fmax(worst, fabs(mean - exact[r]) / fmax(se, 1e-300));
+    }
+    CHECK(worst > 10.0, "cd kind %d: CD-1 within %.3g standard errors of the exact gradient", kind,
+          worst);
+    return 0;
+}
+
+/*
+ * The table entry: descriptors of the restricted kinds, each rep of both,
+ * then CD-k for the two Boltzmann-latent kinds (kind 3 with a full
+ * observable covariance, which also exercises the triangular noise
+ * factor; kind 5 with a diagonal one).
+ */
+int hm_lgm_asym_selftest(char *msg, size_t len) {
+    double w[T_WORK + T_GUARD];
+    hm_family fn, fd, fb, fber, fber21, fdq;
+    hm_harmonium h;
+    CHECK(hm_family_init(&fn, HM_FAM_NORMAL, 3, HM_COV_FULL, 0) == HM_OK &&
+              hm_family_init(&fd, HM_FAM_NORMAL, 2, HM_COV_DIAG, 0) == HM_OK &&
+              hm_family_init(&fdq, HM_FAM_NORMAL, 2, HM_COV_DIAG, 0) == HM_OK &&
+              hm_family_init(&fb, HM_FAM_BOLTZMANN, 2, 0, 0) == HM_OK &&
+              hm_family_init(&fber, HM_FAM_BERNOULLI, 3, 0, 0) == HM_OK &&
+              hm_family_init(&fber21, HM_FAM_BERNOULLI, HM_BOLTZMANN_MAX_UNITS + 1, 0, 0) == HM_OK,
+          "family init failed");
+    CHECK(hm_hm_init(&h, HM_HM_LGM_DIAG, &fn, &fn) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_LGM_DIAG, &fber, &fdq) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_BOLTZMANN_LGM_MF, &fd, &fb) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_BOLTZMANN_LGM_MF, &fd, &fber21) == HM_EINVAL &&
+              hm_hm_init(&h, HM_HM_BOLTZMANN_LGM_MF, &fber, &fber) == HM_EINVAL,
+          "restricted kinds accepted unfit families");
+    CHECK(hm_hm_init(&h, HM_HM_LGM_DIAG, &fn, &fdq) == HM_OK && h.mx == 3 && h.mz == 2 &&
+              hm_hm_post_len(&h) == 2 && hm_hm_dim(&h) == 9 + 6 + 4 && h.prr.dim == 5 &&
+              hm_hm_cd_gradient_work_len(&h) == 0,
+          "lgm_diag descriptor");
+    double g[32];
+    hm_data none = {NULL, 0, 0, NULL};
+    CHECK(hm_hm_cd_gradient(&h, g, &none, 1, NULL, g, w) == HM_EINVAL,
+          "CD accepted a Gaussian latent");
+    CHECK(hm_hm_init(&h, HM_HM_BOLTZMANN_LGM_MF, &fd, &fber) == HM_OK && h.mz == 3 &&
+              hm_hm_post_len(&h) == 3 && hm_hm_dim(&h) == 4 + 6 + 3 && h.prr.dim == 6 &&
+              h.prr.kind == HM_FAM_BOLTZMANN,
+          "boltzmann_lgm_mf descriptor");
+    const int reps[3] = {HM_COV_DIAG, HM_COV_ISO, HM_COV_FULL};
+    for (int r = 0; r < 3; r++) {
+        if (t_diag_case(reps[r], w, msg, len) || t_mf_case(reps[r], w, msg, len)) {
+            return 1;
+        }
+    }
+    if (t_cd_case(HM_HM_BOLTZMANN_LGM, HM_COV_FULL, w, msg, len) ||
+        t_cd_case(HM_HM_BOLTZMANN_LGM_MF, HM_COV_DIAG, w, msg, len)) {
+        return 1;
     }
     return 0;
 }

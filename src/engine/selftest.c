@@ -275,6 +275,9 @@ static const selftest_entry table[] = {
     {"E-step: per-row log p(x), posteriors and the log-likelihood slot against a direct computation",
      st_estep_logp},
     {"linear Gaussian harmoniums: conjugation, moments, M-step, whitening, E-step", hm_lgm_selftest},
+    {"restricted-posterior harmoniums and contrastive divergence", hm_lgm_asym_selftest},
+    {"categorical-Dirichlet harmonium: conjugation, posteriors, fold, moments, M-step, sampling",
+     hm_catdir_selftest},
 };
 
 int hm_selftest_count(void) {

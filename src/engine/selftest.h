@@ -18,6 +18,8 @@ int hm_fam_dirichlet_selftest(char *msg, size_t msglen);
 int hm_fam_gamma_selftest(char *msg, size_t msglen);
 int hm_fam_boltzmann_selftest(char *msg, size_t msglen);
 int hm_lgm_selftest(char *msg, size_t msglen);
+int hm_lgm_asym_selftest(char *msg, size_t msglen);
+int hm_catdir_selftest(char *msg, size_t msglen);
 
 int hm_selftest_count(void);
 const char *hm_selftest_name(int i);

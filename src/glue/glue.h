@@ -32,8 +32,11 @@ SEXP ffi_mixture_join(SEXP kind, SEXP obs, SEXP lat, SEXP comps, SEXP prior);
 SEXP ffi_model_estep(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP given,
                      SEXP want, SEXP threads);
 SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n);
+SEXP ffi_model_posterior_fold(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x);
 
 SEXP ffi_model_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP threads);
+
+SEXP ffi_model_cd_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP k);
 
 SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
                 SEXP threads);

@@ -1,7 +1,8 @@
 /*
  * glue_model.c: .Call entry points for harmonium models (mixtures and the
  * linear-Gaussian kinds): coordinates, conjugation parameters, whitening,
- * mixture split/join, the E-step over data and ancestral sampling.
+ * mixture split/join, the E-step over data, ancestral sampling and
+ * sequential conjugate updating.
  */
 #include "glue.h"
 
@@ -47,7 +48,9 @@ SEXP ffi_model_rho_chi(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     glue_model_from(kind, obs, lat, &m, __func__);
     const double *th = glue_real(theta, hm_hm_dim(&m.h), "theta", __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
-    int dz = m.lat.f.dim;
+    // rho is in the prior family's coordinates (= lat but for the
+    // restricted-posterior kinds).
+    int dz = m.h.prr.dim;
     SEXP val = PROTECT(Rf_allocVector(REALSXP, dz + 1));
     hm_status st = hm_hm_check_natural(&m.h, th, w);
     if (st == HM_OK) {
@@ -245,4 +248,39 @@ SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n_) {
     SEXP out = status_list(3, nm, v, st);
     UNPROTECT(2);
     return out;
+}
+
+// Sequential conjugate updating (hm_hm_posterior_fold): the latent
+// family's natural parameters after each row of x (n x obs->d; 0-based
+// codes for a categorical observable), as an n x lat->dim matrix; NA on
+// failure.
+SEXP ffi_model_posterior_fold(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    const double *th = glue_real(theta, hm_hm_dim(h), "theta", __func__);
+    const int d = m.obs.f.d, dz = m.lat.f.dim;
+    const int n = glue_matrix(x, d, "x", __func__);
+    SEXP val = PROTECT(Rf_allocMatrix(REALSXP, n, dz));
+    // The engine reads data and writes results row-major.
+    double *xr = glue_scratch((size_t)n * (size_t)d);
+    double *out = glue_scratch((size_t)n * (size_t)dz);
+    double *w = glue_scratch(hm_hm_fold_work_len(h));
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < d; j++) {
+            xr[(size_t)i * (size_t)d + (size_t)j] = REAL(x)[(size_t)j * (size_t)n + (size_t)i];
+        }
+    }
+    hm_status st = hm_hm_posterior_fold(h, th, xr, n, out, w);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < dz; j++) {
+            REAL(val)[(size_t)j * (size_t)n + (size_t)i] =
+                st == HM_OK ? out[(size_t)i * (size_t)dz + (size_t)j] : NA_REAL;
+        }
+    }
+    const char *nm[] = {"value", "status"};
+    SEXP v[2] = {val, R_NilValue};
+    SEXP out_list = status_list(2, nm, v, st);
+    UNPROTECT(1);
+    return out_list;
 }
