@@ -146,6 +146,7 @@ run_gradient <- function(m, theta, xs, w, control, threads, call) {
     if (is.null(res) || res$status != 0L || !is.finite(res$value)) {
       cache$ll <- -Inf
       cache$grad <- NULL
+      cache$invalid <- TRUE
     } else {
       cache$ll <- res$value
       cache$theta <- th
@@ -163,6 +164,9 @@ run_gradient <- function(m, theta, xs, w, control, threads, call) {
   cache$best_theta <- theta
   u0 <- pr$to_u(theta)
   converged <- FALSE
+  if (control$cd_k > 0L) {
+    return(run_cd(m, pr, theta, u0, xs, w, tot, control, threads, call))
+  }
   if (control$optimizer == "lbfgs") {
     # Average log-likelihood, so the tolerances do not scale with n.
     fn <- function(u) {
@@ -175,6 +179,16 @@ run_gradient <- function(m, theta, xs, w, control, threads, call) {
     }
     opt <- stats::optim(u0, fn, gr, method = "L-BFGS-B",
       control = list(maxit = control$maxit, factr = max(control$tol / .Machine$double.eps, 1), pgtol = 0))
+    # L-BFGS-B's line search gives up at points outside the model's domain
+    # (a prior precision that is not positive definite evaluates to -Inf);
+    # BFGS's backtracking line search does not, so it continues from the
+    # best point whenever any evaluation was invalid or L-BFGS-B stopped
+    # abnormally.
+    if (isTRUE(cache$invalid) || opt$convergence != 0L) {
+      ub <- pr$to_u(cache$best_theta)
+      opt <- stats::optim(ub, fn, gr, method = "BFGS",
+        control = list(maxit = control$maxit, reltol = max(control$tol, .Machine$double.eps)))
+    }
     converged <- opt$convergence == 0L
   } else {
     # Adam (Kingma and Ba 2014) with the usual moment decays, ascending the
@@ -203,5 +217,56 @@ run_gradient <- function(m, theta, xs, w, control, threads, call) {
     return(list(theta = theta, trace = numeric(0), status = 2L, bad = -1L, converged = FALSE))
   }
   list(theta = cache$best_theta, trace = cache$trace, status = if (converged) 0L else 1L, bad = -1L,
+    converged = converged)
+}
+
+# Adam on the contrastive-divergence estimate of the gradient (theory.md
+# 1.6), for Boltzmann latents. The estimate is noisy, so the stopping rule
+# looks at the exact log-likelihood, evaluated every 10 steps: it stops when
+# the best value has not improved by tol (relative) over 200 steps. The fit
+# is the best point seen.
+run_cd <- function(m, pr, theta, u0, xs, w, tot, control, threads, call) {
+  if (!m$kind %in% c("boltzmann_lgm", "boltzmann_lgm_mf")) {
+    abort_hm(c("{.arg cd_k} is for models with binary latent units.",
+      x = "{m$label} has none."), "unsupported", call = call)
+  }
+  if (!is.null(w)) {
+    abort_hm("Contrastive divergence does not take case weights.", "unsupported", call = call)
+  }
+  u <- u0
+  mom <- vel <- numeric(length(u))
+  trace <- numeric(0)
+  best <- list(ll = -Inf, theta = theta)
+  stall <- 0L
+  converged <- FALSE
+  for (t in seq_len(control$maxit)) {
+    th <- tryCatch(pr$from_u(u), harmonium_error = function(e) NULL)
+    if (is.null(th)) break
+    if (t %% 10L == 1L) {
+      ex <- native_model_gradient(m, th, xs, w, threads)
+      if (ex$status != 0L) break
+      if (!is.finite(best$ll) || ex$value > best$ll + control$tol * abs(best$ll)) {
+        stall <- 0L
+      } else {
+        stall <- stall + 10L
+      }
+      if (ex$value > best$ll) best <- list(ll = ex$value, theta = th)
+      trace <- c(trace, best$ll)
+      if (stall >= 200L) {
+        converged <- TRUE
+        break
+      }
+    }
+    cd <- native_model_cd_gradient(m, th, xs, control$cd_k)
+    if (cd$status != 0L) break
+    g <- pr$grad_u(u, th, cd$gradient) / tot
+    mom <- 0.9 * mom + 0.1 * g
+    vel <- 0.999 * vel + 0.001 * g^2
+    u <- u + control$lr * (mom / (1 - 0.9^t)) / (sqrt(vel / (1 - 0.999^t)) + 1e-8)
+  }
+  if (!is.finite(best$ll)) {
+    return(list(theta = theta, trace = numeric(0), status = 2L, bad = -1L, converged = FALSE))
+  }
+  list(theta = best$theta, trace = trace, status = if (converged) 0L else 1L, bad = -1L,
     converged = converged)
 }

@@ -25,12 +25,16 @@
 #' @param optimizer For `method = "gradient"`: `"lbfgs"` ([stats::optim()]'s
 #'   L-BFGS-B on the exact log-likelihood and gradient) or `"adam"`.
 #' @param lr Adam's learning rate (on the unconstrained parameters).
+#' @param cd_k For `method = "gradient"` on Gaussian-Boltzmann harmoniums:
+#'   0 (the default) uses the exact gradient; a positive k uses the
+#'   contrastive-divergence estimate CD-k (theory.md 1.6) with Adam, the
+#'   log-likelihood being evaluated exactly every 10 steps for the trace.
 #' @return An object of class `lvm_control`.
 #' @examples
 #' lvm_control(tol = 1e-10, n_init = 5, seed = 1)
 #' @export
 lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threads = NULL,
-                        trace = FALSE, reg = 0, optimizer = c("lbfgs", "adam"), lr = 0.01) {
+                        trace = FALSE, reg = 0, optimizer = c("lbfgs", "adam"), lr = 0.01, cd_k = 0) {
   structure(
     list(
       tol = check_number(tol, min = 0),
@@ -41,7 +45,8 @@ lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threa
       trace = check_flag(trace),
       reg = check_number(reg, min = 0),
       optimizer = check_choice(optimizer, c("lbfgs", "adam")),
-      lr = check_number(lr, min = 0)
+      lr = check_number(lr, min = 0),
+      cd_k = check_count(cd_k, min = 0L, max = 100000L)
     ),
     class = "lvm_control"
   )
@@ -366,9 +371,14 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   if (!inherits(control, "lvm_control")) {
     abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
   }
-  # Every model so far has an exact EM (closed-form or with an exact
-  # numerical M-step), which "auto" prefers.
-  if (method == "auto") method <- "em"
+  # "auto" prefers an exact EM (closed-form or with an exact numerical
+  # M-step) where the model has one, and the exact gradient otherwise.
+  has_em <- !isFALSE(model$has_em)
+  if (method == "auto") method <- if (has_em) "em" else "gradient"
+  if (method == "em" && !has_em) {
+    abort_hm(c("{model$label} has no EM (its M-step has no closed form).",
+      i = "Use {.code method = \"gradient\"} or {.code \"auto\"}."), "unsupported", call = env)
+  }
   if (method == "gradient") gradient_problem(model, env)
   prep <- prepare_data(model, forms$data, weights, na_action, env)
   model <- prep$model

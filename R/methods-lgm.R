@@ -14,7 +14,7 @@ predict.lgm_fit <- function(object, newdata = NULL, ...) posterior(object, newda
 #' @export
 posterior.lgm_fit <- function(object, newdata = NULL, ...) {
   post <- fit_rows(object, newdata)$post
-  if (object$model$kind == "lgm") attr(post, "cov") <- lgm_posterior_cov(object$params)
+  if (isTRUE(object$model$gaussian_latent)) attr(post, "cov") <- lgm_posterior_cov(object$params)
   post
 }
 
@@ -46,7 +46,7 @@ lgm_posterior_cov <- function(params) {
 #' rotate_loadings(fit, "varimax")
 #' @export
 rotate_loadings <- function(fit, rotation = c("varimax", "promax", "none"), standardize = TRUE) {
-  if (!inherits(fit, "lgm_fit") || fit$model$kind != "lgm") {
+  if (!inherits(fit, "lgm_fit") || !isTRUE(fit$model$gaussian_latent)) {
     abort_hm("{.arg fit} must be a fit of {.fn lgm}, {.fn factor_analysis} or {.fn ppca}.", "argument")
   }
   rotation <- check_choice(rotation, c("varimax", "promax", "none"))
@@ -65,12 +65,12 @@ summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax"), .
   ll <- object$loglik
   p <- object$params
   out <- list(
-    label = object$model$label, kind = object$model$kind, n = object$n, loglik = ll,
+    label = object$model$label, gaussian = isTRUE(object$model$gaussian_latent), n = object$n, loglik = ll,
     df = object$df, AIC = -2 * ll + 2 * object$df, BIC = -2 * ll + object$df * log(object$n),
     iterations = object$iterations, converged = object$converged, status = object$status,
-    params = p, rotation = rotation
+    params = p, rotation = rotation, method = if (identical(object$method, "gradient")) "gradient" else "EM"
   )
-  if (object$model$kind == "lgm") {
+  if (out$gaussian) {
     marg <- diag(tcrossprod(p$loadings) + p$cov)
     out$uniquenesses <- diag(p$cov) / marg
     L <- rotate_loadings(object, rotation, standardize = TRUE)
@@ -85,12 +85,12 @@ summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax"), .
 #' @export
 print.summary.lgm_fit <- function(x, digits = 3, ...) {
   cat("Model: ", x$label, "\n", sep = "")
-  cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
+  cat("Fitted by ", x$method, ": ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")
   tab <- data.frame(`log-likelihood` = x$loglik, n = x$n, df = x$df, AIC = x$AIC, BIC = x$BIC,
     check.names = FALSE)
   print(tab, row.names = FALSE, digits = 10)
-  if (x$kind == "lgm") {
+  if (x$gaussian) {
     cat("\nUniquenesses:\n")
     print(round(x$uniquenesses, digits))
     cat("\nLoadings (correlation scale", if (x$rotation != "none") paste0(", ", x$rotation), "):\n", sep = "")
@@ -124,7 +124,7 @@ plot.lgm_fit <- function(x, type = c("latent", "trace"), ...) {
   } else {
     graphics::plot(z[, 1], z[, 2], pch = 20, col = grDevices::adjustcolor("black", 0.6),
       xlab = colnames(z)[1], ylab = colnames(z)[2], main = x$model$label, ...)
-    if (x$model$kind == "lgm") {
+    if (isTRUE(x$model$gaussian_latent)) {
       graphics::abline(h = 0, v = 0, lty = 3, col = "grey50")
     }
   }

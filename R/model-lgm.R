@@ -23,9 +23,21 @@
 #' ordered by the variance they explain, largest entry positive); rotated
 #' loadings come from [rotate_loadings()].
 #'
+#' With `posterior = "diagonal"` the latent biases are restricted to a
+#' diagonal-covariance Normal (theory.md 1.3, asymmetric case; `NormalLGM`
+#' in 3.2): the posterior of each observation is exactly a Normal with
+#' independent factors, while the prior is a full-covariance Normal. The
+#' likelihood is still exact, but there is no closed-form M-step, so the
+#' model is fitted by gradient ascent (`fit_lvm(method = "auto")` chooses
+#' it). Its marginal family is that of the unrestricted model (any loadings
+#' can be rotated to make the posterior diagonal), so both reach the same
+#' maximum.
+#'
 #' @param observable A Normal family, e.g. `ef_normal(5, "diagonal")`.
 #' @param latent_dim Number of latent dimensions (factors), less than the
 #'   data dimension.
+#' @param posterior `"full"` (the closed-form model) or `"diagonal"` (the
+#'   restricted-posterior model fitted by gradient).
 #' @return An `lvm_model` of class `lgm_model`.
 #' @seealso [fit_lvm()], [boltzmann_lgm()].
 #' @examples
@@ -34,7 +46,8 @@
 #' summary(fit)
 #' head(posterior(fit))
 #' @export
-lgm <- function(observable, latent_dim) {
+lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
+  posterior <- check_choice(posterior, c("full", "diagonal"))
   check_family(observable)
   if (observable$name != "normal") {
     abort_hm("{.arg observable} must be a Normal family such as {.code ef_normal(5, \"diagonal\")}.",
@@ -48,8 +61,12 @@ lgm <- function(observable, latent_dim) {
     full = sprintf("linear Gaussian model (%d variables, %d latent dimensions)", p, q)
   )
   noise <- switch(observable$covariance, full = p * (p + 1L) / 2L, diagonal = p, isotropic = 1L)
-  new_lgm_model("lgm", observable, ef_normal(q), q, label,
-    n_free = p + p * q + noise - q * (q - 1L) / 2L, whiten = TRUE)
+  n_free <- p + p * q + noise - q * (q - 1L) / 2L
+  if (posterior == "diagonal") {
+    return(new_lgm_model("lgm_diag", observable, ef_normal(q, "diagonal"), q,
+      paste(label, "with diagonal posterior"), n_free = n_free, whiten = FALSE, prior_fam = ef_normal(q)))
+  }
+  new_lgm_model("lgm", observable, ef_normal(q), q, label, n_free = n_free, whiten = TRUE)
 }
 
 #' @rdname lgm
@@ -81,8 +98,19 @@ ppca <- function(dim, components) {
 #' Source parameters are `list(offset = , loadings = , cov = , prior = )`
 #' with `prior = list(bias = , coupling = )` the Boltzmann machine.
 #'
+#' With `posterior = "mean_field"` the latent biases are restricted to
+#' independent units (theory.md 3.3, `DifferentiableBoltzmannLGM`): the
+#' posterior factorises exactly over the units and costs no enumeration per
+#' observation, while the prior is a Boltzmann machine whose couplings are
+#' implied by the loadings, `t(A) %*% solve(Psi, A)` off the diagonal (so
+#' `prior$coupling` may be omitted). It has no closed-form M-step and is
+#' fitted by gradient, exact or by contrastive divergence
+#' (`lvm_control(cd_k = )`).
+#'
 #' @param observable A Normal family.
 #' @param units Number of binary latent units (at most 20).
+#' @param posterior `"exact"` (Boltzmann latent, EM) or `"mean_field"`
+#'   (independent-unit posterior, gradient).
 #' @return An `lvm_model` of class `lgm_model`.
 #' @examples
 #' set.seed(1)
@@ -90,7 +118,8 @@ ppca <- function(dim, components) {
 #' fit <- fit_lvm(boltzmann_lgm(ef_normal(2, "diagonal"), 2), x)
 #' fit
 #' @export
-boltzmann_lgm <- function(observable, units) {
+boltzmann_lgm <- function(observable, units, posterior = c("exact", "mean_field")) {
+  posterior <- check_choice(posterior, c("exact", "mean_field"))
   check_family(observable)
   if (observable$name != "normal") {
     abort_hm("{.arg observable} must be a Normal family such as {.code ef_normal(2)}.", "argument")
@@ -102,17 +131,27 @@ boltzmann_lgm <- function(observable, units) {
   }
   p <- observable$n
   noise <- switch(observable$covariance, full = p * (p + 1L) / 2L, diagonal = p, isotropic = 1L)
-  new_lgm_model("boltzmann_lgm", observable, ef_boltzmann(q), q,
-    sprintf("Gaussian-Boltzmann harmonium (%d variables, %d binary units)", p, q),
+  label <- sprintf("Gaussian-Boltzmann harmonium (%d variables, %d binary units)", p, q)
+  if (posterior == "mean_field") {
+    return(new_lgm_model("boltzmann_lgm_mf", observable, ef_bernoulli(q), q,
+      paste(label, "with mean-field posterior"), n_free = p + p * q + noise + q, whiten = FALSE,
+      prior_fam = ef_boltzmann(q)))
+  }
+  new_lgm_model("boltzmann_lgm", observable, ef_boltzmann(q), q, label,
     n_free = p + p * q + noise + q * (q + 1L) / 2L, whiten = FALSE)
 }
 
-new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten) {
+# kind: "lgm" and "lgm_diag" have a Gaussian latent, "boltzmann_lgm" and
+# "boltzmann_lgm_mf" a binary one; the restricted-posterior kinds ("_diag",
+# "_mf") have a posterior family `lat` embedded in the prior family
+# `prior_fam` and no EM.
+new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = lat) {
   m <- list(
-    kind = kind, obs = obs, lat = lat, q = q, p = obs$n,
+    kind = kind, obs = obs, lat = lat, prior_fam = prior_fam, q = q, p = obs$n,
     hm_kind = hm_kind[[kind]], obs_spec = obs$spec, lat_spec = lat$spec,
     d = obs$d, n_free = as.integer(n_free), label = label, whiten = whiten, closed = kind == "lgm",
-    fit_class = "lgm_fit"
+    gaussian_latent = kind %in% c("lgm", "lgm_diag"), restricted = kind %in% c("lgm_diag", "boltzmann_lgm_mf"),
+    has_em = kind %in% c("lgm", "boltzmann_lgm"), fit_class = "lgm_fit"
   )
   info <- native_model_info(m)
   m$dim <- info[1]
@@ -140,7 +179,7 @@ lgm_rho <- function(m, W, b, Sx) {
   M <- crossprod(W, Sx %*% W)
   loc <- as.vector(crossprod(W, b))
   prec <- packed_precision(-M)
-  if (m$kind == "lgm") {
+  if (m$gaussian_latent) {
     c(loc, prec)
   } else {
     D <- unpack_sym(prec, m$q)
@@ -152,8 +191,8 @@ lgm_rho <- function(m, W, b, Sx) {
 lgm_check_params <- function(m, params, arg, call) {
   p <- m$p
   q <- m$q
-  loc_name <- if (m$kind == "lgm") "mean" else "offset"
-  need <- c(loc_name, "loadings", "cov", if (m$kind == "boltzmann_lgm") "prior")
+  loc_name <- if (m$gaussian_latent) "mean" else "offset"
+  need <- c(loc_name, "loadings", "cov", if (!m$gaussian_latent) "prior")
   if (!is.list(params) || !all(need %in% names(params))) {
     abort_hm("{.arg {arg}} must be a list with elements {.field {need}}.", "params", call = call)
   }
@@ -169,14 +208,89 @@ model_to_nat.lgm_model <- function(m, params, arg = "params", call = rlang::call
   pr <- lgm_check_params(m, params, arg, call)
   th_x <- m$obs$to_nat(list(mean = pr$b, cov = pr$cov))
   Sx <- matrix(pr$cov, m$p, m$p)
-  W <- solve(Sx, pr$A)
-  prior <- if (m$kind == "lgm") {
+  A <- pr$A
+  # The restricted-posterior LGM needs latent coordinates in which the
+  # posterior precision I + A' Psi^-1 A is diagonal: rotate to its
+  # eigenvectors (the marginal of x is unchanged by any rotation).
+  if (m$kind == "lgm_diag") A <- diag_posterior_loadings(A, Sx)
+  W <- solve(Sx, A)
+  prior <- if (m$gaussian_latent) {
     c(numeric(m$q), packed_precision(diag(m$q)))
   } else {
-    m$lat$to_nat(params$prior)
+    mean_field_prior_check(m, params, W, Sx, arg, call)
   }
   th_z <- prior - lgm_rho(m, W, pr$b, Sx)
-  c(th_x, as.vector(t(W)), th_z)
+  c(th_x, as.vector(t(W)), latent_project(m, th_z))
+}
+
+# Indices of the diagonal entries of a packed q x q upper triangle.
+packed_diag <- function(q) cumsum(c(1L, q - seq_len(q - 1L) + 1L))
+
+# Natural parameters in the prior family -> the posterior family (the
+# restricted kinds keep only the entries their family has; the others are
+# zero by construction) and back (embedding: the prior family's natural
+# parameters with those entries and zeros elsewhere).
+latent_project <- function(m, th_prr) {
+  q <- m$q
+  switch(m$kind,
+    lgm_diag = c(th_prr[seq_len(q)], th_prr[q + packed_diag(q)]),
+    boltzmann_lgm_mf = th_prr[packed_diag(q)],
+    th_prr
+  )
+}
+
+latent_embed <- function(m, th_z) {
+  q <- m$q
+  switch(m$kind,
+    lgm_diag = {
+      out <- numeric(q + q * (q + 1L) / 2L)
+      out[seq_len(q)] <- th_z[seq_len(q)]
+      out[q + packed_diag(q)] <- th_z[q + seq_len(q)]
+      out
+    },
+    boltzmann_lgm_mf = {
+      out <- numeric(q * (q + 1L) / 2L)
+      out[packed_diag(q)] <- th_z
+      out
+    },
+    th_z
+  )
+}
+
+# Loadings rotated so that A' Psi^-1 A is diagonal, columns in decreasing
+# order of that precision, each column's largest entry positive.
+diag_posterior_loadings <- function(A, Psi) {
+  if (ncol(A) > 1L) A <- A %*% eigen(crossprod(A, solve(Psi, A)), symmetric = TRUE)$vectors
+  sgn <- apply(A, 2L, function(v) sign(v[which.max(abs(v))]))
+  sgn[sgn == 0] <- 1
+  sweep(A, 2L, sgn, "*")
+}
+
+# The Boltzmann prior's natural parameters from params$prior. In the
+# mean-field model its couplings are implied by the loadings (the prior is
+# the embedded biases plus rho), so only the bias is free: a coupling, if
+# given, must be the implied one.
+mean_field_prior_check <- function(m, params, W, Sx, arg, call) {
+  q <- m$q
+  pp <- params$prior
+  if (m$kind != "boltzmann_lgm_mf") return(m$prior_fam$to_nat(pp))
+  if (!is.list(pp) || is.null(pp$bias)) {
+    abort_hm("{.arg {arg}$prior} must be a list with element {.field bias}.", "params", call = call)
+  }
+  b <- check_numeric_vector(pp$bias, q, arg = paste0(arg, "$prior$bias"), call = call)
+  implied <- crossprod(W, Sx %*% W)
+  diag(implied) <- 0
+  if (!is.null(pp$coupling)) {
+    C <- check_matrix(pp$coupling, q, q, arg = paste0(arg, "$prior$coupling"), call = call)
+    if (max(abs(C - implied)) > 1e-8 * max(1, max(abs(implied)))) {
+      abort_hm(c("{.arg {arg}$prior$coupling} must equal the couplings implied by the loadings.",
+        i = "In the mean-field model they are {.code t(A) %*% solve(Psi, A)} off the diagonal; omit them."),
+        "params", call = call)
+    }
+  }
+  M <- implied
+  diag(M) <- b
+  pack_sym(M)
 }
 
 lgm_split <- function(m, theta) {
@@ -193,15 +307,20 @@ model_to_src.lgm_model <- function(m, theta) {
   sp <- lgm_split(m, theta)
   ob <- m$obs$to_src(sp$th_x)
   A <- ob$cov %*% sp$W
-  prior_nat <- sp$th_z + lgm_rho(m, sp$W, ob$mean, ob$cov)
-  if (m$kind == "boltzmann_lgm") {
-    return(list(offset = ob$mean, loadings = A, cov = ob$cov, prior = m$lat$to_src(prior_nat)))
+  prior_nat <- latent_embed(m, sp$th_z) + lgm_rho(m, sp$W, ob$mean, ob$cov)
+  if (!m$gaussian_latent) {
+    return(list(offset = ob$mean, loadings = A, cov = ob$cov, prior = m$prior_fam$to_src(prior_nat)))
   }
   # x = A (mu_z + L u) + b + e with u ~ N(0, I): the standard form has mean
-  # A mu_z + b and loadings A L, then a canonical orthogonal rotation.
-  pz <- m$lat$to_src(prior_nat)
+  # A mu_z + b and loadings A L, then a canonical orthogonal rotation (for
+  # the restricted-posterior model, the one that makes the posterior
+  # diagonal).
+  pz <- m$prior_fam$to_src(prior_nat)
   L <- t(chol(pz$cov))
-  list(mean = as.vector(A %*% pz$mean) + ob$mean, loadings = canonical_loadings(A %*% L), cov = ob$cov)
+  AL <- A %*% L
+  list(mean = as.vector(A %*% pz$mean) + ob$mean,
+    loadings = if (m$kind == "lgm_diag") diag_posterior_loadings(AL, ob$cov) else canonical_loadings(AL),
+    cov = ob$cov)
 }
 
 # The rotation of the latent space is not identified; report loadings with
@@ -216,7 +335,7 @@ canonical_loadings <- function(A) {
 
 #' @export
 model_affine.lgm_model <- function(m, sc, params, inverse) {
-  loc <- if (m$kind == "lgm") "mean" else "offset"
+  loc <- if (m$gaussian_latent) "mean" else "offset"
   s <- sc$scale
   if (inverse) {
     params[[loc]] <- params[[loc]] * s + sc$center
@@ -232,14 +351,14 @@ model_affine.lgm_model <- function(m, sc, params, inverse) {
 
 #' @export
 model_post_names.lgm_model <- function(m) {
-  if (m$kind == "lgm") paste0("F", seq_len(m$q)) else paste0("z", seq_len(m$q))
+  if (m$gaussian_latent) paste0("F", seq_len(m$q)) else paste0("z", seq_len(m$q))
 }
 
 #' @export
 model_name_params.lgm_model <- function(m, params) {
   cn <- family_colnames(m$obs)
   lat <- model_post_names(m)
-  loc <- if (m$kind == "lgm") "mean" else "offset"
+  loc <- if (m$gaussian_latent) "mean" else "offset"
   names(params[[loc]]) <- cn
   dimnames(params$loadings) <- list(cn, lat)
   dimnames(params$cov) <- list(cn, cn)
@@ -290,7 +409,7 @@ lgm_pca_start <- function(m, xs, w, i, control) {
 
 #' @export
 model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads) {
-  params <- if (m$kind == "lgm") {
+  params <- if (m$gaussian_latent) {
     st <- lgm_pca_start(m, xs, w, i, control)
     list(mean = st$mu, loadings = st$A, cov = st$cov)
   } else {
@@ -319,8 +438,9 @@ blgm_start <- function(m, xs, w, i, control) {
   A <- A + with_seed(seed, matrix(stats::rnorm(p * q, sd = 0.3 * sqrt(mean(lam))), p, q))
   resid <- pmax(diag(S) - rowSums(A^2) / 4, 0.05 * diag(S), 1e-6)
   cov <- switch(m$obs$covariance, isotropic = diag(mean(resid), p), diag(resid, p))
-  list(offset = mu - rowSums(A) / 2, loadings = A, cov = cov,
-    prior = list(bias = numeric(q), coupling = matrix(0, q, q)))
+  prior <- if (m$kind == "boltzmann_lgm_mf") list(bias = numeric(q)) else
+    list(bias = numeric(q), coupling = matrix(0, q, q))
+  list(offset = mu - rowSums(A) / 2, loadings = A, cov = cov, prior = prior)
 }
 
 # Loadings in a canonical orientation: the identified latent of an LGM is
@@ -334,6 +454,6 @@ model_canonical.default <- function(m, theta) theta
 
 #' @export
 model_canonical.lgm_model <- function(m, theta) {
-  if (m$kind != "lgm") return(theta)
+  if (!m$gaussian_latent) return(theta)
   model_to_nat(m, model_to_src(m, theta))
 }

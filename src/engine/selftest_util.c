@@ -152,10 +152,16 @@ int hm_st_fail(const hm_st_ctx *c, const char *fmt, ...) {
     return 1;
 }
 
-// 1 (after a message) if f is too large for the stack vectors below.
-static int too_large(const hm_st_ctx *c, const hm_family *f) {
+// The start of every check: f must fit the stack vectors (dim <=
+// HM_ST_MAX_DIM) and eta = to_mean(theta) must succeed. Returns 0, or 1
+// after a message naming the check `what`.
+static int mean_at(
+    const hm_st_ctx *c, const hm_family *f, const double *theta, double *eta, const char *what) {
     if (f->dim > HM_ST_MAX_DIM) {
-        return hm_st_fail(c, "dim %d exceeds HM_ST_MAX_DIM (%d)", f->dim, HM_ST_MAX_DIM);
+        return hm_st_fail(c, "%s: dim %d exceeds HM_ST_MAX_DIM (%d)", what, f->dim, HM_ST_MAX_DIM);
+    }
+    if (hm_family_ops_of(f)->to_mean(f, theta, eta, c->work) != HM_OK) {
+        return hm_st_fail(c, "%s: to_mean failed", what);
     }
     return 0;
 }
@@ -195,13 +201,10 @@ int hm_st_check_gradient(const hm_st_ctx *c,
                          double h,
                          int step,
                          hm_st_tol tol) {
-    if (too_large(c, f)) {
-        return 1;
-    }
     const hm_family_ops *ops = hm_family_ops_of(f);
     double eta[HM_ST_MAX_DIM], tp[HM_ST_MAX_DIM], pp, pm;
-    if (ops->to_mean(f, theta, eta, c->work) != HM_OK) {
-        return hm_st_fail(c, "gradient: to_mean failed");
+    if (mean_at(c, f, theta, eta, "gradient")) {
+        return 1;
     }
     // One coordinate moves at a time and is put back exactly afterwards,
     // so every difference is taken around theta itself. The step is
@@ -232,18 +235,14 @@ int hm_st_check_round_trip(const hm_st_ctx *c,
                            const hm_family *f,
                            const double *theta,
                            hm_st_tol tol) {
-    if (too_large(c, f)) {
-        return 1;
-    }
     // The inverse is taken from the exact mean point of theta, so the
     // tolerance measures to_natural's own accuracy (Newton tolerance and
     // conditioning), not that of an estimate.
-    const hm_family_ops *ops = hm_family_ops_of(f);
     double eta[HM_ST_MAX_DIM], back[HM_ST_MAX_DIM];
-    if (ops->to_mean(f, theta, eta, c->work) != HM_OK) {
-        return hm_st_fail(c, "round trip: to_mean failed");
+    if (mean_at(c, f, theta, eta, "round trip")) {
+        return 1;
     }
-    if (ops->to_natural(f, eta, back, c->work, c->ctl) != HM_OK) {
+    if (hm_family_ops_of(f)->to_natural(f, eta, back, c->work, c->ctl) != HM_OK) {
         return hm_st_fail(c, "round trip: to_natural failed");
     }
     for (int i = 0; i < f->dim; i++) {
@@ -258,16 +257,15 @@ int hm_st_check_legendre(const hm_st_ctx *c,
                          const hm_family *f,
                          const double *theta,
                          hm_st_tol tol) {
-    if (too_large(c, f)) {
-        return 1;
-    }
     // phi comes from neg_entropy at eta alone; for the Newton families it
     // re-solves theta(eta) internally, so this also checks that solve.
     const hm_family_ops *ops = hm_family_ops_of(f);
     double eta[HM_ST_MAX_DIM], psi, phi, dot = 0.0;
-    if (ops->log_partition(f, theta, &psi, c->work) != HM_OK ||
-        ops->to_mean(f, theta, eta, c->work) != HM_OK) {
-        return hm_st_fail(c, "Legendre identity: log_partition or to_mean failed");
+    if (mean_at(c, f, theta, eta, "Legendre identity")) {
+        return 1;
+    }
+    if (ops->log_partition(f, theta, &psi, c->work) != HM_OK) {
+        return hm_st_fail(c, "Legendre identity: log_partition failed");
     }
     if (ops->neg_entropy(f, eta, &phi, c->work, NULL) != HM_OK) {
         return hm_st_fail(c, "Legendre identity: neg_entropy failed");
@@ -287,9 +285,6 @@ int hm_st_check_moments(const hm_st_ctx *c,
                         const double *theta,
                         hm_rng *rng,
                         const hm_st_moments *m) {
-    if (too_large(c, f)) {
-        return 1;
-    }
     // The draws of one chunk are held at once, on the stack.
     if (m->chunk < 1 || m->draws < m->chunk || m->draws % m->chunk != 0 ||
         (size_t)m->chunk * (size_t)f->d > HM_ST_MAX_DRAW) {
@@ -298,8 +293,8 @@ int hm_st_check_moments(const hm_st_ctx *c,
     const hm_family_ops *ops = hm_family_ops_of(f);
     double x[HM_ST_MAX_DRAW], s[HM_ST_MAX_DIM], eta[HM_ST_MAX_DIM];
     double sum[HM_ST_MAX_DIM] = {0}, sq[HM_ST_MAX_DIM] = {0};
-    if (ops->to_mean(f, theta, eta, c->work) != HM_OK) {
-        return hm_st_fail(c, "moments: to_mean failed");
+    if (mean_at(c, f, theta, eta, "moments")) {
+        return 1;
     }
     for (int done = 0; done < m->draws; done += m->chunk) {
         if (ops->sample(f, theta, m->chunk, rng, x, c->work) != HM_OK) {

@@ -95,3 +95,63 @@ test_that("Gaussian-Boltzmann harmoniums: exact gradient and the EM optimum", {
   expect_error(fit_lvm(factor_analysis(4, 1), iris[, 1:4], method = "gradient"),
     class = "harmonium_error_unsupported")
 })
+
+test_that("the restricted-posterior LGM reaches factor analysis's maximum by gradient", {
+  x <- as.matrix(mtcars[, 1:6])
+  fa <- suppressWarnings(fit_lvm(factor_analysis(6, 2), x, control = lvm_control(tol = 1e-13, maxit = 50000)))
+  md <- lgm(ef_normal(6, "diagonal"), 2, posterior = "diagonal")
+  expect_equal(exactness(md), "differentiable")
+  f <- fit_lvm(md, x, control = lvm_control(tol = 1e-15, maxit = 5000))
+  expect_identical(f$method, "gradient")
+  expect_equal(f$loglik, fa$loglik, tolerance = 1e-6)
+  # Its factor scores have a diagonal posterior covariance.
+  V <- attr(posterior(f), "cov")
+  expect_equal(V[1, 2], 0, tolerance = 1e-8)
+  expect_equal(f$loglik, sum(oracle_dmvnorm(x, f$params$mean, tcrossprod(f$params$loadings) + f$params$cov)),
+    tolerance = 1e-10)
+  expect_error(fit_lvm(md, x, method = "em"), class = "harmonium_error_unsupported")
+})
+
+test_that("the mean-field Gaussian-Boltzmann harmonium: exact log p(x) and gradient", {
+  m <- boltzmann_lgm(ef_normal(2, "diagonal"), 2, posterior = "mean_field")
+  A <- matrix(c(1.2, 0.3, -0.4, 0.9), 2)
+  Psi <- diag(c(0.5, 0.8))
+  p <- list(offset = c(0.2, -0.3), loadings = A, cov = Psi, prior = list(bias = c(0.4, -0.7)))
+  f <- with_params(m, p, matrix(c(0, 1, -1, 0.5, 2, 0), 3))
+  # The prior couplings are implied by the loadings.
+  C <- crossprod(A, solve(Psi, A))
+  expect_equal(f$params$prior$coupling[1, 2], C[1, 2], tolerance = 1e-10)
+  Z <- as.matrix(expand.grid(0:1, 0:1))
+  e <- as.vector(Z %*% p$prior$bias) + C[1, 2] * Z[, 1] * Z[, 2]
+  lpz <- e - log(sum(exp(e)))
+  x <- f$x
+  ref <- log(rowSums(sapply(1:4, function(s) exp(lpz[s] + oracle_dmvnorm(x, as.vector(A %*% Z[s, ]) + p$offset, Psi)))))
+  expect_equal(log_density(f), ref, tolerance = 1e-10)
+  expect_error(with_params(m, list(offset = p$offset, loadings = A, cov = Psi,
+    prior = list(bias = c(0, 0), coupling = matrix(c(0, 5, 5, 0), 2)))), class = "harmonium_error_params")
+  set.seed(31)
+  sim <- simulate(with_params(m, p), 400, seed = 5)
+  fit <- fit_lvm(m, sim, control = lvm_control(tol = 1e-14, maxit = 3000))
+  truth <- sum(log_density(with_params(m, p, sim)))
+  expect_gte(fit$loglik, truth - 1e-6 * abs(truth))
+})
+
+test_that("contrastive divergence runs as an option and is checked against the exact gradient", {
+  m <- boltzmann_lgm(ef_normal(2, "diagonal"), 2, posterior = "mean_field")
+  p <- list(offset = c(0.2, -0.3), loadings = matrix(c(0.6, 0.1, -0.2, 0.5), 2), cov = diag(c(0.5, 0.8)),
+    prior = list(bias = c(0.4, -0.7)))
+  sim <- simulate(with_params(m, p), 300, seed = 6)
+  f0 <- with_params(m, p, sim)
+  xs <- f0$x
+  set.seed(7)
+  draws <- sapply(1:400, function(i) harmonium:::native_model_cd_gradient(m, f0$theta, xs, 30)$gradient)
+  ex <- harmonium:::native_model_gradient(m, f0$theta, xs)$gradient
+  se <- apply(draws, 1, sd) / sqrt(ncol(draws))
+  expect_true(all(abs(rowMeans(draws) - ex) < 5 * se + 1e-8), info = "seed 7")
+  fit <- suppressWarnings(fit_lvm(m, sim, method = "gradient",
+    control = lvm_control(cd_k = 5, lr = 0.01, maxit = 600, tol = 1e-6)))
+  expect_true(is.finite(fit$loglik))
+  expect_true(all(diff(fit$trace) >= 0))
+  expect_error(fit_lvm(mixture(ef_von_mises(), 2), c(0.1, 0.2, 3, 3.1), method = "gradient",
+    control = lvm_control(cd_k = 2)), class = "harmonium_error_unsupported")
+})
