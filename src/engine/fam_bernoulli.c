@@ -15,16 +15,6 @@
 #include "selftest.h"
 #include "selftest_util.h"
 
-// 1 if all len entries of v are finite.
-static int all_finite(const double *v, int len) {
-    for (int i = 0; i < len; i++) {
-        if (!isfinite(v[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 // x log x with the limit 0 at x = 0 (theory.md 8, "0 log 0").
 static double xlogx(double x) {
     return x > 0.0 ? x * log(x) : 0.0;
@@ -56,7 +46,7 @@ static hm_status ber_log_partition(const hm_family *f,
                                    double *psi,
                                    double *work) {
     (void)work;
-    if (!all_finite(theta, f->n)) {
+    if (!hm_all_finite(theta, f->n)) {
         return HM_EDOM;
     }
     double acc = 0.0;
@@ -71,7 +61,7 @@ static hm_status ber_log_partition(const hm_family *f,
 // cannot overflow (hm_sigmoid).
 static hm_status ber_to_mean(const hm_family *f, const double *theta, double *eta, double *work) {
     (void)work;
-    if (!all_finite(theta, f->n)) {
+    if (!hm_all_finite(theta, f->n)) {
         return HM_EDOM;
     }
     for (int i = 0; i < f->n; i++) {
@@ -86,10 +76,6 @@ static hm_status ber_to_mean(const hm_family *f, const double *theta, double *et
 // small eta. Defined only strictly inside (0, 1), else HM_EDOM (all
 // entries are checked before theta is written).
 
-// The boundary floor of hm_ctrl (0 when ctl is NULL).
-static double floor_of(const hm_ctrl *ctl) {
-    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
-}
 
 // With a boundary floor (hm_ctrl), means within the floor of 0 or 1 are
 // moved to floor and 1 - floor (theory.md 8, Binomial/Bernoulli boundaries).
@@ -99,7 +85,7 @@ static hm_status ber_to_natural(const hm_family *f,
                                 double *work,
                                 const hm_ctrl *ctl) {
     (void)work;
-    const double fl = floor_of(ctl);
+    const double fl = hm_ctrl_floor(ctl);
     for (int i = 0; i < f->n; i++) {
         if (!(eta[i] > 0.0 && eta[i] < 1.0) && !(fl > 0.0 && eta[i] >= -fl && eta[i] <= 1.0 + fl)) {
             return HM_EDOM;
@@ -147,7 +133,7 @@ static hm_status ber_sample(const hm_family *f,
     if (n < 0) {
         return HM_EINVAL;
     }
-    if (!all_finite(theta, d)) {
+    if (!hm_all_finite(theta, d)) {
         return HM_EDOM;
     }
     for (int r = 0; r < n; r++) {
@@ -163,7 +149,7 @@ static hm_status ber_sample(const hm_family *f,
 
 // Every finite theta is valid: the natural domain is all of R^n.
 static hm_status ber_check_natural(const hm_family *f, const double *theta) {
-    return all_finite(theta, f->n) ? HM_OK : HM_EDOM;
+    return hm_all_finite(theta, f->n) ? HM_OK : HM_EDOM;
 }
 
 // Exactly 0 or 1.

@@ -18,16 +18,6 @@
 #include "selftest.h"
 #include "selftest_util.h"
 
-// 1 if all len entries of v are finite.
-static int all_finite(const double *v, int len) {
-    for (int i = 0; i < len; i++) {
-        if (!isfinite(v[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 // x log y with the limit 0 at x = 0 (theory.md 8, "xlogy").
 static double xlogy(double x, double y) {
     return x > 0.0 ? x * log(y) : 0.0;
@@ -62,7 +52,7 @@ static hm_status bin_log_partition(const hm_family *f,
                                    double *psi,
                                    double *work) {
     (void)work;
-    if (!all_finite(theta, f->n)) {
+    if (!hm_all_finite(theta, f->n)) {
         return HM_EDOM;
     }
     double acc = 0.0;
@@ -76,7 +66,7 @@ static hm_status bin_log_partition(const hm_family *f,
 // eta = t sigmoid(theta), the expected counts.
 static hm_status bin_to_mean(const hm_family *f, const double *theta, double *eta, double *work) {
     (void)work;
-    if (!all_finite(theta, f->n)) {
+    if (!hm_all_finite(theta, f->n)) {
         return HM_EDOM;
     }
     const double t = (double)f->trials;
@@ -91,10 +81,6 @@ static hm_status bin_to_mean(const hm_family *f, const double *theta, double *et
 // theta = log(eta / (t - eta)), defined only strictly inside (0, t), else
 // HM_EDOM (all entries are checked before theta is written).
 
-// The boundary floor of hm_ctrl (0 when ctl is NULL).
-static double floor_of(const hm_ctrl *ctl) {
-    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
-}
 
 // With a boundary floor (hm_ctrl) the success probability eta / t is kept
 // within [floor, 1 - floor].
@@ -105,7 +91,7 @@ static hm_status bin_to_natural(const hm_family *f,
                                 const hm_ctrl *ctl) {
     const double t = (double)f->trials;
     (void)work;
-    const double fl = floor_of(ctl);
+    const double fl = hm_ctrl_floor(ctl);
     for (int i = 0; i < f->n; i++) {
         if (!(eta[i] > 0.0 && eta[i] < t) && !(fl > 0.0 && eta[i] >= -fl * t && eta[i] <= t * (1.0 + fl))) {
             return HM_EDOM;
@@ -156,7 +142,7 @@ static hm_status bin_sample(const hm_family *f,
     if (n < 0) {
         return HM_EINVAL;
     }
-    if (!all_finite(theta, d)) {
+    if (!hm_all_finite(theta, d)) {
         return HM_EDOM;
     }
     for (int r = 0; r < n; r++) {
@@ -171,7 +157,7 @@ static hm_status bin_sample(const hm_family *f,
 
 // Every finite theta is valid: the natural domain is all of R^n.
 static hm_status bin_check_natural(const hm_family *f, const double *theta) {
-    return all_finite(theta, f->n) ? HM_OK : HM_EDOM;
+    return hm_all_finite(theta, f->n) ? HM_OK : HM_EDOM;
 }
 
 // Integer counts in 0..t, stored as doubles (the glue passes R doubles);

@@ -44,8 +44,6 @@
 /* Halvings of a Newton step before giving up on the line search. */
 #define BM_MAX_HALVINGS 60
 
-#define BM_DEFAULT_TOL 1e-12
-#define BM_DEFAULT_MAXIT 200
 
 #define BM_MAXN HM_BOLTZMANN_MAX_UNITS
 
@@ -322,11 +320,6 @@ static int in_mean_domain(int n, const double *eta) {
     return 1;
 }
 
-static void ctl_get(const hm_ctrl *ctl, double *tol, int *maxit) {
-    *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : BM_DEFAULT_TOL;
-    *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : BM_DEFAULT_MAXIT;
-}
-
 /*
  * Damped Newton ascent on the concave f(theta) = theta.eta - psi(theta)
  * (gradient eta - E_theta[s], Hessian -Cov_theta[s], theory.md 1.1), from
@@ -492,7 +485,7 @@ static hm_status bm_to_natural(
     }
     double tol, psi;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     return bm_solve(f->n, eta, theta, work, tol, maxit, &psi);
 }
 
@@ -504,7 +497,7 @@ static hm_status bm_neg_entropy(
     }
     double tol, psi;
     int maxit, dim = bm_dim(f->n);
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     double *theta = work + (1ul << f->n) + dim * dim + 4 * dim;
     hm_status st = bm_solve(f->n, eta, theta, work, tol, maxit, &psi);
     if (st != HM_OK) {

@@ -21,16 +21,6 @@
 #include "selftest.h"
 #include "selftest_util.h"
 
-// 1 if all len entries of v are finite.
-static int all_finite(const double *v, int len) {
-    for (int i = 0; i < len; i++) {
-        if (!isfinite(v[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 // x log x with the limit 0 at x = 0 (theory.md 8, "0 log 0").
 static double xlogx(double x) {
     return x > 0.0 ? x * log(x) : 0.0;
@@ -76,7 +66,7 @@ static hm_status cat_log_partition(const hm_family *f,
                                    double *psi,
                                    double *work) {
     const int m = f->n - 1;
-    if (!all_finite(theta, m)) {
+    if (!hm_all_finite(theta, m)) {
         return HM_EDOM;
     }
     work[0] = 0.0;
@@ -91,7 +81,7 @@ static hm_status cat_log_partition(const hm_family *f,
 static hm_status cat_to_mean(const hm_family *f, const double *theta, double *eta, double *work) {
     const int m = f->n - 1;
     (void)work;
-    if (!all_finite(theta, m)) {
+    if (!hm_all_finite(theta, m)) {
         return HM_EDOM;
     }
     double mx = 0.0;
@@ -111,10 +101,6 @@ static hm_status cat_to_mean(const hm_family *f, const double *theta, double *et
 // --- tier 4 --------------------------------------------------------------------
 
 
-// The boundary floor of hm_ctrl (0 when ctl is NULL).
-static double floor_of(const hm_ctrl *ctl) {
-    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
-}
 
 // theta_i = log eta_i - log p_0, defined only strictly inside the simplex:
 // HM_EDOM if some probability is <= 0 or the sum reaches 1. With a boundary
@@ -129,7 +115,7 @@ static hm_status cat_to_natural(const hm_family *f,
                                 const hm_ctrl *ctl) {
     const int m = f->n - 1;
     (void)work;
-    const double fl = floor_of(ctl);
+    const double fl = hm_ctrl_floor(ctl);
     double p0 = ref_prob(m, eta);
     if (fl > 0.0) {
         // Means a rounding error below zero are accepted with a floor (a
@@ -234,7 +220,7 @@ static hm_status cat_sample(const hm_family *f,
 
 // Every finite theta is valid: the natural domain is all of R^(K-1).
 static hm_status cat_check_natural(const hm_family *f, const double *theta) {
-    return all_finite(theta, f->n - 1) ? HM_OK : HM_EDOM;
+    return hm_all_finite(theta, f->n - 1) ? HM_OK : HM_EDOM;
 }
 
 // An integer code in 0..K-1.

@@ -50,9 +50,6 @@
 /* Halvings of a Newton step before giving up on the line search. */
 #define CMP_MAX_HALVINGS 60
 
-/* Defaults when ctl is NULL (hm_engine.h: tolerances come from R). */
-#define CMP_DEFAULT_TOL 1e-12
-#define CMP_DEFAULT_MAXIT 200
 
 // --- the series ----------------------------------------------------------------
 
@@ -295,11 +292,6 @@ static void cmp_start(double e1, double e2, double *t1, double *t2) {
     *t2 = -nu;
 }
 
-static void ctl_get(const hm_ctrl *ctl, double *tol, int *maxit) {
-    *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : CMP_DEFAULT_TOL;
-    *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : CMP_DEFAULT_MAXIT;
-}
-
 /*
  * Damped Newton ascent for one unit on f(theta) = theta.eta - psi(theta),
  * which is strictly concave with gradient eta - E_theta[s] and Hessian
@@ -388,7 +380,7 @@ static hm_status cmp_to_natural(
     (void)work;
     double tol, lz;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     for (int i = 0; i < f->n; i++) {
         hm_status st = cmp_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, theta + 2 * i, &lz);
         if (st != HM_OK) {
@@ -404,7 +396,7 @@ static hm_status cmp_neg_entropy(
     (void)work;
     double tol, acc = 0.0;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     for (int i = 0; i < f->n; i++) {
         double th[2], lz;
         hm_status st = cmp_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, th, &lz);

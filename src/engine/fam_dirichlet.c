@@ -28,8 +28,6 @@
 /* Halvings of a Newton step before giving up on the line search. */
 #define DIR_MAX_HALVINGS 60
 
-#define DIR_DEFAULT_TOL 1e-12
-#define DIR_DEFAULT_MAXIT 200
 
 // --- helpers -------------------------------------------------------------------
 
@@ -51,11 +49,6 @@ static double dir_psi(int k, const double *alpha) {
         a0 += alpha[i];
     }
     return acc - hm_lgamma(a0);
-}
-
-static void ctl_get(const hm_ctrl *ctl, double *tol, int *maxit) {
-    *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : DIR_DEFAULT_TOL;
-    *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : DIR_DEFAULT_MAXIT;
 }
 
 /*
@@ -248,7 +241,7 @@ static hm_status dir_to_natural(
     const hm_family *f, const double *eta, double *theta, double *work, const hm_ctrl *ctl) {
     double tol, psi;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     return dir_solve(f->n, eta, theta, work, tol, maxit, &psi);
 }
 
@@ -257,7 +250,7 @@ static hm_status dir_neg_entropy(
     const hm_family *f, const double *eta, double *phi, double *work, const hm_ctrl *ctl) {
     double tol, psi;
     int maxit, k = f->n;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     double *alpha = work;
     hm_status st = dir_solve(k, eta, alpha, work + k, tol, maxit, &psi);
     if (st != HM_OK) {

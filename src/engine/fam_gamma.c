@@ -25,8 +25,6 @@
  * the direct differences cancel to ~eps a relative error. */
 #define GAM_ASYM_A 10.0
 
-#define GAM_DEFAULT_TOL 1e-12
-#define GAM_DEFAULT_MAXIT 200
 
 /* Bernoulli numbers B_2 .. B_16 (exact rationals). */
 static const double bern[8] = {
@@ -71,11 +69,6 @@ static double dh_dlog(double a) {
 /* The natural domain per unit: shape a = theta1 + 1 > 0, rate -theta2 > 0. */
 static int unit_ok(const double *t) {
     return isfinite(t[0]) && isfinite(t[1]) && t[0] > -1.0 && t[1] < 0.0;
-}
-
-static void ctl_get(const hm_ctrl *ctl, double *tol, int *maxit) {
-    *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : GAM_DEFAULT_TOL;
-    *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : GAM_DEFAULT_MAXIT;
 }
 
 /*
@@ -173,7 +166,7 @@ static hm_status gam_to_natural(
     (void)work;
     double tol, psi;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     for (int i = 0; i < f->n; i++) {
         hm_status st = gam_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, theta + 2 * i, &psi);
         if (st != HM_OK) {
@@ -189,7 +182,7 @@ static hm_status gam_neg_entropy(
     (void)work;
     double tol, acc = 0.0;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     for (int i = 0; i < f->n; i++) {
         double th[2], psi;
         hm_status st = gam_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, th, &psi);

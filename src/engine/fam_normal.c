@@ -54,16 +54,6 @@ static size_t midx(int d, int i, int j) {
     return (size_t)j * (size_t)d + (size_t)i;
 }
 
-// 1 if all len entries of v are finite.
-static int all_finite(const double *v, int len) {
-    for (int i = 0; i < len; i++) {
-        if (!isfinite(v[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 // Unpacks the full-rep theta2 into the precision P: the diagonal entry is
 // -2 theta2_ii and an off-diagonal one -theta2_ij, undoing the factor 2
 // carried by the packed off-diagonals (theory.md 2.7, 8).
@@ -184,7 +174,7 @@ static hm_status normal_log_partition(const hm_family *f,
                                       double *psi,
                                       double *work) {
     const int d = f->n;
-    if (!all_finite(theta, f->dim)) {
+    if (!hm_all_finite(theta, f->dim)) {
         return HM_EDOM;
     }
     double quad = 0.0, logdet = 0.0;
@@ -221,7 +211,7 @@ static hm_status normal_to_mean(const hm_family *f,
                                 double *eta,
                                 double *work) {
     const int d = f->n;
-    if (!all_finite(theta, f->dim)) {
+    if (!hm_all_finite(theta, f->dim)) {
         return HM_EDOM;
     }
     if (f->rep == HM_COV_FULL) {
@@ -286,7 +276,7 @@ static hm_status normal_to_natural(const hm_family *f,
     if (st != HM_OK) {
         return st;
     }
-    if (!all_finite(eta, f->dim)) {
+    if (!hm_all_finite(eta, f->dim)) {
         return HM_EDOM;
     }
     if (f->rep == HM_COV_FULL) {
@@ -364,7 +354,7 @@ static hm_status normal_neg_entropy(const hm_family *f,
                                     const hm_ctrl *ctl) {
     const int d = f->n;
     (void)ctl;
-    if (!all_finite(eta, f->dim)) {
+    if (!hm_all_finite(eta, f->dim)) {
         return HM_EDOM;
     }
     double logdet = 0.0;
@@ -409,7 +399,7 @@ static hm_status normal_sample(const hm_family *f,
     if (n < 0) {
         return HM_EINVAL;
     }
-    if (!all_finite(theta, f->dim)) {
+    if (!hm_all_finite(theta, f->dim)) {
         return HM_EDOM;
     }
     if (f->rep == HM_COV_FULL) {
@@ -464,7 +454,7 @@ static hm_status normal_sample(const hm_family *f,
  */
 static hm_status normal_check_natural(const hm_family *f, const double *theta) {
     const int d = f->n;
-    if (!all_finite(theta, f->dim)) {
+    if (!hm_all_finite(theta, f->dim)) {
         return HM_EDOM;
     }
     if (f->rep != HM_COV_FULL) {
@@ -498,7 +488,7 @@ static hm_status normal_check_natural(const hm_family *f, const double *theta) {
 
 // Any finite vector is in the support of a Normal.
 static hm_status normal_check_data(const hm_family *f, const double *x) {
-    return all_finite(x, f->n) ? HM_OK : HM_EDOM;
+    return hm_all_finite(x, f->n) ? HM_OK : HM_EDOM;
 }
 
 // Full rep: two d x d matrices and four d-vectors (the maps above use one

@@ -15,16 +15,6 @@
 #include "selftest.h"
 #include "selftest_util.h"
 
-// 1 if all len entries of v are finite.
-static int all_finite(const double *v, int len) {
-    for (int i = 0; i < len; i++) {
-        if (!isfinite(v[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 // --- tier 0 --------------------------------------------------------------------
 
 // s(x) = x: the units are independent copies (theory.md 1.1, the
@@ -49,7 +39,7 @@ static double poi_log_base(const hm_family *f, const double *x) {
 // The rates e^theta into eta; HM_EDOM for a non-finite theta or an
 // overflowing rate. eta is written only on success.
 static hm_status rates(const hm_family *f, const double *theta, double *eta) {
-    if (!all_finite(theta, f->n)) {
+    if (!hm_all_finite(theta, f->n)) {
         return HM_EDOM;
     }
     for (int i = 0; i < f->n; i++) {
@@ -69,7 +59,7 @@ static hm_status poi_log_partition(const hm_family *f,
                                    double *psi,
                                    double *work) {
     (void)work;
-    if (!all_finite(theta, f->n)) {
+    if (!hm_all_finite(theta, f->n)) {
         return HM_EDOM;
     }
     double acc = 0.0;
@@ -94,10 +84,6 @@ static hm_status poi_to_mean(const hm_family *f, const double *theta, double *et
 // theta = log eta, defined for eta > 0 only (HM_EDOM otherwise; all
 // entries are checked before theta is written).
 
-// The boundary floor of hm_ctrl (0 when ctl is NULL).
-static double floor_of(const hm_ctrl *ctl) {
-    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
-}
 
 // With a boundary floor (hm_ctrl) rates are raised to at least the floor (a
 // component whose counts are all zero).
@@ -107,7 +93,7 @@ static hm_status poi_to_natural(const hm_family *f,
                                 double *work,
                                 const hm_ctrl *ctl) {
     (void)work;
-    const double fl = floor_of(ctl);
+    const double fl = hm_ctrl_floor(ctl);
     for (int i = 0; i < f->n; i++) {
         if ((!(eta[i] > 0.0) && !(fl > 0.0 && eta[i] >= -fl)) || !isfinite(eta[i])) {
             return HM_EDOM;
@@ -170,7 +156,7 @@ static hm_status poi_sample(const hm_family *f,
 
 // Every finite theta is valid: the natural domain is all of R^n.
 static hm_status poi_check_natural(const hm_family *f, const double *theta) {
-    return all_finite(theta, f->n) ? HM_OK : HM_EDOM;
+    return hm_all_finite(theta, f->n) ? HM_OK : HM_EDOM;
 }
 
 // Non-negative integer counts, stored as doubles (the glue passes R

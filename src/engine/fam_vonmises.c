@@ -40,8 +40,6 @@
  * Best-Fisher envelope is above 0.65 for every kappa). */
 #define VM_MAX_TRIES 1000
 
-#define VM_DEFAULT_TOL 1e-12
-#define VM_DEFAULT_MAXIT 200
 
 // --- helpers -----------------------------------------------------------------
 
@@ -68,11 +66,6 @@ static double ratio_deriv(double kappa, double a) {
         return r * r * (0.5 + r * (0.25 + 0.375 * r));
     }
     return 1.0 - a / kappa - a * a;
-}
-
-static void ctl_get(const hm_ctrl *ctl, double *tol, int *maxit) {
-    *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : VM_DEFAULT_TOL;
-    *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : VM_DEFAULT_MAXIT;
 }
 
 /*
@@ -160,7 +153,7 @@ static hm_status vm_natural_units(
     const hm_family *f, const double *eta, double *theta, const hm_ctrl *ctl, double *psi) {
     double tol, acc = 0.0;
     int maxit;
-    ctl_get(ctl, &tol, &maxit);
+    hm_ctrl_solver(ctl, &tol, &maxit);
     for (int i = 0; i < f->n; i++) {
         double e1 = eta[2 * i], e2 = eta[2 * i + 1];
         if (!isfinite(e1) || !isfinite(e2)) {

@@ -35,6 +35,26 @@ const char *hm_status_string(hm_status s) {
     return "unknown status";
 }
 
+// --- helpers shared by the family modules ---------------------------------
+
+int hm_all_finite(const double *v, int len) {
+    for (int i = 0; i < len; i++) {
+        if (!isfinite(v[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+double hm_ctrl_floor(const hm_ctrl *ctl) {
+    return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
+}
+
+void hm_ctrl_solver(const hm_ctrl *ctl, double *tol, int *maxit) {
+    *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : HM_CTRL_DEFAULT_TOL;
+    *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : HM_CTRL_DEFAULT_MAXIT;
+}
+
 // --- descriptors -----------------------------------------------------------
 
 // Sizes are computed in 64 bits and must leave room for the products the

@@ -197,6 +197,22 @@ typedef struct hm_family_ops {
     int closed_natural;
 } hm_family_ops;
 
+/* Helpers shared by the family modules. */
+
+/* 1 if all len entries of v are finite, else 0. */
+int hm_all_finite(const double *v, int len);
+
+/* The boundary floor of ctl (0 when ctl is NULL or its floor is not
+ * positive); see hm_ctrl. */
+double hm_ctrl_floor(const hm_ctrl *ctl);
+
+/* The inner-solver tolerance and iteration cap of ctl, with the defaults
+ * HM_CTRL_DEFAULT_TOL and HM_CTRL_DEFAULT_MAXIT when ctl is NULL or a field
+ * is not positive. */
+#define HM_CTRL_DEFAULT_TOL 1e-12
+#define HM_CTRL_DEFAULT_MAXIT 200
+void hm_ctrl_solver(const hm_ctrl *ctl, double *tol, int *maxit);
+
 /* The operation tables of the base kinds (one fam_<name>.c each). */
 extern const hm_family_ops hm_fam_normal_ops;
 extern const hm_family_ops hm_fam_categorical_ops;
