@@ -378,35 +378,14 @@ static hm_status cmp_solve(double e1, double e2, double tol, int maxit, double *
 static hm_status cmp_to_natural(
     const hm_family *f, const double *eta, double *theta, double *work, const hm_ctrl *ctl) {
     (void)work;
-    double tol, lz;
-    int maxit;
-    hm_ctrl_solver(ctl, &tol, &maxit);
-    for (int i = 0; i < f->n; i++) {
-        hm_status st = cmp_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, theta + 2 * i, &lz);
-        if (st != HM_OK) {
-            return st;
-        }
-    }
-    return HM_OK;
+    return hm_unit2_to_natural(f, eta, theta, ctl, cmp_solve);
 }
 
 /* phi(eta) = theta(eta).eta - psi(theta(eta)), unit by unit (theory.md 1.1). */
 static hm_status cmp_neg_entropy(
     const hm_family *f, const double *eta, double *phi, double *work, const hm_ctrl *ctl) {
     (void)work;
-    double tol, acc = 0.0;
-    int maxit;
-    hm_ctrl_solver(ctl, &tol, &maxit);
-    for (int i = 0; i < f->n; i++) {
-        double th[2], lz;
-        hm_status st = cmp_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, th, &lz);
-        if (st != HM_OK) {
-            return st;
-        }
-        acc += th[0] * eta[2 * i] + th[1] * eta[2 * i + 1] - lz;
-    }
-    *phi = acc;
-    return HM_OK;
+    return hm_unit2_neg_entropy(f, eta, phi, ctl, cmp_solve);
 }
 
 /*

@@ -164,35 +164,14 @@ static hm_status gam_to_mean(const hm_family *f, const double *theta, double *et
 static hm_status gam_to_natural(
     const hm_family *f, const double *eta, double *theta, double *work, const hm_ctrl *ctl) {
     (void)work;
-    double tol, psi;
-    int maxit;
-    hm_ctrl_solver(ctl, &tol, &maxit);
-    for (int i = 0; i < f->n; i++) {
-        hm_status st = gam_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, theta + 2 * i, &psi);
-        if (st != HM_OK) {
-            return st;
-        }
-    }
-    return HM_OK;
+    return hm_unit2_to_natural(f, eta, theta, ctl, gam_solve);
 }
 
-/* phi = theta.eta - psi(theta) at theta = theta(eta), unit by unit. */
+/* phi(eta) = theta(eta).eta - psi(theta(eta)), unit by unit (theory.md 1.1). */
 static hm_status gam_neg_entropy(
     const hm_family *f, const double *eta, double *phi, double *work, const hm_ctrl *ctl) {
     (void)work;
-    double tol, acc = 0.0;
-    int maxit;
-    hm_ctrl_solver(ctl, &tol, &maxit);
-    for (int i = 0; i < f->n; i++) {
-        double th[2], psi;
-        hm_status st = gam_solve(eta[2 * i], eta[2 * i + 1], tol, maxit, th, &psi);
-        if (st != HM_OK) {
-            return st;
-        }
-        acc += th[0] * eta[2 * i] + th[1] * eta[2 * i + 1] - psi;
-    }
-    *phi = acc;
-    return HM_OK;
+    return hm_unit2_neg_entropy(f, eta, phi, ctl, gam_solve);
 }
 
 /*

@@ -55,6 +55,43 @@ void hm_ctrl_solver(const hm_ctrl *ctl, double *tol, int *maxit) {
     *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : HM_CTRL_DEFAULT_MAXIT;
 }
 
+hm_status hm_unit2_to_natural(const hm_family *f,
+                              const double *eta,
+                              double *theta,
+                              const hm_ctrl *ctl,
+                              hm_unit2_solver solve) {
+    double tol, psi;
+    int maxit;
+    hm_ctrl_solver(ctl, &tol, &maxit);
+    for (int i = 0; i < f->n; i++) {
+        hm_status st = solve(eta[2 * i], eta[2 * i + 1], tol, maxit, theta + 2 * i, &psi);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    return HM_OK;
+}
+
+hm_status hm_unit2_neg_entropy(const hm_family *f,
+                               const double *eta,
+                               double *phi,
+                               const hm_ctrl *ctl,
+                               hm_unit2_solver solve) {
+    double tol, acc = 0.0;
+    int maxit;
+    hm_ctrl_solver(ctl, &tol, &maxit);
+    for (int i = 0; i < f->n; i++) {
+        double th[2], psi;
+        hm_status st = solve(eta[2 * i], eta[2 * i + 1], tol, maxit, th, &psi);
+        if (st != HM_OK) {
+            return st;
+        }
+        acc += th[0] * eta[2 * i] + th[1] * eta[2 * i + 1] - psi;
+    }
+    *phi = acc;
+    return HM_OK;
+}
+
 // --- descriptors -----------------------------------------------------------
 
 // Sizes are computed in 64 bits and must leave room for the products the

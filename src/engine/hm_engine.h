@@ -213,6 +213,33 @@ double hm_ctrl_floor(const hm_ctrl *ctl);
 #define HM_CTRL_DEFAULT_MAXIT 200
 void hm_ctrl_solver(const hm_ctrl *ctl, double *tol, int *maxit);
 
+/*
+ * The numerical mean -> natural map of one unit of a family with two
+ * parameters per unit (CoM-Poisson, Gamma): from the unit's mean pair
+ * (e1, e2) it writes the natural pair th[2] and the unit's log-partition
+ * at it, or returns a status.
+ */
+typedef hm_status (*hm_unit2_solver)(double e1,
+                                     double e2,
+                                     double tol,
+                                     int maxit,
+                                     double *th,
+                                     double *psi);
+
+/* to_natural and neg_entropy of such a family, unit by unit (units are
+ * independent, so both maps are the unit solver applied per unit; phi is
+ * theta.eta - psi summed over units, theory.md 1.1). */
+hm_status hm_unit2_to_natural(const hm_family *f,
+                              const double *eta,
+                              double *theta,
+                              const hm_ctrl *ctl,
+                              hm_unit2_solver solve);
+hm_status hm_unit2_neg_entropy(const hm_family *f,
+                               const double *eta,
+                               double *phi,
+                               const hm_ctrl *ctl,
+                               hm_unit2_solver solve);
+
 /* The operation tables of the base kinds (one fam_<name>.c each). */
 extern const hm_family_ops hm_fam_normal_ops;
 extern const hm_family_ops hm_fam_categorical_ops;
