@@ -46,6 +46,24 @@ res <- data.frame(
 print(res, row.names = FALSE)
 cat(sprintf("log-likelihood: factanal %.6f, harmonium %.6f (relative difference %.2e)\n", ll_fa,
   fit$loglik, abs(fit$loglik - ll_fa) / abs(ll_fa)))
+# scikit-learn's FactorAnalysis, where installed (bench/sklearn_fa.py).
+have_sklearn <- nzchar(Sys.which("python3")) &&
+  system2("python3", c("-c", shQuote("import sklearn")), stdout = FALSE, stderr = FALSE) == 0
+if (have_sklearn) {
+  bench_dir <- local({
+    f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+    if (length(f)) dirname(f) else "bench"
+  })
+  tmp <- tempfile(fileext = ".csv")
+  utils::write.table(x, tmp, sep = ",", row.names = FALSE, col.names = FALSE)
+  out <- system2("python3", c(file.path(bench_dir, "sklearn_fa.py"), tmp, q), stdout = TRUE)
+  unlink(tmp)
+  sk <- as.numeric(strsplit(out[length(out)], " ")[[1]])
+  cat(sprintf("scikit-learn FactorAnalysis: %.3f s, %d iterations, log-likelihood %.6f; ratio to harmonium per iteration %.1f\n",
+    sk[1], as.integer(sk[3]), sk[2], sk[1] / t_iter))
+} else {
+  cat("scikit-learn is not installed: its comparison was skipped\n")
+}
 cat(sprintf("ratio factanal total / harmonium per iteration: %.1f\n", t_fa / t_iter))
 cat(sprintf("ratio factanal total / harmonium time to the same log-likelihood: %.2f\n",
   t_fa / (t_iter * reach)))
