@@ -70,6 +70,7 @@
 #include "hm_engine.h"
 #include "hm_specfun.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 // Largest parameter length a harmonium may have (as for families).
 #define MAX_DIM (1LL << 30)
@@ -284,73 +285,11 @@ hm_status hm_catdir_sample(const hm_harmonium *h,
 
 // --- self-test -------------------------------------------------------------------
 
-/*
- * The test's own generator (splitmix64 uniforms, Box-Muller normals,
- * Marsaglia-Tsang gammas), so the test needs no host RNG; its state lives
- * in the caller's frame. The Dirichlet sampler draws only uniforms and
- * gammas; the Poisson and binomial slots stay empty.
- */
-typedef struct test_rng {
-    uint64_t s;
-} test_rng;
+// The shared test generator and comparisons (selftest_util.h): the
+// Dirichlet sampler draws uniforms and gammas from it, so the test needs no
+// host RNG, and its state lives in the caller's frame.
 
-static double t_unif(void *ctx) {
-    test_rng *g = ctx;
-    uint64_t v = (g->s += 0x9E3779B97F4A7C15ull);
-    v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9ull;
-    v = (v ^ (v >> 27)) * 0x94D049BB133111EBull;
-    v ^= v >> 31;
-    return ((double)(v >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double t_norm(void *ctx) {
-    double u = t_unif(ctx), v = t_unif(ctx);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
-
-static double t_gamma(void *ctx, double a) {
-    if (a < 1.0) {
-        return t_gamma(ctx, a + 1.0) * pow(t_unif(ctx), 1.0 / a);
-    }
-    const double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-    for (;;) {
-        double g = t_norm(ctx), v = 1.0 + c * g;
-        if (v <= 0.0) {
-            continue;
-        }
-        v = v * v * v;
-        if (log(t_unif(ctx)) < 0.5 * g * g + d - d * v + d * log(v)) {
-            return d * v;
-        }
-    }
-}
-
-static void test_rng_init(hm_rng *rng, test_rng *state, uint64_t seed) {
-    state->s = seed;
-    rng->ctx = state;
-    rng->unif = t_unif;
-    rng->norm = t_norm;
-    rng->exp = t_exp;
-    rng->gamma = t_gamma;
-    rng->poisson = NULL;
-    rng->binom = NULL;
-}
-
-// |a - b| within rtol relative to max(1, |a|, |b|).
-static int near(double a, double b, double rtol) {
-    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= rtol * s;
-}
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            snprintf(msg, len, __VA_ARGS__);                                                       \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
+#define CHECK(cond, ...) HM_ST_CHECK_BUF(msg, len, cond, __VA_ARGS__)
 
 enum {
     CD_K = 4,
@@ -445,7 +384,8 @@ int hm_catdir_selftest(char *msg, size_t len) {
     CHECK(hm_hm_prior(&h, theta, prior, work) == HM_OK, "prior failed");
     for (int j = 0; j < CD_K; j++) {
         // alpha_0 went through theta_Z[0] = alpha_0 + 1: one rounding of 1.
-        CHECK(near(prior[j], alpha[j], 2e-16), "prior %d: %.17g vs %.17g", j, prior[j], alpha[j]);
+        CHECK(hm_st_near(prior[j], alpha[j], 2e-16), "prior %d: %.17g vs %.17g", j, prior[j],
+              alpha[j]);
     }
     double psi_dir;
     CHECK(hm_fam_log_partition(&lat, prior, &psi_dir, work) == HM_OK &&
@@ -455,11 +395,13 @@ int hm_catdir_selftest(char *msg, size_t len) {
     // The conjugation identity psi_X(theta_X + W log z) = rho . log z + chi
     // at random points of the simplex, including one with z_0 = 1e-12.
     {
-        test_rng state = {31415926ull};
+        hm_st_rng state;
+        hm_rng rng;
+        hm_st_rng_init(&state, 31415926ull, &rng);
         for (int r = 0; r < 50; r++) {
             double z[CD_K], lz[CD_K], tot = 0.0, lik[CD_K - 1], psix, rhs = chi;
             for (int j = 0; j < CD_K; j++) {
-                z[j] = t_exp(&state);
+                z[j] = rng.exp(rng.ctx);
                 tot += z[j];
             }
             for (int j = 0; j < CD_K; j++) {
@@ -481,8 +423,8 @@ int hm_catdir_selftest(char *msg, size_t len) {
                 }
             }
             CHECK(hm_fam_log_partition(&obs, lik, &psix, work) == HM_OK, "psi_X failed");
-            CHECK(near(psix, rhs, 1e-13), "conjugation identity at draw %d: %.17g vs %.17g", r,
-                  psix, rhs);
+            CHECK(hm_st_near(psix, rhs, 1e-13), "conjugation identity at draw %d: %.17g vs %.17g",
+                  r, psix, rhs);
         }
     }
 
@@ -507,20 +449,20 @@ int hm_catdir_selftest(char *msg, size_t len) {
             double ap[CD_K], psip;
             for (int j = 0; j < CD_K; j++) {
                 ap[j] = alpha[j] + (i == j ? 1.0 : 0.0);
-                CHECK(near(post[(size_t)j * CD_K + (size_t)i], ap[j], 1e-15),
+                CHECK(hm_st_near(post[(size_t)j * CD_K + (size_t)i], ap[j], 1e-15),
                       "posterior after x = %d, entry %d", i, j);
             }
             hm_fam_log_partition(&lat, ap, &psip, work);
-            CHECK(near(logp[i], psip - psi - chi, 1e-13), "log p(x = %d): %.17g vs %.17g", i,
+            CHECK(hm_st_near(logp[i], psip - psi - chi, 1e-13), "log p(x = %d): %.17g vs %.17g", i,
                   logp[i], psip - psi - chi);
-            CHECK(near(logp[i], log(alpha[i] / A), 1e-14), "log p(x = %d) is not log(alpha_x / A)",
-                  i);
+            CHECK(hm_st_near(logp[i], log(alpha[i] / A), 1e-14),
+                  "log p(x = %d) is not log(alpha_x / A)", i);
             ptot += exp(logp[i]);
         }
         CHECK(fabs(ptot - 1.0) < 1e-14, "p(x) sums to %.17g", ptot);
-        CHECK(near(stats[CD_DIM + 1], 1.0, 1e-15), "weight slot");
+        CHECK(hm_st_near(stats[CD_DIM + 1], 1.0, 1e-15), "weight slot");
         for (int i = 0; i < CD_DIM; i++) {
-            CHECK(near(stats[i] / stats[CD_DIM + 1], eta[i], 1e-13),
+            CHECK(hm_st_near(stats[i] / stats[CD_DIM + 1], eta[i], 1e-13),
                   "E-step statistics %d: %.17g vs to_mean %.17g", i, stats[i], eta[i]);
         }
         // Statuses: a code outside 0..K-1, and given posteriors.
@@ -558,7 +500,7 @@ int hm_catdir_selftest(char *msg, size_t len) {
         for (int t = 0; t < T; t++) {
             cnt[(int)seq[t]] += 1.0;
             for (int j = 0; j < CD_K; j++) {
-                CHECK(near(out[t * CD_K + j], alpha[j] + cnt[j], 1e-15),
+                CHECK(hm_st_near(out[t * CD_K + j], alpha[j] + cnt[j], 1e-15),
                       "fold row %d, entry %d: %.17g vs %.17g", t, j, out[t * CD_K + j],
                       alpha[j] + cnt[j]);
             }
@@ -576,8 +518,8 @@ int hm_catdir_selftest(char *msg, size_t len) {
         CHECK(hm_hm_to_natural(&h, eta, back, work, &ctl, &bad) == HM_OK && bad == -1,
               "to_natural failed");
         for (int i = 0; i < CD_DIM; i++) {
-            CHECK(near(back[i], theta[i], 1e-7), "round trip differs at %d: %.17g vs %.17g", i,
-                  back[i], theta[i]);
+            CHECK(hm_st_near(back[i], theta[i], 1e-7), "round trip differs at %d: %.17g vs %.17g",
+                  i, back[i], theta[i]);
         }
     }
 
@@ -606,9 +548,9 @@ int hm_catdir_selftest(char *msg, size_t len) {
     // sampler's scratch.
     {
         double xs[CD_BATCH], zs[CD_BATCH * CD_K], freq[CD_K] = {0.0, 0.0, 0.0, 0.0};
-        test_rng state;
+        hm_st_rng state;
         hm_rng rng;
-        test_rng_init(&rng, &state, 27182818ull);
+        hm_st_rng_init(&state, 27182818ull, &rng);
         for (int b = 0; b < CD_DRAWS / CD_BATCH; b++) {
             CHECK(hm_hm_sample(&h, theta, CD_BATCH, &rng, xs, zs, work) == HM_OK, "sample failed");
             for (int r = 0; r < CD_BATCH; r++) {

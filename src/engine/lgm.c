@@ -69,6 +69,7 @@
 #include "hm_specfun.h"
 #include "linalg.h"
 #include "selftest.h"
+#include "selftest_util.h"
 
 // Smallest residual variance, relative to the second moment it is computed
 // from, that the M-step accepts: 1000 ulps, the rounding level of the
@@ -1185,13 +1186,7 @@ hm_status hm_lgm_cd_gradient(const hm_harmonium *h,
 // explicit mixture of 2^3 Gaussians it defines. Every workspace is guarded
 // by sentinels just past its reported length.
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            snprintf(msg, len, __VA_ARGS__);                                                       \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
+#define CHECK(cond, ...) HM_ST_CHECK_BUF(msg, len, cond, __VA_ARGS__)
 
 enum {
     T_P = 4,         /* observables of the Gaussian-latent cases */
@@ -1211,40 +1206,8 @@ enum {
 #define T_SENTINEL (-7.0e300)
 #define T_LOG_2PI 1.8378770664093454836
 
-// The test generator (splitmix64 with Box-Muller normals); its state lives
-// in the caller's frame and is reached only through hm_rng.ctx.
-typedef struct t_rng {
-    uint64_t s;
-} t_rng;
-
-static double t_unif(void *ctx) {
-    t_rng *g = ctx;
-    uint64_t v = (g->s += 0x9E3779B97F4A7C15ull);
-    v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9ull;
-    v = (v ^ (v >> 27)) * 0x94D049BB133111EBull;
-    v ^= v >> 31;
-    return ((double)(v >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double t_norm(void *ctx) {
-    double u = t_unif(ctx), v = t_unif(ctx);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static double t_exp(void *ctx) { return -log(t_unif(ctx)); }
-
-static hm_rng t_rng_make(t_rng *g, uint64_t seed) {
-    hm_rng r = {NULL, t_unif, t_norm, t_exp, NULL, NULL, NULL};
-    g->s = seed;
-    r.ctx = g;
-    return r;
-}
-
-// |a - b| within rtol relative to max(1, |a|, |b|).
-static int near(double a, double b, double rtol) {
-    double sc = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= rtol * sc;
-}
+// Draws come from the shared test generator (hm_st_rng_init) and
+// comparisons use hm_st_near (selftest_util.h).
 
 // Inverse of the row-major n x n a (n <= 8) by Gauss-Jordan elimination
 // with partial pivoting; returns the determinant. Deliberately not
@@ -1363,6 +1326,103 @@ static void t_likelihood(t_case *tc) {
     }
 }
 
+// The loading forms of the test models: (A, b, Sigma_x) of the Gaussian-
+// latent cases (p = 4, q = 2) and of the Boltzmann/Bernoulli-latent cases
+// (p = 2, q = 3), with their latent parameters. Sigma_x is replaced by its
+// diagonal or by a multiple of I in the diag and iso reps (t_loading).
+static const double T_LG_A[T_P * T_Q] = {0.83, -0.41, 0.27, 1.12, -0.66, 0.35, 1.4, 0.52};
+static const double T_LG_B[T_P] = {0.31, -1.27, 2.385, 0.44};
+static const double T_LG_SX[T_P * T_P] = {1.1,  0.3,  -0.2, 0.1, 0.3, 0.9,   0.15, -0.25,
+                                          -0.2, 0.15, 1.35, 0.2, 0.1, -0.25, 0.2,  0.75};
+static const double T_LG_MUZ[T_Q] = {0.6, -0.35}, T_LG_SZ[T_Q * T_Q] = {1.3, 0.4, 0.4, 0.7};
+static const double T_BM_A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
+static const double T_BM_B[T_BP] = {0.2, -0.5};
+static const double T_BM_SX[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
+static const double T_BM_THZ[6] = {-0.4, 0.6, -0.3, 0.25, 0.5, -0.45}; /* Boltzmann prior */
+static const double T_MF_THZ[T_BQ] = {-0.4, 0.25, -0.45};              /* independent units */
+
+// The loading form (A, b, Sigma_x) into tc, whose obs is already set up:
+// Sigma_x as given (full rep), its diagonal (diag) or iso I (iso); then
+// theta_X and W from it (t_likelihood).
+static void t_loading(
+    t_case *tc, int p, int q, const double *A, const double *b, const double *sx, double iso) {
+    const int rep = tc->obs.rep;
+    tc->p = p;
+    tc->q = q;
+    memcpy(tc->A, A, (size_t)(p * q) * sizeof(double));
+    memcpy(tc->b, b, (size_t)p * sizeof(double));
+    for (int i = 0; i < p; i++) {
+        for (int j = 0; j < p; j++) {
+            double v = sx[i * p + j];
+            if (rep != HM_COV_FULL) {
+                v = (i != j) ? 0.0 : (rep == HM_COV_DIAG ? v : iso);
+            }
+            tc->sx[i * p + j] = v;
+        }
+    }
+    t_likelihood(tc);
+}
+
+// W'b = A'P_x b (wb[q]) and M = W'Sigma_x W = A'P_x A (m[q * q]) of a
+// Gaussian-latent case, written out from the loading form.
+static void t_wpw(const t_case *tc, double *wb, double *m) {
+    const int p = tc->p, q = tc->q;
+    double pa[T_P * T_Q] = {0};
+    for (int i = 0; i < p; i++) {
+        for (int k = 0; k < q; k++) {
+            for (int j = 0; j < p; j++) {
+                pa[i * q + k] += tc->px[i * p + j] * tc->A[j * q + k];
+            }
+        }
+    }
+    for (int k = 0; k < q; k++) {
+        wb[k] = 0.0;
+        for (int l = 0; l < q; l++) {
+            m[k * q + l] = 0.0;
+        }
+    }
+    for (int k = 0; k < q; k++) {
+        for (int i = 0; i < p; i++) {
+            wb[k] += pa[i * q + k] * tc->b[i];
+            for (int l = 0; l < q; l++) {
+                m[k * q + l] += tc->A[i * q + k] * pa[i * q + l];
+            }
+        }
+    }
+}
+
+// The marginal of x under the prior N(mu_z, Sigma_z): N(A mu_z + b,
+// A Sigma_z A' + Sigma_x), into tc->mmean and tc->mcov.
+static void t_marginal(t_case *tc, const double *muz, const double *sz) {
+    const int p = tc->p, q = tc->q;
+    for (int i = 0; i < p; i++) {
+        tc->mmean[i] = tc->b[i];
+        for (int k = 0; k < q; k++) {
+            tc->mmean[i] += tc->A[i * q + k] * muz[k];
+        }
+        for (int j = 0; j < p; j++) {
+            double v = tc->sx[i * p + j];
+            for (int k = 0; k < q; k++) {
+                for (int l = 0; l < q; l++) {
+                    v += tc->A[i * q + k] * sz[k * q + l] * tc->A[j * q + l];
+                }
+            }
+            tc->mcov[i * p + j] = v;
+        }
+    }
+}
+
+// log N(r; 0, C) for the residual r[p], from C^-1 and det C.
+static double t_log_normal(int p, const double *r, const double *cinv, double det) {
+    double quad = 0.0;
+    for (int j = 0; j < p; j++) {
+        for (int l = 0; l < p; l++) {
+            quad += r[j] * cinv[j * p + l] * r[l];
+        }
+    }
+    return -0.5 * (double)p * T_LOG_2PI - 0.5 * log(det) - 0.5 * quad;
+}
+
 /*
  * The Gaussian-latent case in rep: Sigma_x a diagonally dominant full
  * matrix, its diagonal, or 0.97 I; prior N(mu_z, Sigma_z). theta_Z =
@@ -1370,11 +1430,6 @@ static void t_likelihood(t_case *tc) {
  * inverse (theory.md 3.2), and the marginal of x.
  */
 static int t_case_lgm(int rep, t_case *tc) {
-    static const double A[T_P * T_Q] = {0.83, -0.41, 0.27, 1.12, -0.66, 0.35, 1.4, 0.52};
-    static const double b[T_P] = {0.31, -1.27, 2.385, 0.44};
-    static const double sx[T_P * T_P] = {1.1,  0.3,  -0.2, 0.1, 0.3, 0.9,   0.15, -0.25,
-                                         -0.2, 0.15, 1.35, 0.2, 0.1, -0.25, 0.2,  0.75};
-    static const double muz[T_Q] = {0.6, -0.35}, sz[T_Q * T_Q] = {1.3, 0.4, 0.4, 0.7};
     const int p = T_P, q = T_Q;
     memset(tc, 0, sizeof *tc);
     if (hm_family_init(&tc->obs, HM_FAM_NORMAL, p, rep, 0) != HM_OK ||
@@ -1383,47 +1438,20 @@ static int t_case_lgm(int rep, t_case *tc) {
         hm_hm_dim(&tc->h) > T_MAXDIM) {
         return 1;
     }
-    tc->p = p;
-    tc->q = q;
-    memcpy(tc->A, A, sizeof A);
-    memcpy(tc->b, b, sizeof b);
-    for (int i = 0; i < p; i++) {
-        for (int j = 0; j < p; j++) {
-            double v = sx[i * p + j];
-            if (rep != HM_COV_FULL) {
-                v = (i != j) ? 0.0 : (rep == HM_COV_DIAG ? v : 0.97);
-            }
-            tc->sx[i * p + j] = v;
-        }
-    }
-    t_likelihood(tc);
+    t_loading(tc, p, q, T_LG_A, T_LG_B, T_LG_SX, 0.97);
     // rho written out: W'b = A'P_x b and M = W'Sigma_x W = A'P_x A.
-    double pp[T_Q * T_Q], m[T_Q * T_Q] = {0}, wb[T_Q] = {0}, pa[T_P * T_Q] = {0};
-    t_inv(q, sz, pp);
-    for (int i = 0; i < p; i++) {
-        for (int k = 0; k < q; k++) {
-            for (int j = 0; j < p; j++) {
-                pa[i * q + k] += tc->px[i * p + j] * A[j * q + k];
-            }
-        }
-    }
-    for (int k = 0; k < q; k++) {
-        for (int i = 0; i < p; i++) {
-            double wbk = 0.0;
-            for (int j = 0; j < p; j++) {
-                wbk += A[j * q + k] * tc->px[j * p + i];
-            }
-            wb[k] += wbk * b[i];
-            for (int l = 0; l < q; l++) {
-                m[k * q + l] += A[i * q + k] * pa[i * q + l];
-            }
-        }
-    }
+    double pp[T_Q * T_Q], m[T_Q * T_Q], wb[T_Q];
+    t_inv(q, T_LG_SZ, pp);
+    t_wpw(tc, wb, m);
     // theta_Z = prior - rho: location Sigma_z^-1 mu_z - W'b, precision
     // Sigma_z^-1 + M (rho lowers the precision, so theta_Z raises it).
     double *thz = tc->theta + tc->obs.dim + p * q;
     for (int k = 0; k < q; k++) {
-        thz[k] = pp[k * q] * muz[0] + pp[k * q + 1] * muz[1] - wb[k];
+        double v = 0.0;
+        for (int l = 0; l < q; l++) {
+            v += pp[k * q + l] * T_LG_MUZ[l];
+        }
+        thz[k] = v - wb[k];
     }
     for (int i = 0, r = q; i < q; i++) {
         for (int j = i; j < q; j++) {
@@ -1431,19 +1459,7 @@ static int t_case_lgm(int rep, t_case *tc) {
             thz[r++] = (i == j) ? -0.5 * pz : -pz;
         }
     }
-    // The marginal of x: N(A mu_z + b, A Sigma_z A' + Sigma_x).
-    for (int i = 0; i < p; i++) {
-        tc->mmean[i] = b[i] + A[i * q] * muz[0] + A[i * q + 1] * muz[1];
-        for (int j = 0; j < p; j++) {
-            double v = tc->sx[i * p + j];
-            for (int k = 0; k < q; k++) {
-                for (int l = 0; l < q; l++) {
-                    v += A[i * q + k] * sz[k * q + l] * A[j * q + l];
-                }
-            }
-            tc->mcov[i * p + j] = v;
-        }
-    }
+    t_marginal(tc, T_LG_MUZ, T_LG_SZ);
     return 0;
 }
 
@@ -1452,8 +1468,9 @@ static int t_case_lgm(int rep, t_case *tc) {
 // The data need not come from the model: EM is monotone for any data, and
 // a misfit makes the first steps move the parameters a lot.
 static void t_data(int n, int p, uint64_t seed, double *x) {
-    t_rng g;
-    hm_rng r = t_rng_make(&g, seed);
+    hm_st_rng g;
+    hm_rng r;
+    hm_st_rng_init(&g, seed, &r);
     for (int i = 0; i < n; i++) {
         double g1 = r.norm(r.ctx), g2 = r.norm(r.ctx);
         for (int j = 0; j < p; j++) {
@@ -1496,8 +1513,9 @@ static int t_conjugation(const t_case *tc, const double *z, double *w, char *msg
     for (int r = 0; r < dz; r++) {
         rhs += rho[r] * s[r];
     }
-    CHECK(near(lhs, rhs, 1e-10), "kind %d rep %d: conjugation at z = (%g, %g): %.15g vs %.15g",
-          h->kind, tc->obs.rep, z[0], z[1], lhs, rhs);
+    CHECK(hm_st_near(lhs, rhs, 1e-10),
+          "kind %d rep %d: conjugation at z = (%g, %g): %.15g vs %.15g", h->kind, tc->obs.rep, z[0],
+          z[1], lhs, rhs);
     return 0;
 }
 
@@ -1541,6 +1559,77 @@ static void t_moments_lgm(const t_case *tc, const double *muz, const double *sz,
     }
 }
 
+// E-step statistics bit-identical for 1 and 2 threads on 2100 rows of
+// t_data(seed) (three blocks of at most 1024 rows, so two threads really
+// split them).
+static int t_threads(
+    const hm_harmonium *h, const double *theta, uint64_t seed, double *w, char *msg, size_t len) {
+    double xt[T_THR * T_P], s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
+    t_data(T_THR, h->mx, seed, xt);
+    hm_data dt = {xt, T_THR, T_THR, NULL};
+    const size_t el = hm_estep_work_len(h, 2);
+    CHECK(el + T_GUARD <= T_WORK, "kind %d: 2-thread E-step work too large for the test", h->kind);
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
+              hm_estep(h, theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK && t_guard_ok(w, el),
+          "kind %d: E-step failed or wrote past hm_estep_work_len", h->kind);
+    CHECK(memcmp(s1, s2, (size_t)hm_stats_len(h) * sizeof(double)) == 0,
+          "kind %d rep %d: E-step differs between 1 and 2 threads", h->kind, h->obs->rep);
+    return 0;
+}
+
+/*
+ * Ancestral sampling: the average joint statistic (s_X(x), x z', s_Pst(z))
+ * of T_DRAWS draws within 5 standard errors of eta, which the caller has
+ * checked against its explicit reference; this checks the sampler's prior,
+ * loadings and noise factor at once. The kinds it is used for draw i.i.d.
+ * (an exact Normal prior; inversion of the 2^q Boltzmann prior states of
+ * the mean-field kind).
+ */
+static int t_sample(const hm_harmonium *h,
+                    const double *theta,
+                    const double *eta,
+                    uint64_t seed,
+                    double *w,
+                    char *msg,
+                    size_t len) {
+    const int p = h->mx, q = h->mz, dx = h->obs->dim, dim = hm_hm_dim(h);
+    double xs[T_CHUNK * T_P], zs[T_CHUNK * T_BQ], js[T_MAXDIM];
+    double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0};
+    hm_st_rng g;
+    hm_rng rng;
+    hm_st_rng_init(&g, seed, &rng);
+    const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
+    CHECK(sl + T_GUARD <= T_WORK, "kind %d: sample work too large for the test", h->kind);
+    t_guard_set(w, sl);
+    for (int c = 0; c < T_DRAWS / T_CHUNK; c++) {
+        CHECK(hm_hm_sample(h, theta, T_CHUNK, &rng, xs, zs, w) == HM_OK, "kind %d: sampling failed",
+              h->kind);
+        for (int i = 0; i < T_CHUNK; i++) {
+            const double *xi = xs + i * p, *zi = zs + i * q;
+            hm_fam_stat(h->obs, xi, js);
+            for (int j = 0; j < p; j++) {
+                for (int k = 0; k < q; k++) {
+                    js[dx + j * q + k] = xi[j] * zi[k];
+                }
+            }
+            hm_fam_stat(h->lat, zi, js + dx + p * q);
+            for (int r = 0; r < dim; r++) {
+                sum[r] += js[r];
+                sq[r] += js[r] * js[r];
+            }
+        }
+    }
+    CHECK(t_guard_ok(w, sl), "kind %d: sampling wrote past hm_hm_sample_work_len", h->kind);
+    for (int r = 0; r < dim; r++) {
+        double mean = sum[r] / T_DRAWS, sd = sqrt(fmax(sq[r] / T_DRAWS - mean * mean, 0.0));
+        CHECK(fabs(mean - eta[r]) < 5.0 * sd / sqrt((double)T_DRAWS),
+              "kind %d rep %d: sample mean of statistic %d %.6g vs eta %.6g", h->kind, h->obs->rep,
+              r, mean, eta[r]);
+    }
+    return 0;
+}
+
 /*
  * All checks of the Gaussian-latent kind in one rep. Tolerances: 1e-10
  * relative for quantities computed by both sides in closed form (a few
@@ -1548,11 +1637,11 @@ static void t_moments_lgm(const t_case *tc, const double *muz, const double *sz,
  * through the M-step, which differences second moments.
  */
 static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
-    static const double muz[T_Q] = {0.6, -0.35}, sz[T_Q * T_Q] = {1.3, 0.4, 0.4, 0.7};
+    const double *muz = T_LG_MUZ, *sz = T_LG_SZ;
     t_case tc;
     CHECK(t_case_lgm(rep, &tc) == 0, "rep %d: descriptor init failed", rep);
     const hm_harmonium *h = &tc.h;
-    const int p = T_P, q = T_Q, dim = hm_hm_dim(h), slen = hm_stats_len(h);
+    const int p = T_P, q = T_Q, dim = hm_hm_dim(h);
     const size_t wl = hm_hm_work_len(h);
     const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
     CHECK(wl + T_GUARD <= T_WORK, "rep %d: work_len %zu too large for the test", rep, wl);
@@ -1609,18 +1698,13 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     CHECK(t_guard_ok(w, el), "rep %d: E-step wrote past hm_estep_work_len", rep);
     double llsum = 0.0;
     for (int i = 0; i < T_ROWS; i++) {
-        double r[T_P], quad = 0.0;
+        double r[T_P];
         for (int j = 0; j < p; j++) {
             r[j] = x[j * T_ROWS + i] - tc.mmean[j];
         }
-        for (int j = 0; j < p; j++) {
-            for (int l = 0; l < p; l++) {
-                quad += r[j] * cinv[j * p + l] * r[l];
-            }
-        }
-        double ref = -0.5 * (double)p * T_LOG_2PI - 0.5 * log(det) - 0.5 * quad;
-        CHECK(near(logp[i], ref, 1e-10), "rep %d: log p(x_%d) %.15g vs marginal %.15g", rep, i,
-              logp[i], ref);
+        double ref = t_log_normal(p, r, cinv, det);
+        CHECK(hm_st_near(logp[i], ref, 1e-10), "rep %d: log p(x_%d) %.15g vs marginal %.15g", rep,
+              i, logp[i], ref);
         llsum += wts[i] * logp[i];
         wsum += wts[i];
         double m[T_Q], xi[T_P];
@@ -1629,8 +1713,8 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
             for (int j = 0; j < p; j++) {
                 m[k] += gain[k * p + j] * r[j];
             }
-            CHECK(near(post[k * T_ROWS + i], m[k], 1e-10), "rep %d: E[z_%d | x_%d] %.15g vs %.15g",
-                  rep, k, i, post[k * T_ROWS + i], m[k]);
+            CHECK(hm_st_near(post[k * T_ROWS + i], m[k], 1e-10),
+                  "rep %d: E[z_%d | x_%d] %.15g vs %.15g", rep, k, i, post[k * T_ROWS + i], m[k]);
         }
         // The weighted posterior statistics (s_X(x), x mu', mu, packed
         // Sigma_post + mu mu') of theory.md 1.5.
@@ -1654,10 +1738,10 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
         }
     }
     for (int r2 = 0; r2 < dim; r2++) {
-        CHECK(near(st[r2], sref[r2], 1e-10), "rep %d: statistic %d %.15g vs %.15g", rep, r2, st[r2],
-              sref[r2]);
+        CHECK(hm_st_near(st[r2], sref[r2], 1e-10), "rep %d: statistic %d %.15g vs %.15g", rep, r2,
+              st[r2], sref[r2]);
     }
-    CHECK(near(st[dim], llsum, 1e-10) && st[dim + 1] == wsum,
+    CHECK(hm_st_near(st[dim], llsum, 1e-10) && st[dim + 1] == wsum,
           "rep %d: log-likelihood or weight slot", rep);
 
     // Moments against the loading form, and the round trip.
@@ -1667,13 +1751,14 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "rep %d: to_mean failed", rep);
     t_moments_lgm(&tc, muz, sz, ref);
     for (int r = 0; r < dim; r++) {
-        CHECK(near(eta[r], ref[r], 1e-10), "rep %d: eta_%d %.15g vs %.15g", rep, r, eta[r], ref[r]);
+        CHECK(hm_st_near(eta[r], ref[r], 1e-10), "rep %d: eta_%d %.15g vs %.15g", rep, r, eta[r],
+              ref[r]);
     }
     CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_OK && bad == -1,
           "rep %d: to_natural failed", rep);
     for (int r = 0; r < dim; r++) {
-        CHECK(near(back[r], tc.theta[r], 1e-9), "rep %d: round trip at %d: %.15g vs %.15g", rep, r,
-              back[r], tc.theta[r]);
+        CHECK(hm_st_near(back[r], tc.theta[r], 1e-9), "rep %d: round trip at %d: %.15g vs %.15g",
+              rep, r, back[r], tc.theta[r]);
     }
 
     // Whitening: the same log p(x), the prior N(0, I), in place as out of
@@ -1695,7 +1780,7 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     t_guard_set(w, el);
     CHECK(hm_estep(h, tw, &rows, NULL, NULL, logw, NULL, 1, w) == HM_OK, "rep %d: E-step", rep);
     for (int i = 0; i < T_ROWS; i++) {
-        CHECK(near(logw[i], logp[i], 1e-10),
+        CHECK(hm_st_near(logw[i], logp[i], 1e-10),
               "rep %d: whitening changed log p(x_%d): %.15g vs %.15g", rep, i, logw[i], logp[i]);
     }
 
@@ -1727,58 +1812,13 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
               st[dim] >= ll_old - 1e-10 * fabs(ll_old),
           "rep %d: last EM step decreased the log-likelihood", rep);
 
-    // E-step statistics bit-identical for 1 and 2 threads: 2100 rows make
-    // three blocks of at most 1024 rows, so two threads really split them.
-    double xt[T_THR * T_P];
-    double s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
-    t_data(T_THR, p, 314159u, xt);
-    hm_data dt = {xt, T_THR, T_THR, NULL};
-    const size_t el2 = hm_estep_work_len(h, 2);
-    CHECK(el2 + T_GUARD <= T_WORK, "rep %d: 2-thread E-step work too large for the test", rep);
-    t_guard_set(w, el2);
-    CHECK(hm_estep(h, tc.theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
-              hm_estep(h, tc.theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK,
-          "rep %d: E-step failed", rep);
-    CHECK(t_guard_ok(w, el2), "rep %d: E-step wrote past hm_estep_work_len", rep);
-    CHECK(memcmp(s1, s2, (size_t)slen * sizeof(double)) == 0,
-          "rep %d: E-step differs between 1 and 2 threads", rep);
-
-    // Ancestral sampling: the average joint statistic (s_X(x), x z',
-    // s_Z(z)) of 20000 draws within 5 standard errors of to_mean. Since
-    // to_mean was checked against the loading form above, this checks the
-    // sampler's prior, loadings and noise factor all at once.
-    {
-        double xs[T_CHUNK * T_P], zsm[T_CHUNK * T_Q];
-        double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0}, js[T_MAXDIM];
-        t_rng g;
-        hm_rng rng = t_rng_make(&g, 1618033u + (uint64_t)rep);
-        const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
-        CHECK(sl + T_GUARD <= T_WORK, "rep %d: sample work too large for the test", rep);
-        t_guard_set(w, sl);
-        for (int c = 0; c < T_DRAWS / T_CHUNK; c++) {
-            CHECK(hm_hm_sample(h, tc.theta, T_CHUNK, &rng, xs, zsm, w) == HM_OK,
-                  "rep %d: sampling failed", rep);
-            for (int i = 0; i < T_CHUNK; i++) {
-                const double *xi = xs + i * p, *zi = zsm + i * q;
-                hm_fam_stat(&tc.obs, xi, js);
-                for (int j = 0; j < p; j++) {
-                    for (int k = 0; k < q; k++) {
-                        js[tc.obs.dim + j * q + k] = xi[j] * zi[k];
-                    }
-                }
-                hm_fam_stat(&tc.lat, zi, js + tc.obs.dim + p * q);
-                for (int r = 0; r < dim; r++) {
-                    sum[r] += js[r];
-                    sq[r] += js[r] * js[r];
-                }
-            }
-        }
-        CHECK(t_guard_ok(w, sl), "rep %d: sampling wrote past hm_hm_sample_work_len", rep);
-        for (int r = 0; r < dim; r++) {
-            double mean = sum[r] / T_DRAWS, sd = sqrt(fmax(sq[r] / T_DRAWS - mean * mean, 0.0));
-            CHECK(fabs(mean - eta[r]) < 5.0 * sd / sqrt((double)T_DRAWS),
-                  "rep %d: sample mean of statistic %d %.6g vs eta %.6g", rep, r, mean, eta[r]);
-        }
+    // E-step statistics bit-identical for 1 and 2 threads, and ancestral
+    // sampling against to_mean: since to_mean was checked against the
+    // loading form above, this checks the sampler's prior, loadings and
+    // noise factor all at once.
+    if (t_threads(h, tc.theta, 314159u, w, msg, len) ||
+        t_sample(h, tc.theta, eta, 1618033u + (uint64_t)rep, w, msg, len)) {
+        return 1;
     }
 
     // Statuses: a prior precision P_z - W'Sigma_x W that is not positive
@@ -1804,168 +1844,121 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     return 0;
 }
 
-/*
- * The Boltzmann-latent case in rep: p = 2, q = 3, with the explicit
- * mixture of 2^3 Gaussians p(x) = sum_z p(z) N(x; A z + b, Sigma_x), where
- * p(z) is proportional to exp(theta_Z . s_Z(z) + psi_X(theta_x + W z))
- * (theory.md 1.2, independent of rho), psi_X written out directly.
- */
-static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
-    static const double A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
-    static const double b[T_BP] = {0.2, -0.5};
-    static const double sx[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
-    static const double thz[6] = {-0.4, 0.6, -0.3, 0.25, 0.5, -0.45};
-    const int p = T_BP, q = T_BQ, ns = 1 << T_BQ;
-    t_case tc;
-    memset(&tc, 0, sizeof tc);
-    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
-              hm_family_init(&tc.lat, HM_FAM_BOLTZMANN, q, 0, 0) == HM_OK &&
-              hm_hm_init(&tc.h, HM_HM_BOLTZMANN_LGM, &tc.obs, &tc.lat) == HM_OK &&
-              hm_hm_dim(&tc.h) <= T_MAXDIM,
-          "boltzmann rep %d: descriptor init failed", rep);
-    const hm_harmonium *h = &tc.h;
-    const int dx = tc.obs.dim, dz = tc.lat.dim, dim = hm_hm_dim(h);
-    tc.p = p;
-    tc.q = q;
-    memcpy(tc.A, A, sizeof A);
-    memcpy(tc.b, b, sizeof b);
-    for (int i = 0; i < p * p; i++) {
-        tc.sx[i] = rep == HM_COV_FULL
-                       ? sx[i]
-                       : (i % (p + 1) != 0 ? 0.0 : (rep == HM_COV_DIAG ? sx[i] : 0.7));
+// The Boltzmann- or Bernoulli-latent case of kind in rep: p = 2
+// observables, q = 3 binary latents, the T_BM loading form (0.7 I in the
+// iso rep) and the latent parameters T_BM_THZ (a Boltzmann latent) or
+// T_MF_THZ (Bernoulli units). Returns 1 if a descriptor fails.
+static int t_case_bm(int kind, int rep, t_case *tc) {
+    const int bm = kind == HM_HM_BOLTZMANN_LGM;
+    memset(tc, 0, sizeof *tc);
+    if (hm_family_init(&tc->obs, HM_FAM_NORMAL, T_BP, rep, 0) != HM_OK ||
+        hm_family_init(&tc->lat, bm ? HM_FAM_BOLTZMANN : HM_FAM_BERNOULLI, T_BQ, 0, 0) != HM_OK ||
+        hm_hm_init(&tc->h, kind, &tc->obs, &tc->lat) != HM_OK || hm_hm_dim(&tc->h) > T_MAXDIM) {
+        return 1;
     }
-    t_likelihood(&tc);
-    memcpy(tc.theta + dx + p * q, thz, sizeof thz);
-    const size_t wl = hm_hm_work_len(h);
-    CHECK(wl + T_GUARD <= T_WORK, "boltzmann: work_len too large for the test");
-    t_guard_set(w, wl);
-    CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "boltzmann rep %d: valid theta", rep);
+    t_loading(tc, T_BP, T_BQ, T_BM_A, T_BM_B, T_BM_SX, 0.7);
+    memcpy(tc->theta + tc->obs.dim + T_BP * T_BQ, bm ? T_BM_THZ : T_MF_THZ,
+           (size_t)tc->lat.dim * sizeof(double));
+    return 0;
+}
 
-    // Per state: s_Z(z), the component mean A z + b, psi_X at the
-    // likelihood, and the prior log-probability. States are coded LSB
-    // first (z_k = bit k of s), as in the Boltzmann family.
-    double sz[8][6], mean[8][T_BP], psix[8], lpz[8];
-    const double detx = tc.sx[0] * tc.sx[3] - tc.sx[1] * tc.sx[2];
-    for (int s = 0; s < ns; s++) {
-        double z[T_BQ], t[T_BP];
+// Per state s of the 2^3 binary latents, coded LSB first (z_k = bit k of
+// s, as in the Boltzmann family): the component mean A z + b into
+// mean[s] and psi_X(theta_X + W z) into psix[s], written out directly as
+// 1/2 t' Sigma_x t - 1/2 log |P_x| = ... + 1/2 log |Sigma_x|. The
+// conjugation identity is checked at every z on the way.
+static int
+t_states(const t_case *tc, double mean[][T_BP], double *psix, double *w, char *msg, size_t len) {
+    const int p = T_BP, q = T_BQ, dx = tc->obs.dim;
+    const double detx = tc->sx[0] * tc->sx[3] - tc->sx[1] * tc->sx[2];
+    for (int s = 0; s < (1 << T_BQ); s++) {
+        double z[T_BQ], t[T_BP], quad = 0.0;
         for (int k = 0; k < q; k++) {
             z[k] = (double)((s >> k) & 1);
         }
-        for (int i = 0, r = 0; i < q; i++) {
-            for (int j = i; j < q; j++) {
-                sz[s][r++] = z[i] * z[j];
-            }
-        }
         for (int i = 0; i < p; i++) {
-            t[i] = tc.theta[i];
-            mean[s][i] = b[i];
+            t[i] = tc->theta[i];
+            mean[s][i] = tc->b[i];
             for (int k = 0; k < q; k++) {
-                t[i] += tc.theta[dx + i * q + k] * z[k];
-                mean[s][i] += A[i * q + k] * z[k];
+                t[i] += tc->theta[dx + i * q + k] * z[k];
+                mean[s][i] += tc->A[i * q + k] * z[k];
             }
         }
-        // psi_X = 1/2 t' Sigma_x t - 1/2 log |P_x| = ... + 1/2 log |Sigma_x|.
-        double quad = 0.0;
         for (int i = 0; i < p; i++) {
             for (int j = 0; j < p; j++) {
-                quad += t[i] * tc.sx[i * p + j] * t[j];
+                quad += t[i] * tc->sx[i * p + j] * t[j];
             }
         }
         psix[s] = 0.5 * quad + 0.5 * log(detx);
-        lpz[s] = psix[s];
-        for (int r = 0; r < dz; r++) {
-            lpz[s] += thz[r] * sz[s][r];
-        }
-        if (t_conjugation(&tc, z, w, msg, len)) {
+        if (t_conjugation(tc, z, w, msg, len)) {
             return 1;
         }
     }
-    // Normalise the prior with a max shift (theory.md 8).
-    double mx = lpz[0], tot = 0.0;
+    return 0;
+}
+
+// Normalises the ns log-probabilities lp with a max shift (theory.md 8).
+static void t_log_normalise(double *lp, int ns) {
+    double mx = lp[0], tot = 0.0;
     for (int s = 1; s < ns; s++) {
-        mx = fmax(mx, lpz[s]);
+        mx = fmax(mx, lp[s]);
     }
     for (int s = 0; s < ns; s++) {
-        tot += exp(lpz[s] - mx);
+        tot += exp(lp[s] - mx);
     }
     for (int s = 0; s < ns; s++) {
-        lpz[s] -= mx + log(tot);
+        lp[s] -= mx + log(tot);
     }
+}
 
-    // log p(x) and P(z_k = 1 | x) against the explicit mixture.
-    double x[T_ROWS * T_BP], logp[T_ROWS], post[T_ROWS * T_BQ], st[T_MAXDIM + 2];
-    t_rows(p, x);
-    double wts[T_ROWS], sref[T_MAXDIM] = {0}, sv[T_MAXDIM], llsum = 0.0, wsum = 0.0;
-    for (int i = 0; i < T_ROWS; i++) {
-        wts[i] = 1.7 - 0.2 * (double)i;
+// Row i of x (column-major T_ROWS x 2) under the explicit mixture
+// p(x) = sum_z p(z) N(x; mean[z], Sigma_x), with the normalised prior
+// log-probabilities lpz: returns log p(x_i), and leaves log p(x_i, z) in
+// lj[2^3] and P(z_k = 1 | x_i) in pm[3].
+static double t_mixture_row(const t_case *tc,
+                            const double *x,
+                            int i,
+                            const double mean[][T_BP],
+                            const double *lpz,
+                            double *lj,
+                            double *pm) {
+    const double detx = tc->sx[0] * tc->sx[3] - tc->sx[1] * tc->sx[2];
+    double jm = -INFINITY, jt = 0.0;
+    for (int s = 0; s < (1 << T_BQ); s++) {
+        double r0 = x[i] - mean[s][0], r1 = x[T_ROWS + i] - mean[s][1];
+        double quad = r0 * tc->px[0] * r0 + 2.0 * r0 * tc->px[1] * r1 + r1 * tc->px[3] * r1;
+        lj[s] = lpz[s] - T_LOG_2PI - 0.5 * log(detx) - 0.5 * quad;
+        jm = fmax(jm, lj[s]);
     }
-    hm_data rows = {x, T_ROWS, T_ROWS, wts};
-    const size_t el = hm_estep_work_len(h, 1);
-    CHECK(el + T_GUARD <= T_WORK, "boltzmann: E-step work too large for the test");
-    t_guard_set(w, el);
-    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK,
-          "boltzmann rep %d: E-step failed", rep);
-    CHECK(t_guard_ok(w, el), "boltzmann rep %d: E-step wrote past hm_estep_work_len", rep);
-    for (int i = 0; i < T_ROWS; i++) {
-        double lj[8], pm[T_BQ] = {0}, jm = -INFINITY, jt = 0.0;
-        for (int s = 0; s < ns; s++) {
-            double r0 = x[i] - mean[s][0], r1 = x[T_ROWS + i] - mean[s][1];
-            double quad = r0 * tc.px[0] * r0 + 2.0 * r0 * tc.px[1] * r1 + r1 * tc.px[3] * r1;
-            lj[s] = lpz[s] - T_LOG_2PI - 0.5 * log(detx) - 0.5 * quad;
-            jm = fmax(jm, lj[s]);
-        }
-        for (int s = 0; s < ns; s++) {
-            double pj = exp(lj[s] - jm);
-            jt += pj;
-            for (int k = 0; k < q; k++) {
-                pm[k] += ((s >> k) & 1) ? pj : 0.0;
-            }
-        }
-        double ref = jm + log(jt);
-        CHECK(near(logp[i], ref, 1e-10), "boltzmann rep %d: log p(x_%d) %.15g vs mixture %.15g",
-              rep, i, logp[i], ref);
-        for (int k = 0; k < q; k++) {
-            CHECK(near(post[k * T_ROWS + i], pm[k] / jt, 1e-10),
-                  "boltzmann rep %d: P(z_%d | x_%d) %.15g vs %.15g", rep, k, i,
-                  post[k * T_ROWS + i], pm[k] / jt);
-        }
-        // The weighted statistics (s_X(x), x E[z | x]', E[s_Z(z) | x]).
-        double xi[T_BP] = {x[i], x[T_ROWS + i]};
-        hm_fam_stat(&tc.obs, xi, sv);
-        for (int r = 0; r < dx; r++) {
-            sref[r] += wts[i] * sv[r];
-        }
-        for (int j = 0; j < p; j++) {
-            for (int k = 0; k < q; k++) {
-                sref[dx + j * q + k] += wts[i] * xi[j] * pm[k] / jt;
-            }
-        }
-        for (int s = 0; s < ns; s++) {
-            for (int r = 0; r < dz; r++) {
-                sref[dx + p * q + r] += wts[i] * exp(lj[s] - ref) * sz[s][r];
-            }
-        }
-        llsum += wts[i] * logp[i];
-        wsum += wts[i];
+    for (int k = 0; k < T_BQ; k++) {
+        pm[k] = 0.0;
     }
-    for (int r = 0; r < dim; r++) {
-        CHECK(near(st[r], sref[r], 1e-10), "boltzmann rep %d: statistic %d %.15g vs %.15g", rep, r,
-              st[r], sref[r]);
+    for (int s = 0; s < (1 << T_BQ); s++) {
+        double pj = exp(lj[s] - jm);
+        jt += pj;
+        for (int k = 0; k < T_BQ; k++) {
+            pm[k] += ((s >> k) & 1) ? pj : 0.0;
+        }
     }
-    CHECK(near(st[dim], llsum, 1e-10) && near(st[dim + 1], wsum, 1e-15),
-          "boltzmann rep %d: log-likelihood or weight slot", rep);
+    for (int k = 0; k < T_BQ; k++) {
+        pm[k] /= jt;
+    }
+    return jm + log(jt);
+}
 
-    // Moments against the enumeration, and the round trip (Newton inverse
-    // of the Boltzmann prior). E[x x' | z] = Sigma_x + mu(z) mu(z)', and
-    // the rep's projection of the mixture of these is the reference.
-    double eta[T_MAXDIM], ref[T_MAXDIM] = {0}, back[T_MAXDIM];
-    int bad = 0;
-    for (int s = 0; s < ns; s++) {
+// The observable and cross blocks of the mean coordinates, (E[s_X(x)],
+// E[x z']), of the explicit mixture, added into ref: E[x x' | z] =
+// Sigma_x + mu(z) mu(z)', and the rep's projection of the mixture of
+// these is the reference.
+static void
+t_mixture_moments(const t_case *tc, const double mean[][T_BP], const double *lpz, double *ref) {
+    const int p = T_BP, q = T_BQ, rep = tc->obs.rep, dx = tc->obs.dim;
+    for (int s = 0; s < (1 << T_BQ); s++) {
         double ps = exp(lpz[s]), iso = 0.0;
         for (int i = 0, r = p; i < p; i++) {
             ref[i] += ps * mean[s][i];
             for (int j = i; j < p; j++) {
-                double v = ps * (tc.sx[i * p + j] + mean[s][i] * mean[s][j]);
+                double v = ps * (tc->sx[i * p + j] + mean[s][i] * mean[s][j]);
                 if (rep == HM_COV_FULL) {
                     ref[r++] += v;
                 } else if (i == j) {
@@ -1982,21 +1975,118 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
         if (rep == HM_COV_ISO) {
             ref[p] += iso;
         }
+    }
+}
+
+/*
+ * The Boltzmann-latent case in rep: p = 2, q = 3, with the explicit
+ * mixture of 2^3 Gaussians p(x) = sum_z p(z) N(x; A z + b, Sigma_x), where
+ * p(z) is proportional to exp(theta_Z . s_Z(z) + psi_X(theta_x + W z))
+ * (theory.md 1.2, independent of rho), psi_X written out directly.
+ */
+static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
+    const double *thz = T_BM_THZ;
+    const int p = T_BP, q = T_BQ, ns = 1 << T_BQ;
+    t_case tc;
+    CHECK(t_case_bm(HM_HM_BOLTZMANN_LGM, rep, &tc) == 0, "boltzmann rep %d: descriptor init failed",
+          rep);
+    const hm_harmonium *h = &tc.h;
+    const int dx = tc.obs.dim, dz = tc.lat.dim, dim = hm_hm_dim(h);
+    const size_t wl = hm_hm_work_len(h);
+    CHECK(wl + T_GUARD <= T_WORK, "boltzmann: work_len too large for the test");
+    t_guard_set(w, wl);
+    CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "boltzmann rep %d: valid theta", rep);
+
+    // Per state: s_Z(z) = (z_i z_j, i <= j), the component mean A z + b,
+    // psi_X at the likelihood, and the prior log-probability.
+    double sz[8][6], mean[8][T_BP], psix[8], lpz[8];
+    if (t_states(&tc, mean, psix, w, msg, len)) {
+        return 1;
+    }
+    for (int s = 0; s < ns; s++) {
+        for (int i = 0, r = 0; i < q; i++) {
+            for (int j = i; j < q; j++) {
+                sz[s][r++] = (double)((s >> i) & (s >> j) & 1);
+            }
+        }
+        lpz[s] = psix[s];
         for (int r = 0; r < dz; r++) {
-            ref[dx + p * q + r] += ps * sz[s][r];
+            lpz[s] += thz[r] * sz[s][r];
+        }
+    }
+    t_log_normalise(lpz, ns);
+
+    // log p(x) and P(z_k = 1 | x) against the explicit mixture.
+    double x[T_ROWS * T_BP], logp[T_ROWS], post[T_ROWS * T_BQ], st[T_MAXDIM + 2];
+    t_rows(p, x);
+    double wts[T_ROWS], sref[T_MAXDIM] = {0}, sv[T_MAXDIM], llsum = 0.0, wsum = 0.0;
+    for (int i = 0; i < T_ROWS; i++) {
+        wts[i] = 1.7 - 0.2 * (double)i;
+    }
+    hm_data rows = {x, T_ROWS, T_ROWS, wts};
+    const size_t el = hm_estep_work_len(h, 1);
+    CHECK(el + T_GUARD <= T_WORK, "boltzmann: E-step work too large for the test");
+    t_guard_set(w, el);
+    CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK,
+          "boltzmann rep %d: E-step failed", rep);
+    CHECK(t_guard_ok(w, el), "boltzmann rep %d: E-step wrote past hm_estep_work_len", rep);
+    for (int i = 0; i < T_ROWS; i++) {
+        double lj[8], pm[T_BQ];
+        const double ref = t_mixture_row(&tc, x, i, mean, lpz, lj, pm);
+        CHECK(hm_st_near(logp[i], ref, 1e-10),
+              "boltzmann rep %d: log p(x_%d) %.15g vs mixture %.15g", rep, i, logp[i], ref);
+        for (int k = 0; k < q; k++) {
+            CHECK(hm_st_near(post[k * T_ROWS + i], pm[k], 1e-10),
+                  "boltzmann rep %d: P(z_%d | x_%d) %.15g vs %.15g", rep, k, i,
+                  post[k * T_ROWS + i], pm[k]);
+        }
+        // The weighted statistics (s_X(x), x E[z | x]', E[s_Z(z) | x]).
+        double xi[T_BP] = {x[i], x[T_ROWS + i]};
+        hm_fam_stat(&tc.obs, xi, sv);
+        for (int r = 0; r < dx; r++) {
+            sref[r] += wts[i] * sv[r];
+        }
+        for (int j = 0; j < p; j++) {
+            for (int k = 0; k < q; k++) {
+                sref[dx + j * q + k] += wts[i] * xi[j] * pm[k];
+            }
+        }
+        for (int s = 0; s < ns; s++) {
+            for (int r = 0; r < dz; r++) {
+                sref[dx + p * q + r] += wts[i] * exp(lj[s] - ref) * sz[s][r];
+            }
+        }
+        llsum += wts[i] * logp[i];
+        wsum += wts[i];
+    }
+    for (int r = 0; r < dim; r++) {
+        CHECK(hm_st_near(st[r], sref[r], 1e-10), "boltzmann rep %d: statistic %d %.15g vs %.15g",
+              rep, r, st[r], sref[r]);
+    }
+    CHECK(hm_st_near(st[dim], llsum, 1e-10) && hm_st_near(st[dim + 1], wsum, 1e-15),
+          "boltzmann rep %d: log-likelihood or weight slot", rep);
+
+    // Moments against the enumeration (t_mixture_moments, and E[s_Z(z)]),
+    // and the round trip (Newton inverse of the Boltzmann prior).
+    double eta[T_MAXDIM], ref[T_MAXDIM] = {0}, back[T_MAXDIM];
+    int bad = 0;
+    t_mixture_moments(&tc, mean, lpz, ref);
+    for (int s = 0; s < ns; s++) {
+        for (int r = 0; r < dz; r++) {
+            ref[dx + p * q + r] += exp(lpz[s]) * sz[s][r];
         }
     }
     const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
     t_guard_set(w, wl);
     CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "boltzmann rep %d: to_mean failed", rep);
     for (int r = 0; r < dim; r++) {
-        CHECK(near(eta[r], ref[r], 1e-10), "boltzmann rep %d: eta_%d %.15g vs enumeration %.15g",
-              rep, r, eta[r], ref[r]);
+        CHECK(hm_st_near(eta[r], ref[r], 1e-10),
+              "boltzmann rep %d: eta_%d %.15g vs enumeration %.15g", rep, r, eta[r], ref[r]);
     }
     CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_OK,
           "boltzmann rep %d: to_natural failed", rep);
     for (int r = 0; r < dim; r++) {
-        CHECK(near(back[r], tc.theta[r], 1e-7),
+        CHECK(hm_st_near(back[r], tc.theta[r], 1e-7),
               "boltzmann rep %d: round trip at %d: %.15g vs %.15g", rep, r, back[r], tc.theta[r]);
     }
     // Whitening is the identity for an identified (binary) latent.
@@ -2008,7 +2098,7 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
 
     // EM (no whitening) does not decrease the log-likelihood; E-step
     // statistics are bit-identical for 1 and 2 threads.
-    double xe[T_EM * T_BP], xt[T_THR * T_BP];
+    double xe[T_EM * T_BP];
     t_data(T_EM, p, 577215u + (uint64_t)rep, xe);
     hm_data de = {xe, T_EM, T_EM, NULL};
     double cur[T_MAXDIM], nxt[T_MAXDIM], ll, ll_old = -INFINITY;
@@ -2025,17 +2115,9 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
         ll_old = ll;
         memcpy(cur, nxt, sizeof cur);
     }
-    double s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
-    t_data(T_THR, p, 141421u, xt);
-    hm_data dt = {xt, T_THR, T_THR, NULL};
-    const size_t el2 = hm_estep_work_len(h, 2);
-    CHECK(el2 + T_GUARD <= T_WORK, "boltzmann: 2-thread E-step work too large for the test");
-    t_guard_set(w, el2);
-    CHECK(hm_estep(h, tc.theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
-              hm_estep(h, tc.theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK && t_guard_ok(w, el2),
-          "boltzmann rep %d: E-step failed", rep);
-    CHECK(memcmp(s1, s2, (size_t)hm_stats_len(h) * sizeof(double)) == 0,
-          "boltzmann rep %d: E-step differs between 1 and 2 threads", rep);
+    if (t_threads(h, tc.theta, 141421u, w, msg, len)) {
+        return 1;
+    }
 
     // Sampling: Gibbs draws of the prior, then x | z; E[x] and the unit
     // means within 6 standard errors (thinned chains are nearly
@@ -2043,8 +2125,9 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
     {
         double xs[T_CHUNK * T_BP], zsm[T_CHUNK * T_BQ];
         double sum[T_BP + T_BQ] = {0}, sq[T_BP + T_BQ] = {0};
-        t_rng g;
-        hm_rng rng = t_rng_make(&g, 2718281u + (uint64_t)rep);
+        hm_st_rng g;
+        hm_rng rng;
+        hm_st_rng_init(&g, 2718281u + (uint64_t)rep, &rng);
         const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
         CHECK(sl + T_GUARD <= T_WORK, "boltzmann: sample work too large for the test");
         t_guard_set(w, sl);
@@ -2155,75 +2238,9 @@ static int t_gradient_fd(const hm_harmonium *h,
               h->kind);
         lm = st[dim];
         const double fd = (lp - lm) / (up - dn);
-        CHECK(near(grad[r], fd, 1e-6), "kind %d rep %d: gradient %d %.12g vs differences %.12g",
-              h->kind, h->obs->rep, r, grad[r], fd);
-    }
-    return 0;
-}
-
-// E-step statistics bit-identical for 1 and 2 threads on 2100 rows (three
-// blocks of at most 1024 rows, so two threads really split them).
-static int t_threads(const hm_harmonium *h, const double *theta, double *w, char *msg, size_t len) {
-    double xt[T_THR * T_P], s1[T_MAXDIM + 2], s2[T_MAXDIM + 2];
-    t_data(T_THR, h->mx, 161803u, xt);
-    hm_data dt = {xt, T_THR, T_THR, NULL};
-    const size_t el = hm_estep_work_len(h, 2);
-    CHECK(el + T_GUARD <= T_WORK, "kind %d: 2-thread E-step work too large for the test", h->kind);
-    t_guard_set(w, el);
-    CHECK(hm_estep(h, theta, &dt, NULL, s1, NULL, NULL, 1, w) == HM_OK &&
-              hm_estep(h, theta, &dt, NULL, s2, NULL, NULL, 2, w) == HM_OK && t_guard_ok(w, el),
-          "kind %d: E-step failed or wrote past hm_estep_work_len", h->kind);
-    CHECK(memcmp(s1, s2, (size_t)hm_stats_len(h) * sizeof(double)) == 0,
-          "kind %d rep %d: E-step differs between 1 and 2 threads", h->kind, h->obs->rep);
-    return 0;
-}
-
-/*
- * Ancestral sampling: the average joint statistic (s_X(x), x z', s_Pst(z))
- * of T_DRAWS draws within 5 standard errors of eta, which the caller has
- * checked against its explicit reference; this checks the sampler's prior,
- * loadings and noise factor at once. Both restricted kinds draw i.i.d.
- * (an exact Normal prior; inversion of the 2^q Boltzmann prior states).
- */
-static int t_sample(const hm_harmonium *h,
-                    const double *theta,
-                    const double *eta,
-                    uint64_t seed,
-                    double *w,
-                    char *msg,
-                    size_t len) {
-    const int p = h->mx, q = h->mz, dx = h->obs->dim, dim = hm_hm_dim(h);
-    double xs[T_CHUNK * T_P], zs[T_CHUNK * T_BQ], js[T_MAXDIM];
-    double sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0};
-    t_rng g;
-    hm_rng rng = t_rng_make(&g, seed);
-    const size_t sl = hm_hm_sample_work_len(h, T_CHUNK);
-    CHECK(sl + T_GUARD <= T_WORK, "kind %d: sample work too large for the test", h->kind);
-    t_guard_set(w, sl);
-    for (int c = 0; c < T_DRAWS / T_CHUNK; c++) {
-        CHECK(hm_hm_sample(h, theta, T_CHUNK, &rng, xs, zs, w) == HM_OK, "kind %d: sampling failed",
-              h->kind);
-        for (int i = 0; i < T_CHUNK; i++) {
-            const double *xi = xs + i * p, *zi = zs + i * q;
-            hm_fam_stat(h->obs, xi, js);
-            for (int j = 0; j < p; j++) {
-                for (int k = 0; k < q; k++) {
-                    js[dx + j * q + k] = xi[j] * zi[k];
-                }
-            }
-            hm_fam_stat(h->lat, zi, js + dx + p * q);
-            for (int r = 0; r < dim; r++) {
-                sum[r] += js[r];
-                sq[r] += js[r] * js[r];
-            }
-        }
-    }
-    CHECK(t_guard_ok(w, sl), "kind %d: sampling wrote past hm_hm_sample_work_len", h->kind);
-    for (int r = 0; r < dim; r++) {
-        double mean = sum[r] / T_DRAWS, sd = sqrt(fmax(sq[r] / T_DRAWS - mean * mean, 0.0));
-        CHECK(fabs(mean - eta[r]) < 5.0 * sd / sqrt((double)T_DRAWS),
-              "kind %d rep %d: sample mean of statistic %d %.6g vs eta %.6g", h->kind, h->obs->rep,
-              r, mean, eta[r]);
+        CHECK(hm_st_near(grad[r], fd, 1e-6),
+              "kind %d rep %d: gradient %d %.12g vs differences %.12g", h->kind, h->obs->rep, r,
+              grad[r], fd);
     }
     return 0;
 }
@@ -2236,11 +2253,8 @@ static int t_sample(const hm_harmonium *h,
  * diagonal (the prior is a genuinely full Normal).
  */
 static int t_diag_case(int rep, double *w, char *msg, size_t len) {
-    static const double A[T_P * T_Q] = {0.83, -0.41, 0.27, 1.12, -0.66, 0.35, 1.4, 0.52};
-    static const double b[T_P] = {0.31, -1.27, 2.385, 0.44};
-    static const double sx[T_P * T_P] = {1.1,  0.3,  -0.2, 0.1, 0.3, 0.9,   0.15, -0.25,
-                                         -0.2, 0.15, 1.35, 0.2, 0.1, -0.25, 0.2,  0.75};
     static const double thzl[T_Q] = {0.3, -0.45};
+    const double *A = T_LG_A;
     const int p = T_P, q = T_Q;
     t_case tc;
     memset(&tc, 0, sizeof tc);
@@ -2251,37 +2265,10 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
           "diag rep %d: descriptor init failed", rep);
     const hm_harmonium *h = &tc.h;
     const int dx = tc.obs.dim, off = dx + p * q, dim = hm_hm_dim(h);
-    tc.p = p;
-    tc.q = q;
-    memcpy(tc.A, A, sizeof A);
-    memcpy(tc.b, b, sizeof b);
-    for (int i = 0; i < p; i++) {
-        for (int j = 0; j < p; j++) {
-            double v = sx[i * p + j];
-            if (rep != HM_COV_FULL) {
-                v = (i != j) ? 0.0 : (rep == HM_COV_DIAG ? v : 0.97);
-            }
-            tc.sx[i * p + j] = v;
-        }
-    }
-    t_likelihood(&tc);
+    t_loading(&tc, p, q, T_LG_A, T_LG_B, T_LG_SX, 0.97);
     // W'b = A'P_x b and M = A'P_x A, written out.
-    double m[T_Q * T_Q] = {0}, wb[T_Q] = {0}, pa[T_P * T_Q] = {0};
-    for (int i = 0; i < p; i++) {
-        for (int k = 0; k < q; k++) {
-            for (int j = 0; j < p; j++) {
-                pa[i * q + k] += tc.px[i * p + j] * A[j * q + k];
-            }
-        }
-    }
-    for (int k = 0; k < q; k++) {
-        for (int i = 0; i < p; i++) {
-            wb[k] += pa[i * q + k] * b[i];
-            for (int l = 0; l < q; l++) {
-                m[k * q + l] += A[i * q + k] * pa[i * q + l];
-            }
-        }
-    }
+    double m[T_Q * T_Q], wb[T_Q];
+    t_wpw(&tc, wb, m);
     double dd[T_Q], lam[T_Q * T_Q], sz[T_Q * T_Q], muz[T_Q];
     double *thz = tc.theta + off;
     for (int k = 0; k < q; k++) {
@@ -2305,21 +2292,7 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
             muz[k] += sz[k * q + l] * (thzl[l] + wb[l]);
         }
     }
-    for (int i = 0; i < p; i++) {
-        tc.mmean[i] = b[i];
-        for (int k = 0; k < q; k++) {
-            tc.mmean[i] += A[i * q + k] * muz[k];
-        }
-        for (int j = 0; j < p; j++) {
-            double v = tc.sx[i * p + j];
-            for (int k = 0; k < q; k++) {
-                for (int l = 0; l < q; l++) {
-                    v += A[i * q + k] * sz[k * q + l] * A[j * q + l];
-                }
-            }
-            tc.mcov[i * p + j] = v;
-        }
-    }
+    t_marginal(&tc, muz, sz);
     const size_t wl = hm_hm_work_len(h);
     CHECK(wl + T_GUARD <= T_WORK, "diag rep %d: work_len too large for the test", rep);
     t_guard_set(w, wl);
@@ -2338,11 +2311,12 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
               h->prr.dim == q + q * (q + 1) / 2 && hm_hm_prior(h, tc.theta, prior, w) == HM_OK,
           "diag rep %d: prior family or prior", rep);
     for (int k = 0, r = q; k < q; k++) {
-        CHECK(near(prior[k], thzl[k] + wb[k], 1e-12), "diag rep %d: prior location %d", rep, k);
+        CHECK(hm_st_near(prior[k], thzl[k] + wb[k], 1e-12), "diag rep %d: prior location %d", rep,
+              k);
         for (int l = k; l < q; l++, r++) {
             const double want = (k == l) ? -0.5 * lam[k * q + k] : -lam[k * q + l];
-            CHECK(near(prior[r], want, 1e-12), "diag rep %d: prior entry %d %.15g vs %.15g", rep, r,
-                  prior[r], want);
+            CHECK(hm_st_near(prior[r], want, 1e-12), "diag rep %d: prior entry %d %.15g vs %.15g",
+                  rep, r, prior[r], want);
         }
     }
 
@@ -2365,19 +2339,14 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
           "diag rep %d: E-step failed or wrote past hm_estep_work_len", rep);
     double llsum = 0.0, wsum = 0.0;
     for (int i = 0; i < T_ROWS; i++) {
-        double r[T_P], xi[T_P], quad = 0.0;
+        double r[T_P], xi[T_P];
         for (int j = 0; j < p; j++) {
             xi[j] = x[j * T_ROWS + i];
             r[j] = xi[j] - tc.mmean[j];
         }
-        for (int j = 0; j < p; j++) {
-            for (int l = 0; l < p; l++) {
-                quad += r[j] * cinv[j * p + l] * r[l];
-            }
-        }
-        const double ref = -0.5 * (double)p * T_LOG_2PI - 0.5 * log(det) - 0.5 * quad;
-        CHECK(near(logp[i], ref, 1e-10), "diag rep %d: log p(x_%d) %.15g vs marginal %.15g", rep, i,
-              logp[i], ref);
+        const double ref = t_log_normal(p, r, cinv, det);
+        CHECK(hm_st_near(logp[i], ref, 1e-10), "diag rep %d: log p(x_%d) %.15g vs marginal %.15g",
+              rep, i, logp[i], ref);
         double mu[T_Q];
         for (int k = 0; k < q; k++) {
             double hk = thzl[k], ck = muz[k];
@@ -2390,7 +2359,7 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
                 }
             }
             mu[k] = hk / dd[k];
-            CHECK(near(post[k * T_ROWS + i], mu[k], 1e-10) && near(mu[k], ck, 1e-10),
+            CHECK(hm_st_near(post[k * T_ROWS + i], mu[k], 1e-10) && hm_st_near(mu[k], ck, 1e-10),
                   "diag rep %d: E[z_%d | x_%d] %.15g, D^-1 h %.15g, conditioning %.15g", rep, k, i,
                   post[k * T_ROWS + i], mu[k], ck);
         }
@@ -2411,10 +2380,10 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
         wsum += wts[i];
     }
     for (int r = 0; r < dim; r++) {
-        CHECK(near(st[r], sref[r], 1e-10), "diag rep %d: statistic %d %.15g vs %.15g", rep, r, st[r],
-              sref[r]);
+        CHECK(hm_st_near(st[r], sref[r], 1e-10), "diag rep %d: statistic %d %.15g vs %.15g", rep, r,
+              st[r], sref[r]);
     }
-    CHECK(near(st[dim], llsum, 1e-10) && near(st[dim + 1], wsum, 1e-15),
+    CHECK(hm_st_near(st[dim], llsum, 1e-10) && hm_st_near(st[dim + 1], wsum, 1e-15),
           "diag rep %d: log-likelihood or weight slot", rep);
 
     // Mean coordinates: the full joint moments projected onto (E[z],
@@ -2428,8 +2397,8 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
     t_guard_set(w, wl);
     CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "diag rep %d: to_mean failed", rep);
     for (int r = 0; r < dim; r++) {
-        CHECK(near(eta[r], ref[r], 1e-10), "diag rep %d: eta_%d %.15g vs %.15g", rep, r, eta[r],
-              ref[r]);
+        CHECK(hm_st_near(eta[r], ref[r], 1e-10), "diag rep %d: eta_%d %.15g vs %.15g", rep, r,
+              eta[r], ref[r]);
     }
     // No closed-form M-step; whitening is the identity; statuses.
     double back[T_MAXDIM], ew[T_MAXDIM], tb[T_MAXDIM];
@@ -2453,7 +2422,8 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
     double grad[T_MAXDIM];
     const size_t ml = el > wl ? el : wl;
     t_guard_set(w, ml);
-    if (t_gradient_fd(h, tc.theta, &rows, w, grad, msg, len) || t_threads(h, tc.theta, w, msg, len)) {
+    if (t_gradient_fd(h, tc.theta, &rows, w, grad, msg, len) ||
+        t_threads(h, tc.theta, 161803u, w, msg, len)) {
         return 1;
     }
     return t_sample(h, tc.theta, eta, 314159u + (uint64_t)rep, w, msg, len);
@@ -2469,31 +2439,13 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
  * factorised posterior sigmoid(theta_k + (W'x)_k) is checked, not assumed.
  */
 static int t_mf_case(int rep, double *w, char *msg, size_t len) {
-    static const double A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
-    static const double b[T_BP] = {0.2, -0.5};
-    static const double sx[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
-    static const double thz[T_BQ] = {-0.4, 0.25, -0.45};
+    const double *thz = T_MF_THZ;
     const int p = T_BP, q = T_BQ, ns = 1 << T_BQ;
     t_case tc;
-    memset(&tc, 0, sizeof tc);
-    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
-              hm_family_init(&tc.lat, HM_FAM_BERNOULLI, q, 0, 0) == HM_OK &&
-              hm_hm_init(&tc.h, HM_HM_BOLTZMANN_LGM_MF, &tc.obs, &tc.lat) == HM_OK &&
-              hm_hm_dim(&tc.h) <= T_MAXDIM,
-          "mf rep %d: descriptor init failed", rep);
+    CHECK(t_case_bm(HM_HM_BOLTZMANN_LGM_MF, rep, &tc) == 0, "mf rep %d: descriptor init failed",
+          rep);
     const hm_harmonium *h = &tc.h;
     const int dx = tc.obs.dim, off = dx + p * q, dim = hm_hm_dim(h);
-    tc.p = p;
-    tc.q = q;
-    memcpy(tc.A, A, sizeof A);
-    memcpy(tc.b, b, sizeof b);
-    for (int i = 0; i < p * p; i++) {
-        tc.sx[i] = rep == HM_COV_FULL
-                       ? sx[i]
-                       : (i % (p + 1) != 0 ? 0.0 : (rep == HM_COV_DIAG ? sx[i] : 0.7));
-    }
-    t_likelihood(&tc);
-    memcpy(tc.theta + off, thz, sizeof thz);
     const size_t wl = hm_hm_work_len(h);
     CHECK(wl + T_GUARD <= T_WORK, "mf: work_len too large for the test");
     t_guard_set(w, wl);
@@ -2505,43 +2457,15 @@ static int t_mf_case(int rep, double *w, char *msg, size_t len) {
     // and the prior log-probability; the conjugation identity in the
     // Boltzmann prior's coordinates.
     double mean[8][T_BP], lpz[8];
-    const double detx = tc.sx[0] * tc.sx[3] - tc.sx[1] * tc.sx[2];
+    if (t_states(&tc, mean, lpz, w, msg, len)) {
+        return 1;
+    }
     for (int s = 0; s < ns; s++) {
-        double z[T_BQ], t[T_BP], quad = 0.0;
         for (int k = 0; k < q; k++) {
-            z[k] = (double)((s >> k) & 1);
-        }
-        for (int i = 0; i < p; i++) {
-            t[i] = tc.theta[i];
-            mean[s][i] = b[i];
-            for (int k = 0; k < q; k++) {
-                t[i] += tc.theta[dx + i * q + k] * z[k];
-                mean[s][i] += A[i * q + k] * z[k];
-            }
-        }
-        for (int i = 0; i < p; i++) {
-            for (int j = 0; j < p; j++) {
-                quad += t[i] * tc.sx[i * p + j] * t[j];
-            }
-        }
-        lpz[s] = 0.5 * quad + 0.5 * log(detx);
-        for (int k = 0; k < q; k++) {
-            lpz[s] += thz[k] * z[k];
-        }
-        if (t_conjugation(&tc, z, w, msg, len)) {
-            return 1;
+            lpz[s] += thz[k] * (double)((s >> k) & 1);
         }
     }
-    double mx = lpz[0], tot = 0.0;
-    for (int s = 1; s < ns; s++) {
-        mx = fmax(mx, lpz[s]);
-    }
-    for (int s = 0; s < ns; s++) {
-        tot += exp(lpz[s] - mx);
-    }
-    for (int s = 0; s < ns; s++) {
-        lpz[s] -= mx + log(tot);
-    }
+    t_log_normalise(lpz, ns);
 
     // log p(x), P(z_k = 1 | x) and the statistics (s_X(x), x E[z | x]',
     // E[z | x]) against the enumeration of the mixture.
@@ -2558,31 +2482,17 @@ static int t_mf_case(int rep, double *w, char *msg, size_t len) {
     CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK && t_guard_ok(w, el),
           "mf rep %d: E-step failed or wrote past hm_estep_work_len", rep);
     for (int i = 0; i < T_ROWS; i++) {
-        double lj[8], pm[T_BQ] = {0}, jm = -INFINITY, jt = 0.0;
-        for (int s = 0; s < ns; s++) {
-            double r0 = x[i] - mean[s][0], r1 = x[T_ROWS + i] - mean[s][1];
-            double quad = r0 * tc.px[0] * r0 + 2.0 * r0 * tc.px[1] * r1 + r1 * tc.px[3] * r1;
-            lj[s] = lpz[s] - T_LOG_2PI - 0.5 * log(detx) - 0.5 * quad;
-            jm = fmax(jm, lj[s]);
-        }
-        for (int s = 0; s < ns; s++) {
-            double pj = exp(lj[s] - jm);
-            jt += pj;
-            for (int k = 0; k < q; k++) {
-                pm[k] += ((s >> k) & 1) ? pj : 0.0;
-            }
-        }
-        const double ref = jm + log(jt);
-        CHECK(near(logp[i], ref, 1e-10), "mf rep %d: log p(x_%d) %.15g vs mixture %.15g", rep, i,
-              logp[i], ref);
+        double lj[8], pm[T_BQ];
+        const double ref = t_mixture_row(&tc, x, i, mean, lpz, lj, pm);
+        CHECK(hm_st_near(logp[i], ref, 1e-10), "mf rep %d: log p(x_%d) %.15g vs mixture %.15g", rep,
+              i, logp[i], ref);
         double xi[T_BP] = {x[i], x[T_ROWS + i]};
         hm_fam_stat(&tc.obs, xi, sv);
         for (int r = 0; r < dx; r++) {
             sref[r] += wts[i] * sv[r];
         }
         for (int k = 0; k < q; k++) {
-            pm[k] /= jt;
-            CHECK(near(post[k * T_ROWS + i], pm[k], 1e-10),
+            CHECK(hm_st_near(post[k * T_ROWS + i], pm[k], 1e-10),
                   "mf rep %d: P(z_%d | x_%d) %.15g vs enumeration %.15g", rep, k, i,
                   post[k * T_ROWS + i], pm[k]);
             for (int j = 0; j < p; j++) {
@@ -2594,46 +2504,26 @@ static int t_mf_case(int rep, double *w, char *msg, size_t len) {
         wsum += wts[i];
     }
     for (int r = 0; r < dim; r++) {
-        CHECK(near(st[r], sref[r], 1e-10), "mf rep %d: statistic %d %.15g vs %.15g", rep, r, st[r],
-              sref[r]);
+        CHECK(hm_st_near(st[r], sref[r], 1e-10), "mf rep %d: statistic %d %.15g vs %.15g", rep, r,
+              st[r], sref[r]);
     }
-    CHECK(near(st[dim], llsum, 1e-10) && near(st[dim + 1], wsum, 1e-15),
+    CHECK(hm_st_near(st[dim], llsum, 1e-10) && hm_st_near(st[dim + 1], wsum, 1e-15),
           "mf rep %d: log-likelihood or weight slot", rep);
 
     // Mean coordinates against the enumeration, the latent block being
     // the unit means E[z_k] (the projection of the prior's E[z z']).
     double eta[T_MAXDIM], ref[T_MAXDIM] = {0};
+    t_mixture_moments(&tc, mean, lpz, ref);
     for (int s = 0; s < ns; s++) {
-        double ps = exp(lpz[s]), iso = 0.0;
-        for (int i = 0, r = p; i < p; i++) {
-            ref[i] += ps * mean[s][i];
-            for (int j = i; j < p; j++) {
-                double v = ps * (tc.sx[i * p + j] + mean[s][i] * mean[s][j]);
-                if (rep == HM_COV_FULL) {
-                    ref[r++] += v;
-                } else if (i == j) {
-                    if (rep == HM_COV_DIAG) {
-                        ref[p + i] += v;
-                    }
-                    iso += v / (double)p;
-                }
-            }
-            for (int k = 0; k < q; k++) {
-                ref[dx + i * q + k] += ((s >> k) & 1) ? ps * mean[s][i] : 0.0;
-            }
-        }
-        if (rep == HM_COV_ISO) {
-            ref[p] += iso;
-        }
         for (int k = 0; k < q; k++) {
-            ref[off + k] += ((s >> k) & 1) ? ps : 0.0;
+            ref[off + k] += ((s >> k) & 1) ? exp(lpz[s]) : 0.0;
         }
     }
     t_guard_set(w, wl);
     CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "mf rep %d: to_mean failed", rep);
     for (int r = 0; r < dim; r++) {
-        CHECK(near(eta[r], ref[r], 1e-10), "mf rep %d: eta_%d %.15g vs enumeration %.15g", rep, r,
-              eta[r], ref[r]);
+        CHECK(hm_st_near(eta[r], ref[r], 1e-10), "mf rep %d: eta_%d %.15g vs enumeration %.15g",
+              rep, r, eta[r], ref[r]);
     }
     double back[T_MAXDIM], ew[T_MAXDIM];
     const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
@@ -2647,7 +2537,8 @@ static int t_mf_case(int rep, double *w, char *msg, size_t len) {
     double grad[T_MAXDIM];
     const size_t ml = el > wl ? el : wl;
     t_guard_set(w, ml);
-    if (t_gradient_fd(h, tc.theta, &rows, w, grad, msg, len) || t_threads(h, tc.theta, w, msg, len)) {
+    if (t_gradient_fd(h, tc.theta, &rows, w, grad, msg, len) ||
+        t_threads(h, tc.theta, 161803u, w, msg, len)) {
         return 1;
     }
     return t_sample(h, tc.theta, eta, 271828u + (uint64_t)rep, w, msg, len);
@@ -2680,32 +2571,11 @@ static int t_mf_case(int rep, double *w, char *msg, size_t len) {
  * see a bias of that size.
  */
 static int t_cd_case(int kind, int rep, double *w, char *msg, size_t len) {
-    static const double A[T_BP * T_BQ] = {1.2, -0.7, 0.45, 0.3, 0.9, -1.1};
-    static const double b[T_BP] = {0.2, -0.5};
-    static const double sx[T_BP * T_BP] = {0.8, 0.25, 0.25, 0.6};
-    static const double thz_bm[6] = {-0.4, 0.6, -0.3, 0.25, 0.5, -0.45};
-    static const double thz_mf[T_BQ] = {-0.4, 0.25, -0.45};
-    const int p = T_BP, q = T_BQ;
+    const int p = T_BP;
     t_case tc;
-    memset(&tc, 0, sizeof tc);
-    const int bm = kind == HM_HM_BOLTZMANN_LGM;
-    CHECK(hm_family_init(&tc.obs, HM_FAM_NORMAL, p, rep, 0) == HM_OK &&
-              hm_family_init(&tc.lat, bm ? HM_FAM_BOLTZMANN : HM_FAM_BERNOULLI, q, 0, 0) == HM_OK &&
-              hm_hm_init(&tc.h, kind, &tc.obs, &tc.lat) == HM_OK && hm_hm_dim(&tc.h) <= T_MAXDIM,
-          "cd kind %d: descriptor init failed", kind);
+    CHECK(t_case_bm(kind, rep, &tc) == 0, "cd kind %d: descriptor init failed", kind);
     const hm_harmonium *h = &tc.h;
-    const int dx = tc.obs.dim, off = dx + p * q, dim = hm_hm_dim(h);
-    tc.p = p;
-    tc.q = q;
-    memcpy(tc.A, A, sizeof A);
-    memcpy(tc.b, b, sizeof b);
-    for (int i = 0; i < p * p; i++) {
-        tc.sx[i] = rep == HM_COV_FULL
-                       ? sx[i]
-                       : (i % (p + 1) != 0 ? 0.0 : (rep == HM_COV_DIAG ? sx[i] : 0.7));
-    }
-    t_likelihood(&tc);
-    memcpy(tc.theta + off, bm ? thz_bm : thz_mf, (size_t)tc.lat.dim * sizeof(double));
+    const int dim = hm_hm_dim(h);
 
     // The exact gradient on the weighted rows.
     double x[T_ROWS * T_BP], wts[T_ROWS], st[T_MAXDIM + 2], eta[T_MAXDIM], exact[T_MAXDIM];
@@ -2726,8 +2596,9 @@ static int t_cd_case(int kind, int rep, double *w, char *msg, size_t len) {
     const size_t cl = hm_hm_cd_gradient_work_len(h);
     CHECK(cl > 0 && cl + T_GUARD <= T_WORK, "cd kind %d: work_len %zu", kind, cl);
     double g[T_MAXDIM], sum[T_MAXDIM] = {0}, sq[T_MAXDIM] = {0};
-    t_rng gen;
-    hm_rng rng = t_rng_make(&gen, 1414213u + (uint64_t)kind);
+    hm_st_rng gen;
+    hm_rng rng;
+    hm_st_rng_init(&gen, 1414213u + (uint64_t)kind, &rng);
     t_guard_set(w, cl);
     CHECK(hm_hm_cd_gradient(h, tc.theta, &rows, 0, &rng, g, w) == HM_EINVAL,
           "cd kind %d: k = 0 accepted", kind);

@@ -147,6 +147,20 @@ int hm_st_fail(const hm_st_ctx *c, const char *fmt, ...) HM_ST_PRINTF(2, 3);
         }                                                                                          \
     } while (0)
 
+/*
+ * HM_ST_CHECK for a test that holds only the self-test's message buffer
+ * msg[len], not a context (the harmonium-kind tests, whose checks take
+ * (msg, len) through their helpers): writes the printf-style message and
+ * returns 1 from the enclosing function when cond is false.
+ */
+#define HM_ST_CHECK_BUF(msg, len, cond, ...)                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            const hm_st_ctx hm_st_buf_ = {NULL, NULL, NULL, (msg), (len)};                         \
+            return hm_st_fail(&hm_st_buf_, __VA_ARGS__);                                           \
+        }                                                                                          \
+    } while (0)
+
 // --- checks that hold for every family -----------------------------------------
 
 /*
