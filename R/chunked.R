@@ -7,7 +7,7 @@
 #' E-step and M-step on chunks of data
 #'
 #' `lvm_estep()` returns the expected sufficient statistics of a chunk of
-#' data at the given parameters: the sums over its rows of E[s(x, z) | x]
+#' data at the given parameters: the sums over its rows of `E[s(x, z) | x]`
 #' in the harmonium's coordinates, with the chunk's log-likelihood and total
 #' weight. Statistics of disjoint chunks add up to those of their union, so
 #' any data set can be processed chunk by chunk (from files, a database, or
