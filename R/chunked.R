@@ -70,10 +70,7 @@ lvm_mstep <- function(model, stats, control = lvm_control()) {
   if (!inherits(stats, "lvm_stats") || length(stats$stats) != model$dim) {
     abort_hm("{.arg stats} must come from {.fn lvm_estep} for this model.", "argument", call = env)
   }
-  if (isFALSE(model$has_em)) {
-    abort_hm(c("{model$label} has no EM (its M-step has no closed form).",
-      i = "Fit it with {.code fit_lvm(method = \"gradient\")}."), "unsupported", call = env)
-  }
+  if (isFALSE(model$has_em)) abort_no_em(model, env)
   if (!(stats$weight > 0)) {
     abort_hm("{.arg stats} has no weight.", "argument", call = env)
   }

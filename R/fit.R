@@ -277,6 +277,12 @@ theta_from_labels <- function(m, xs, w, labels, ctrl, threads) {
 
 default_seed <- 20240429L
 
+# Seed of start i: the internal fixed seed for the deterministic first start,
+# control$seed (or the fixed seed) plus i for the random ones.
+start_seed <- function(control, i) {
+  if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
+}
+
 # The starting natural parameters (internal coordinates) of start `i`: the
 # user's init for the first start when given, else the model's own starts.
 start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) {
@@ -375,10 +381,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   # M-step) where the model has one, and the exact gradient otherwise.
   has_em <- !isFALSE(model$has_em)
   if (method == "auto") method <- if (has_em) "em" else "gradient"
-  if (method == "em" && !has_em) {
-    abort_hm(c("{model$label} has no EM (its M-step has no closed form).",
-      i = "Use {.code method = \"gradient\"} or {.code \"auto\"}."), "unsupported", call = env)
-  }
+  if (method == "em" && !has_em) abort_no_em(model, env)
   if (method == "gradient") gradient_problem(model, env)
   prep <- prepare_data(model, forms$data, weights, na_action, env)
   model <- prep$model
@@ -448,6 +451,12 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   fit$method <- method
   fit$omitted <- prep$omitted
   fit
+}
+
+abort_no_em <- function(model, call) {
+  abort_hm(c("{model$label} has no EM (its M-step has no closed form).",
+    i = "Fit it with {.code fit_lvm(method = \"gradient\")} (or {.code \"auto\"})."), "unsupported",
+    call = call)
 }
 
 check_monotone <- function(trace) {

@@ -200,8 +200,7 @@ model_start.conjugate_model <- function(m, xs, x, w, i, control, ctrl, threads) 
   counts <- vapply(seq_len(k), function(j) sum(ww[x[, 1] == j - 1]), 0)
   a <- (1 + counts) / (sum(counts) + k)
   if (i > 1L) {
-    seed <- (if (is.null(control$seed)) default_seed else control$seed) + i
-    a <- a * with_seed(seed, stats::rexp(k))
+    a <- a * with_seed(start_seed(control, i), stats::rexp(k))
   }
   alpha <- k * a / sum(a)
   c(catdir_likelihood(k), alpha - catdir_rho(k))

@@ -367,16 +367,22 @@ model_name_params.lgm_model <- function(m, params) {
 
 # --- starts ----------------------------------------------------------------------
 
+# Weighted mean and divisor-n covariance of the rows of xs.
+weighted_moments <- function(xs, w) {
+  n <- nrow(xs)
+  ww <- if (is.null(w)) rep(1 / n, n) else w / sum(w)
+  mu <- colSums(xs * ww)
+  list(mu = mu, S = crossprod(sweep(xs, 2L, mu) * sqrt(ww)))
+}
+
 # Principal components of the (internally standardised) data give the first
 # start: the closed-form PPCA solution (Tipping and Bishop 1999) for the
 # loadings, the residual variances for the noise. Later starts perturb the
 # loadings at random.
 lgm_pca_start <- function(m, xs, w, i, control) {
-  n <- nrow(xs)
-  ww <- if (is.null(w)) rep(1 / n, n) else w / sum(w)
-  mu <- colSums(xs * ww)
-  xc <- sweep(xs, 2L, mu)
-  S <- crossprod(xc * sqrt(ww))
+  wm <- weighted_moments(xs, w)
+  mu <- wm$mu
+  S <- wm$S
   e <- eigen(S, symmetric = TRUE)
   q <- m$q
   p <- m$p
@@ -396,8 +402,7 @@ lgm_pca_start <- function(m, xs, w, i, control) {
     A <- r * es$vectors[, seq_len(q), drop = FALSE] %*% diag(sqrt(pmax(es$values[seq_len(q)] - 1, 1e-3)), q)
   }
   if (i > 1L) {
-    seed <- (if (is.null(control$seed)) default_seed else control$seed) + i
-    A <- A + with_seed(seed, matrix(stats::rnorm(p * q, sd = 0.5 * sqrt(mean(lam))), p, q))
+    A <- A + with_seed(start_seed(control, i), matrix(stats::rnorm(p * q, sd = 0.5 * sqrt(mean(lam))), p, q))
   }
   cov <- switch(m$obs$covariance,
     isotropic = diag(mean(psi), p),
@@ -424,18 +429,16 @@ model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads) {
 # units sharing a direction differ; units are independent with probability
 # 1/2 each, and the offset puts the data mean at b + A 1/2.
 blgm_start <- function(m, xs, w, i, control) {
-  n <- nrow(xs)
-  ww <- if (is.null(w)) rep(1 / n, n) else w / sum(w)
-  mu <- colSums(xs * ww)
-  S <- crossprod(sweep(xs, 2L, mu) * sqrt(ww))
+  wm <- weighted_moments(xs, w)
+  mu <- wm$mu
+  S <- wm$S
   e <- eigen(S, symmetric = TRUE)
   p <- m$p
   q <- m$q
   lam <- pmax(e$values, 1e-6 * max(e$values, 1e-12))
   dir <- ((seq_len(q) - 1L) %% p) + 1L
   A <- e$vectors[, dir, drop = FALSE] %*% diag(2 * sqrt(lam[dir]) / ceiling(q / p), q)
-  seed <- if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
-  A <- A + with_seed(seed, matrix(stats::rnorm(p * q, sd = 0.3 * sqrt(mean(lam))), p, q))
+  A <- A + with_seed(start_seed(control, i), matrix(stats::rnorm(p * q, sd = 0.3 * sqrt(mean(lam))), p, q))
   resid <- pmax(diag(S) - rowSums(A^2) / 4, 0.05 * diag(S), 1e-6)
   cov <- switch(m$obs$covariance, isotropic = diag(mean(resid), p), diag(resid, p))
   prior <- if (m$kind == "boltzmann_lgm_mf") list(bias = numeric(q)) else

@@ -172,8 +172,7 @@ model_name_params.mixture_model <- function(m, params) {
 #' @export
 model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads) {
   f <- family_features(m$component, x)
-  seed <- if (i == 1L) default_seed else (if (is.null(control$seed)) default_seed else control$seed) + i
-  labels <- with_seed(seed, kmeans_pp_labels(f, m$k))
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
   theta_from_labels(m, xs, w, labels, ctrl, threads)
 }
 

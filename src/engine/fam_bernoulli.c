@@ -72,13 +72,10 @@ static hm_status ber_to_mean(const hm_family *f, const double *theta, double *et
 
 // --- tier 4 --------------------------------------------------------------------
 
-// logit eta as log eta - log1p(-eta): log1p keeps 1 - eta accurate for
-// small eta. Defined only strictly inside (0, 1), else HM_EDOM (all
-// entries are checked before theta is written).
-
-
-// With a boundary floor (hm_ctrl), means within the floor of 0 or 1 are
-// moved to floor and 1 - floor (theory.md 8, Binomial/Bernoulli boundaries).
+// logit eta as log eta - log1p(-eta): log1p keeps 1 - eta accurate for small eta. Defined only
+// strictly inside (0, 1), else HM_EDOM (all entries are checked before theta is written). With a
+// boundary floor (hm_ctrl), means within the floor of 0 or 1 are moved to floor and 1 - floor
+// (theory.md 8, Binomial/Bernoulli boundaries).
 static hm_status ber_to_natural(const hm_family *f,
                                 const double *eta,
                                 double *theta,

@@ -78,12 +78,9 @@ static hm_status bin_to_mean(const hm_family *f, const double *theta, double *et
 
 // --- tier 4 --------------------------------------------------------------------
 
-// theta = log(eta / (t - eta)), defined only strictly inside (0, t), else
-// HM_EDOM (all entries are checked before theta is written).
-
-
-// With a boundary floor (hm_ctrl) the success probability eta / t is kept
-// within [floor, 1 - floor].
+// theta = log(eta / (t - eta)), defined only strictly inside (0, t), else HM_EDOM (all entries are
+// checked before theta is written). With a boundary floor (hm_ctrl) the success probability eta /
+// t is kept within [floor, 1 - floor].
 static hm_status bin_to_natural(const hm_family *f,
                                 const double *eta,
                                 double *theta,
@@ -93,7 +90,9 @@ static hm_status bin_to_natural(const hm_family *f,
     (void)work;
     const double fl = hm_ctrl_floor(ctl);
     for (int i = 0; i < f->n; i++) {
-        if (!(eta[i] > 0.0 && eta[i] < t) && !(fl > 0.0 && eta[i] >= -fl * t && eta[i] <= t * (1.0 + fl))) {
+        const int inside = eta[i] > 0.0 && eta[i] < t;
+        const int near = fl > 0.0 && eta[i] >= -fl * t && eta[i] <= t * (1.0 + fl);
+        if (!inside && !near) {
             return HM_EDOM;
         }
     }

@@ -100,8 +100,6 @@ static hm_status cat_to_mean(const hm_family *f, const double *theta, double *et
 
 // --- tier 4 --------------------------------------------------------------------
 
-
-
 // theta_i = log eta_i - log p_0, defined only strictly inside the simplex:
 // HM_EDOM if some probability is <= 0 or the sum reaches 1. With a boundary
 // floor (hm_ctrl) every probability, the reference one included, is first

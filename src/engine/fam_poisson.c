@@ -81,11 +81,8 @@ static hm_status poi_to_mean(const hm_family *f, const double *theta, double *et
 
 // --- tier 4 --------------------------------------------------------------------
 
-// theta = log eta, defined for eta > 0 only (HM_EDOM otherwise; all
-// entries are checked before theta is written).
-
-
-// With a boundary floor (hm_ctrl) rates are raised to at least the floor (a
+// theta = log eta, defined for eta > 0 only (HM_EDOM otherwise; all entries are checked before
+// theta is written). With a boundary floor (hm_ctrl) rates are raised to at least the floor (a
 // component whose counts are all zero).
 static hm_status poi_to_natural(const hm_family *f,
                                 const double *eta,

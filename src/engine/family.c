@@ -119,7 +119,8 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
         f->d = n;
         {
             long long nn = n;
-            long long dim = nn + (rep == HM_COV_FULL ? nn * (nn + 1) / 2 : (rep == HM_COV_DIAG ? nn : 1));
+            long long shape = rep == HM_COV_FULL ? nn * (nn + 1) / 2 : (rep == HM_COV_DIAG ? nn : 1);
+            long long dim = nn + shape;
             if (!size_ok(dim)) {
                 return HM_EOVERFLOW;
             }
