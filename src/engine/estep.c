@@ -146,10 +146,66 @@ static int clamp_threads(int threads) {
 }
 
 size_t hm_estep_work_len(const hm_harmonium *h, int threads) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->estep_work_len(h, threads);
+    }
     int nt = clamp_threads(threads);
     size_t rs = (size_t)round_blocks(nt);
     size_t slen = (size_t)hm_stats_len(h);
     return head_len(h) + hm_hm_work_len(h) + rs * slen + rs + (size_t)nt * thread_len(h);
+}
+
+size_t hm_blocks_work_len(int slen, size_t tlen, int threads) {
+    int nt = clamp_threads(threads);
+    size_t rs = (size_t)round_blocks(nt);
+    return rs * (size_t)slen + rs + (size_t)nt * tlen;
+}
+
+hm_status hm_run_blocks(int n,
+                        int B,
+                        int threads,
+                        int slen,
+                        size_t tlen,
+                        hm_block_fn fn,
+                        const void *ctx,
+                        double *stats,
+                        double *work) {
+    const int nb = (n + B - 1) / B;
+    const int ntw = clamp_threads(threads);
+    const int nt = hm_threads(nb, ntw);
+    const int rs = round_blocks(ntw);
+    double *slots = work;
+    double *sst = slots + (size_t)rs * (size_t)slen;
+    double *tws = sst + rs;
+    if (stats) {
+        memset(stats, 0, (size_t)slen * sizeof(double));
+    }
+    for (int b0 = 0; b0 < nb; b0 += rs) {
+        const int nbr = (nb - b0 < rs) ? nb - b0 : rs;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) default(none) \
+    shared(ctx, fn, slots, sst, tws) firstprivate(b0, nbr, B, n, slen, tlen)
+        for (int b = 0; b < nbr; b++) {
+            int tid = omp_get_thread_num();
+            int r0 = (b0 + b) * B;
+            int nr = (n - r0 < B) ? n - r0 : B;
+            hm_status bst = fn(ctx, r0, nr, slots + (size_t)b * (size_t)slen, tws + (size_t)tid * tlen);
+            sst[b] = (double)bst;
+        }
+        // Reduce in block order: the sum is independent of the thread count.
+        for (int b = 0; b < nbr; b++) {
+            if (sst[b] != (double)HM_OK) {
+                return (hm_status)(int)sst[b];
+            }
+            if (stats) {
+                const double *sl = slots + (size_t)b * (size_t)slen;
+                for (int i = 0; i < slen; i++) {
+                    stats[i] += sl[i];
+                }
+            }
+        }
+    }
+    return HM_OK;
 }
 
 // --- one block of a mixture ------------------------------------------------
@@ -617,7 +673,8 @@ static hm_status catdir_block(const block_ctx *c, int r0, int nr, double *slot, 
     return HM_OK;
 }
 
-static hm_status run_block(const block_ctx *c, int r0, int nr, double *slot, double *tw) {
+static hm_status run_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const block_ctx *c = (const block_ctx *)ctx;
     switch (c->h->kind) {
     case HM_HM_CATEGORICAL_DIRICHLET:
         return catdir_block(c, r0, nr, slot, tw);
@@ -643,6 +700,10 @@ hm_status hm_estep(const hm_harmonium *h,
                    double *post,
                    int threads,
                    double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->estep(h, theta, data, given, stats, logp, post, threads, work);
+    }
     const int catdir = h->kind == HM_HM_CATEGORICAL_DIRICHLET;
     if (h->kind != HM_HM_MIXTURE && !is_lgm(h) && !catdir) {
         return HM_EINVAL;
@@ -656,16 +717,10 @@ hm_status hm_estep(const hm_harmonium *h,
     const int mx = h->mx, mz = h->mz, K = mz + 1, dx = h->obs->dim;
     const int slen = hm_stats_len(h), B = hm_estep_block_rows(h);
     const int n = data->n;
-    const int nb = (n + B - 1) / B;
-    const int ntw = clamp_threads(threads);
-    const int nt = hm_threads(nb, ntw);
-    const int rs = round_blocks(ntw);
 
     double *T = work;
     double *hw = T + head_len(h);
     double *slots = hw + hm_hm_work_len(h);
-    double *sst = slots + (size_t)rs * (size_t)slen;
-    double *tws = sst + rs;
     const size_t tlen = thread_len(h);
 
     const double *W = theta + dx, *thz = theta + dx + (size_t)mx * (size_t)mz;
@@ -732,33 +787,5 @@ hm_status hm_estep(const hm_harmonium *h,
             }
         }
     }
-    if (stats) {
-        memset(stats, 0, (size_t)slen * sizeof(double));
-    }
-    for (int b0 = 0; b0 < nb; b0 += rs) {
-        const int nbr = (nb - b0 < rs) ? nb - b0 : rs;
-        const block_ctx *cp = &c;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) default(none) \
-    shared(cp, slots, sst, tws) firstprivate(b0, nbr, B, n, slen, tlen)
-        for (int b = 0; b < nbr; b++) {
-            int tid = omp_get_thread_num();
-            int r0 = (b0 + b) * B;
-            int nr = (n - r0 < B) ? n - r0 : B;
-            hm_status bst = run_block(cp, r0, nr, slots + (size_t)b * (size_t)slen, tws + (size_t)tid * tlen);
-            sst[b] = (double)bst;
-        }
-        // Reduce in block order: the sum is independent of the thread count.
-        for (int b = 0; b < nbr; b++) {
-            if (sst[b] != (double)HM_OK) {
-                return (hm_status)(int)sst[b];
-            }
-            if (stats) {
-                const double *sl = slots + (size_t)b * (size_t)slen;
-                for (int i = 0; i < slen; i++) {
-                    stats[i] += sl[i];
-                }
-            }
-        }
-    }
-    return HM_OK;
+    return hm_run_blocks(n, B, threads, slen, tlen, run_block, &c, stats, slots);
 }

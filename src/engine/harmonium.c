@@ -59,6 +59,10 @@ static void add_embedded(const hm_harmonium *h, const double *thz, double *prior
 }
 
 int hm_hm_dim(const hm_harmonium *h) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->dim(h);
+    }
     return h->obs->dim + h->mx * h->mz + h->lat->dim;
 }
 
@@ -66,6 +70,10 @@ int hm_hm_dim(const hm_harmonium *h) {
 // posterior means E[z | x] (unit means for a Boltzmann latent). Both are
 // lat->n, spelled out per kind for the reader.
 int hm_hm_post_len(const hm_harmonium *h) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->post_len(h);
+    }
     return h->kind == HM_HM_MIXTURE ? h->lat->n : h->mz;
 }
 
@@ -75,6 +83,12 @@ hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_f
     h->lat = lat;
     h->mx = 0;
     h->mz = 0;
+    h->k = 0;
+    h->sub = NULL;
+    h->aux = NULL;
+    if (hm_kind_lookup(kind) != NULL) {
+        return HM_EINVAL; // composites have their own initialisers
+    }
     // The prior family is the latent family unless the kind's init says
     // otherwise (the restricted-posterior kinds of lgm.c).
     h->prr = *lat;
@@ -96,6 +110,10 @@ hm_status hm_hm_init(hm_harmonium *h, int kind, const hm_family *obs, const hm_f
 // observable vectors, K latent entries, and the observable family's own
 // scratch at the end.
 size_t hm_hm_work_len(const hm_harmonium *h) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->work_len(h);
+    }
     if (is_lgm(h)) {
         return hm_lgm_work_len(h);
     }
@@ -107,7 +125,27 @@ size_t hm_hm_work_len(const hm_harmonium *h) {
     return k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
 }
 
+int hm_hm_z_len(const hm_harmonium *h) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->z_len(h);
+    }
+    return h->kind == HM_HM_MIXTURE ? 1 : h->lat->d;
+}
+
+int hm_hm_rho_len(const hm_harmonium *h) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->rho_len(h);
+    }
+    return h->prr.dim;
+}
+
 size_t hm_hm_sample_work_len(const hm_harmonium *h, int n) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->sample_work_len(h, n);
+    }
     if (is_lgm(h)) {
         return hm_lgm_sample_work_len(h, n);
     }
@@ -137,6 +175,10 @@ hm_status hm_hm_rho_chi(const hm_harmonium *h,
                         double *rho,
                         double *chi,
                         double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->rho_chi(h, theta, rho, chi, work);
+    }
     if (is_lgm(h)) {
         return hm_lgm_rho_chi(h, theta, rho, chi, work);
     }
@@ -164,6 +206,10 @@ hm_status hm_hm_rho_chi(const hm_harmonium *h,
 }
 
 hm_status hm_hm_prior(const hm_harmonium *h, const double *theta, double *prior, double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->prior(h, theta, prior, work);
+    }
     const double *thz = theta + h->obs->dim + (size_t)h->mx * (size_t)h->mz;
     double chi;
     hm_status st = hm_hm_rho_chi(h, theta, prior, &chi, work);
@@ -178,6 +224,10 @@ hm_status hm_hm_log_partition(const hm_harmonium *h,
                               const double *theta,
                               double *psi,
                               double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->log_partition(h, theta, psi, work);
+    }
     const int dz = h->prr.dim;
     double *prior = work;
     double *rest = work + dz;
@@ -219,6 +269,10 @@ static void mix_weights(int K, const double *prior, double *w) {
 // weighted average of the component means, the interaction block holds
 // w_k eta^(k) for k >= 1, and eta_Z the weights of classes 1..K-1.
 hm_status hm_hm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->to_mean(h, theta, eta, work);
+    }
     if (is_lgm(h)) {
         return hm_lgm_to_mean(h, theta, eta, work);
     }
@@ -269,6 +323,10 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
                            double *work,
                            const hm_ctrl *ctl,
                            int *bad) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->to_natural(h, eta, theta, work, ctl, bad);
+    }
     if (is_lgm(h)) {
         return hm_lgm_to_natural(h, eta, theta, work, ctl, bad);
     }
@@ -332,6 +390,10 @@ hm_status hm_hm_to_natural(const hm_harmonium *h,
 }
 
 hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->check_natural(h, theta, work);
+    }
     if (is_lgm(h)) {
         return hm_lgm_check_natural(h, theta, work);
     }
@@ -361,6 +423,10 @@ hm_status hm_hm_check_natural(const hm_harmonium *h, const double *theta, double
 // 1.6, 3.2); categorical and binary latents are identified, so for them
 // whitening is the identity.
 hm_status hm_hm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops && ops->whiten) {
+        return ops->whiten(h, eta_in, eta_out, work);
+    }
     if (h->kind == HM_HM_LGM) {
         return hm_lgm_whiten(h, eta_in, eta_out, work);
     }
@@ -427,6 +493,10 @@ hm_status hm_hm_sample(const hm_harmonium *h,
                        double *x,
                        double *z,
                        double *work) {
+    const hm_kind_ops *ops = hm_kind_lookup(h->kind);
+    if (ops) {
+        return ops->sample(h, theta, n, rng, x, z, work);
+    }
     if (is_lgm(h)) {
         return hm_lgm_sample(h, theta, n, rng, x, z, work);
     }

@@ -329,7 +329,13 @@ enum hm_hm_kind {
                                   3.3): Pst Bernoulli(q), Prr Boltzmann(q) */
     /* Conjugate Bayesian updating (theory.md 3.5; engine/conjugate.c):
      * Categorical(K) obs, Dirichlet(K) latent, fixed likelihood. */
-    HM_HM_CATEGORICAL_DIRICHLET = 6
+    HM_HM_CATEGORICAL_DIRICHLET = 6,
+    /* Composites (theory.md section 4), reached through hm_kind_ops: */
+    HM_HM_HMOG = 7,      /* hierarchical: Normal(p) obs coupled by x'W y to a
+                            latent that is itself a mixture of K Normal(q)
+                            (engine/hmog.c; theory.md 4.1 - 4.3) */
+    HM_HM_MIXTURE_OF = 8 /* complete mixture of K copies of a conjugated
+                            harmonium (engine/mixture_of.c; theory.md 4.4) */
 };
 
 /*
@@ -390,7 +396,103 @@ typedef struct hm_harmonium {
     int mx;
     int mz;
     hm_family prr;
+    /* Composites only (0 and NULL otherwise): the number of components,
+     * the model the composite is built from (HMoG: the latent mixture of
+     * Normals; mixture_of: the base model) and an auxiliary descriptor
+     * (HMoG: the linear-Gaussian harmonium of obs and Normal(q)). */
+    int k;
+    const struct hm_harmonium *sub;
+    const struct hm_harmonium *aux;
 } hm_harmonium;
+
+/*
+ * The model-kind interface (theory.md section 4): the operations a
+ * conjugated harmonium kind supplies, with the contracts of the hm_hm_*
+ * function of the same verb below. A composite kind calls its parts only
+ * through the hm_hm_* dispatchers, so any kind with these operations can
+ * stand where its part stands (a mixture of any model, a model as the
+ * latent of a hierarchy). `whiten` may be NULL (identity). `estep` runs a
+ * whole pass with hm_estep's contract and `estep_work_len` its scratch.
+ */
+struct hm_data;
+
+typedef struct hm_kind_ops {
+    const char *name;
+    int (*dim)(const struct hm_harmonium *h);
+    int (*post_len)(const struct hm_harmonium *h);
+    int (*z_len)(const struct hm_harmonium *h);
+    int (*rho_len)(const struct hm_harmonium *h);
+    size_t (*work_len)(const struct hm_harmonium *h);
+    size_t (*sample_work_len)(const struct hm_harmonium *h, int n);
+    hm_status (*rho_chi)(const struct hm_harmonium *h,
+                         const double *theta,
+                         double *rho,
+                         double *chi,
+                         double *work);
+    hm_status (*prior)(const struct hm_harmonium *h, const double *theta, double *prior, double *work);
+    hm_status (*log_partition)(const struct hm_harmonium *h,
+                               const double *theta,
+                               double *psi,
+                               double *work);
+    hm_status (*to_mean)(const struct hm_harmonium *h, const double *theta, double *eta, double *work);
+    hm_status (*to_natural)(const struct hm_harmonium *h,
+                            const double *eta,
+                            double *theta,
+                            double *work,
+                            const hm_ctrl *ctl,
+                            int *bad);
+    hm_status (*check_natural)(const struct hm_harmonium *h, const double *theta, double *work);
+    hm_status (*whiten)(const struct hm_harmonium *h,
+                        const double *eta_in,
+                        double *eta_out,
+                        double *work);
+    hm_status (*sample)(const struct hm_harmonium *h,
+                        const double *theta,
+                        int n,
+                        hm_rng *rng,
+                        double *x,
+                        double *z,
+                        double *work);
+    size_t (*estep_work_len)(const struct hm_harmonium *h, int threads);
+    hm_status (*estep)(const struct hm_harmonium *h,
+                       const double *theta,
+                       const struct hm_data *data,
+                       const double *given,
+                       double *stats,
+                       double *logp,
+                       double *post,
+                       int threads,
+                       double *work);
+} hm_kind_ops;
+
+/* The operation table of a kind (engine/kinds.c), NULL for a kind still
+ * dispatched inside harmonium.c and estep.c. */
+const hm_kind_ops *hm_kind_lookup(int kind);
+
+/*
+ * Composite descriptors. HMoG: obs a base Normal(p), `latent` an
+ * HM_HM_MIXTURE over Normal(q, full) with K classes, `lgm` the HM_HM_LGM
+ * of obs and that Normal(q) (its rho, chi and M-step are the hierarchy's,
+ * theory.md 4.2). Parameters [theta_X | W (p x q) | theta_L] with theta_L
+ * the mixture's own parameters; mean coordinates [E s_X | E x y' | the
+ * mixture's mean coordinates]. mixture_of: K >= 1 copies of `base`,
+ * parameters laid out as a mixture's with the base parameters as the
+ * observable block: [theta^(0) | offsets theta^(k) - theta^(0), dim_B x
+ * (K-1) row-major | class parameters (K-1)]. HM_EINVAL on a mismatch.
+ * The descriptors keep the pointers: the parts must outlive h.
+ */
+hm_status hm_hm_init_hmog(hm_harmonium *h,
+                          const hm_family *obs,
+                          const hm_harmonium *latent,
+                          const hm_harmonium *lgm);
+hm_status hm_hm_init_mixture_of(hm_harmonium *h, int k, const hm_harmonium *base);
+
+/* Doubles per row of hm_hm_sample's latent output z. */
+int hm_hm_z_len(const hm_harmonium *h);
+
+/* Length of rho from hm_hm_rho_chi: the prior's parameters (prr.dim; a
+ * composite's latent block). */
+int hm_hm_rho_len(const hm_harmonium *h);
 
 /*
  * Fills a descriptor. HM_EINVAL if the families do not fit the kind
@@ -638,6 +740,25 @@ typedef struct hm_data {
     int ldx;
     const double *w;
 } hm_data;
+
+/*
+ * The blocked driver every E-step shares: rows [0, n) in blocks of B, block
+ * b written by fn(ctx, r0, nr, slot, tw) into its own slot of slen doubles
+ * with tw a thread's tlen doubles of scratch; slots are added into stats
+ * (slen, overwritten; NULL: not kept) in block order, so the result is
+ * bit-identical for any thread count. work: hm_blocks_work_len doubles.
+ */
+typedef hm_status (*hm_block_fn)(const void *ctx, int r0, int nr, double *slot, double *tw);
+size_t hm_blocks_work_len(int slen, size_t tlen, int threads);
+hm_status hm_run_blocks(int n,
+                        int B,
+                        int threads,
+                        int slen,
+                        size_t tlen,
+                        hm_block_fn fn,
+                        const void *ctx,
+                        double *stats,
+                        double *work);
 
 /*
  * Row-block size for a harmonium: depends on the shapes only (64 rows for

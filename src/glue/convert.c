@@ -55,11 +55,52 @@ void glue_family_from(SEXP spec, glue_family *g, const char *fn) {
     }
 }
 
+// HMoG from its parts: part[0] the latent mixture of Normal(q), part[1]
+// the linear-Gaussian harmonium of obs and Normal(q), `out` the hierarchy.
+static hm_status hmog_from(glue_model *m, int K, hm_harmonium *out) {
+    hm_status st = hm_family_init(&m->cat, HM_FAM_CATEGORICAL, K, 0, 0);
+    if (st == HM_OK) {
+        st = hm_hm_init(&m->part[0], HM_HM_MIXTURE, &m->lat.f, &m->cat);
+    }
+    if (st == HM_OK) {
+        st = hm_hm_init(&m->part[1], HM_HM_LGM, &m->obs.f, &m->lat.f);
+    }
+    if (st == HM_OK) {
+        st = hm_hm_init_hmog(out, &m->obs.f, &m->part[0], &m->part[1]);
+    }
+    return st;
+}
+
+/*
+ * kind is (kind) for a single harmonium, (HM_HM_HMOG, K) for a hierarchy
+ * with a K-component latent mixture, and (HM_HM_MIXTURE_OF, K, base kind
+ * [, base K]) for a mixture of K copies of a base model; obs and lat are
+ * the (base) model's families (the latent component family for HMoG).
+ */
 void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *fn) {
     glue_family_from(obs, &m->obs, fn);
     glue_family_from(lat, &m->lat, fn);
-    int k = glue_int1(kind, "kind", fn);
-    if (hm_hm_init(&m->h, k, &m->obs.f, &m->lat.f) != HM_OK) {
+    if (TYPEOF(kind) != INTSXP || XLENGTH(kind) < 1 || XLENGTH(kind) > 4) {
+        internal_error(fn, "`kind` must be an integer vector of length 1 to 4"); // # nocov
+    }
+    const int *kv = INTEGER(kind);
+    const int nk = (int)XLENGTH(kind);
+    hm_status st = HM_EINVAL;
+    if (nk == 1) {
+        st = hm_hm_init(&m->h, kv[0], &m->obs.f, &m->lat.f);
+    } else if (kv[0] == HM_HM_HMOG && nk == 2) {
+        st = hmog_from(m, kv[1], &m->h);
+    } else if (kv[0] == HM_HM_MIXTURE_OF && nk >= 3) {
+        if (kv[2] == HM_HM_HMOG && nk == 4) {
+            st = hmog_from(m, kv[3], &m->part[2]);
+        } else if (nk == 3) {
+            st = hm_hm_init(&m->part[2], kv[2], &m->obs.f, &m->lat.f);
+        }
+        if (st == HM_OK) {
+            st = hm_hm_init_mixture_of(&m->h, kv[1], &m->part[2]);
+        }
+    }
+    if (st != HM_OK) {
         internal_error(fn, "malformed model spec"); // # nocov
     }
 }

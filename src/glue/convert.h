@@ -22,6 +22,8 @@ typedef struct glue_family {
 typedef struct glue_model {
     glue_family obs;
     glue_family lat;
+    hm_family cat;        /* composites: Categorical(K) */
+    hm_harmonium part[3]; /* composites: their parts */
     hm_harmonium h;
 } glue_model;
 

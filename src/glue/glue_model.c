@@ -50,7 +50,7 @@ SEXP ffi_model_rho_chi(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     // rho is in the prior family's coordinates (= lat but for the
     // restricted-posterior kinds).
-    int dz = m.h.prr.dim;
+    int dz = hm_hm_rho_len(&m.h);
     SEXP val = PROTECT(Rf_allocVector(REALSXP, dz + 1));
     hm_status st = hm_hm_check_natural(&m.h, th, w);
     if (st == HM_OK) {
@@ -222,7 +222,7 @@ SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n_) {
     int n = glue_int1(n_, "n", __func__), d = m.obs.f.d;
     // The engine writes lat->d doubles per row (a class for a mixture, the
     // q latent values otherwise): a vector when 1, else an n x q matrix.
-    int dz = m.lat.f.d;
+    int dz = hm_hm_z_len(h);
     SEXP xo = PROTECT(Rf_allocMatrix(REALSXP, n, d));
     SEXP zo = PROTECT(dz == 1 ? Rf_allocVector(REALSXP, n) : Rf_allocMatrix(REALSXP, n, dz));
     double *x = glue_scratch((size_t)n * (size_t)d);

@@ -1,0 +1,649 @@
+/*
+ * hmog.c: the hierarchical mixture of Gaussians (theory.md 4.1 - 4.3).
+ *
+ * A Normal(p) observable x is coupled by x'W y to a latent y whose model is
+ * itself a conjugated harmonium: a mixture of K Normal(q) components
+ * (h->sub, an HM_HM_MIXTURE). Integrating x out of exp(theta_X . s_X(x) +
+ * x'W y) is the linear-Gaussian harmonium's conjugation (h->aux, an
+ * HM_HM_LGM): rho . s_N(y) + chi with rho in Normal(q) coordinates. Every
+ * component of the latent mixture contains s_N(y), so rho lifts into the
+ * mixture's parameters by adding it to the anchor theta^(0) (theory.md
+ * 4.1): the prior is theta_L + lift(rho), psi = psi_L(prior) + chi, and
+ * the posterior at x is theta_L with W'x added to the anchor's location,
+ * again a mixture of Normals.
+ *
+ * M-step (theory.md 4.2): x | y is linear-Gaussian, so theta_X and W come
+ * from the linear-Gaussian M-step on the overall moments of y, which are
+ * the first block (the anchor's) of the mixture's mean coordinates; the
+ * latent mixture's prior comes from its own M-step, and theta_L =
+ * prior - lift(rho). Whitening maps y to L^-1 (y - mu) with mu, L L' the
+ * overall latent mean and covariance, which fixes the hierarchy's affine
+ * freedom as the LGM's whitening does.
+ *
+ * E-step: per row, h_k = b_k + W'x with b_k the location of theta_L's
+ * component k, which shares its precision P_k with every row, so each
+ * component's posterior covariance Sigma_k = P_k^-1 is factored once per
+ * call and the rows need H = X W and M_k = (H + b_k) Sigma_k, both
+ * products (hm_kernel.c).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "hm_engine.h"
+#include "hm_kernel.h"
+#include "hm_kinds.h"
+#include "linalg.h"
+
+// Flat index of (i, j), i <= j, in a packed upper triangle of order d.
+static size_t pk(int d, int i, int j) {
+    return (size_t)i * (size_t)d - (size_t)i * (size_t)(i + 1) / 2 + (size_t)j;
+}
+
+static int hg_p(const hm_harmonium *h) {
+    return h->obs->n;
+}
+static int hg_q(const hm_harmonium *h) {
+    return h->lat->n;
+}
+static int hg_dn(const hm_harmonium *h) {
+    return h->lat->dim;
+}
+static int hg_dl(const hm_harmonium *h) {
+    return hm_hm_dim(h->sub);
+}
+static int hg_aux_dim(const hm_harmonium *h) {
+    return hm_hm_dim(h->aux);
+}
+// Offset of theta_L (and of the latent mean block).
+static size_t hg_off(const hm_harmonium *h) {
+    return (size_t)h->obs->dim + (size_t)hg_p(h) * (size_t)hg_q(h);
+}
+
+static int hg_dim(const hm_harmonium *h) {
+    return (int)hg_off(h) + hg_dl(h);
+}
+
+static int hg_post_len(const hm_harmonium *h) {
+    return h->k + hg_q(h);
+}
+
+static int hg_z_len(const hm_harmonium *h) {
+    return hg_q(h) + 1;
+}
+
+static int hg_rho_len(const hm_harmonium *h) {
+    return hg_dl(h);
+}
+
+static size_t hg_work_len(const hm_harmonium *h) {
+    const size_t q = (size_t)hg_q(h), a = hm_hm_work_len(h->aux), b = hm_hm_work_len(h->sub);
+    return 2 * (size_t)hg_aux_dim(h) + 2 * (size_t)hg_dl(h) + 2 * (size_t)hg_dn(h) + 3 * q * q + 4 * q +
+           (a > b ? a : b) + hm_fam_work_len(h->lat) + 16;
+}
+
+// [theta_X | W | the anchor of theta_L] into ta: an LGM parameter whose
+// latent block only fills the layout (rho, chi do not read it).
+static void hg_aux_theta(const hm_harmonium *h, const double *theta, double *ta) {
+    const size_t off = hg_off(h);
+    memcpy(ta, theta, off * sizeof(double));
+    memcpy(ta + off, theta + off, (size_t)hg_dn(h) * sizeof(double));
+}
+
+static hm_status hg_rho_chi(const hm_harmonium *h, const double *theta, double *rho, double *chi, double *work) {
+    double *ta = work, *rest = work + hg_aux_dim(h);
+    hg_aux_theta(h, theta, ta);
+    memset(rho, 0, (size_t)hg_dl(h) * sizeof(double));
+    return hm_hm_rho_chi(h->aux, ta, rho, chi, rest);
+}
+
+static hm_status hg_prior_chi(const hm_harmonium *h, const double *theta, double *prior, double *chi, double *work) {
+    hm_status st = hg_rho_chi(h, theta, prior, chi, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    const double *thl = theta + hg_off(h);
+    for (int i = 0; i < hg_dl(h); i++) {
+        prior[i] += thl[i];
+    }
+    return HM_OK;
+}
+
+static hm_status hg_prior(const hm_harmonium *h, const double *theta, double *prior, double *work) {
+    double chi;
+    return hg_prior_chi(h, theta, prior, &chi, work);
+}
+
+static hm_status hg_log_partition(const hm_harmonium *h, const double *theta, double *psi, double *work) {
+    double *prior = work, *rest = work + hg_dl(h);
+    double chi, pl;
+    hm_status st = hg_prior_chi(h, theta, prior, &chi, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_hm_log_partition(h->sub, prior, &pl, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    *psi = pl + chi;
+    return isfinite(*psi) ? HM_OK : HM_EDOM;
+}
+
+static hm_status hg_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    if (!hm_all_finite(theta, hg_dim(h))) {
+        return HM_EDOM;
+    }
+    hm_status st = hm_fam_check_natural(h->obs, theta);
+    if (st != HM_OK) {
+        return st;
+    }
+    double *prior = work, *rest = work + hg_dl(h);
+    st = hg_prior(h, theta, prior, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    return hm_hm_check_natural(h->sub, prior, rest);
+}
+
+// x | y is linear-Gaussian, so the observable and cross moments depend on
+// y through its overall mean and second moment only: they are those of
+// the LGM whose Normal latent has the hierarchy's overall latent moments.
+static hm_status hg_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    const size_t off = hg_off(h);
+    const int dn = hg_dn(h);
+    double *prior = work, *ta = prior + hg_dl(h), *ea = ta + hg_aux_dim(h), *rho = ea + hg_aux_dim(h);
+    double *rest = rho + hg_dl(h);
+    double chi;
+    hm_status st = hg_prior_chi(h, theta, prior, &chi, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_hm_to_mean(h->sub, prior, eta + off, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hg_rho_chi(h, theta, rho, &chi, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    memcpy(ta, theta, off * sizeof(double));
+    st = hm_fam_to_natural(h->lat, eta + off, ta + off, rest, NULL);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int i = 0; i < dn; i++) {
+        ta[off + (size_t)i] -= rho[i];
+    }
+    st = hm_hm_to_mean(h->aux, ta, ea, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    memcpy(eta, ea, off * sizeof(double));
+    return HM_OK;
+}
+
+static hm_status hg_to_natural(const hm_harmonium *h,
+                               const double *eta,
+                               double *theta,
+                               double *work,
+                               const hm_ctrl *ctl,
+                               int *bad) {
+    const size_t off = hg_off(h);
+    const int dl = hg_dl(h);
+    double *ta = work, *rho = ta + hg_aux_dim(h), *rest = rho + dl;
+    double chi;
+    int abad = -1;
+    *bad = -1;
+    // [eta_X | eta_XY | eta_N] is the LGM's mean vector: the anchor block
+    // of the mixture's mean coordinates is E s_N(y).
+    hm_status st = hm_hm_to_natural(h->aux, eta, ta, rest, ctl, &abad);
+    if (st != HM_OK) {
+        return st;
+    }
+    memcpy(theta, ta, off * sizeof(double));
+    st = hm_hm_to_natural(h->sub, eta + off, theta + off, rest, ctl, bad);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hg_rho_chi(h, theta, rho, &chi, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int i = 0; i < dl; i++) {
+        theta[off + (size_t)i] -= rho[i];
+    }
+    return HM_OK;
+}
+
+// --- whitening ---------------------------------------------------------------
+
+// v <- L^-1 v for the column-major lower factor L of order q.
+static void fwd_solve(int q, const double *L, double *v) {
+    for (int i = 0; i < q; i++) {
+        double s = v[i];
+        for (int j = 0; j < i; j++) {
+            s -= L[(size_t)i + (size_t)j * (size_t)q] * v[j];
+        }
+        v[i] = s / L[(size_t)i + (size_t)i * (size_t)q];
+    }
+}
+
+// The weighted moments (wt, e1 = E[1 y], packed e2 = E[1 y y']) of one
+// block, mapped to those of L^-1 (y - mu). S is q x q scratch.
+static void hg_affine(int q, const double *L, const double *mu, double wt, double *e1, double *e2, double *S) {
+    // y' = A y + c with A = L^-1, c = -A mu: E[1 y'] = A e1 + wt c and
+    // E[1 y' y'^T] = A (e2 - e1 mu' - mu e1' + wt mu mu') A'.
+    for (int i = 0; i < q; i++) {
+        for (int j = i; j < q; j++) {
+            const double v = e2[pk(q, i, j)] - e1[i] * mu[j] - mu[i] * e1[j] + wt * mu[i] * mu[j];
+            S[(size_t)i * (size_t)q + (size_t)j] = v;
+            S[(size_t)j * (size_t)q + (size_t)i] = v;
+        }
+    }
+    for (int j = 0; j < q; j++) {
+        fwd_solve(q, L, S + (size_t)j * (size_t)q); // columns of A S
+    }
+    // (A S)' = S A'; its columns through A again give A S A'.
+    for (int i = 0; i < q; i++) {
+        for (int j = i + 1; j < q; j++) {
+            const double t = S[(size_t)i * (size_t)q + (size_t)j];
+            S[(size_t)i * (size_t)q + (size_t)j] = S[(size_t)j * (size_t)q + (size_t)i];
+            S[(size_t)j * (size_t)q + (size_t)i] = t;
+        }
+    }
+    for (int j = 0; j < q; j++) {
+        fwd_solve(q, L, S + (size_t)j * (size_t)q);
+    }
+    for (int i = 0; i < q; i++) {
+        for (int j = i; j < q; j++) {
+            e2[pk(q, i, j)] = 0.5 * (S[(size_t)i * (size_t)q + (size_t)j] + S[(size_t)j * (size_t)q + (size_t)i]);
+        }
+        e1[i] -= wt * mu[i];
+    }
+    fwd_solve(q, L, e1);
+}
+
+static hm_status hg_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work) {
+    const int p = hg_p(h), q = hg_q(h), K = h->k, mz = K - 1, dn = hg_dn(h);
+    const size_t off = hg_off(h);
+    if (eta_out != eta_in) {
+        memcpy(eta_out, eta_in, (size_t)hg_dim(h) * sizeof(double));
+    }
+    double *L = work, *mu = L + (size_t)q * (size_t)q, *S = mu + q, *e1 = S + (size_t)q * (size_t)q;
+    double *e2 = e1 + q;
+    double *etan = eta_out + off, *etaw = etan + dn, *etaz = etaw + (size_t)dn * (size_t)mz;
+    memcpy(mu, etan, (size_t)q * sizeof(double));
+    for (int i = 0; i < q; i++) {
+        for (int j = 0; j < q; j++) {
+            const int a = i < j ? i : j, b = i < j ? j : i;
+            L[(size_t)i + (size_t)j * (size_t)q] = etan[q + (int)pk(q, a, b)] - mu[i] * mu[j];
+        }
+    }
+    if (!hm_all_finite(L, q * q)) {
+        return HM_EDOM;
+    }
+    hm_status st = hm_la_chol(q, L);
+    if (st != HM_OK) {
+        return st;
+    }
+    // The cross block: row i of E[x y'] maps to A row_i - E[x_i] A mu.
+    double *exy = eta_out + h->obs->dim;
+    for (int i = 0; i < p; i++) {
+        double *r = exy + (size_t)i * (size_t)q;
+        for (int j = 0; j < q; j++) {
+            r[j] -= eta_out[i] * mu[j];
+        }
+        fwd_solve(q, L, r);
+    }
+    for (int k = 1; k < K; k++) {
+        for (int j = 0; j < dn; j++) {
+            (j < q ? e1 : e2)[j < q ? j : j - q] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)];
+        }
+        hg_affine(q, L, mu, etaz[k - 1], e1, e2, S);
+        for (int j = 0; j < dn; j++) {
+            etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = j < q ? e1[j] : e2[j - q];
+        }
+    }
+    // The anchor: the overall moments become exactly (0, I).
+    for (int i = 0; i < q; i++) {
+        etan[i] = 0.0;
+        for (int j = i; j < q; j++) {
+            etan[q + (int)pk(q, i, j)] = i == j ? 1.0 : 0.0;
+        }
+    }
+    return HM_OK;
+}
+
+// --- sampling ----------------------------------------------------------------
+
+static size_t hg_sample_work_len(const hm_harmonium *h, int n) {
+    const size_t nn = (size_t)(n > 0 ? n : 0);
+    return hg_work_len(h) + hm_hm_sample_work_len(h->sub, n) + hm_fam_sample_work_len(h->obs, 1) +
+           nn * ((size_t)hg_q(h) + 1) + (size_t)h->obs->dim + (size_t)hg_dl(h) + 8;
+}
+
+// y, k from the prior mixture, then x | y ~ (theta_x + W y, theta_xx). z
+// rows are [y (q) | class (0-based)].
+static hm_status hg_sample(const hm_harmonium *h,
+                           const double *theta,
+                           int n,
+                           hm_rng *rng,
+                           double *x,
+                           double *z,
+                           double *work) {
+    if (n < 0) {
+        return HM_EINVAL;
+    }
+    const int p = hg_p(h), q = hg_q(h), dx = h->obs->dim;
+    const double *W = theta + dx;
+    double *prior = work, *ys = prior + hg_dl(h), *cls = ys + (size_t)n * (size_t)q, *tx = cls + n;
+    double *rest = tx + dx;
+    hm_status st = hg_check_natural(h, theta, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hg_prior(h, theta, prior, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_hm_sample(h->sub, prior, n, rng, ys, cls, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *yi = ys + (size_t)i * (size_t)q;
+        memcpy(tx, theta, (size_t)dx * sizeof(double));
+        for (int j = 0; j < p; j++) {
+            double s = 0.0;
+            for (int l = 0; l < q; l++) {
+                s += W[(size_t)j * (size_t)q + (size_t)l] * yi[l];
+            }
+            tx[j] += s;
+        }
+        st = hm_fam_sample(h->obs, tx, 1, rng, x + (size_t)i * (size_t)p, rest);
+        if (st != HM_OK) {
+            return st;
+        }
+        memcpy(z + (size_t)i * (size_t)(q + 1), yi, (size_t)q * sizeof(double));
+        z[(size_t)i * (size_t)(q + 1) + (size_t)q] = cls[i];
+    }
+    return HM_OK;
+}
+
+// --- the E-step --------------------------------------------------------------
+
+static int hg_block_rows(const hm_harmonium *h) {
+    int m = hg_p(h) > h->k * hg_q(h) ? hg_p(h) : h->k * hg_q(h);
+    int b = 32768 / (m > 0 ? m : 1);
+    b = b < 64 ? 64 : (b > 1024 ? 1024 : b);
+    return b - b % 16;
+}
+
+// Per call: each component's Sigma_k (q x q), location b_k (q), constant
+// c_k = psi_N(theta^(k)) - b_k' Sigma_k b_k / 2 and class parameter.
+static size_t hg_head_len(const hm_harmonium *h) {
+    const size_t K = (size_t)h->k, q = (size_t)hg_q(h);
+    return K * (q * q + q + 2) + K * (size_t)hg_dn(h) + (size_t)hg_dl(h) + 8;
+}
+
+static size_t hg_thread_len(const hm_harmonium *h) {
+    const size_t B = (size_t)hg_block_rows(h), p = (size_t)hg_p(h), q = (size_t)hg_q(h), K = (size_t)h->k;
+    return B * p + (size_t)h->obs->dim + 2 * B + 3 * B * q + K * B * q + B * K + q * q + 8;
+}
+
+typedef struct hg_ctx {
+    const hm_harmonium *h;
+    const double *theta;
+    const hm_data *data;
+    const double *sig; /* K x q x q */
+    const double *loc; /* K x q */
+    const double *cst; /* K */
+    const double *lam; /* K: 0 then the class parameters */
+    double psi;
+    double *logp;
+    double *post;
+} hg_ctx;
+
+static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const hg_ctx *c = (const hg_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const hm_family *obs = h->obs;
+    const int p = hg_p(h), q = hg_q(h), K = h->k, mz = K - 1, dx = obs->dim, dn = hg_dn(h);
+    const int dim = hg_dim(h), B = hg_block_rows(h);
+    const size_t off = hg_off(h), n = (size_t)c->data->n, ldx = (size_t)c->data->ldx;
+    const double *W = c->theta + dx;
+    double *X = tw, *s = X + (size_t)B * (size_t)p, *e = s + dx, *wv = e + B;
+    double *H = wv + B, *T = H + (size_t)B * (size_t)q, *Y = T + (size_t)B * (size_t)q;
+    double *M = Y + (size_t)B * (size_t)q, *R = M + (size_t)K * (size_t)B * (size_t)q;
+    double *G = R + (size_t)B * (size_t)K;
+
+    memset(slot, 0, (size_t)(dim + 2) * sizeof(double));
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        double *xi = X + (size_t)i * (size_t)p;
+        for (int j = 0; j < p; j++) {
+            xi[j] = c->data->x[(size_t)j * ldx + row];
+        }
+        hm_fam_stat(obs, xi, s);
+        const double wi = c->data->w ? c->data->w[row] : 1.0;
+        double en = hm_fam_log_base(obs, xi);
+        for (int j = 0; j < dx; j++) {
+            en += c->theta[j] * s[j];
+            slot[j] += wi * s[j];
+        }
+        e[i] = en;
+        wv[i] = wi;
+    }
+    hm_k_gemm_nn(nr, p, q, X, p, W, q, H, q);
+    for (int k = 0; k < K; k++) {
+        const double *bk = c->loc + (size_t)k * (size_t)q;
+        double *Mk = M + (size_t)k * (size_t)B * (size_t)q;
+        for (int i = 0; i < nr; i++) {
+            for (int j = 0; j < q; j++) {
+                T[(size_t)i * (size_t)q + (size_t)j] = H[(size_t)i * (size_t)q + (size_t)j] + bk[j];
+            }
+        }
+        hm_k_gemm_nn(nr, q, q, T, q, c->sig + (size_t)k * (size_t)q * (size_t)q, q, Mk, q);
+        for (int i = 0; i < nr; i++) {
+            double quad = 0.0;
+            for (int j = 0; j < q; j++) {
+                quad += T[(size_t)i * (size_t)q + (size_t)j] * Mk[(size_t)i * (size_t)q + (size_t)j];
+            }
+            R[(size_t)i * (size_t)K + (size_t)k] = c->lam[k] + c->cst[k] + 0.5 * quad;
+        }
+    }
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        double *r = R + (size_t)i * (size_t)K;
+        double m = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            m = r[k] > m ? r[k] : m;
+        }
+        if (!isfinite(m)) {
+            return HM_EDOM;
+        }
+        double tot = 0.0;
+        for (int k = 0; k < K; k++) {
+            r[k] = exp(r[k] - m);
+            tot += r[k];
+        }
+        const double lp = e[i] + m + log(tot) - c->psi;
+        double *yi = Y + (size_t)i * (size_t)q;
+        memset(yi, 0, (size_t)q * sizeof(double));
+        for (int k = 0; k < K; k++) {
+            r[k] /= tot;
+            const double *mk = M + (size_t)k * (size_t)B * (size_t)q + (size_t)i * (size_t)q;
+            for (int j = 0; j < q; j++) {
+                yi[j] += r[k] * mk[j];
+            }
+        }
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        if (c->post) {
+            for (int k = 0; k < K; k++) {
+                c->post[(size_t)k * n + row] = r[k];
+            }
+            for (int j = 0; j < q; j++) {
+                c->post[(size_t)(K + j) * n + row] = yi[j];
+            }
+        }
+        for (int j = 0; j < q; j++) {
+            yi[j] *= wv[i];
+        }
+        ll += wv[i] * lp;
+        wt += wv[i];
+    }
+    // E x y' summed: X' (w Ybar).
+    hm_k_gemm_tn_acc(nr, p, q, X, p, Y, q, slot + dx, q);
+    // The latent mixture's statistics: per component the weighted moments
+    // (sum v, sum v m, sum v (Sigma_k + m m')) with v = w r_k.
+    double *etan = slot + off, *etaw = etan + dn, *etaz = etaw + (size_t)dn * (size_t)mz;
+    for (int k = 0; k < K; k++) {
+        const double *Mk = M + (size_t)k * (size_t)B * (size_t)q;
+        const double *sk = c->sig + (size_t)k * (size_t)q * (size_t)q;
+        double sv = 0.0;
+        for (int i = 0; i < nr; i++) {
+            const double v = wv[i] * R[(size_t)i * (size_t)K + (size_t)k];
+            sv += v;
+            for (int j = 0; j < q; j++) {
+                T[(size_t)i * (size_t)q + (size_t)j] = v * Mk[(size_t)i * (size_t)q + (size_t)j];
+            }
+        }
+        memset(G, 0, (size_t)q * (size_t)q * sizeof(double));
+        hm_k_gemm_tn_acc(nr, q, q, Mk, q, T, q, G, q);
+        for (int j = 0; j < dn; j++) {
+            double v;
+            if (j < q) {
+                v = 0.0;
+                for (int i = 0; i < nr; i++) {
+                    v += T[(size_t)i * (size_t)q + (size_t)j];
+                }
+            } else {
+                int a = 0, t = j - q;
+                while (t >= q - a) {
+                    t -= q - a;
+                    a++;
+                }
+                const int b = a + t;
+                v = G[(size_t)a * (size_t)q + (size_t)b] + sv * sk[(size_t)a * (size_t)q + (size_t)b];
+            }
+            etan[j] += v;
+            if (k > 0) {
+                etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = v;
+            }
+        }
+        if (k > 0) {
+            etaz[k - 1] = sv;
+        }
+    }
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
+static size_t hg_estep_work_len(const hm_harmonium *h, int threads) {
+    return hg_head_len(h) + hg_work_len(h) + hm_blocks_work_len(hg_dim(h) + 2, hg_thread_len(h), threads);
+}
+
+static hm_status hg_estep(const hm_harmonium *h,
+                          const double *theta,
+                          const hm_data *data,
+                          const double *given,
+                          double *stats,
+                          double *logp,
+                          double *post,
+                          int threads,
+                          double *work) {
+    if (given != NULL) {
+        return HM_EINVAL;
+    }
+    const int q = hg_q(h), K = h->k, dn = hg_dn(h);
+    const size_t off = hg_off(h), qq = (size_t)q * (size_t)q;
+    double *sig = work, *loc = sig + (size_t)K * qq, *cst = loc + (size_t)K * (size_t)q, *lam = cst + K;
+    double *comps = lam + K, *prior = comps + (size_t)K * (size_t)dn, *hw = prior + hg_dl(h) + 8;
+    double *bw = hw + hg_work_len(h);
+    hm_status st = hg_check_natural(h, theta, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    hg_ctx c;
+    c.h = h;
+    c.theta = theta;
+    c.data = data;
+    c.sig = sig;
+    c.loc = loc;
+    c.cst = cst;
+    c.lam = lam;
+    c.logp = logp;
+    c.post = post;
+    st = hg_log_partition(h, theta, &c.psi, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    // theta_L's components (the posterior's, before W'x is added).
+    st = hm_mix_split(h->sub, theta + off, comps, prior, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    const double *thz = theta + off + (size_t)dn * (size_t)K;
+    for (int k = 0; k < K; k++) {
+        const double *tk = comps + (size_t)k * (size_t)dn;
+        double *sk = sig + (size_t)k * qq;
+        for (int i = 0; i < q; i++) {
+            for (int j = i; j < q; j++) {
+                const double t = tk[q + (int)pk(q, i, j)];
+                const double v = i == j ? -2.0 * t : -t;
+                sk[(size_t)i * (size_t)q + (size_t)j] = v;
+                sk[(size_t)j * (size_t)q + (size_t)i] = v;
+            }
+        }
+        st = hm_la_chol(q, sk);
+        if (st == HM_OK) {
+            st = hm_la_chol_inv(q, sk);
+        }
+        if (st != HM_OK) {
+            return st;
+        }
+        double psik;
+        st = hm_fam_log_partition(h->lat, tk, &psik, hw);
+        if (st != HM_OK) {
+            return st;
+        }
+        double quad = 0.0;
+        for (int i = 0; i < q; i++) {
+            loc[(size_t)k * (size_t)q + (size_t)i] = tk[i];
+            for (int j = 0; j < q; j++) {
+                quad += tk[i] * sk[(size_t)i * (size_t)q + (size_t)j] * tk[j];
+            }
+        }
+        cst[k] = psik - 0.5 * quad;
+        lam[k] = k > 0 ? thz[k - 1] : 0.0;
+    }
+    return hm_run_blocks(data->n, hg_block_rows(h), threads, hg_dim(h) + 2, hg_thread_len(h), hg_block, &c, stats,
+                         bw);
+}
+
+hm_status hm_hm_init_hmog(hm_harmonium *h, const hm_family *obs, const hm_harmonium *latent, const hm_harmonium *lgm) {
+    if (obs == NULL || latent == NULL || lgm == NULL || latent->kind != HM_HM_MIXTURE ||
+        latent->obs->kind != HM_FAM_NORMAL || latent->obs->rep != HM_COV_FULL || lgm->kind != HM_HM_LGM ||
+        lgm->obs != obs || lgm->lat->n != latent->obs->n || lgm->lat->rep != HM_COV_FULL) {
+        return HM_EINVAL;
+    }
+    h->kind = HM_HM_HMOG;
+    h->obs = obs;
+    h->lat = latent->obs;
+    h->mx = obs->n;
+    h->mz = latent->obs->n;
+    h->prr = *latent->obs;
+    h->k = latent->lat->n;
+    h->sub = latent;
+    h->aux = lgm;
+    return HM_OK;
+}
+
+const hm_kind_ops hm_kind_hmog_ops = {
+    "hmog",         hg_dim,         hg_post_len,      hg_z_len,  hg_rho_len,         hg_work_len, hg_sample_work_len,
+    hg_rho_chi,     hg_prior,       hg_log_partition, hg_to_mean,        hg_to_natural, hg_check_natural,
+    hg_whiten,      hg_sample,      hg_estep_work_len, hg_estep,
+};
