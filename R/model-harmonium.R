@@ -54,7 +54,11 @@
 #'   [ef_categorical()].
 #' @param latent The latent family: [ef_normal()] (full covariance),
 #'   [ef_boltzmann()], or [ef_dirichlet()] with as many components as the
-#'   categorical observable has levels.
+#'   categorical observable has levels; or a conjugated model, which
+#'   makes a hierarchical harmonium (theory.md 4.1): with a Normal
+#'   observable and a mixture of full-covariance Normals,
+#'   `harmonium(ef_normal(p, "diagonal"), mixture(ef_normal(q), k))` is the
+#'   hierarchical mixture of Gaussians [hmog()].
 #' @return An `lvm_model`: of class `lgm_model` for the Normal observable,
 #'   of class `conjugate_model` for the Categorical-Dirichlet harmonium.
 #' @seealso [lgm()], [boltzmann_lgm()], [with_params()], [posterior()].
@@ -87,8 +91,7 @@
 harmonium <- function(observable, latent) {
   check_family(observable)
   if (inherits(latent, "lvm_model")) {
-    abort_hm(c("Hierarchical harmoniums (a model as {.arg latent}) are not available yet.",
-      i = harmonium_pairs()), "unsupported")
+    return(new_hmog_model(observable, latent))
   }
   check_family(latent)
   obs <- observable$name

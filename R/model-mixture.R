@@ -23,7 +23,12 @@
 #' to 1 and `components` holds one source-parameter list of the component
 #' family per class.
 #'
-#' @param component An exponential family (see [ef_family]).
+#' `mixture(model, k)` with a conjugated model as `component` is the
+#' mixture of `k` such models (for example `mixture(factor_analysis(p, q),
+#' k)`, the mixture of factor analysers; see [mfa()]).
+#'
+#' @param component An exponential family (see [ef_family]), or a
+#'   conjugated model (see [hmog()]).
 #' @param k Number of components (classes), at least 1.
 #' @return An `lvm_model` of class `mixture_model`.
 #' @seealso [fit_lvm()], [select_k()], [exactness()].
@@ -35,9 +40,8 @@
 #' @export
 mixture <- function(component, k) {
   if (inherits(component, "lvm_model")) {
-    abort_hm(c("Mixtures of models are not available yet.",
-      i = "Use an exponential family as {.arg component}, e.g. {.code ef_normal(2)}."),
-      "unsupported")
+    k <- check_count(k, min = 1L, max = 10000L)
+    return(new_mixture_of_model(component, k))
   }
   check_family(component)
   k <- check_count(k, min = 1L, max = 10000L)

@@ -1,0 +1,383 @@
+# Composite models (theory.md section 4): hierarchical harmoniums, whose
+# latent is itself a conjugated model (hmog), and mixtures of conjugated
+# models (mfa, mixture(<model>, k)). The engine holds the algebra (kinds
+# HM_HM_HMOG and HM_HM_MIXTURE_OF, reached through its model-kind
+# interface); this file builds the descriptors, converts source parameters,
+# and supplies the starts.
+
+#' Hierarchical mixtures of Gaussians and mixtures of factor analysers
+#'
+#' `hmog(dim, latent_dim, k)` is the hierarchical mixture of Gaussians of
+#' theory.md 4.3: `x = mean + loadings y + e` with `e ~ N(0, cov)` and a
+#' latent `y` that is itself a mixture of `k` full-covariance Normals, so
+#' that dimension reduction and clustering are fitted jointly (the model of
+#' mixtures of common factor analysers). It is
+#' `harmonium(ef_normal(dim, covariance), mixture(ef_normal(latent_dim), k))`.
+#'
+#' `mfa(dim, factors, k)` is the mixture of `k` factor analysers, each with
+#' its own mean, loadings and diagonal noise: `mixture(factor_analysis(dim,
+#' factors), k)`. More generally `mixture(model, k)` mixes `k` copies of
+#' any conjugated model with an exact E-step ([lgm()], [factor_analysis()],
+#' [ppca()], [boltzmann_lgm()], [hmog()]), by the complete-mixture
+#' construction of theory.md 4.4.
+#'
+#' Both have exact log-likelihoods and cluster posteriors and are fitted by
+#' closed-form EM with whitening of the latent (`exactness()` is
+#' `"analytic"`).
+#'
+#' Source parameters: for `hmog`, `mean` (dim), `loadings` (dim x
+#' latent_dim), `cov` (dim x dim observation noise) and `latent`, the latent
+#' mixture's `weights` and `components` (each with `mean` and `cov`); the
+#' latent is reported standardised (overall mean 0, covariance I) and
+#' rotated so that the loadings have orthogonal columns. For `mfa` and
+#' `mixture(model, k)`, `weights` and `components`, one parameter list of
+#' the component model per cluster.
+#'
+#' @param dim Number of observed variables.
+#' @param latent_dim Dimension of the continuous latent space.
+#' @param k Number of clusters.
+#' @param covariance Observation noise: `"diagonal"` (the default),
+#'   `"isotropic"` or `"full"`.
+#' @param factors Number of factors of each analyser.
+#' @return An `lvm_model`.
+#' @seealso [fit_lvm()], [posterior()], [select_k()].
+#' @examples
+#' hmog(4, 2, 3)
+#' mfa(4, 1, 2)
+#' fit <- fit_lvm(hmog(4, 2, 3), iris[, 1:4], control = lvm_control(n_init = 2))
+#' table(predict(fit), iris$Species)
+#' @export
+hmog <- function(dim, latent_dim, k, covariance = "diagonal") {
+  dim <- check_count(dim, max = 10000L)
+  q <- check_count(latent_dim, max = max(1L, dim - 1L))
+  k <- check_count(k, max = 10000L)
+  covariance <- check_choice(covariance, c("diagonal", "isotropic", "full"))
+  harmonium(ef_normal(dim, covariance), mixture(ef_normal(q), k))
+}
+
+#' @rdname hmog
+#' @export
+mfa <- function(dim, factors, k) {
+  dim <- check_count(dim, max = 10000L)
+  factors <- check_count(factors, max = max(1L, dim - 1L))
+  k <- check_count(k, max = 10000L)
+  mixture(factor_analysis(dim, factors), k)
+}
+
+# --- hierarchical mixture of Gaussians ---------------------------------------
+
+new_hmog_model <- function(obs, latent, call = rlang::caller_env()) {
+  if (obs$name != "normal") {
+    abort_hm(c("The observable of a hierarchical model must be a Normal family.",
+      x = "It is {obs$label}."), "unsupported", call = call)
+  }
+  if (!inherits(latent, "mixture_model") || latent$component$name != "normal") {
+    abort_hm(c("The latent model of a hierarchical harmonium must be a mixture of Normals.",
+      x = "It is {latent$label}.",
+      i = "Use e.g. {.code harmonium(ef_normal(5, \"diagonal\"), mixture(ef_normal(2), 3))} or {.fn hmog}."),
+      "unsupported", call = call)
+  }
+  if (latent$component$covariance != "full") {
+    abort_hm(c("The latent mixture of a hierarchical harmonium must have full-covariance components.",
+      i = "Use {.code mixture(ef_normal({latent$component$n}), {latent$k})}."), "unsupported", call = call)
+  }
+  p <- obs$n
+  q <- latent$component$n
+  k <- latent$k
+  if (q >= p) {
+    abort_hm(c("The latent dimension must be smaller than the observed one.",
+      x = "The latent is {q}-dimensional and the observable {p}-dimensional."), "argument", call = call)
+  }
+  noise <- switch(obs$covariance, full = p * (p + 1L) / 2L, diagonal = p, isotropic = 1L)
+  # Free parameters: mean, loadings, noise and the latent mixture, less the
+  # affine maps of the latent space (q + q^2) that leave p(x) unchanged.
+  n_free <- p + p * q + noise + (k - 1L) + k * (q + q * (q + 1L) / 2L) - q - q * q
+  m <- list(
+    kind = "hmog", obs = obs, latent = latent, p = p, q = q, k = k,
+    hm_kind = c(hm_kind[["hmog"]], k), obs_spec = obs$spec, lat_spec = latent$component$spec,
+    d = obs$d, n_free = as.integer(n_free), closed = TRUE, has_em = TRUE, whiten = TRUE,
+    fit_class = "composite_fit",
+    label = sprintf("hierarchical mixture of Gaussians (%d variables, %s noise; %d-dimensional latent, %d clusters)",
+      p, obs$covariance, q, k)
+  )
+  info <- native_model_info(m)
+  m$dim <- info[1]
+  m$post_len <- info[2]
+  m$stats_len <- info[3]
+  structure(m, class = c("hmog_model", "lvm_model"))
+}
+
+# rho of the linear-Gaussian coupling in Normal(q) coordinates (theory.md
+# 3.2): location W'b and the packed precision of -W' Sigma_x W.
+hmog_rho <- function(W, b, Sx) {
+  c(as.vector(crossprod(W, b)), packed_precision(-crossprod(W, Sx %*% W)))
+}
+
+hmog_split <- function(m, theta) {
+  dx <- m$obs$dim
+  list(
+    th_x = theta[seq_len(dx)],
+    W = matrix(theta[dx + seq_len(m$p * m$q)], m$p, m$q, byrow = TRUE),
+    th_l = theta[-seq_len(dx + m$p * m$q)]
+  )
+}
+
+#' @export
+model_to_nat.hmog_model <- function(m, params, arg = "params", call = rlang::caller_env()) {
+  need <- c("mean", "loadings", "cov", "latent")
+  if (!is.list(params) || !all(need %in% names(params))) {
+    abort_hm("{.arg {arg}} must be a list with elements {.field {need}}.", "params", call = call)
+  }
+  b <- check_numeric_vector(params$mean, m$p, arg = paste0(arg, "$mean"), call = call)
+  A <- check_matrix(params$loadings, m$p, m$q, arg = paste0(arg, "$loadings"), call = call)
+  th_x <- m$obs$to_nat(list(mean = b, cov = params$cov))
+  Sx <- m$obs$to_src(th_x)$cov
+  W <- solve(Sx, A)
+  prior <- model_to_nat(m$latent, params$latent, arg = paste0(arg, "$latent"), call = call)
+  rho <- hmog_rho(W, b, Sx)
+  at <- seq_along(rho)
+  prior[at] <- prior[at] - rho
+  c(th_x, as.vector(t(W)), prior)
+}
+
+#' @export
+model_to_src.hmog_model <- function(m, theta) {
+  sp <- hmog_split(m, theta)
+  ob <- m$obs$to_src(sp$th_x)
+  A <- ob$cov %*% sp$W
+  prior <- sp$th_l
+  rho <- hmog_rho(sp$W, ob$mean, ob$cov)
+  at <- seq_along(rho)
+  prior[at] <- prior[at] + rho
+  hmog_standardise(list(mean = ob$mean, loadings = A, cov = ob$cov, latent = model_to_src(m$latent, prior)))
+}
+
+# The latent space of a hierarchy is identified up to an affine map: report
+# it with overall mean 0 and covariance I, rotated so that the loadings
+# have orthogonal columns by decreasing norm (each column's largest entry
+# positive). p(x) is unchanged.
+hmog_standardise <- function(params) {
+  lat <- params$latent
+  w <- lat$weights
+  mus <- lapply(lat$components, `[[`, "mean")
+  mbar <- Reduce(`+`, Map(`*`, w, mus))
+  S <- Reduce(`+`, Map(function(wk, ck) wk * (ck$cov + tcrossprod(ck$mean - mbar)), w, lat$components))
+  L <- t(chol((S + t(S)) / 2))
+  AL <- params$loadings %*% L
+  V <- if (ncol(AL) > 1L) svd(AL)$v else matrix(1, 1, 1)
+  AV <- AL %*% V
+  sgn <- apply(AV, 2L, function(v) sign(v[which.max(abs(v))]))
+  sgn[sgn == 0] <- 1
+  V <- sweep(V, 2L, sgn, "*")
+  Ti <- t(V) %*% solve(L) # y' = Ti (y - mbar)
+  params$mean <- as.vector(params$mean + params$loadings %*% mbar)
+  params$loadings <- AL %*% V
+  params$latent$components <- lapply(lat$components, function(ck) {
+    C <- Ti %*% ck$cov %*% t(Ti)
+    list(mean = as.vector(Ti %*% (ck$mean - mbar)), cov = (C + t(C)) / 2)
+  })
+  params
+}
+
+#' @export
+model_affine.hmog_model <- function(m, sc, params, inverse) {
+  s <- sc$scale
+  if (inverse) {
+    params$mean <- params$mean * s + sc$center
+    params$loadings <- params$loadings * s
+    params$cov <- params$cov * outer(s, s)
+  } else {
+    params$mean <- (params$mean - sc$center) / s
+    params$loadings <- params$loadings / s
+    params$cov <- params$cov / outer(s, s)
+  }
+  params
+}
+
+#' @export
+model_post_names.hmog_model <- function(m) c(as.character(seq_len(m$k)), paste0("F", seq_len(m$q)))
+
+#' @export
+model_name_params.hmog_model <- function(m, params) {
+  cn <- family_colnames(m$obs)
+  lat <- paste0("F", seq_len(m$q))
+  names(params$mean) <- cn
+  dimnames(params$loadings) <- list(cn, lat)
+  dimnames(params$cov) <- list(cn, cn)
+  params$latent$components <- lapply(params$latent$components, function(ck) {
+    names(ck$mean) <- lat
+    dimnames(ck$cov) <- list(lat, lat)
+    ck
+  })
+  params
+}
+
+#' @export
+model_canonical.hmog_model <- function(m, theta) model_to_nat(m, model_to_src(m, theta))
+
+# Start i: factor analysis (or PCA) of the data, the posterior factor scores,
+# k-means on them (k-means++ from start i's seed), and per cluster the
+# latent mean and covariance of its scores (plus the posterior covariance).
+#' @export
+model_start.hmog_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+  st <- lgm_pca_start(list(p = m$p, q = m$q, obs = m$obs), xs, w, i, control)
+  A <- st$A
+  Pi <- 1 / diag(st$cov)
+  Spost <- chol2inv(chol(diag(m$q) + crossprod(A, Pi * A)))
+  scores <- sweep(xs, 2L, st$mu) %*% (Pi * A) %*% Spost
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(scores, m$k))
+  ww <- if (is.null(w)) rep(1, nrow(xs)) else w
+  comps <- lapply(seq_len(m$k), function(j) {
+    idx <- which(labels == j)
+    if (length(idx) < 2L) idx <- seq_len(nrow(xs))
+    wm <- weighted_moments(scores[idx, , drop = FALSE], ww[idx])
+    list(mean = wm$mu, cov = wm$S + Spost + 1e-3 * diag(m$q))
+  })
+  wts <- vapply(seq_len(m$k), function(j) sum(ww[labels == j]), 0) + 1e-3 * sum(ww) / m$k
+  params <- list(mean = st$mu, loadings = A, cov = st$cov,
+    latent = list(weights = wts / sum(wts), components = comps))
+  tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)
+}
+
+# --- mixtures of models ----------------------------------------------------------
+
+# Model kinds that can be mixed: those with an exact E-step over data.
+mixable_kinds <- c("lgm", "boltzmann_lgm", "hmog")
+
+new_mixture_of_model <- function(base, k, call = rlang::caller_env()) {
+  if (!base$kind %in% mixable_kinds) {
+    abort_hm(c("Mixtures of {base$label} are not available.",
+      i = "Mix a linear Gaussian model ({.fn factor_analysis}, {.fn ppca}, {.fn lgm}), {.fn boltzmann_lgm} or {.fn hmog}; mix families with {.code mixture(ef_normal(2), k)}."),
+      "unsupported", call = call)
+  }
+  m <- list(
+    kind = "mixture_of", base = base, k = k, obs = base$obs, q = base$q,
+    hm_kind = c(hm_kind[["mixture_of"]], k, base$hm_kind), obs_spec = base$obs_spec, lat_spec = base$lat_spec,
+    d = base$d, n_free = as.integer((k - 1L) + k * base$n_free), closed = isTRUE(base$closed),
+    has_em = !isFALSE(base$has_em), whiten = isTRUE(base$whiten), fit_class = "composite_fit",
+    label = sprintf("mixture of %d %s", k, sub("^(factor analysis|probabilistic PCA)", "\\1 models", base$label))
+  )
+  if (base$kind == "lgm" && base$obs$covariance == "diagonal") {
+    m$label <- sprintf("mixture of %d factor analysers (%d variables, %d factors)", k, base$p, base$q)
+  }
+  info <- native_model_info(m)
+  m$dim <- info[1]
+  m$post_len <- info[2]
+  m$stats_len <- info[3]
+  structure(m, class = c("mixture_of_model", "lvm_model"))
+}
+
+# Per-component natural parameters and weights -> the complete-mixture
+# coordinates [theta^(0) | offsets | lambda] with lambda_k = log(w_k / w_0)
+# - (psi_B(theta^(k)) - psi_B(theta^(0))) (theory.md 3.1, 4.4).
+mixture_of_join <- function(m, thetas, w) {
+  psi <- vapply(thetas, function(th) model_log_partition(m$base, th), 0)
+  th0 <- thetas[[1]]
+  off <- if (m$k > 1L) vapply(thetas[-1], function(th) th - th0, th0) else matrix(0, length(th0), 0)
+  c(th0, as.vector(t(off)), log(w[-1] / w[1]) - (psi[-1] - psi[1]))
+}
+
+mixture_of_split <- function(m, theta) {
+  db <- m$base$dim
+  k <- m$k
+  th0 <- theta[seq_len(db)]
+  off <- matrix(theta[db + seq_len(db * (k - 1L))], db, k - 1L, byrow = TRUE)
+  thetas <- c(list(th0), lapply(seq_len(k - 1L), function(j) th0 + off[, j]))
+  psi <- vapply(thetas, function(th) model_log_partition(m$base, th), 0)
+  a <- c(0, theta[db * k + seq_len(k - 1L)]) + psi
+  w <- exp(a - max(a))
+  list(thetas = thetas, weights = w / sum(w))
+}
+
+#' @export
+model_to_nat.mixture_of_model <- function(m, params, arg = "params", call = rlang::caller_env()) {
+  if (!is.list(params) || !all(c("weights", "components") %in% names(params))) {
+    abort_hm("{.arg {arg}} must be a list with elements {.field weights} and {.field components}.",
+      "params", call = call)
+  }
+  w <- check_prob_vector(params$weights, m$k, arg = paste0(arg, "$weights"), call = call, simplex = TRUE)
+  if (any(w <= 0)) abort_hm("{.arg {arg}$weights} must be positive.", "params", call = call)
+  comps <- params$components
+  if (!is.list(comps) || length(comps) != m$k) {
+    abort_hm("{.arg {arg}$components} must be a list of {m$k} parameter lists.", "params", call = call)
+  }
+  thetas <- lapply(seq_len(m$k), function(j) {
+    model_to_nat(m$base, comps[[j]], arg = sprintf("%s$components[[%d]]", arg, j), call = call)
+  })
+  mixture_of_join(m, thetas, w)
+}
+
+#' @export
+model_to_src.mixture_of_model <- function(m, theta) {
+  sp <- mixture_of_split(m, theta)
+  list(weights = sp$weights, components = lapply(sp$thetas, function(th) model_to_src(m$base, th)))
+}
+
+#' @export
+model_affine.mixture_of_model <- function(m, sc, params, inverse) {
+  params$components <- lapply(params$components, function(p) model_affine(m$base, sc, p, inverse))
+  params
+}
+
+#' @export
+model_post_names.mixture_of_model <- function(m) c(as.character(seq_len(m$k)), model_post_names(m$base))
+
+#' @export
+model_name_params.mixture_of_model <- function(m, params) {
+  params$components <- lapply(params$components, function(p) model_name_params(m$base, p))
+  params
+}
+
+#' @export
+model_canonical.mixture_of_model <- function(m, theta) {
+  sp <- mixture_of_split(m, theta)
+  mixture_of_join(m, lapply(sp$thetas, function(th) model_canonical(m$base, th)), sp$weights)
+}
+
+# Start 1: the base model fitted to all the data gives posterior latent
+# means, clustered by k-means (PCA/FA then k-means in the latent space);
+# later starts cluster the data themselves from start i's k-means++ seed.
+# Each cluster then gets the base model's own start on its rows.
+#' @export
+model_start.mixture_of_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+  th_all <- model_start(m$base, xs, x, w, 1L, control, ctrl, threads)
+  if (is.null(th_all)) return(NULL)
+  f <- if (i == 1L) {
+    es <- native_model_estep(m$base, th_all, xs, w, logp = FALSE, post = TRUE, threads = threads)
+    if (es$status != 0L) return(NULL)
+    es$post
+  } else {
+    family_features(m$obs, x)
+  }
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
+  mixture_of_from_labels(m, xs, x, w, labels, th_all, control, ctrl, threads)
+}
+
+mixture_of_from_labels <- function(m, xs, x, w, labels, th_all, control, ctrl, threads) {
+  ww <- if (is.null(w)) rep(1, nrow(xs)) else w
+  thetas <- lapply(seq_len(m$k), function(j) {
+    idx <- which(labels == j)
+    th <- if (length(idx) > 2L) {
+      model_start(m$base, xs[idx, , drop = FALSE], x[idx, , drop = FALSE], ww[idx], 1L, control, ctrl, threads)
+    }
+    if (is.null(th)) th_all else th
+  })
+  wts <- vapply(seq_len(m$k), function(j) sum(ww[labels == j]), 0) + 1e-3 * sum(ww) / m$k
+  tryCatch(mixture_of_join(m, thetas, wts / sum(wts)), harmonium_error = function(e) NULL)
+}
+
+#' @export
+model_init.mixture_of_model <- function(m, xs, w, init, ctrl, threads, sc, call) {
+  if (is.factor(init)) init <- as.integer(init)
+  if (is.numeric(init) && is.null(dim(init)) && length(init) == nrow(xs)) {
+    if (!all(init %in% seq_len(m$k))) {
+      abort_hm("The labels in {.arg init} must be in 1..{m$k}.", "init", call = call)
+    }
+    control <- lvm_control()
+    th_all <- model_start(m$base, xs, xs, w, 1L, control, ctrl, threads)
+    th <- if (!is.null(th_all)) mixture_of_from_labels(m, xs, xs, w, as.integer(init), th_all, control, ctrl, threads)
+    if (is.null(th)) abort_hm("The labels in {.arg init} give no valid starting parameters.", "init", call = call)
+    return(th)
+  }
+  NextMethod()
+}
