@@ -5,9 +5,10 @@ desc <- read.dcf("DESCRIPTION", fields = c("Imports", "Suggests"))
 fields <- unlist(strsplit(paste(desc[!is.na(desc)], collapse = ","), ","))
 pkgs <- trimws(sub("\\(.*", "", fields))
 pkgs <- setdiff(pkgs[nzchar(pkgs)], c("R", rownames(installed.packages(priority = "base"))))
-# knitr and rmarkdown are for vignettes only; the tests do not need them.
+# knitr and rmarkdown build the vignettes: installed like the rest, but the
+# tests can run without them if CRAN cannot deliver them.
 optional <- c("knitr", "rmarkdown")
-need <- setdiff(pkgs, c(rownames(installed.packages()), optional))
+need <- setdiff(pkgs, rownames(installed.packages()))
 if (length(need)) {
   message("installing: ", paste(need, collapse = ", "))
   install.packages(need, repos = repos, Ncpus = 2L)
