@@ -10,7 +10,8 @@
 #' @param maxit Maximum number of EM iterations per start.
 #' @param n_init Number of starts: the first is deterministic (k-means++ on
 #'   the standardised data with an internal fixed seed), the others random
-#'   from `seed`. The start with the highest log-likelihood is kept; a start
+#'   from `seed`. The start with the highest log-likelihood is kept (a start
+#'   whose EM ended in a collapsed component only if every start did); a start
 #'   that fails numerically is reported, not fatal.
 #' @param seed Seed of the random starts (`NULL`: a fixed default). Results
 #'   depend only on `seed` and the data, never on `threads`, and the
@@ -414,7 +415,13 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
     starts$iterations[i] <- length(em$trace)
     starts$status[i] <- if (em$converged) "converged" else if (em$status == 1L) "max_iter" else
       paste0("stopped: ", hm_status_names[em$status + 1L])
-    if (is.null(best) || es$loglik > best$es$loglik) best <- list(em = em, es = es, start = i)
+    # A start that ended in a collapsed component is kept only when no start
+    # ended healthy: a degenerate optimum's higher likelihood is spurious.
+    healthy <- em$status <= 1L
+    if (is.null(best) || (healthy && !best$healthy) ||
+      (healthy == best$healthy && es$loglik > best$es$loglik)) {
+      best <- list(em = em, es = es, start = i, healthy = healthy)
+    }
   }
   nfail <- sum(starts$status == "failed")
   if (is.null(best)) {
@@ -522,7 +529,9 @@ new_fit <- function(model, theta, sc, x, w, es, call) {
 with_params <- function(model, params, data = NULL) {
   check_model(model)
   env <- rlang::current_env()
-  theta <- model_to_nat(model, params, call = env)
+  # The canonical form of the parameters (the same model), so that the
+  # posterior's latent coordinates are those of coef().
+  theta <- model_canonical(model, model_to_nat(model, params, call = env))
   if (is.null(data)) {
     sc <- identity_scaler(model$d)
     fit <- new_fit(model, theta, sc, matrix(0, 0, model$d), NULL,

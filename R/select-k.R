@@ -14,16 +14,21 @@
 #'   exponential family (then `mixture(model_fn, k)` is used).
 #' @param data The data, as for [fit_lvm()].
 #' @param k The numbers of components to try.
+#' @param factors Optional numbers of factors (latent dimensions) to try
+#'   as well: `model_fn` is then a function of `k` and `factors` (for
+#'   example `function(k, factors) mfa(p, factors, k)`) and every pair is
+#'   fitted.
 #' @param ... Further arguments of [fit_lvm()] (`control`, `weights`, ...).
 #' @return An object of class `lvm_select`: `table` (a data frame with
 #'   columns `k`, `loglik`, `df`, `BIC`, `ICL`, `converged`), `fits` (the
-#'   fits, by k) and `best` (the k with the smallest BIC).
+#'   fits, by k) and `best` (the k with the smallest BIC; with `factors`,
+#'   a list of the best `k` and `factors`, and a `factors` column).
 #' @examples
 #' sel <- select_k(ef_normal(2), faithful, k = 1:4)
 #' sel
 #' plot(sel)
 #' @export
-select_k <- function(model_fn, data, k = 1:9, ...) {
+select_k <- function(model_fn, data, k = 1:9, factors = NULL, ...) {
   if (inherits(model_fn, "ef_family")) {
     fam <- model_fn
     model_fn <- function(k) mixture(fam, k)
@@ -35,14 +40,22 @@ select_k <- function(model_fn, data, k = 1:9, ...) {
     abort_hm("{.arg k} must be positive whole numbers.", "argument")
   }
   k <- sort(unique(as.integer(k)))
-  fits <- vector("list", length(k))
-  names(fits) <- k
+  grid <- if (is.null(factors)) data.frame(k = k) else {
+    if (!is.numeric(factors) || length(factors) < 1L || anyNA(factors) || any(factors < 1) ||
+      any(factors != round(factors))) {
+      abort_hm("{.arg factors} must be positive whole numbers.", "argument")
+    }
+    expand.grid(k = k, factors = sort(unique(as.integer(factors))))
+  }
+  lab <- if (is.null(factors)) paste0("k = ", grid$k) else paste0("k = ", grid$k, ", factors = ", grid$factors)
+  fits <- vector("list", nrow(grid))
+  names(fits) <- if (is.null(factors)) grid$k else paste(grid$k, grid$factors, sep = ":")
   failed <- character(0)
-  for (i in seq_along(k)) {
+  for (i in seq_len(nrow(grid))) {
     fits[[i]] <- tryCatch(
-      fit_lvm(model_fn(k[i]), data, ...),
+      fit_lvm(if (is.null(factors)) model_fn(grid$k[i]) else model_fn(grid$k[i], grid$factors[i]), data, ...),
       harmonium_error = function(e) {
-        failed <<- c(failed, paste0("k = ", k[i], ": ", conditionMessage(e)))
+        failed <<- c(failed, paste0(lab[i], ": ", conditionMessage(e)))
         NULL
       }
     )
@@ -54,7 +67,7 @@ select_k <- function(model_fn, data, k = 1:9, ...) {
   }
   tab <- as.data.frame(do.call(rbind, lapply(fits, row)))
   names(tab) <- c("loglik", "df", "BIC", "ICL", "converged")
-  tab <- cbind(k = k, tab)
+  tab <- cbind(grid, tab)
   tab$converged <- as.logical(tab$converged)
   rownames(tab) <- NULL
   if (length(failed)) {
@@ -62,6 +75,9 @@ select_k <- function(model_fn, data, k = 1:9, ...) {
       "select_failed")
   }
   best <- if (all(is.na(tab$BIC))) NA_integer_ else tab$k[which.min(tab$BIC)]
+  if (!is.null(factors) && !all(is.na(tab$BIC))) {
+    best <- list(k = tab$k[which.min(tab$BIC)], factors = tab$factors[which.min(tab$BIC)])
+  }
   structure(list(table = tab, fits = fits, best = best), class = "lvm_select")
 }
 
@@ -69,7 +85,11 @@ select_k <- function(model_fn, data, k = 1:9, ...) {
 print.lvm_select <- function(x, ...) {
   cat("Model selection over k (smaller BIC and ICL are better)\n")
   print(x$table, row.names = FALSE, digits = 8)
-  cat("Best by BIC: k =", x$best, "\n")
+  if (is.list(x$best)) {
+    cat("Best by BIC: k =", x$best$k, "with", x$best$factors, "factors\n")
+  } else {
+    cat("Best by BIC: k =", x$best, "\n")
+  }
   invisible(x)
 }
 
@@ -86,6 +106,17 @@ as.data.frame.lvm_select <- function(x, ...) x$table
 #' @export
 plot.lvm_select <- function(x, ...) {
   tab <- x$table
+  if (!is.null(tab$factors)) {
+    fs <- sort(unique(tab$factors))
+    y <- sapply(fs, function(f) tab$BIC[match(sort(unique(tab$k)), tab$k[tab$factors == f]) +
+      min(which(tab$factors == f)) - 1L])
+    ks <- sort(unique(tab$k))
+    graphics::matplot(ks, y, type = "b", pch = 19, lty = 1, col = class_colours(length(fs)),
+      xlab = "number of components k", ylab = "BIC (smaller is better)", xaxt = "n", main = "Model selection", ...)
+    graphics::axis(1, at = ks)
+    graphics::legend("topright", paste(fs, "factor(s)"), pch = 19, col = class_colours(length(fs)), bty = "n")
+    return(invisible(x))
+  }
   y <- cbind(tab$BIC, tab$ICL)
   graphics::matplot(tab$k, y, type = "b", pch = c(19, 17), lty = 1:2, col = c("black", "grey45"),
     xlab = "number of components k", ylab = "criterion (smaller is better)", xaxt = "n",
