@@ -49,7 +49,7 @@ composite_gaussian_parts <- function(fit) {
   m <- fit$model
   p <- fit$params
   if (m$kind == "hmog") {
-    return(lapply(p$latent$components, function(ck) {
+    return(lapply(hmog_latent_mixture(p$latent)$components, function(ck) {
       list(b = p$mean, A = p$loadings, Psi = p$cov, m = ck$mean, S = ck$cov)
     }))
   }
@@ -94,7 +94,7 @@ summary.composite_fit <- function(object, ...) {
   zmap <- cl[cbind(seq_len(nrow(cl)), map)]
   bic <- -2 * ll + object$df * log(n)
   m <- object$model
-  weights <- if (m$kind == "hmog") object$params$latent$weights else object$params$weights
+  weights <- if (m$kind == "hmog") hmog_latent_mixture(object$params$latent)$weights else object$params$weights
   structure(
     list(
       label = m$label, exactness = exactness(m), n = n, loglik = ll, df = object$df,
@@ -158,7 +158,7 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   m <- object$model
   if (m$kind == "hmog") {
     q <- m$q
-    attr(out, "cluster") <- as.integer(z[, q + 1L]) + 1L
+    attr(out, "cluster") <- as.integer(z[, ncol(z)]) + 1L
     lat <- z[, seq_len(q), drop = FALSE]
   } else {
     attr(out, "cluster") <- as.integer(z[, 1L]) + 1L
@@ -206,7 +206,7 @@ plot.composite_fit <- function(x, type = c("latent", "trace"), dims = c(1L, 2L),
   if (x$model$kind == "hmog") {
     tt <- seq(0, 2 * pi, length.out = 100)
     for (k in seq_len(x$model$k)) {
-      ck <- x$params$latent$components[[k]]
+      ck <- hmog_latent_mixture(x$params$latent)$components[[k]]
       S <- ck$cov[dims, dims]
       e <- eigen(S, symmetric = TRUE)
       pts <- t(ck$mean[dims] + e$vectors %*% (2 * sqrt(pmax(e$values, 0)) * rbind(cos(tt), sin(tt))))

@@ -21,6 +21,10 @@
 #' [ppca()], [boltzmann_lgm()], [hmog()]), by the complete-mixture
 #' construction of theory.md 4.4.
 #'
+#' Deeper hierarchies, whose latent model is itself hierarchical, are built
+#' with [harmonium()], e.g. `harmonium(ef_normal(8, "diagonal"),
+#' harmonium(ef_normal(3), mixture(ef_normal(2), 4)))`.
+#'
 #' Both have exact log-likelihoods and cluster posteriors and are fitted by
 #' closed-form EM with whitening of the latent (`exactness()` is
 #' `"analytic"`).
@@ -44,7 +48,10 @@
 #' @examples
 #' hmog(4, 2, 3)
 #' mfa(4, 1, 2)
-#' fit <- fit_lvm(hmog(4, 2, 3), iris[, 1:4], control = lvm_control(n_init = 2))
+#' # A deeper hierarchy: 4 variables, a 3-dimensional latent over a
+#' # 2-dimensional one with 3 clusters.
+#' harmonium(ef_normal(4, "diagonal"), harmonium(ef_normal(3), mixture(ef_normal(2), 3)))
+#' fit <- fit_lvm(hmog(4, 2, 3), iris[, 1:4], control = lvm_control(n_init = 2, tol = 1e-6))
 #' table(predict(fit), iris$Species)
 #' @export
 hmog <- function(dim, latent_dim, k, covariance = "diagonal") {
@@ -71,40 +78,93 @@ new_hmog_model <- function(obs, latent, call = rlang::caller_env()) {
     abort_hm(c("The observable of a hierarchical model must be a Normal family.",
       x = "It is {obs$label}."), "unsupported", call = call)
   }
-  if (!inherits(latent, "mixture_model") || latent$component$name != "normal") {
-    abort_hm(c("The latent model of a hierarchical harmonium must be a mixture of Normals.",
+  deeper <- inherits(latent, "hmog_model")
+  if (!deeper && (!inherits(latent, "mixture_model") || latent$component$name != "normal")) {
+    abort_hm(c("The latent model of a hierarchical harmonium must be a mixture of Normals or a hierarchical model.",
       x = "It is {latent$label}.",
       i = "Use e.g. {.code harmonium(ef_normal(5, \"diagonal\"), mixture(ef_normal(2), 3))} or {.fn hmog}."),
       "unsupported", call = call)
   }
-  if (latent$component$covariance != "full") {
-    abort_hm(c("The latent mixture of a hierarchical harmonium must have full-covariance components.",
-      i = "Use {.code mixture(ef_normal({latent$component$n}), {latent$k})}."), "unsupported", call = call)
+  lat_obs <- if (deeper) latent$obs else latent$component
+  if (lat_obs$covariance != "full") {
+    what <- if (deeper) "observable of the latent hierarchical model" else "latent mixture's components"
+    abort_hm(c("The {what} must be a full-covariance Normal.",
+      i = "Use {.code ef_normal({lat_obs$n})}: the coupling adds a full precision to it."),
+      "unsupported", call = call)
+  }
+  if (deeper && latent$depth >= 3L) {
+    abort_hm("Hierarchies are limited to 4 levels of latent variables.", "unsupported", call = call)
   }
   p <- obs$n
-  q <- latent$component$n
+  q <- lat_obs$n
   k <- latent$k
   if (q >= p) {
     abort_hm(c("The latent dimension must be smaller than the observed one.",
       x = "The latent is {q}-dimensional and the observable {p}-dimensional."), "argument", call = call)
   }
   noise <- switch(obs$covariance, full = p * (p + 1L) / 2L, diagonal = p, isotropic = 1L)
-  # Free parameters: mean, loadings, noise and the latent mixture, less the
+  # Free parameters: mean, loadings, noise and the latent model, less the
   # affine maps of the latent space (q + q^2) that leave p(x) unchanged.
-  n_free <- p + p * q + noise + (k - 1L) + k * (q + q * (q + 1L) / 2L) - q - q * q
-  m <- list(
-    kind = "hmog", obs = obs, latent = latent, p = p, q = q, k = k,
-    hm_kind = c(hm_kind[["hmog"]], k), obs_spec = obs$spec, lat_spec = latent$component$spec,
-    d = obs$d, n_free = as.integer(n_free), closed = TRUE, has_em = TRUE, whiten = TRUE,
-    fit_class = "composite_fit",
-    label = sprintf("hierarchical mixture of Gaussians (%d variables, %s noise; %d-dimensional latent, %d clusters)",
+  # Over a mixture the latent model has (k - 1) + k (q + q (q + 1) / 2);
+  # over a lower hierarchy its own count, less the part of its clusters'
+  # common covariance that its full noise can absorb (r (r + 1) / 2).
+  if (deeper) {
+    r <- latent$q
+    n_lat <- latent$n_free - r * (r + 1L) / 2L
+    specs <- c(list(latent$obs$spec), if (is.list(latent$lat_spec)) latent$lat_spec else list(latent$lat_spec))
+    hk <- c(hm_kind[["hmog"]], latent$hm_kind)
+    label <- sprintf("hierarchical model (%d variables, %s noise; %d-dimensional latent over a %s)",
+      p, obs$covariance, q, latent$label)
+  } else {
+    n_lat <- (k - 1L) + k * (q + q * (q + 1L) / 2L)
+    specs <- latent$component$spec
+    hk <- c(hm_kind[["hmog"]], k)
+    label <- sprintf("hierarchical mixture of Gaussians (%d variables, %s noise; %d-dimensional latent, %d clusters)",
       p, obs$covariance, q, k)
+  }
+  n_free <- p + p * q + noise + n_lat - q - q * q
+  m <- list(
+    kind = "hmog", obs = obs, latent = latent, p = p, q = q, k = k, depth = if (deeper) latent$depth + 1L else 1L,
+    hm_kind = hk, obs_spec = obs$spec, lat_spec = specs,
+    d = obs$d, n_free = as.integer(n_free), closed = TRUE, has_em = TRUE, whiten = TRUE,
+    fit_class = "composite_fit", label = label
   )
   info <- native_model_info(m)
   m$dim <- info[1]
   m$post_len <- info[2]
   m$stats_len <- info[3]
   structure(m, class = c("hmog_model", "lvm_model"))
+}
+
+# The latent of a hierarchy as a mixture over y (user's latent units): a
+# mixture's own components, or for a lower hierarchy y | k ~ N(mean +
+# loadings m_k, cov + loadings S_k loadings') with (m_k, S_k) its own
+# latent mixture over y's latent, recursively.
+hmog_latent_mixture <- function(lat) {
+  if (!is.null(lat$weights)) return(lat)
+  inner <- hmog_latent_mixture(lat$latent)
+  A <- lat$loadings
+  inner$components <- lapply(inner$components, function(ck) {
+    C <- lat$cov + A %*% ck$cov %*% t(A)
+    list(mean = as.vector(lat$mean + A %*% ck$mean), cov = (C + t(C)) / 2)
+  })
+  inner
+}
+
+# y' = Ti (y - c) applied to the latent model's parameters.
+hmog_latent_affine <- function(lat, Ti, c) {
+  if (!is.null(lat$weights)) {
+    lat$components <- lapply(lat$components, function(ck) {
+      C <- Ti %*% ck$cov %*% t(Ti)
+      list(mean = as.vector(Ti %*% (ck$mean - c)), cov = (C + t(C)) / 2)
+    })
+    return(lat)
+  }
+  C <- Ti %*% lat$cov %*% t(Ti)
+  lat$mean <- as.vector(Ti %*% (lat$mean - c))
+  lat$loadings <- Ti %*% lat$loadings
+  lat$cov <- (C + t(C)) / 2
+  lat
 }
 
 # rho of the linear-Gaussian coupling in Normal(q) coordinates (theory.md
@@ -157,7 +217,7 @@ model_to_src.hmog_model <- function(m, theta) {
 # have orthogonal columns by decreasing norm (each column's largest entry
 # positive). p(x) is unchanged.
 hmog_standardise <- function(params) {
-  lat <- params$latent
+  lat <- hmog_latent_mixture(params$latent)
   w <- lat$weights
   mus <- lapply(lat$components, `[[`, "mean")
   mbar <- Reduce(`+`, Map(`*`, w, mus))
@@ -172,10 +232,7 @@ hmog_standardise <- function(params) {
   Ti <- t(V) %*% solve(L) # y' = Ti (y - mbar)
   params$mean <- as.vector(params$mean + params$loadings %*% mbar)
   params$loadings <- AL %*% V
-  params$latent$components <- lapply(lat$components, function(ck) {
-    C <- Ti %*% ck$cov %*% t(Ti)
-    list(mean = as.vector(Ti %*% (ck$mean - mbar)), cov = (C + t(C)) / 2)
-  })
+  params$latent <- hmog_latent_affine(params$latent, Ti, mbar)
   params
 }
 
@@ -204,12 +261,26 @@ model_name_params.hmog_model <- function(m, params) {
   names(params$mean) <- cn
   dimnames(params$loadings) <- list(cn, lat)
   dimnames(params$cov) <- list(cn, cn)
-  params$latent$components <- lapply(params$latent$components, function(ck) {
-    names(ck$mean) <- lat
-    dimnames(ck$cov) <- list(lat, lat)
-    ck
-  })
+  params$latent <- hmog_name_latent(m$latent, params$latent, lat, 1L)
   params
+}
+
+# Latent variables of level l are named F1.., then G1.., H1.. below.
+hmog_name_latent <- function(lm, lat, nm, level) {
+  if (!inherits(lm, "hmog_model")) {
+    lat$components <- lapply(lat$components, function(ck) {
+      names(ck$mean) <- nm
+      dimnames(ck$cov) <- list(nm, nm)
+      ck
+    })
+    return(lat)
+  }
+  below <- paste0(LETTERS[6L + level], seq_len(lm$q))
+  names(lat$mean) <- nm
+  dimnames(lat$loadings) <- list(nm, below)
+  dimnames(lat$cov) <- list(nm, nm)
+  lat$latent <- hmog_name_latent(lm$latent, lat$latent, below, level + 1L)
+  lat
 }
 
 #' @export
@@ -225,6 +296,16 @@ model_start.hmog_model <- function(m, xs, x, w, i, control, ctrl, threads) {
   Pi <- 1 / diag(st$cov)
   Spost <- chol2inv(chol(diag(m$q) + crossprod(A, Pi * A)))
   scores <- sweep(xs, 2L, st$mu) %*% (Pi * A) %*% Spost
+  if (inherits(m$latent, "hmog_model")) {
+    # A lower hierarchy: its own start on the factor scores, its noise
+    # widened by the scores' posterior covariance.
+    th <- model_start(m$latent, scores, scores, w, i, control, ctrl, threads)
+    if (is.null(th)) return(NULL)
+    lat <- model_to_src(m$latent, th)
+    lat$cov <- lat$cov + Spost
+    params <- list(mean = st$mu, loadings = A, cov = st$cov, latent = lat)
+    return(tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL))
+  }
   labels <- with_seed(start_seed(control, i), kmeans_pp_labels(scores, m$k))
   ww <- if (is.null(w)) rep(1, nrow(xs)) else w
   comps <- lapply(seq_len(m$k), function(j) {

@@ -58,9 +58,18 @@
 #'   makes a hierarchical harmonium (theory.md 4.1): with a Normal
 #'   observable and a mixture of full-covariance Normals,
 #'   `harmonium(ef_normal(p, "diagonal"), mixture(ef_normal(q), k))` is the
-#'   hierarchical mixture of Gaussians [hmog()].
+#'   hierarchical mixture of Gaussians [hmog()]. The latent model may itself
+#'   be such a hierarchy, up to four levels of latent variables, e.g.
+#'   `harmonium(ef_normal(p), harmonium(ef_normal(q), mixture(ef_normal(r), k)))`:
+#'   `x = mean + loadings y + e`, `y = mean_y + loadings_y u + f` with `u`
+#'   from the `k`-component mixture. Each level's observable must be a
+#'   full-covariance Normal (the coupling above adds a full precision to
+#'   it). Likelihood, cluster posteriors and EM stay exact; the source
+#'   parameters nest (`latent` holds the lower model's `mean`, `loadings`,
+#'   `cov` and `latent`).
 #' @return An `lvm_model`: of class `lgm_model` for the Normal observable,
-#'   of class `conjugate_model` for the Categorical-Dirichlet harmonium.
+#'   of class `conjugate_model` for the Categorical-Dirichlet harmonium,
+#'   of class `hmog_model` for a hierarchy.
 #' @seealso [lgm()], [boltzmann_lgm()], [with_params()], [posterior()].
 #' @examples
 #' # theory.md 3.5: a Dirichlet(0.5, 0.5, 0.5) prior on the probabilities of

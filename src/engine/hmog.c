@@ -2,15 +2,19 @@
  * hmog.c: the hierarchical mixture of Gaussians (theory.md 4.1 - 4.3).
  *
  * A Normal(p) observable x is coupled by x'W y to a latent y whose model is
- * itself a conjugated harmonium: a mixture of K Normal(q) components
- * (h->sub, an HM_HM_MIXTURE). Integrating x out of exp(theta_X . s_X(x) +
+ * itself a conjugated harmonium whose observable is a full Normal(q)
+ * (h->sub): a mixture of K Normal(q) components (HM_HM_MIXTURE), or again a
+ * hierarchy of this kind, down to a mixture at the bottom (theory.md 4.1,
+ * "deeper hierarchies follow recursively"). Every such sub-model keeps its
+ * Normal(q) block first, in natural and in mean coordinates, which is all
+ * this file reads of it. Integrating x out of exp(theta_X . s_X(x) +
  * x'W y) is the linear-Gaussian harmonium's conjugation (h->aux, an
  * HM_HM_LGM): rho . s_N(y) + chi with rho in Normal(q) coordinates. Every
  * component of the latent mixture contains s_N(y), so rho lifts into the
  * mixture's parameters by adding it to the anchor theta^(0) (theory.md
  * 4.1): the prior is theta_L + lift(rho), psi = psi_L(prior) + chi, and
  * the posterior at x is theta_L with W'x added to the anchor's location,
- * again a mixture of Normals.
+ * again a model of the same kind.
  *
  * M-step (theory.md 4.2): x | y is linear-Gaussian, so theta_X and W come
  * from the linear-Gaussian M-step on the overall moments of y, which are
@@ -20,11 +24,15 @@
  * overall latent mean and covariance, which fixes the hierarchy's affine
  * freedom as the LGM's whitening does.
  *
- * E-step: per row, h_k = b_k + W'x with b_k the location of theta_L's
- * component k, which shares its precision P_k with every row, so each
- * component's posterior covariance Sigma_k = P_k^-1 is factored once per
- * call and the rows need H = X W and M_k = (H + b_k) Sigma_k, both
- * products (hm_kernel.c).
+ * E-step over a latent mixture: per row, h_k = b_k + W'x with b_k the
+ * location of theta_L's component k, which shares its precision P_k with
+ * every row, so each component's posterior covariance Sigma_k = P_k^-1 is
+ * factored once per call and the rows need H = X W and M_k = (H + b_k)
+ * Sigma_k, both products (hm_kernel.c). Over a deeper latent hierarchy the
+ * rows share H = X W, and each row's posterior (theta_L with its H row
+ * added) goes through the sub-model's own log-partition and to_mean: its
+ * psi gives log p(x) and its mean coordinates are the row's expected
+ * latent statistics.
  */
 #include <math.h>
 #include <string.h>
@@ -68,7 +76,12 @@ static int hg_post_len(const hm_harmonium *h) {
 }
 
 static int hg_z_len(const hm_harmonium *h) {
-    return hg_q(h) + 1;
+    return hg_q(h) + hm_hm_z_len(h->sub);
+}
+
+// The latent is a mixture (the closed-form E-step), not a deeper hierarchy.
+static int hg_flat(const hm_harmonium *h) {
+    return h->sub->kind == HM_HM_MIXTURE;
 }
 
 static int hg_rho_len(const hm_harmonium *h) {
@@ -262,6 +275,10 @@ static void hg_affine(int q, const double *L, const double *mu, double wt, doubl
     fwd_solve(q, L, e1);
 }
 
+// y -> L^-1 (y - mu) in mean coordinates: the cross block E[x y'], the
+// latent's Normal(q) block (to (0, I)) and whatever of the latent model
+// involves y: a mixture's per-component offsets, or a lower hierarchy's
+// cross block.
 static hm_status hg_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work) {
     const int p = hg_p(h), q = hg_q(h), K = h->k, mz = K - 1, dn = hg_dn(h);
     const size_t off = hg_off(h);
@@ -294,7 +311,24 @@ static hm_status hg_whiten(const hm_harmonium *h, const double *eta_in, double *
         }
         fwd_solve(q, L, r);
     }
-    for (int k = 1; k < K; k++) {
+    if (!hg_flat(h)) {
+        // A hierarchy below: its cross block E[y u'] (q x r, row-major)
+        // maps to A (E[y u'] - mu E[u]'), with E[u] the first r entries of
+        // its latent mean block.
+        const int r = h->sub->lat->n;
+        double *eyu = etan + dn;
+        const double *eu = eyu + (size_t)q * (size_t)r;
+        for (int j = 0; j < r; j++) {
+            for (int i = 0; i < q; i++) {
+                e1[i] = eyu[(size_t)i * (size_t)r + (size_t)j] - mu[i] * eu[j];
+            }
+            fwd_solve(q, L, e1);
+            for (int i = 0; i < q; i++) {
+                eyu[(size_t)i * (size_t)r + (size_t)j] = e1[i];
+            }
+        }
+    }
+    for (int k = 1; k < K && hg_flat(h); k++) {
         for (int j = 0; j < dn; j++) {
             (j < q ? e1 : e2)[j < q ? j : j - q] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)];
         }
@@ -318,11 +352,12 @@ static hm_status hg_whiten(const hm_harmonium *h, const double *eta_in, double *
 static size_t hg_sample_work_len(const hm_harmonium *h, int n) {
     const size_t nn = (size_t)(n > 0 ? n : 0);
     return hg_work_len(h) + hm_hm_sample_work_len(h->sub, n) + hm_fam_sample_work_len(h->obs, 1) +
-           nn * ((size_t)hg_q(h) + 1) + (size_t)h->obs->dim + (size_t)hg_dl(h) + 8;
+           nn * ((size_t)hg_q(h) + (size_t)hm_hm_z_len(h->sub)) + (size_t)h->obs->dim + (size_t)hg_dl(h) + 8;
 }
 
-// y, k from the prior mixture, then x | y ~ (theta_x + W y, theta_xx). z
-// rows are [y (q) | class (0-based)].
+// y (and the latent model's own latents) from the prior, then x | y ~
+// (theta_x + W y, theta_xx). z rows are [y (q) | the latent model's z row]:
+// [y | class (0-based)] over a mixture.
 static hm_status hg_sample(const hm_harmonium *h,
                            const double *theta,
                            int n,
@@ -335,7 +370,9 @@ static hm_status hg_sample(const hm_harmonium *h,
     }
     const int p = hg_p(h), q = hg_q(h), dx = h->obs->dim;
     const double *W = theta + dx;
-    double *prior = work, *ys = prior + hg_dl(h), *cls = ys + (size_t)n * (size_t)q, *tx = cls + n;
+    const int zs = hm_hm_z_len(h->sub);
+    double *prior = work, *ys = prior + hg_dl(h), *cls = ys + (size_t)n * (size_t)q;
+    double *tx = cls + (size_t)n * (size_t)zs;
     double *rest = tx + dx;
     hm_status st = hg_check_natural(h, theta, rest);
     if (st != HM_OK) {
@@ -363,8 +400,8 @@ static hm_status hg_sample(const hm_harmonium *h,
         if (st != HM_OK) {
             return st;
         }
-        memcpy(z + (size_t)i * (size_t)(q + 1), yi, (size_t)q * sizeof(double));
-        z[(size_t)i * (size_t)(q + 1) + (size_t)q] = cls[i];
+        memcpy(z + (size_t)i * (size_t)(q + zs), yi, (size_t)q * sizeof(double));
+        memcpy(z + (size_t)i * (size_t)(q + zs) + q, cls + (size_t)i * (size_t)zs, (size_t)zs * sizeof(double));
     }
     return HM_OK;
 }
@@ -387,6 +424,9 @@ static size_t hg_head_len(const hm_harmonium *h) {
 
 static size_t hg_thread_len(const hm_harmonium *h) {
     const size_t B = (size_t)hg_block_rows(h), p = (size_t)hg_p(h), q = (size_t)hg_q(h), K = (size_t)h->k;
+    if (!hg_flat(h)) {
+        return B * p + (size_t)h->obs->dim + 2 * B + 2 * B * q + 2 * (size_t)hg_dl(h) + hm_hm_work_len(h->sub) + 8;
+    }
     return B * p + (size_t)h->obs->dim + 2 * B + 3 * B * q + K * B * q + B * K + q * q + 8;
 }
 
@@ -542,6 +582,90 @@ static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double 
     return HM_OK;
 }
 
+// A block over a deeper latent hierarchy: per row the posterior theta_L +
+// (W'x, 0, ...) through the sub-model's psi and to_mean.
+static hm_status hg_block_deep(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const hg_ctx *c = (const hg_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const hm_family *obs = h->obs;
+    const int p = hg_p(h), q = hg_q(h), K = h->k, dx = obs->dim, dl = hg_dl(h);
+    const int dim = hg_dim(h), B = hg_block_rows(h);
+    const size_t off = hg_off(h), n = (size_t)c->data->n, ldx = (size_t)c->data->ldx;
+    const double *W = c->theta + dx, *thl = c->theta + off;
+    double *X = tw, *s = X + (size_t)B * (size_t)p, *e = s + dx, *wv = e + B;
+    double *H = wv + B, *Y = H + (size_t)B * (size_t)q, *tp = Y + (size_t)B * (size_t)q, *ep = tp + dl;
+    double *sw = ep + dl;
+
+    memset(slot, 0, (size_t)(dim + 2) * sizeof(double));
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        double *xi = X + (size_t)i * (size_t)p;
+        for (int j = 0; j < p; j++) {
+            xi[j] = c->data->x[(size_t)j * ldx + row];
+        }
+        hm_fam_stat(obs, xi, s);
+        const double wi = c->data->w ? c->data->w[row] : 1.0;
+        double en = hm_fam_log_base(obs, xi);
+        for (int j = 0; j < dx; j++) {
+            en += c->theta[j] * s[j];
+            slot[j] += wi * s[j];
+        }
+        e[i] = en;
+        wv[i] = wi;
+    }
+    hm_k_gemm_nn(nr, p, q, X, p, W, q, H, q);
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        memcpy(tp, thl, (size_t)dl * sizeof(double));
+        for (int j = 0; j < q; j++) {
+            tp[j] += H[(size_t)i * (size_t)q + (size_t)j];
+        }
+        double psi;
+        hm_status st = hm_hm_log_partition(h->sub, tp, &psi, sw);
+        if (st == HM_OK) {
+            st = hm_hm_to_mean(h->sub, tp, ep, sw);
+        }
+        if (st != HM_OK) {
+            return st;
+        }
+        const double lp = e[i] + psi - c->psi;
+        if (!isfinite(lp)) {
+            return HM_EDOM;
+        }
+        double *yi = Y + (size_t)i * (size_t)q;
+        for (int j = 0; j < q; j++) {
+            yi[j] = wv[i] * ep[j];
+        }
+        for (int j = 0; j < dl; j++) {
+            slot[off + (size_t)j] += wv[i] * ep[j];
+        }
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        if (c->post) {
+            // The bottom mixture's class probabilities close the latent
+            // model's mean coordinates.
+            const double *pz = ep + dl - (K - 1);
+            double r0p = 1.0;
+            for (int k = 1; k < K; k++) {
+                c->post[(size_t)k * n + row] = pz[k - 1];
+                r0p -= pz[k - 1];
+            }
+            c->post[row] = r0p;
+            for (int j = 0; j < q; j++) {
+                c->post[(size_t)(K + j) * n + row] = ep[j];
+            }
+        }
+        ll += wv[i] * lp;
+        wt += wv[i];
+    }
+    hm_k_gemm_tn_acc(nr, p, q, X, p, Y, q, slot + dx, q);
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
 static size_t hg_estep_work_len(const hm_harmonium *h, int threads) {
     return hg_head_len(h) + hg_work_len(h) + hm_blocks_work_len(hg_dim(h) + 2, hg_thread_len(h), threads);
 }
@@ -580,6 +704,10 @@ static hm_status hg_estep(const hm_harmonium *h,
     st = hg_log_partition(h, theta, &c.psi, hw);
     if (st != HM_OK) {
         return st;
+    }
+    if (!hg_flat(h)) {
+        return hm_run_blocks(data->n, hg_block_rows(h), threads, hg_dim(h) + 2, hg_thread_len(h), hg_block_deep, &c,
+                             stats, bw);
     }
     // theta_L's components (the posterior's, before W'x is added).
     st = hm_mix_split(h->sub, theta + off, comps, prior, hw);
@@ -625,9 +753,10 @@ static hm_status hg_estep(const hm_harmonium *h,
 }
 
 hm_status hm_hm_init_hmog(hm_harmonium *h, const hm_family *obs, const hm_harmonium *latent, const hm_harmonium *lgm) {
-    if (obs == NULL || latent == NULL || lgm == NULL || latent->kind != HM_HM_MIXTURE ||
-        latent->obs->kind != HM_FAM_NORMAL || latent->obs->rep != HM_COV_FULL || lgm->kind != HM_HM_LGM ||
-        lgm->obs != obs || lgm->lat->n != latent->obs->n || lgm->lat->rep != HM_COV_FULL) {
+    if (obs == NULL || latent == NULL || lgm == NULL ||
+        (latent->kind != HM_HM_MIXTURE && latent->kind != HM_HM_HMOG) || latent->obs->kind != HM_FAM_NORMAL ||
+        latent->obs->rep != HM_COV_FULL || lgm->kind != HM_HM_LGM || lgm->obs != obs ||
+        lgm->lat->n != latent->obs->n || lgm->lat->rep != HM_COV_FULL || latent->obs->n >= obs->n) {
         return HM_EINVAL;
     }
     h->kind = HM_HM_HMOG;
@@ -636,7 +765,7 @@ hm_status hm_hm_init_hmog(hm_harmonium *h, const hm_family *obs, const hm_harmon
     h->mx = obs->n;
     h->mz = latent->obs->n;
     h->prr = *latent->obs;
-    h->k = latent->lat->n;
+    h->k = latent->kind == HM_HM_MIXTURE ? latent->lat->n : latent->k;
     h->sub = latent;
     h->aux = lgm;
     return HM_OK;

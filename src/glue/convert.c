@@ -55,49 +55,96 @@ void glue_family_from(SEXP spec, glue_family *g, const char *fn) {
     }
 }
 
-// HMoG from its parts: part[0] the latent mixture of Normal(q), part[1]
-// the linear-Gaussian harmonium of obs and Normal(q), `out` the hierarchy.
-static hm_status hmog_from(glue_model *m, int K, hm_harmonium *out) {
+/*
+ * A hierarchy of `depth` levels from its parts: fam[0] = obs, fam[1] = lat,
+ * fam[2..depth] = deep[0..]; at the bottom a K-component mixture of
+ * fam[depth]; level d is the HMoG kind over fam[d] with the linear-Gaussian
+ * harmonium of fam[d] and fam[d+1] as its coupling and level d+1 (or the
+ * mixture) as its latent model. `out` is the top level.
+ */
+static hm_status hier_from(glue_model *m, int depth, int K, hm_harmonium *out) {
+    const hm_family *fam[GLUE_MAX_DEPTH + 1];
+    fam[0] = &m->obs.f;
+    fam[1] = &m->lat.f;
+    for (int d = 2; d <= depth; d++) {
+        fam[d] = &m->deep[d - 2];
+    }
     hm_status st = hm_family_init(&m->cat, HM_FAM_CATEGORICAL, K, 0, 0);
     if (st == HM_OK) {
-        st = hm_hm_init(&m->part[0], HM_HM_MIXTURE, &m->lat.f, &m->cat);
+        st = hm_hm_init(&m->part[0], HM_HM_MIXTURE, fam[depth], &m->cat);
     }
-    if (st == HM_OK) {
-        st = hm_hm_init(&m->part[1], HM_HM_LGM, &m->obs.f, &m->lat.f);
-    }
-    if (st == HM_OK) {
-        st = hm_hm_init_hmog(out, &m->obs.f, &m->part[0], &m->part[1]);
+    const hm_harmonium *below = &m->part[0];
+    for (int d = depth - 1; d >= 0 && st == HM_OK; d--) {
+        hm_harmonium *lgm = &m->part[1 + 2 * (depth - 1 - d)];
+        hm_harmonium *lev = d == 0 ? out : &m->part[2 + 2 * (depth - 1 - d)];
+        st = hm_hm_init(lgm, HM_HM_LGM, fam[d], fam[d + 1]);
+        if (st == HM_OK) {
+            st = hm_hm_init_hmog(lev, fam[d], below, lgm);
+        }
+        below = lev;
     }
     return st;
 }
 
+// Leading HM_HM_HMOG entries of kv (the depth of a hierarchy spec).
+static int hier_depth(const int *kv, int nk) {
+    int d = 0;
+    while (d < nk && kv[d] == HM_HM_HMOG) {
+        d++;
+    }
+    return d;
+}
+
 /*
- * kind is (kind) for a single harmonium, (HM_HM_HMOG, K) for a hierarchy
- * with a K-component latent mixture, and (HM_HM_MIXTURE_OF, K, base kind
- * [, base K]) for a mixture of K copies of a base model; obs and lat are
- * the (base) model's families (the latent component family for HMoG).
+ * kind is (kind) for a single harmonium; (HM_HM_HMOG x depth, K) for a
+ * hierarchy of `depth` levels over a K-component mixture; and
+ * (HM_HM_MIXTURE_OF, K, base kind [, ...]) for a mixture of K copies of a
+ * base model, which may be a hierarchy spec. obs and lat are the (base)
+ * model's families; for a hierarchy lat is the latent Normal family, or
+ * for depth > 1 a list of the Normal families level by level.
  */
 void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *fn) {
     glue_family_from(obs, &m->obs, fn);
-    glue_family_from(lat, &m->lat, fn);
-    if (TYPEOF(kind) != INTSXP || XLENGTH(kind) < 1 || XLENGTH(kind) > 4) {
-        internal_error(fn, "`kind` must be an integer vector of length 1 to 4"); // # nocov
+    int nlat = 1;
+    if (TYPEOF(lat) == VECSXP) {
+        nlat = (int)XLENGTH(lat);
+        if (nlat < 1 || nlat > GLUE_MAX_DEPTH) {
+            internal_error(fn, "`lat` must list 1 to %d family specs", GLUE_MAX_DEPTH); // # nocov
+        }
+        glue_family_from(VECTOR_ELT(lat, 0), &m->lat, fn);
+        for (int i = 1; i < nlat; i++) {
+            SEXP sp = VECTOR_ELT(lat, i);
+            if (TYPEOF(sp) != INTSXP ||
+                hm_family_from_spec(INTEGER(sp), (int)XLENGTH(sp), &m->deep[i - 1], NULL, 0) != HM_OK) {
+                internal_error(fn, "malformed family spec"); // # nocov
+            }
+        }
+    } else {
+        glue_family_from(lat, &m->lat, fn);
+    }
+    if (TYPEOF(kind) != INTSXP || XLENGTH(kind) < 1 || XLENGTH(kind) > GLUE_MAX_DEPTH + 3) {
+        internal_error(fn, "`kind` must be an integer vector of length 1 to %d", GLUE_MAX_DEPTH + 3); // # nocov
     }
     const int *kv = INTEGER(kind);
     const int nk = (int)XLENGTH(kind);
     hm_status st = HM_EINVAL;
     if (nk == 1) {
-        st = hm_hm_init(&m->h, kv[0], &m->obs.f, &m->lat.f);
-    } else if (kv[0] == HM_HM_HMOG && nk == 2) {
-        st = hmog_from(m, kv[1], &m->h);
+        st = nlat == 1 ? hm_hm_init(&m->h, kv[0], &m->obs.f, &m->lat.f) : HM_EINVAL;
+    } else if (kv[0] == HM_HM_HMOG) {
+        const int depth = hier_depth(kv, nk - 1);
+        if (depth == nlat && nk == depth + 1) {
+            st = hier_from(m, depth, kv[depth], &m->h);
+        }
     } else if (kv[0] == HM_HM_MIXTURE_OF && nk >= 3) {
-        if (kv[2] == HM_HM_HMOG && nk == 4) {
-            st = hmog_from(m, kv[3], &m->part[2]);
-        } else if (nk == 3) {
-            st = hm_hm_init(&m->part[2], kv[2], &m->obs.f, &m->lat.f);
+        const int depth = hier_depth(kv + 2, nk - 3);
+        hm_harmonium *base = &m->part[2 * GLUE_MAX_DEPTH + 1];
+        if (depth > 0 && depth == nlat && nk == depth + 3) {
+            st = hier_from(m, depth, kv[nk - 1], base);
+        } else if (nk == 3 && nlat == 1) {
+            st = hm_hm_init(base, kv[2], &m->obs.f, &m->lat.f);
         }
         if (st == HM_OK) {
-            st = hm_hm_init_mixture_of(&m->h, kv[1], &m->part[2]);
+            st = hm_hm_init_mixture_of(&m->h, kv[1], base);
         }
     }
     if (st != HM_OK) {

@@ -19,11 +19,15 @@ typedef struct glue_family {
 } glue_family;
 
 /* A harmonium descriptor with its families. */
+/* Levels of a hierarchy (harmonium(Normal, harmonium(Normal, ... mixture))). */
+#define GLUE_MAX_DEPTH 4
+
 typedef struct glue_model {
     glue_family obs;
     glue_family lat;
-    hm_family cat;        /* composites: Categorical(K) */
-    hm_harmonium part[3]; /* composites: their parts */
+    hm_family deep[GLUE_MAX_DEPTH - 1]; /* hierarchies: the Normal latents below lat */
+    hm_family cat;                       /* composites: Categorical(K) */
+    hm_harmonium part[2 * GLUE_MAX_DEPTH + 2]; /* composites: their parts */
     hm_harmonium h;
 } glue_model;
 

@@ -7,7 +7,15 @@
 oracle_composite_gaussians <- function(params) {
   if (!is.null(params$latent)) {
     A <- params$loadings
-    comps <- params$latent$components
+    lat <- params$latent
+    if (is.null(lat$weights)) {
+      # A deeper hierarchy: its latent marginalises to y | k ~ N(mean_y +
+      # B m_k, cov_y + B S_k B'), a mixture over y, by the same rule.
+      g <- oracle_composite_gaussians(lat)
+      lat <- list(weights = g$weights, components = Map(function(m, S) list(mean = m, cov = S), g$means, g$covs))
+    }
+    params$latent <- lat
+    comps <- lat$components
     return(list(
       weights = params$latent$weights,
       means = lapply(comps, function(ck) as.vector(params$mean + A %*% ck$mean)),
@@ -60,6 +68,14 @@ oracle_random_hmog <- function(p, q, k, covariance = "diagonal") {
       list(mean = stats::rnorm(q, sd = 2), cov = oracle_spd(q, 0.3))
     }))
   )
+}
+
+# harmonium(ef_normal(p, "diagonal"), harmonium(ef_normal(q), mixture(ef_normal(r), k))).
+oracle_random_deep <- function(p, q, r, k) {
+  inner <- oracle_random_hmog(q, r, k, "full")
+  outer <- oracle_random_hmog(p, q, 1L)
+  outer$latent <- inner
+  outer
 }
 
 oracle_random_mfa <- function(p, q, k) {

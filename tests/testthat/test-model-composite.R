@@ -175,6 +175,143 @@ test_that("mfa() is mixture(factor_analysis()), and k = 1 reaches factor analysi
   expect_equal(h1$df, fa$df)
 })
 
+test_that("deeper hierarchies: log p(x) and cluster posteriors equal the explicit Gaussian mixture", {
+  set.seed(21)
+  deep <- function(k) harmonium(ef_normal(6, "diagonal"), harmonium(ef_normal(3), mixture(ef_normal(2), k)))
+  for (k in c(1L, 3L, 7L)) {
+    m <- deep(k)
+    expect_equal(m$depth, 2L)
+    expect_equal(m$k, k)
+    params <- oracle_random_deep(6, 3, 2, k)
+    x <- oracle_composite_sample(params, 60)$x
+    f <- with_params(m, params, data = x)
+    expect_lt(rel_diff(log_density(f), oracle_composite_logp(params, x)), 1e-8)
+    expect_lt(max(abs(posterior(f) - oracle_composite_post(params, x))), 1e-8)
+    expect_lt(rel_diff(oracle_composite_logp(coef(f), x), oracle_composite_logp(params, x)), 1e-8)
+    # The posterior mean of y is the mixture of the per-cluster posteriors
+    # of the mixture over y it marginalises to (in the reported latent
+    # coordinates).
+    pc <- coef(f)
+    g <- oracle_composite_gaussians(pc$latent)
+    ybar <- Reduce(`+`, lapply(seq_len(k), function(j) {
+      A <- pc$loadings
+      Si <- solve(g$covs[[j]])
+      Sig <- solve(Si + crossprod(A, solve(pc$cov, A)))
+      M <- (sweep(x, 2, pc$mean) %*% solve(pc$cov, A) + matrix(Si %*% g$means[[j]], 60, 3, byrow = TRUE)) %*% Sig
+      posterior(f)[, j] * M
+    }))
+    expect_lt(max(abs(unclass(posterior(f, type = "latent"))[, 1:3] - ybar)), 1e-8)
+  }
+  # Three levels of latent variables.
+  m3 <- harmonium(ef_normal(7, "diagonal"), harmonium(ef_normal(4), harmonium(ef_normal(3), mixture(ef_normal(2), 2))))
+  expect_equal(m3$depth, 3L)
+  p3 <- oracle_random_hmog(7, 4, 1L)
+  p3$latent <- oracle_random_deep(4, 3, 2, 2L)
+  p3$latent$cov <- oracle_spd(4, 0.5)
+  x3 <- oracle_composite_sample(p3, 40)$x
+  expect_lt(rel_diff(log_density(with_params(m3, p3, data = x3)), oracle_composite_logp(p3, x3)), 1e-8)
+  # A mixture of hierarchies: each cluster is a whole deeper model.
+  mm <- mixture(deep(2), 2)
+  pm <- list(weights = c(0.3, 0.7), components = list(oracle_random_deep(6, 3, 2, 2), oracle_random_deep(6, 3, 2, 2)))
+  xm <- matrix(rnorm(300), 50, 6)
+  gm <- lapply(pm$components, oracle_composite_gaussians)
+  lj <- do.call(cbind, lapply(1:2, function(c) {
+    sapply(1:2, function(j) log(pm$weights[c] * gm[[c]]$weights[j]) + oracle_dmvnorm(xm, gm[[c]]$means[[j]], gm[[c]]$covs[[j]]))
+  }))
+  ref <- apply(lj, 1, function(v) max(v) + log(sum(exp(v - max(v)))))
+  expect_lt(rel_diff(log_density(with_params(mm, pm, data = xm)), ref), 1e-8)
+})
+
+test_that("deeper hierarchies: free parameters are the rank of the map to the mixture they marginalise to", {
+  set.seed(22)
+  rank_of <- function(m, params) {
+    th <- hm("model_to_nat")(m, params)
+    marg <- function(t) {
+      g <- oracle_composite_gaussians(hm("model_to_src")(m, t))
+      unlist(lapply(seq_along(g$weights), function(j) c(g$weights[j], g$means[[j]], g$covs[[j]][upper.tri(g$covs[[j]], TRUE)])))
+    }
+    J <- vapply(seq_along(th), function(j) {
+      e <- numeric(length(th))
+      e[j] <- 1e-6
+      (marg(th + e) - marg(th - e)) / 2e-6
+    }, numeric(length(marg(th))))
+    d <- svd(J)$d
+    sum(d > 1e-6 * d[1])
+  }
+  m <- harmonium(ef_normal(6, "diagonal"), harmonium(ef_normal(3), mixture(ef_normal(2), 3)))
+  expect_equal(rank_of(m, oracle_random_deep(6, 3, 2, 3)), m$n_free)
+  m1 <- hmog(6, 3, 3)
+  expect_equal(rank_of(m1, oracle_random_hmog(6, 3, 3)), m1$n_free)
+  expect_equal(attr(logLik(with_params(m, oracle_random_deep(6, 3, 2, 3), data = matrix(rnorm(60), 10))), "df"), 41L)
+})
+
+test_that("deeper hierarchies: theory 7.4 identities, monotone EM, threads, methods", {
+  set.seed(23)
+  ctrl <- hm("fam_ctrl")()
+  m <- harmonium(ef_normal(6, "diagonal"), harmonium(ef_normal(3), mixture(ef_normal(2), 3)))
+  params <- oracle_random_deep(6, 3, 2, 3)
+  th <- hm("model_to_nat")(m, params)
+  x <- oracle_composite_sample(params, 80)$x
+  eta <- hm("native_model_to_mean")(m, th)$value
+  back <- hm("native_model_to_natural")(m, eta, ctrl)
+  expect_equal(back$status, 0L)
+  expect_lt(max(abs(back$value - th)) / (1 + max(abs(th))), 1e-8)
+  wh <- hm("native_model_whiten")(m, eta)
+  expect_equal(wh$status, 0L)
+  thw <- hm("native_model_to_natural")(m, wh$value, ctrl)$value
+  lp <- hm("native_model_estep")(m, th, x, post = FALSE)$logp
+  expect_lt(rel_diff(hm("native_model_estep")(m, thw, x, post = FALSE)$logp, lp), 1e-8)
+  # The whitened latent has overall mean 0 and covariance I.
+  ew <- wh$value[m$obs$dim + 6 * 3 + 1:9]
+  expect_lt(max(abs(ew - c(0, 0, 0, 1, 0, 0, 1, 0, 1))), 1e-10)
+  e1 <- hm("native_model_estep")(m, th, x[1:30, ], post = FALSE)
+  e2 <- hm("native_model_estep")(m, th, x[31:80, ], post = FALSE)
+  es <- hm("native_model_estep")(m, th, x, post = FALSE)
+  expect_lt(max(abs(e1$stats + e2$stats - es$stats)) / (1 + max(abs(es$stats))), 1e-12)
+  # The E-step statistics are the data's average of the exact posterior
+  # expectations: their mean coordinates' M-step is EM, which never
+  # decreases the likelihood.
+  f <- suppressWarnings(fit_lvm(m, x, control = lvm_control(maxit = 60, seed = 1)))
+  expect_true(all(diff(f$trace) > -1e-9 * abs(f$trace[-1])))
+  f1 <- suppressWarnings(fit_lvm(m, x, control = lvm_control(maxit = 60, seed = 1, threads = 1)))
+  f2 <- suppressWarnings(fit_lvm(m, x, control = lvm_control(maxit = 60, seed = 1, threads = 2)))
+  expect_identical(f1$trace, f2$trace)
+  expect_identical(coef(f1), coef(f2))
+  expect_equal(with_params(m, coef(f), data = x)$loglik, f$loglik, tolerance = 1e-9)
+  expect_equal(names(coef(f)$latent), c("mean", "loadings", "cov", "latent"))
+  expect_equal(rownames(coef(f)$latent$loadings), paste0("F", 1:3))
+  expect_equal(colnames(coef(f)$latent$loadings), paste0("G", 1:2))
+  expect_equal(sum(summary(f)$sizes), 80L)
+  sim <- simulate(f, 15, seed = 4)
+  expect_equal(dim(sim), c(15L, 6L))
+  expect_true(all(attr(sim, "cluster") %in% 1:3))
+  expect_equal(dim(attr(sim, "latent")), c(15L, 3L))
+  expect_equal(dim(attr(posterior(f, type = "latent"), "cov")), c(3L, 3L, 80L))
+  png(tf <- tempfile(fileext = ".png"))
+  plot(f)
+  dev.off()
+  expect_gt(file.size(tf), 0)
+  # A hierarchy fits at least as well as its own special case in which
+  # the lower level is the identity: from the fitted HMoG's parameters
+  # (y = 0 + I u + small noise), EM can only go up.
+  h <- suppressWarnings(fit_lvm(hmog(6, 2, 3), x, control = lvm_control(maxit = 200, seed = 1)))
+  hp <- coef(h)
+  ip <- list(mean = hp$mean, loadings = cbind(hp$loadings, 0), cov = hp$cov, latent = list(mean = numeric(3),
+    loadings = rbind(diag(2), 0), cov = diag(c(1e-4, 1e-4, 1)), latent = hp$latent))
+  expect_equal(with_params(m, ip, data = x)$loglik, h$loglik, tolerance = 1e-3)
+  g <- suppressWarnings(fit_lvm(m, x, init = ip, control = lvm_control(maxit = 50)))
+  expect_gte(g$loglik, with_params(m, ip, data = x)$loglik - 1e-8)
+})
+
+test_that("deeper hierarchies: unsupported shapes are classed errors", {
+  expect_error(harmonium(ef_normal(6), harmonium(ef_normal(3, "diagonal"), mixture(ef_normal(2), 2))),
+    class = "harmonium_error_unsupported")
+  expect_error(harmonium(ef_normal(3), harmonium(ef_normal(3), mixture(ef_normal(2), 2))),
+    class = "harmonium_error_argument")
+  expect_error(harmonium(ef_normal(9), harmonium(ef_normal(8), harmonium(ef_normal(7), harmonium(ef_normal(6),
+    harmonium(ef_normal(5), mixture(ef_normal(2), 2)))))), class = "harmonium_error_unsupported")
+})
+
 test_that("fits are bit-identical for 1 and 2 threads", {
   set.seed(17)
   d <- oracle_composite_sample(oracle_random_mfa(5, 1, 3), 3000)$x
