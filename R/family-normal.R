@@ -59,8 +59,14 @@ ef_normal <- function(dim = 1, covariance = c("full", "diagonal", "isotropic")) 
     list(mean = as.vector(S %*% th1), cov = S)
   }
   scaling <- function(x) {
-    ctr <- colMeans(x)
-    sds <- sqrt(colMeans(sweep(x, 2, ctr)^2))
+    if (is.matrix(x) && is.double(x) && nrow(x) > 0L) {
+      mo <- native_col_moments(x)
+      ctr <- mo$mean
+      sds <- mo$rms
+    } else {
+      ctr <- colMeans(x)
+      sds <- sqrt(colMeans(sweep(x, 2, ctr)^2))
+    }
     sds[!is.finite(sds) | sds <= 0] <- 1
     if (rep == 2L) sds[] <- sqrt(mean(sds^2))
     list(center = ctr, scale = sds)

@@ -174,7 +174,9 @@ make_scaler <- function(fam, x) {
   for (b in seq_along(fb$blocks)) {
     blk <- fb$blocks[[b]]
     if (!is.null(blk$scaling)) {
-      sc <- blk$scaling(x[, fb$cols[[b]], drop = FALSE])
+      cols <- fb$cols[[b]]
+      xb <- if (length(cols) == ncol(x) && all(cols == seq_len(ncol(x)))) x else x[, cols, drop = FALSE]
+      sc <- blk$scaling(xb)
       center[fb$cols[[b]]] <- sc$center
       scale[fb$cols[[b]]] <- sc$scale
     }
@@ -186,6 +188,7 @@ identity_scaler <- function(d) list(center = rep(0, d), scale = rep(1, d), log_j
 
 scale_data <- function(sc, x) {
   if (sc$log_jac == 0 && all(sc$center == 0)) return(x)
+  if (is.matrix(x) && is.double(x)) return(native_col_scale(x, sc$center, sc$scale))
   x <- sweep(x, 2L, sc$center, "-")
   sweep(x, 2L, sc$scale, "/")
 }

@@ -19,6 +19,11 @@ native_family_check <- function(spec, theta) .Call(C_family_check, spec, theta)
 native_family_check_data <- function(spec, x) .Call(C_family_check_data, spec, x)
 
 # glue_model.c
+# Column means and root mean squared deviations, and (x - center) / scale,
+# in one pass over a double matrix.
+native_col_moments <- function(x) .Call(C_col_moments, x)
+native_col_scale <- function(x, center, scale) .Call(C_col_scale, x, as.double(center), as.double(scale))
+
 native_model_info <- function(m) .Call(C_model_info, m$hm_kind, m$obs_spec, m$lat_spec)
 native_model_log_partition <- function(m, theta) {
   .Call(C_model_log_partition, m$hm_kind, m$obs_spec, m$lat_spec, theta)

@@ -487,6 +487,14 @@ hm_status hm_hm_init_hmog(hm_harmonium *h,
                           const hm_harmonium *lgm);
 hm_status hm_hm_init_mixture_of(hm_harmonium *h, int k, const hm_harmonium *base);
 
+/*
+ * Column standardisation of a column-major n x d matrix (columns.c): the
+ * column means and root mean squared deviations (divisor n); and out =
+ * (x - center) / scale column by column (out may not alias x).
+ */
+hm_status hm_col_moments(int n, int d, const double *x, double *mean, double *rms);
+hm_status hm_col_scale(int n, int d, const double *x, const double *center, const double *scale, double *out);
+
 /* Doubles per row of hm_hm_sample's latent output z. */
 int hm_hm_z_len(const hm_harmonium *h);
 

@@ -505,3 +505,14 @@ test_that("EMMIXmfa: from the same start, the same optimum or a better one", {
     with_params(m, emmix_to_mfa(c(ip, list(g = 2, q = 1))), data = x)$loglik, tolerance = 1e-10)
   expect_gt(ours$loglik, r$logL - 1e-6 * abs(r$logL))
 })
+
+test_that("the one-pass column standardisation equals R's", {
+  set.seed(31)
+  x <- matrix(rnorm(600, mean = 5, sd = 3), 200, 3)
+  mo <- hm("native_col_moments")(x)
+  expect_equal(mo$mean, colMeans(x), tolerance = 1e-14)
+  expect_equal(mo$rms, sqrt(colMeans(sweep(x, 2, colMeans(x))^2)), tolerance = 1e-14)
+  sc <- hm("native_col_scale")(x, mo$mean, mo$rms)
+  expect_equal(sc, sweep(sweep(x, 2, mo$mean), 2, mo$rms, "/"), tolerance = 1e-14)
+  expect_equal(hm("native_col_moments")(x[1, , drop = FALSE])$rms, c(0, 0, 0))
+})
