@@ -405,7 +405,10 @@ model_post_names.mixture_of_model <- function(m) c(as.character(seq_len(m$k)), m
 
 #' @export
 model_name_params.mixture_of_model <- function(m, params) {
-  params$components <- lapply(params$components, function(p) model_name_params(m$base, p))
+  # The data's column names live on the mixture's observable family.
+  base <- m$base
+  base$obs <- m$obs
+  params$components <- lapply(params$components, function(p) model_name_params(base, p))
   params
 }
 

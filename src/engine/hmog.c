@@ -443,20 +443,16 @@ typedef struct hg_ctx {
     double *post;
 } hg_ctx;
 
-static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
-    const hg_ctx *c = (const hg_ctx *)ctx;
+// Rows r0.. of the block into X (row-major), their observable statistics
+// summed into the slot (zeroed first), e_i = theta_X . s_X(x_i) + log
+// mu(x_i), the case weights, and H = X W.
+static void hg_load_rows(const hg_ctx *c, int r0, int nr, double *X, double *s, double *e, double *wv, double *H,
+                         double *slot) {
     const hm_harmonium *h = c->h;
     const hm_family *obs = h->obs;
-    const int p = hg_p(h), q = hg_q(h), K = h->k, mz = K - 1, dx = obs->dim, dn = hg_dn(h);
-    const int dim = hg_dim(h), B = hg_block_rows(h);
-    const size_t off = hg_off(h), n = (size_t)c->data->n, ldx = (size_t)c->data->ldx;
-    const double *W = c->theta + dx;
-    double *X = tw, *s = X + (size_t)B * (size_t)p, *e = s + dx, *wv = e + B;
-    double *H = wv + B, *T = H + (size_t)B * (size_t)q, *Y = T + (size_t)B * (size_t)q;
-    double *M = Y + (size_t)B * (size_t)q, *R = M + (size_t)K * (size_t)B * (size_t)q;
-    double *G = R + (size_t)B * (size_t)K;
-
-    memset(slot, 0, (size_t)(dim + 2) * sizeof(double));
+    const int p = hg_p(h), q = hg_q(h), dx = obs->dim;
+    const size_t ldx = (size_t)c->data->ldx;
+    memset(slot, 0, (size_t)(hg_dim(h) + 2) * sizeof(double));
     for (int i = 0; i < nr; i++) {
         const size_t row = (size_t)(r0 + i);
         double *xi = X + (size_t)i * (size_t)p;
@@ -473,7 +469,22 @@ static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double 
         e[i] = en;
         wv[i] = wi;
     }
-    hm_k_gemm_nn(nr, p, q, X, p, W, q, H, q);
+    hm_k_gemm_nn(nr, p, q, X, p, c->theta + dx, q, H, q);
+}
+
+static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const hg_ctx *c = (const hg_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const hm_family *obs = h->obs;
+    const int p = hg_p(h), q = hg_q(h), K = h->k, mz = K - 1, dx = obs->dim, dn = hg_dn(h);
+    const int dim = hg_dim(h), B = hg_block_rows(h);
+    const size_t off = hg_off(h), n = (size_t)c->data->n;
+    double *X = tw, *s = X + (size_t)B * (size_t)p, *e = s + dx, *wv = e + B;
+    double *H = wv + B, *T = H + (size_t)B * (size_t)q, *Y = T + (size_t)B * (size_t)q;
+    double *M = Y + (size_t)B * (size_t)q, *R = M + (size_t)K * (size_t)B * (size_t)q;
+    double *G = R + (size_t)B * (size_t)K;
+
+    hg_load_rows(c, r0, nr, X, s, e, wv, H, slot);
     for (int k = 0; k < K; k++) {
         const double *bk = c->loc + (size_t)k * (size_t)q;
         double *Mk = M + (size_t)k * (size_t)B * (size_t)q;
@@ -590,30 +601,13 @@ static hm_status hg_block_deep(const void *ctx, int r0, int nr, double *slot, do
     const hm_family *obs = h->obs;
     const int p = hg_p(h), q = hg_q(h), K = h->k, dx = obs->dim, dl = hg_dl(h);
     const int dim = hg_dim(h), B = hg_block_rows(h);
-    const size_t off = hg_off(h), n = (size_t)c->data->n, ldx = (size_t)c->data->ldx;
-    const double *W = c->theta + dx, *thl = c->theta + off;
+    const size_t off = hg_off(h), n = (size_t)c->data->n;
+    const double *thl = c->theta + off;
     double *X = tw, *s = X + (size_t)B * (size_t)p, *e = s + dx, *wv = e + B;
     double *H = wv + B, *Y = H + (size_t)B * (size_t)q, *tp = Y + (size_t)B * (size_t)q, *ep = tp + dl;
     double *sw = ep + dl;
 
-    memset(slot, 0, (size_t)(dim + 2) * sizeof(double));
-    for (int i = 0; i < nr; i++) {
-        const size_t row = (size_t)(r0 + i);
-        double *xi = X + (size_t)i * (size_t)p;
-        for (int j = 0; j < p; j++) {
-            xi[j] = c->data->x[(size_t)j * ldx + row];
-        }
-        hm_fam_stat(obs, xi, s);
-        const double wi = c->data->w ? c->data->w[row] : 1.0;
-        double en = hm_fam_log_base(obs, xi);
-        for (int j = 0; j < dx; j++) {
-            en += c->theta[j] * s[j];
-            slot[j] += wi * s[j];
-        }
-        e[i] = en;
-        wv[i] = wi;
-    }
-    hm_k_gemm_nn(nr, p, q, X, p, W, q, H, q);
+    hg_load_rows(c, r0, nr, X, s, e, wv, H, slot);
     double ll = 0.0, wt = 0.0;
     for (int i = 0; i < nr; i++) {
         const size_t row = (size_t)(r0 + i);

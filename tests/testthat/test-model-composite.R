@@ -360,6 +360,8 @@ test_that("methods work on composite fits", {
   expect_s3_class(f2, "mixture_of_fit")
   expect_equal(length(coef(f2)$components), 2L)
   expect_equal(names(coef(f2)$components[[1]]), c("mean", "loadings", "cov"))
+  expect_equal(names(coef(f2)$components[[2]]$mean), names(iris)[1:4])
+  expect_equal(rownames(summary(f2)$explained), names(iris)[1:4])
   expect_equal(dim(summary(f2)$explained), c(4L, 2L))
   s2 <- simulate(f2, 10, seed = 1)
   expect_equal(dim(attr(s2, "latent")), c(10L, 1L))
