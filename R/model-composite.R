@@ -339,7 +339,8 @@ new_mixture_of_model <- function(base, k, call = rlang::caller_env()) {
     label = sprintf("mixture of %d %s", k, sub("^(factor analysis|probabilistic PCA)", "\\1 models", base$label))
   )
   if (base$kind == "lgm" && base$obs$covariance == "diagonal") {
-    m$label <- sprintf("mixture of %d factor analysers (%d variables, %d factors)", k, base$p, base$q)
+    m$label <- sprintf("mixture of %d factor analysers (%d variables, %d factor%s)", k, base$p, base$q,
+      if (base$q == 1L) "" else "s")
   }
   info <- native_model_info(m)
   m$dim <- info[1]

@@ -56,9 +56,9 @@ lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
   p <- observable$n
   q <- check_count(latent_dim, arg = "latent_dim", max = max(1L, p - 1L))
   label <- switch(observable$covariance,
-    diagonal = sprintf("factor analysis (%d variables, %d factors)", p, q),
-    isotropic = sprintf("probabilistic PCA (%d variables, %d components)", p, q),
-    full = sprintf("linear Gaussian model (%d variables, %d latent dimensions)", p, q)
+    diagonal = sprintf("factor analysis (%d variables, %d factor%s)", p, q, if (q == 1L) "" else "s"),
+    isotropic = sprintf("probabilistic PCA (%d variables, %d component%s)", p, q, if (q == 1L) "" else "s"),
+    full = sprintf("linear Gaussian model (%d variables, %d latent dimension%s)", p, q, if (q == 1L) "" else "s")
   )
   noise <- switch(observable$covariance, full = p * (p + 1L) / 2L, diagonal = p, isotropic = 1L)
   n_free <- p + p * q + noise - q * (q - 1L) / 2L
