@@ -21,7 +21,9 @@
  * it evaluates the identity where s_Z vanishes, and s_Z = log z never does
  * (theory.md 2.9).
  *
- * Everything else follows from the generic identities of harmonium.c with
+ * The kind's operation table (hm_kind_catdir_ops, at the end of this file)
+ * leaves the prior and the log-partition to the generic identities of
+ * harmonium.c; everything else follows from them with
  * alpha = theta_Z + rho (so theta_Z = alpha + e_0):
  *   prior            Dirichlet(alpha);
  *   posterior at x   theta_Z + W' s_X(x) = alpha + e_x, because
@@ -67,6 +69,7 @@
 
 #include "conjugate.h"
 #include "hm_engine.h"
+#include "hm_kinds.h"
 #include "hm_specfun.h"
 
 // Largest parameter length a harmonium may have (as for families).
@@ -123,7 +126,7 @@ static hm_status cd_prior(const hm_harmonium *h, const double *theta, double *al
 
 // --- the kind's hooks ------------------------------------------------------------
 
-hm_status hm_catdir_init(hm_harmonium *h) {
+static hm_status catdir_init(hm_harmonium *h) {
     const hm_family *obs = h->obs, *lat = h->lat;
     if (obs->kind != HM_FAM_CATEGORICAL || lat->kind != HM_FAM_DIRICHLET || obs->n < 2 ||
         lat->n != obs->n) {
@@ -142,22 +145,22 @@ hm_status hm_catdir_init(hm_harmonium *h) {
 
 // Two K-vectors (alpha and a digamma table, or the generic log-partition's
 // prior) in front of the Dirichlet family's Newton scratch.
-size_t hm_catdir_work_len(const hm_harmonium *h) {
+static size_t catdir_work_len(const hm_harmonium *h) {
     return 2 * (size_t)h->mz + hm_fam_work_len(h->lat) + hm_fam_work_len(h->obs) + 8;
 }
 
 // alpha in front of the Dirichlet sampler's scratch.
-size_t hm_catdir_sample_work_len(const hm_harmonium *h, int n) {
-    return hm_catdir_work_len(h) + (size_t)h->mz + hm_fam_sample_work_len(h->lat, n);
+static size_t catdir_sample_work_len(const hm_harmonium *h, int n) {
+    return catdir_work_len(h) + (size_t)h->mz + hm_fam_sample_work_len(h->lat, n);
 }
 
 // rho = (-1, 0, ..., 0), chi = 0 (file comment). They hold for the fixed
 // likelihood only, so any other likelihood block is a domain error.
-hm_status hm_catdir_rho_chi(const hm_harmonium *h,
-                            const double *theta,
-                            double *rho,
-                            double *chi,
-                            double *work) {
+static hm_status catdir_rho_chi(const hm_harmonium *h,
+                                const double *theta,
+                                double *rho,
+                                double *chi,
+                                double *work) {
     (void)work;
     if (!likelihood_ok(h, theta)) {
         return HM_EDOM;
@@ -177,7 +180,7 @@ hm_status hm_catdir_rho_chi(const hm_harmonium *h,
  * digamma(alpha_i + 1) directly rather than the recurrence
  * digamma(a) + 1/a, which cancels for small a. Work: 2K doubles.
  */
-hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+static hm_status catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
     const int K = h->mz, m = h->mx;
     double *alpha = work, *dg = work + K;
     hm_status st = cd_prior(h, theta, alpha);
@@ -210,12 +213,12 @@ hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *
 // solve writes alpha straight into theta_Z's slot, then theta_Z = alpha -
 // rho adds 1 to its first entry. Statuses of the Dirichlet to_natural
 // (HM_EDOM outside its mean domain, HM_EMAXITER); *bad is always -1.
-hm_status hm_catdir_to_natural(const hm_harmonium *h,
-                               const double *eta,
-                               double *theta,
-                               double *work,
-                               const hm_ctrl *ctl,
-                               int *bad) {
+static hm_status catdir_to_natural(const hm_harmonium *h,
+                                   const double *eta,
+                                   double *theta,
+                                   double *work,
+                                   const hm_ctrl *ctl,
+                                   int *bad) {
     const size_t off = catdir_lat_offset(h);
     *bad = -1;
     hm_status st = hm_fam_to_natural(h->lat, eta + off, theta + off, work, ctl);
@@ -227,7 +230,7 @@ hm_status hm_catdir_to_natural(const hm_harmonium *h,
     return HM_OK;
 }
 
-hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+static hm_status catdir_check_natural(const hm_harmonium *h, const double *theta, double *work) {
     return cd_prior(h, theta, work);
 }
 
@@ -238,13 +241,13 @@ hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, do
  * leaves the running sum a hair below u, the last category with positive
  * probability is taken.
  */
-hm_status hm_catdir_sample(const hm_harmonium *h,
-                           const double *theta,
-                           int n,
-                           hm_rng *rng,
-                           double *x,
-                           double *z,
-                           double *work) {
+static hm_status catdir_sample(const hm_harmonium *h,
+                               const double *theta,
+                               int n,
+                               hm_rng *rng,
+                               double *x,
+                               double *z,
+                               double *work) {
     const int K = h->mz;
     double *alpha = work, *rest = work + K;
     if (n < 0) {
@@ -274,3 +277,213 @@ hm_status hm_catdir_sample(const hm_harmonium *h,
     }
     return HM_OK;
 }
+
+// --- the E-step ------------------------------------------------------------------
+
+typedef struct catdir_block_ctx {
+    const hm_harmonium *h;
+    const double *T; /* the table of catdir_table */
+    const hm_data *data;
+    double *logp;
+    double *post;
+} catdir_block_ctx;
+
+/*
+ * The per-call table in the head (theory.md 3.5): alpha = theta_Z + rho,
+ * digamma(alpha), digamma(alpha + 1), then digamma(A + 1) and log A with
+ * A = sum alpha. digamma(alpha_j + 1) is evaluated, not formed as
+ * digamma(alpha_j) + 1/alpha_j, which cancels for small alpha_j. work is
+ * the single-point scratch (hm_hm_prior).
+ */
+static hm_status catdir_table(const hm_harmonium *h, const double *theta, double *tab, double *work) {
+    const int K = h->mz;
+    hm_status st = hm_hm_prior(h, theta, tab, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    double A = 0.0;
+    for (int j = 0; j < K; j++) {
+        A += tab[j];
+        tab[K + j] = hm_digamma(tab[j]);
+        tab[2 * K + j] = hm_digamma(tab[j] + 1.0);
+    }
+    tab[3 * K] = hm_digamma(A + 1.0);
+    tab[3 * K + 1] = log(A);
+    return HM_OK;
+}
+
+/*
+ * Each row's posterior is alpha + e_x, so everything a block contributes
+ * depends on the data only through the weighted count c_i of each
+ * category: the statistics are (c_1..c_{K-1}, c_i m_i' in row i-1 of the
+ * cross block, sum_i c_i m_i) with m_i = E[log z | x = i], m_ij =
+ * digamma(alpha_j + delta_ij) - digamma(A + 1). Rows cost O(1) (O(K) when
+ * the posterior is written), the assembly O(K^2), the size of the cross
+ * block itself. log p(x) = psi_Z(alpha + e_x) - psi_Z(alpha) - chi =
+ * log(alpha_x / A) (theory.md 1.3, 3.5), in closed form. c->T is the table
+ * of catdir_table.
+ */
+static hm_status catdir_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const catdir_block_ctx *c = (const catdir_block_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const int K = h->mz, m = h->mx, dim = hm_hm_dim(h);
+    const double *alpha = c->T, *dg = alpha + K, *dg1 = dg + K;
+    const double dA1 = dg1[K], lA = dg1[K + 1];
+    const hm_data *data = c->data;
+    const size_t n = (size_t)data->n;
+    double *cnt = tw;
+    memset(cnt, 0, (size_t)K * sizeof(double));
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        const double v = data->x[row];
+        if (!(v >= 0.0 && v <= (double)(K - 1)) || v != floor(v)) {
+            return HM_EDOM;
+        }
+        const int k = (int)v;
+        const double wi = data->w ? data->w[row] : 1.0;
+        const double lp = log(alpha[k]) - lA;
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        if (c->post) {
+            for (int j = 0; j < K; j++) {
+                c->post[(size_t)j * n + row] = alpha[j] + (j == k ? 1.0 : 0.0);
+            }
+        }
+        cnt[k] += wi;
+        ll += wi * lp;
+        wt += wi;
+    }
+    double *etax = slot, *cross = slot + m, *etaz = slot + m + (size_t)m * (size_t)K;
+    memset(etaz, 0, (size_t)K * sizeof(double));
+    for (int i = 0; i < K; i++) {
+        double *row = i > 0 ? cross + (size_t)(i - 1) * (size_t)K : NULL;
+        for (int j = 0; j < K; j++) {
+            const double e = cnt[i] * ((j == i ? dg1[j] : dg[j]) - dA1);
+            etaz[j] += e;
+            if (row) {
+                row[j] = e;
+            }
+        }
+        if (i > 0) {
+            etax[i - 1] = cnt[i];
+        }
+    }
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
+// Per-thread scratch: the block's K weighted category counts.
+static size_t catdir_thread_len(const hm_harmonium *h) {
+    return (size_t)h->mz + 8;
+}
+
+// Shared scratch in front of the single-point scratch and the slots: the
+// table of catdir_table (3K + 2).
+static size_t catdir_head_len(const hm_harmonium *h) {
+    return 3 * (size_t)h->mz + 8;
+}
+
+static size_t catdir_estep_work_len(const hm_harmonium *h, int threads) {
+    return catdir_head_len(h) + hm_hm_work_len(h) +
+           hm_blocks_work_len(hm_stats_len(h), catdir_thread_len(h), threads);
+}
+
+// The posterior is fixed by the datum (alpha + e_x), so the blocks reduce
+// the rows to weighted category counts and assemble the statistics from a
+// per-call digamma table.
+static hm_status catdir_estep(const hm_harmonium *h,
+                              const double *theta,
+                              const hm_data *data,
+                              const double *given,
+                              double *stats,
+                              double *logp,
+                              double *post,
+                              int threads,
+                              double *work) {
+    // A Dirichlet posterior is fixed by the datum: no given posteriors.
+    if (given != NULL) {
+        return HM_EINVAL;
+    }
+    const int slen = hm_stats_len(h), B = hm_estep_block_rows(h);
+    double *T = work;
+    double *hw = T + catdir_head_len(h);
+    double *slots = hw + hm_hm_work_len(h);
+    catdir_block_ctx c;
+    c.h = h;
+    c.T = T;
+    c.data = data;
+    c.logp = logp;
+    c.post = post;
+    // psi is not needed by the closed-form log p(x), but its status is
+    // part of the contract (a parameter the log-partition rejects).
+    double psi;
+    hm_status st = hm_hm_check_natural(h, theta, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_hm_log_partition(h, theta, &psi, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    // The Categorical-Dirichlet prior and digamma tables, once.
+    st = catdir_table(h, theta, T, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    return hm_run_blocks(data->n, B, threads, slen, catdir_thread_len(h), catdir_block, &c, stats, slots);
+}
+
+// --- sequential conjugate updating ---------------------------------------------
+
+// The coupled statistic is s_X(x); the increment is exactly e_x (no
+// rounding is added to the counts).
+static void catdir_fold_increment(const hm_harmonium *h,
+                                  const double *theta,
+                                  const double *x,
+                                  const double *rho,
+                                  double *s,
+                                  double *inc) {
+    hm_fam_stat(h->obs, x, s);
+    hm_hm_fold_add(h, theta, s, rho, 0, inc);
+}
+
+// --- the operation table ---------------------------------------------------------
+
+static int catdir_dim(const hm_harmonium *h) {
+    return h->obs->dim + h->mx * h->mz + h->lat->dim;
+}
+
+// The K posterior Dirichlet parameters.
+static int catdir_post_len(const hm_harmonium *h) {
+    return h->mz;
+}
+
+static int catdir_z_len(const hm_harmonium *h) {
+    return h->lat->d;
+}
+
+static int catdir_rho_len(const hm_harmonium *h) {
+    return h->prr.dim;
+}
+
+const hm_kind_ops hm_kind_catdir_ops = {
+    .name = "categorical_dirichlet",
+    .dim = catdir_dim,
+    .post_len = catdir_post_len,
+    .z_len = catdir_z_len,
+    .rho_len = catdir_rho_len,
+    .work_len = catdir_work_len,
+    .sample_work_len = catdir_sample_work_len,
+    .rho_chi = catdir_rho_chi,
+    .to_mean = catdir_to_mean,
+    .to_natural = catdir_to_natural,
+    .check_natural = catdir_check_natural,
+    .sample = catdir_sample,
+    .estep_work_len = catdir_estep_work_len,
+    .estep = catdir_estep,
+    .init = catdir_init,
+    .fold_increment = catdir_fold_increment,
+};
