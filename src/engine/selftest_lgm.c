@@ -1,7 +1,8 @@
 /*
  * selftest_lgm.c: the C unit tests of the linear-Gaussian harmonium kinds
- * (lgm.c): HM_HM_LGM and HM_HM_BOLTZMANN_LGM (hm_lgm_selftest) and their
- * restricted-posterior variants with contrastive divergence
+ * (lgm.c, boltzmann_lgm.c, lgm_common.c): HM_HM_LGM and
+ * HM_HM_BOLTZMANN_LGM (hm_lgm_selftest) and their restricted-posterior
+ * variants with contrastive divergence
  * (hm_lgm_asym_selftest), registered in selftest.c. They reach the kinds
  * only through the public API (hm_engine.h) and the packed-index helper of
  * lgm_common.h, so every reference formula below is the test's own.
