@@ -21,7 +21,9 @@
  * it evaluates the identity where s_Z vanishes, and s_Z = log z never does
  * (theory.md 2.9).
  *
- * Everything else follows from the generic identities of harmonium.c with
+ * The kind's operation table (hm_kind_catdir_ops, at the end of this file)
+ * leaves the prior and the log-partition to the generic identities of
+ * harmonium.c; everything else follows from them with
  * alpha = theta_Z + rho (so theta_Z = alpha + e_0):
  *   prior            Dirichlet(alpha);
  *   posterior at x   theta_Z + W' s_X(x) = alpha + e_x, because
@@ -63,31 +65,24 @@
  * entries are alpha itself.
  */
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "conjugate.h"
 #include "hm_engine.h"
+#include "hm_kinds.h"
 #include "hm_specfun.h"
-#include "selftest.h"
-#include "selftest_util.h"
 
 // Largest parameter length a harmonium may have (as for families).
 #define MAX_DIM (1LL << 30)
 
 // --- layout helpers ------------------------------------------------------------
 
-// Offset of theta_Z (or eta_Z) in a parameter vector: (K - 1) + (K - 1) K.
-static size_t lat_offset(const hm_harmonium *h) {
-    return (size_t)h->obs->dim + (size_t)h->mx * (size_t)h->mz;
-}
-
 // The fixed likelihood into theta[0 .. lat_offset): theta_X = 0 and W row
-// i-1 = e_i - e_0, i = 1..K-1.
-static void cd_likelihood(const hm_harmonium *h, double *theta) {
+// i-1 = e_i - e_0, i = 1..K-1 (conjugate.h; the self-tests use it too).
+void hm_catdir_likelihood(const hm_harmonium *h, double *theta) {
     const int K = h->mz;
     double *W = theta + h->obs->dim;
-    memset(theta, 0, lat_offset(h) * sizeof(double));
+    memset(theta, 0, catdir_lat_offset(h) * sizeof(double));
     for (int i = 1; i < K; i++) {
         W[(size_t)(i - 1) * (size_t)K] = -1.0;
         W[(size_t)(i - 1) * (size_t)K + (size_t)i] = 1.0;
@@ -123,7 +118,7 @@ static hm_status cd_prior(const hm_harmonium *h, const double *theta, double *al
     if (!likelihood_ok(h, theta)) {
         return HM_EDOM;
     }
-    const double *thz = theta + lat_offset(h);
+    const double *thz = theta + catdir_lat_offset(h);
     memcpy(alpha, thz, (size_t)h->mz * sizeof(double));
     alpha[0] -= 1.0;
     return hm_fam_check_natural(h->lat, alpha);
@@ -131,7 +126,7 @@ static hm_status cd_prior(const hm_harmonium *h, const double *theta, double *al
 
 // --- the kind's hooks ------------------------------------------------------------
 
-hm_status hm_catdir_init(hm_harmonium *h) {
+static hm_status catdir_init(hm_harmonium *h) {
     const hm_family *obs = h->obs, *lat = h->lat;
     if (obs->kind != HM_FAM_CATEGORICAL || lat->kind != HM_FAM_DIRICHLET || obs->n < 2 ||
         lat->n != obs->n) {
@@ -150,22 +145,22 @@ hm_status hm_catdir_init(hm_harmonium *h) {
 
 // Two K-vectors (alpha and a digamma table, or the generic log-partition's
 // prior) in front of the Dirichlet family's Newton scratch.
-size_t hm_catdir_work_len(const hm_harmonium *h) {
+static size_t catdir_work_len(const hm_harmonium *h) {
     return 2 * (size_t)h->mz + hm_fam_work_len(h->lat) + hm_fam_work_len(h->obs) + 8;
 }
 
 // alpha in front of the Dirichlet sampler's scratch.
-size_t hm_catdir_sample_work_len(const hm_harmonium *h, int n) {
-    return hm_catdir_work_len(h) + (size_t)h->mz + hm_fam_sample_work_len(h->lat, n);
+static size_t catdir_sample_work_len(const hm_harmonium *h, int n) {
+    return catdir_work_len(h) + (size_t)h->mz + hm_fam_sample_work_len(h->lat, n);
 }
 
 // rho = (-1, 0, ..., 0), chi = 0 (file comment). They hold for the fixed
 // likelihood only, so any other likelihood block is a domain error.
-hm_status hm_catdir_rho_chi(const hm_harmonium *h,
-                            const double *theta,
-                            double *rho,
-                            double *chi,
-                            double *work) {
+static hm_status catdir_rho_chi(const hm_harmonium *h,
+                                const double *theta,
+                                double *rho,
+                                double *chi,
+                                double *work) {
     (void)work;
     if (!likelihood_ok(h, theta)) {
         return HM_EDOM;
@@ -185,7 +180,7 @@ hm_status hm_catdir_rho_chi(const hm_harmonium *h,
  * digamma(alpha_i + 1) directly rather than the recurrence
  * digamma(a) + 1/a, which cancels for small a. Work: 2K doubles.
  */
-hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+static hm_status catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
     const int K = h->mz, m = h->mx;
     double *alpha = work, *dg = work + K;
     hm_status st = cd_prior(h, theta, alpha);
@@ -198,7 +193,7 @@ hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *
         dg[j] = hm_digamma(alpha[j]);
     }
     const double dA = hm_digamma(A), dA1 = hm_digamma(A + 1.0);
-    double *etax = eta, *cross = eta + m, *etaz = eta + lat_offset(h);
+    double *etax = eta, *cross = eta + m, *etaz = eta + catdir_lat_offset(h);
     for (int i = 1; i < K; i++) {
         const double p = alpha[i] / A;
         double *row = cross + (size_t)(i - 1) * (size_t)K;
@@ -218,24 +213,24 @@ hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *
 // solve writes alpha straight into theta_Z's slot, then theta_Z = alpha -
 // rho adds 1 to its first entry. Statuses of the Dirichlet to_natural
 // (HM_EDOM outside its mean domain, HM_EMAXITER); *bad is always -1.
-hm_status hm_catdir_to_natural(const hm_harmonium *h,
-                               const double *eta,
-                               double *theta,
-                               double *work,
-                               const hm_ctrl *ctl,
-                               int *bad) {
-    const size_t off = lat_offset(h);
+static hm_status catdir_to_natural(const hm_harmonium *h,
+                                   const double *eta,
+                                   double *theta,
+                                   double *work,
+                                   const hm_ctrl *ctl,
+                                   int *bad) {
+    const size_t off = catdir_lat_offset(h);
     *bad = -1;
     hm_status st = hm_fam_to_natural(h->lat, eta + off, theta + off, work, ctl);
     if (st != HM_OK) {
         return st;
     }
-    cd_likelihood(h, theta);
+    hm_catdir_likelihood(h, theta);
     theta[off] += 1.0;
     return HM_OK;
 }
 
-hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+static hm_status catdir_check_natural(const hm_harmonium *h, const double *theta, double *work) {
     return cd_prior(h, theta, work);
 }
 
@@ -246,13 +241,13 @@ hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, do
  * leaves the running sum a hair below u, the last category with positive
  * probability is taken.
  */
-hm_status hm_catdir_sample(const hm_harmonium *h,
-                           const double *theta,
-                           int n,
-                           hm_rng *rng,
-                           double *x,
-                           double *z,
-                           double *work) {
+static hm_status catdir_sample(const hm_harmonium *h,
+                               const double *theta,
+                               int n,
+                               hm_rng *rng,
+                               double *x,
+                               double *z,
+                               double *work) {
     const int K = h->mz;
     double *alpha = work, *rest = work + K;
     if (n < 0) {
@@ -283,287 +278,212 @@ hm_status hm_catdir_sample(const hm_harmonium *h,
     return HM_OK;
 }
 
-// --- self-test -------------------------------------------------------------------
+// --- the E-step ------------------------------------------------------------------
 
-// The shared test generator and comparisons (selftest_util.h): the
-// Dirichlet sampler draws uniforms and gammas from it, so the test needs no
-// host RNG, and its state lives in the caller's frame.
+typedef struct catdir_block_ctx {
+    const hm_harmonium *h;
+    const double *T; /* the table of catdir_table */
+    const hm_data *data;
+    double *logp;
+    double *post;
+} catdir_block_ctx;
 
-#define CHECK(cond, ...) HM_ST_CHECK_BUF(msg, len, cond, __VA_ARGS__)
-
-enum {
-    CD_K = 4,
-    CD_DIM = (CD_K - 1) + (CD_K - 1) * CD_K + CD_K,
-    CD_WORK = 16384,
-    CD_ROWS = 3000,
-    CD_DRAWS = 20000,
-    CD_BATCH = 1000,
-    CD_QUAD = 20000
-};
-
-// Descriptors for Categorical(k) / Dirichlet(k) and theta at prior alpha.
-static int cd_setup(int k, hm_family *obs, hm_family *lat, hm_harmonium *h) {
-    return hm_family_init(obs, HM_FAM_CATEGORICAL, k, 0, 0) == HM_OK &&
-           hm_family_init(lat, HM_FAM_DIRICHLET, k, 0, 0) == HM_OK &&
-           hm_hm_init(h, HM_HM_CATEGORICAL_DIRICHLET, obs, lat) == HM_OK;
-}
-
-static void cd_theta(const hm_harmonium *h, const double *alpha, double *theta) {
-    cd_likelihood(h, theta);
-    double *thz = theta + lat_offset(h);
-    for (int j = 0; j < h->mz; j++) {
-        thz[j] = alpha[j] + (j == 0 ? 1.0 : 0.0);
+/*
+ * The per-call table in the head (theory.md 3.5): alpha = theta_Z + rho,
+ * digamma(alpha), digamma(alpha + 1), then digamma(A + 1) and log A with
+ * A = sum alpha. digamma(alpha_j + 1) is evaluated, not formed as
+ * digamma(alpha_j) + 1/alpha_j, which cancels for small alpha_j. work is
+ * the single-point scratch (hm_hm_prior).
+ */
+static hm_status catdir_table(const hm_harmonium *h, const double *theta, double *tab, double *work) {
+    const int K = h->mz;
+    hm_status st = hm_hm_prior(h, theta, tab, work);
+    if (st != HM_OK) {
+        return st;
     }
+    double A = 0.0;
+    for (int j = 0; j < K; j++) {
+        A += tab[j];
+        tab[K + j] = hm_digamma(tab[j]);
+        tab[2 * K + j] = hm_digamma(tab[j] + 1.0);
+    }
+    tab[3 * K] = hm_digamma(A + 1.0);
+    tab[3 * K + 1] = log(A);
+    return HM_OK;
 }
 
 /*
- * K = 2 by quadrature: with t = z_1 ~ Beta(alpha_1, alpha_0) and z_0 =
- * 1 - t, the mean coordinates are E[t] (observable), E[t log(1 - t)] and
- * E[t log t] (the one cross row, i = 1), and E[log(1 - t)], E[log t].
- * Composite Simpson on (0, 1) with CD_QUAD intervals; alpha > 2 makes
- * every integrand vanish at both ends with a bounded first derivative, so
- * the rule's error is far below the 1e-8 tolerance.
+ * Each row's posterior is alpha + e_x, so everything a block contributes
+ * depends on the data only through the weighted count c_i of each
+ * category: the statistics are (c_1..c_{K-1}, c_i m_i' in row i-1 of the
+ * cross block, sum_i c_i m_i) with m_i = E[log z | x = i], m_ij =
+ * digamma(alpha_j + delta_ij) - digamma(A + 1). Rows cost O(1) (O(K) when
+ * the posterior is written), the assembly O(K^2), the size of the cross
+ * block itself. log p(x) = psi_Z(alpha + e_x) - psi_Z(alpha) - chi =
+ * log(alpha_x / A) (theory.md 1.3, 3.5), in closed form. c->T is the table
+ * of catdir_table.
  */
-static int cd_check_beta(char *msg, size_t len) {
-    hm_family obs, lat;
-    hm_harmonium h;
-    CHECK(cd_setup(2, &obs, &lat, &h), "K = 2 descriptor init");
-    const double a[2] = {3.1, 2.385};
-    double theta[1 + 2 + 2], eta[5], work[256];
-    CHECK(hm_hm_work_len(&h) <= 256, "K = 2 work_len");
-    cd_theta(&h, a, theta);
-    CHECK(hm_hm_to_mean(&h, theta, eta, work) == HM_OK, "K = 2 to_mean failed");
-    const double lnorm = hm_lgamma(a[0] + a[1]) - hm_lgamma(a[0]) - hm_lgamma(a[1]);
-    double q[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
-    const double step = 1.0 / CD_QUAD;
-    for (int s = 1; s < CD_QUAD; s++) {
-        const double t = s * step, l1 = log(t), l0 = log1p(-t);
-        const double dens = exp(lnorm + (a[1] - 1.0) * l1 + (a[0] - 1.0) * l0);
-        const double wgt = (s % 2 == 1 ? 4.0 : 2.0) * step / 3.0 * dens;
-        q[0] += wgt * t;
-        q[1] += wgt * t * l0;
-        q[2] += wgt * t * l1;
-        q[3] += wgt * l0;
-        q[4] += wgt * l1;
+static hm_status catdir_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const catdir_block_ctx *c = (const catdir_block_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const int K = h->mz, m = h->mx, dim = hm_hm_dim(h);
+    const double *alpha = c->T, *dg = alpha + K, *dg1 = dg + K;
+    const double dA1 = dg1[K], lA = dg1[K + 1];
+    const hm_data *data = c->data;
+    const size_t n = (size_t)data->n;
+    double *cnt = tw;
+    memset(cnt, 0, (size_t)K * sizeof(double));
+    double ll = 0.0, wt = 0.0;
+    for (int i = 0; i < nr; i++) {
+        const size_t row = (size_t)(r0 + i);
+        const double v = data->x[row];
+        if (!(v >= 0.0 && v <= (double)(K - 1)) || v != floor(v)) {
+            return HM_EDOM;
+        }
+        const int k = (int)v;
+        const double wi = data->w ? data->w[row] : 1.0;
+        const double lp = log(alpha[k]) - lA;
+        if (c->logp) {
+            c->logp[row] = lp;
+        }
+        if (c->post) {
+            for (int j = 0; j < K; j++) {
+                c->post[(size_t)j * n + row] = alpha[j] + (j == k ? 1.0 : 0.0);
+            }
+        }
+        cnt[k] += wi;
+        ll += wi * lp;
+        wt += wi;
     }
-    for (int i = 0; i < 5; i++) {
-        CHECK(fabs(eta[i] - q[i]) < 1e-8, "K = 2 mean coordinate %d: %.12g, quadrature %.12g", i,
-              eta[i], q[i]);
+    double *etax = slot, *cross = slot + m, *etaz = slot + m + (size_t)m * (size_t)K;
+    memset(etaz, 0, (size_t)K * sizeof(double));
+    for (int i = 0; i < K; i++) {
+        double *row = i > 0 ? cross + (size_t)(i - 1) * (size_t)K : NULL;
+        for (int j = 0; j < K; j++) {
+            const double e = cnt[i] * ((j == i ? dg1[j] : dg[j]) - dA1);
+            etaz[j] += e;
+            if (row) {
+                row[j] = e;
+            }
+        }
+        if (i > 0) {
+            etax[i - 1] = cnt[i];
+        }
     }
-    return 0;
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
 }
 
-int hm_catdir_selftest(char *msg, size_t len) {
-    hm_family obs, lat, bad_lat;
-    hm_harmonium h, hb;
-    CHECK(cd_setup(CD_K, &obs, &lat, &h), "descriptor init");
-    CHECK(h.mx == CD_K - 1 && h.mz == CD_K && hm_hm_dim(&h) == CD_DIM, "layout");
-    CHECK(hm_hm_post_len(&h) == CD_K, "post_len");
-    // Families that do not match: K differs, or the latent is not Dirichlet.
-    CHECK(hm_family_init(&bad_lat, HM_FAM_DIRICHLET, CD_K + 1, 0, 0) == HM_OK &&
-              hm_hm_init(&hb, HM_HM_CATEGORICAL_DIRICHLET, &obs, &bad_lat) == HM_EINVAL,
-          "mismatched K accepted");
-    CHECK(hm_hm_init(&hb, HM_HM_CATEGORICAL_DIRICHLET, &lat, &lat) == HM_EINVAL,
-          "Dirichlet observable accepted");
-    double work[CD_WORK];
-    CHECK(hm_hm_work_len(&h) <= CD_WORK && hm_estep_work_len(&h, 2) <= CD_WORK &&
-              hm_hm_sample_work_len(&h, CD_BATCH) <= CD_WORK && hm_hm_fold_work_len(&h) <= CD_WORK,
-          "work lengths");
-
-    const double alpha[CD_K] = {0.73, 2.385, 1.1, 0.41};
-    double A = 0.0;
-    for (int j = 0; j < CD_K; j++) {
-        A += alpha[j];
-    }
-    double theta[CD_DIM], rho[CD_K], chi, prior[CD_K], psi;
-    cd_theta(&h, alpha, theta);
-    CHECK(hm_hm_check_natural(&h, theta, work) == HM_OK, "valid theta rejected");
-    CHECK(hm_hm_rho_chi(&h, theta, rho, &chi, work) == HM_OK, "rho_chi failed");
-    CHECK(rho[0] == -1.0 && rho[1] == 0.0 && rho[2] == 0.0 && rho[3] == 0.0 && chi == 0.0,
-          "rho or chi");
-    CHECK(hm_hm_prior(&h, theta, prior, work) == HM_OK, "prior failed");
-    for (int j = 0; j < CD_K; j++) {
-        // alpha_0 went through theta_Z[0] = alpha_0 + 1: one rounding of 1.
-        CHECK(hm_st_near(prior[j], alpha[j], 2e-16), "prior %d: %.17g vs %.17g", j, prior[j],
-              alpha[j]);
-    }
-    double psi_dir;
-    CHECK(hm_fam_log_partition(&lat, prior, &psi_dir, work) == HM_OK &&
-              hm_hm_log_partition(&h, theta, &psi, work) == HM_OK && psi == psi_dir,
-          "log-partition is not psi_Dir(alpha)");
-
-    // The conjugation identity psi_X(theta_X + W log z) = rho . log z + chi
-    // at random points of the simplex, including one with z_0 = 1e-12.
-    {
-        hm_st_rng state;
-        hm_rng rng;
-        hm_st_rng_init(&state, 31415926ull, &rng);
-        for (int r = 0; r < 50; r++) {
-            double z[CD_K], lz[CD_K], tot = 0.0, lik[CD_K - 1], psix, rhs = chi;
-            for (int j = 0; j < CD_K; j++) {
-                z[j] = rng.exp(rng.ctx);
-                tot += z[j];
-            }
-            for (int j = 0; j < CD_K; j++) {
-                z[j] /= tot;
-            }
-            if (r == 0) {
-                z[0] = 1e-12;
-                z[1] = 1.0 - 1e-12 - z[2] - z[3];
-            }
-            for (int j = 0; j < CD_K; j++) {
-                lz[j] = log(z[j]);
-                rhs += rho[j] * lz[j];
-            }
-            const double *W = theta + h.mx;
-            for (int i = 0; i < h.mx; i++) {
-                lik[i] = theta[i];
-                for (int j = 0; j < CD_K; j++) {
-                    lik[i] += W[(size_t)i * CD_K + (size_t)j] * lz[j];
-                }
-            }
-            CHECK(hm_fam_log_partition(&obs, lik, &psix, work) == HM_OK, "psi_X failed");
-            CHECK(hm_st_near(psix, rhs, 1e-13), "conjugation identity at draw %d: %.17g vs %.17g",
-                  r, psix, rhs);
-        }
-    }
-
-    // The E-step on the K categories weighted by p(x) = alpha_x / A: the
-    // posterior of row x is alpha + e_x, log p(x) is the generic
-    // theta_X . s_X + psi_Z(posterior) - psi - chi and exp(log p) sums to
-    // 1, and the weighted statistics are sum_x p(x) E[s(x, z) | x] =
-    // E[s(x, z)], the mean coordinates.
-    double eta[CD_DIM];
-    CHECK(hm_hm_to_mean(&h, theta, eta, work) == HM_OK, "to_mean failed");
-    {
-        double x[CD_K], wx[CD_K], stats[CD_DIM + 2], logp[CD_K], post[CD_K * CD_K];
-        for (int i = 0; i < CD_K; i++) {
-            x[i] = (double)i;
-            wx[i] = alpha[i] / A;
-        }
-        hm_data data = {x, CD_K, CD_K, wx};
-        CHECK(hm_estep(&h, theta, &data, NULL, stats, logp, post, 1, work) == HM_OK,
-              "E-step failed");
-        double ptot = 0.0;
-        for (int i = 0; i < CD_K; i++) {
-            double ap[CD_K], psip;
-            for (int j = 0; j < CD_K; j++) {
-                ap[j] = alpha[j] + (i == j ? 1.0 : 0.0);
-                CHECK(hm_st_near(post[(size_t)j * CD_K + (size_t)i], ap[j], 1e-15),
-                      "posterior after x = %d, entry %d", i, j);
-            }
-            hm_fam_log_partition(&lat, ap, &psip, work);
-            CHECK(hm_st_near(logp[i], psip - psi - chi, 1e-13), "log p(x = %d): %.17g vs %.17g", i,
-                  logp[i], psip - psi - chi);
-            CHECK(hm_st_near(logp[i], log(alpha[i] / A), 1e-14),
-                  "log p(x = %d) is not log(alpha_x / A)", i);
-            ptot += exp(logp[i]);
-        }
-        CHECK(fabs(ptot - 1.0) < 1e-14, "p(x) sums to %.17g", ptot);
-        CHECK(hm_st_near(stats[CD_DIM + 1], 1.0, 1e-15), "weight slot");
-        for (int i = 0; i < CD_DIM; i++) {
-            CHECK(hm_st_near(stats[i] / stats[CD_DIM + 1], eta[i], 1e-13),
-                  "E-step statistics %d: %.17g vs to_mean %.17g", i, stats[i], eta[i]);
-        }
-        // Statuses: a code outside 0..K-1, and given posteriors.
-        double xb[CD_K] = {0.0, 1.0, 4.0, 2.0};
-        hm_data db = {xb, CD_K, CD_K, NULL};
-        CHECK(hm_estep(&h, theta, &db, NULL, stats, NULL, NULL, 1, work) == HM_EDOM,
-              "code out of range accepted");
-        CHECK(hm_estep(&h, theta, &data, post, stats, NULL, NULL, 1, work) == HM_EINVAL,
-              "given posteriors accepted");
-    }
-
-    // E-step thread invariance on pseudo-random codes (several blocks).
-    {
-        double xs[CD_ROWS];
-        uint64_t s = 12345u;
-        for (int i = 0; i < CD_ROWS; i++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            xs[i] = (double)((s >> 33) % CD_K);
-        }
-        hm_data data = {xs, CD_ROWS, CD_ROWS, NULL};
-        double st1[CD_DIM + 2], st2[CD_DIM + 2];
-        CHECK(hm_estep(&h, theta, &data, NULL, st1, NULL, NULL, 1, work) == HM_OK &&
-                  hm_estep(&h, theta, &data, NULL, st2, NULL, NULL, 2, work) == HM_OK,
-              "E-step failed");
-        CHECK(memcmp(st1, st2, sizeof st1) == 0, "E-step differs between 1 and 2 threads");
-    }
-
-    // The fold: after each observation the posterior is alpha plus the
-    // running counts (up to the rounding of those additions).
-    {
-        enum { T = 13 };
-        const double seq[T] = {2, 0, 1, 1, 3, 2, 2, 0, 1, 3, 3, 3, 1};
-        double out[T * CD_K], cnt[CD_K] = {0.0, 0.0, 0.0, 0.0};
-        CHECK(hm_hm_posterior_fold(&h, theta, seq, T, out, work) == HM_OK, "fold failed");
-        for (int t = 0; t < T; t++) {
-            cnt[(int)seq[t]] += 1.0;
-            for (int j = 0; j < CD_K; j++) {
-                CHECK(hm_st_near(out[t * CD_K + j], alpha[j] + cnt[j], 1e-15),
-                      "fold row %d, entry %d: %.17g vs %.17g", t, j, out[t * CD_K + j],
-                      alpha[j] + cnt[j]);
-            }
-        }
-        const double bad_seq[2] = {1.0, 1.5};
-        CHECK(hm_hm_posterior_fold(&h, theta, bad_seq, 2, out, work) == HM_EDOM,
-              "fold accepted a non-integer code");
-    }
-
-    // The M-step recovers the prior: to_natural(to_mean(theta)) = theta.
-    {
-        double back[CD_DIM];
-        int bad = 0;
-        hm_ctrl ctl = {0.0, 1e-13, 200, 0.0};
-        CHECK(hm_hm_to_natural(&h, eta, back, work, &ctl, &bad) == HM_OK && bad == -1,
-              "to_natural failed");
-        for (int i = 0; i < CD_DIM; i++) {
-            CHECK(hm_st_near(back[i], theta[i], 1e-7), "round trip differs at %d: %.17g vs %.17g",
-                  i, back[i], theta[i]);
-        }
-    }
-
-    // Domain statuses: a perturbed likelihood, a non-positive prior.
-    {
-        double tb[CD_DIM];
-        memcpy(tb, theta, sizeof tb);
-        tb[0] = 1e-300;
-        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM &&
-                  hm_hm_rho_chi(&h, tb, rho, &chi, work) == HM_EDOM,
-              "theta_X != 0 accepted");
-        memcpy(tb, theta, sizeof tb);
-        tb[h.mx + CD_K + 2] = 1e-9;
-        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM, "perturbed W accepted");
-        memcpy(tb, theta, sizeof tb);
-        tb[lat_offset(&h)] = 1.0;
-        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM, "alpha_0 = 0 accepted");
-        memcpy(tb, theta, sizeof tb);
-        tb[lat_offset(&h) + 2] = -0.5;
-        CHECK(hm_hm_check_natural(&h, tb, work) == HM_EDOM, "negative alpha accepted");
-    }
-
-    // Sampling: category frequencies against alpha / A (standard errors
-    // below 0.0035 at 20000 draws, so 0.02 is a loose but telling bound),
-    // and every z on the open simplex. Drawn in batches to bound the
-    // sampler's scratch.
-    {
-        double xs[CD_BATCH], zs[CD_BATCH * CD_K], freq[CD_K] = {0.0, 0.0, 0.0, 0.0};
-        hm_st_rng state;
-        hm_rng rng;
-        hm_st_rng_init(&state, 27182818ull, &rng);
-        for (int b = 0; b < CD_DRAWS / CD_BATCH; b++) {
-            CHECK(hm_hm_sample(&h, theta, CD_BATCH, &rng, xs, zs, work) == HM_OK, "sample failed");
-            for (int r = 0; r < CD_BATCH; r++) {
-                CHECK(hm_fam_check_data(&lat, zs + (size_t)r * CD_K) == HM_OK,
-                      "draw %d off the simplex", r);
-                CHECK(hm_fam_check_data(&obs, xs + r) == HM_OK, "code %d out of range", r);
-                freq[(int)xs[r]] += 1.0 / CD_DRAWS;
-            }
-        }
-        for (int j = 0; j < CD_K; j++) {
-            CHECK(fabs(freq[j] - alpha[j] / A) < 0.02, "frequency of %d: %.4f vs %.4f", j, freq[j],
-                  alpha[j] / A);
-        }
-    }
-    return cd_check_beta(msg, len);
+// Per-thread scratch: the block's K weighted category counts.
+static size_t catdir_thread_len(const hm_harmonium *h) {
+    return (size_t)h->mz + 8;
 }
+
+// Shared scratch in front of the single-point scratch and the slots: the
+// table of catdir_table (3K + 2).
+static size_t catdir_head_len(const hm_harmonium *h) {
+    return 3 * (size_t)h->mz + 8;
+}
+
+static size_t catdir_estep_work_len(const hm_harmonium *h, int threads) {
+    return catdir_head_len(h) + hm_hm_work_len(h) +
+           hm_blocks_work_len(hm_stats_len(h), catdir_thread_len(h), threads);
+}
+
+// The posterior is fixed by the datum (alpha + e_x), so the blocks reduce
+// the rows to weighted category counts and assemble the statistics from a
+// per-call digamma table.
+static hm_status catdir_estep(const hm_harmonium *h,
+                              const double *theta,
+                              const hm_data *data,
+                              const double *given,
+                              double *stats,
+                              double *logp,
+                              double *post,
+                              int threads,
+                              double *work) {
+    // A Dirichlet posterior is fixed by the datum: no given posteriors.
+    if (given != NULL) {
+        return HM_EINVAL;
+    }
+    const int slen = hm_stats_len(h), B = hm_estep_block_rows(h);
+    double *T = work;
+    double *hw = T + catdir_head_len(h);
+    double *slots = hw + hm_hm_work_len(h);
+    catdir_block_ctx c;
+    c.h = h;
+    c.T = T;
+    c.data = data;
+    c.logp = logp;
+    c.post = post;
+    // psi is not needed by the closed-form log p(x), but its status is
+    // part of the contract (a parameter the log-partition rejects).
+    double psi;
+    hm_status st = hm_hm_check_natural(h, theta, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_hm_log_partition(h, theta, &psi, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    // The Categorical-Dirichlet prior and digamma tables, once.
+    st = catdir_table(h, theta, T, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    return hm_run_blocks(data->n, B, threads, slen, catdir_thread_len(h), catdir_block, &c, stats, slots);
+}
+
+// --- sequential conjugate updating ---------------------------------------------
+
+// The coupled statistic is s_X(x); the increment is exactly e_x (no
+// rounding is added to the counts).
+static void catdir_fold_increment(const hm_harmonium *h,
+                                  const double *theta,
+                                  const double *x,
+                                  const double *rho,
+                                  double *s,
+                                  double *inc) {
+    hm_fam_stat(h->obs, x, s);
+    hm_hm_fold_add(h, theta, s, rho, 0, inc);
+}
+
+// --- the operation table ---------------------------------------------------------
+
+static int catdir_dim(const hm_harmonium *h) {
+    return h->obs->dim + h->mx * h->mz + h->lat->dim;
+}
+
+// The K posterior Dirichlet parameters.
+static int catdir_post_len(const hm_harmonium *h) {
+    return h->mz;
+}
+
+static int catdir_z_len(const hm_harmonium *h) {
+    return h->lat->d;
+}
+
+static int catdir_rho_len(const hm_harmonium *h) {
+    return h->prr.dim;
+}
+
+const hm_kind_ops hm_kind_catdir_ops = {
+    .name = "categorical_dirichlet",
+    .dim = catdir_dim,
+    .post_len = catdir_post_len,
+    .z_len = catdir_z_len,
+    .rho_len = catdir_rho_len,
+    .work_len = catdir_work_len,
+    .sample_work_len = catdir_sample_work_len,
+    .rho_chi = catdir_rho_chi,
+    .to_mean = catdir_to_mean,
+    .to_natural = catdir_to_natural,
+    .check_natural = catdir_check_natural,
+    .sample = catdir_sample,
+    .estep_work_len = catdir_estep_work_len,
+    .estep = catdir_estep,
+    .init = catdir_init,
+    .fold_increment = catdir_fold_increment,
+};

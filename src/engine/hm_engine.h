@@ -312,25 +312,29 @@ size_t hm_fam_sample_work_len(const hm_family *f, int n);
  * ------------------------------------------------------------------------- */
 
 /*
- * Harmonium kinds: which conjugation hooks (rho, chi, M-step) apply. The
- * integer values are shared with R (hm_kind in R/).
+ * Harmonium kinds: which operation table (hm_kind_ops, engine/kinds.c)
+ * applies. The integer values are shared with R (hm_kind in R/).
  */
 enum hm_hm_kind {
-    HM_HM_MIXTURE = 1,      /* latent Categorical(K); complete mixture of `obs` */
-    HM_HM_LGM = 2,          /* Normal(p) obs, any rep; latent Normal(q), full */
-    HM_HM_BOLTZMANN_LGM = 3, /* Normal(p) obs, any rep; latent Boltzmann(q) */
+    HM_HM_MIXTURE = 1,      /* latent Categorical(K); complete mixture of `obs`
+                               (engine/mixture.c) */
+    HM_HM_LGM = 2,          /* Normal(p) obs, any rep; latent Normal(q), full
+                               (engine/lgm.c) */
+    HM_HM_BOLTZMANN_LGM = 3, /* Normal(p) obs, any rep; latent Boltzmann(q)
+                                (engine/boltzmann_lgm.c) */
     /* Restricted-posterior ("asymmetric", theory.md 1.3) kinds: theta_Z
      * lives in a posterior family Pst that embeds into a richer prior
      * family Prr (hm_harmonium.prr). Exact log p(x) and gradient, no
      * closed-form M-step (hm_hm_to_natural returns HM_EINVAL). */
     HM_HM_LGM_DIAG = 4,        /* "NormalLGM" (theory.md 3.2): Pst Normal(q)
-                                  diagonal, Prr Normal(q) full */
+                                  diagonal, Prr Normal(q) full (lgm.c) */
     HM_HM_BOLTZMANN_LGM_MF = 5, /* "DifferentiableBoltzmannLGM" (theory.md
-                                  3.3): Pst Bernoulli(q), Prr Boltzmann(q) */
+                                  3.3): Pst Bernoulli(q), Prr Boltzmann(q)
+                                  (boltzmann_lgm.c) */
     /* Conjugate Bayesian updating (theory.md 3.5; engine/conjugate.c):
      * Categorical(K) obs, Dirichlet(K) latent, fixed likelihood. */
     HM_HM_CATEGORICAL_DIRICHLET = 6,
-    /* Composites (theory.md section 4), reached through hm_kind_ops: */
+    /* Composites (theory.md section 4): */
     HM_HM_HMOG = 7,      /* hierarchical: Normal(p) obs coupled by x'W y to a
                             latent that is itself a mixture of K Normal(q)
                             (engine/hmog.c; theory.md 4.1 - 4.3) */
@@ -408,11 +412,33 @@ typedef struct hm_harmonium {
 /*
  * The model-kind interface (theory.md section 4): the operations a
  * conjugated harmonium kind supplies, with the contracts of the hm_hm_*
- * function of the same verb below. A composite kind calls its parts only
+ * function of the same verb below. Every kind has a table (engine/kinds.c
+ * is the registry) and the generic files (harmonium.c, estep.c, em.c)
+ * reach kinds only through it. A composite kind calls its parts only
  * through the hm_hm_* dispatchers, so any kind with these operations can
  * stand where its part stands (a mixture of any model, a model as the
- * latent of a hierarchy). `whiten` may be NULL (identity). `estep` runs a
- * whole pass with hm_estep's contract and `estep_work_len` its scratch.
+ * latent of a hierarchy). `estep` runs a whole pass with hm_estep's
+ * contract and `estep_work_len` its scratch.
+ *
+ * Optional operations (NULL gives the default named):
+ *   prior, log_partition   the conjugated identities embed(theta_Z) + rho
+ *                          and psi_Prr(prior) + chi from rho_chi;
+ *   embed_latent           used by those defaults: adds embed(theta_Z) to
+ *                          prior[prr.dim] (theory.md 1.3); NULL adds
+ *                          theta_Z elementwise (Pst = Prr);
+ *   whiten                 the identity (an identified latent);
+ *   init                   hm_hm_init's kind-specific part (checks the
+ *                          families, sets mx, mz and prr, which hm_hm_init
+ *                          has set to *lat); NULL: the kind is not built
+ *                          by hm_hm_init (composites, HM_EINVAL);
+ *   block_rows             hm_estep_block_rows' default from the shapes;
+ *   fold_increment         -rho + E_Z Theta' r_X(x) for one datum x into
+ *                          inc[lat->dim] (s: obs->dim scratch), the step of
+ *                          hm_hm_posterior_fold; NULL: no sequential
+ *                          updating (HM_EINVAL), as for a posterior family
+ *                          that cannot hold the prior;
+ *   cd_gradient_work_len,  contrastive divergence, the contracts of
+ *   cd_gradient            hm_hm_cd_gradient*; NULL: 0 and HM_EINVAL.
  */
 struct hm_data;
 
@@ -463,10 +489,27 @@ typedef struct hm_kind_ops {
                        double *post,
                        int threads,
                        double *work);
+    hm_status (*init)(struct hm_harmonium *h);
+    void (*embed_latent)(const struct hm_harmonium *h, const double *theta_z, double *prior);
+    int (*block_rows)(const struct hm_harmonium *h);
+    void (*fold_increment)(const struct hm_harmonium *h,
+                           const double *theta,
+                           const double *x,
+                           const double *rho,
+                           double *s,
+                           double *inc);
+    size_t (*cd_gradient_work_len)(const struct hm_harmonium *h);
+    hm_status (*cd_gradient)(const struct hm_harmonium *h,
+                             const double *theta,
+                             const struct hm_data *data,
+                             int k,
+                             hm_rng *rng,
+                             double *grad,
+                             double *work);
 } hm_kind_ops;
 
-/* The operation table of a kind (engine/kinds.c), NULL for a kind still
- * dispatched inside harmonium.c and estep.c. */
+/* The operation table of a kind (engine/kinds.c), NULL for an unknown
+ * kind. */
 const hm_kind_ops *hm_kind_lookup(int kind);
 
 /*
@@ -671,63 +714,6 @@ hm_status hm_hm_sample(const hm_harmonium *h,
                        double *work);
 
 /* ---------------------------------------------------------------------------
- * Linear-Gaussian kinds (engine/lgm.c): the hooks the dispatchers in
- * harmonium.c and estep.c call for HM_HM_LGM, HM_HM_BOLTZMANN_LGM and the
- * restricted-posterior HM_HM_LGM_DIAG and HM_HM_BOLTZMANN_LGM_MF. Same
- * contracts as the hm_hm_* functions of the same verb; callers outside
- * the engine should use those.
- * ------------------------------------------------------------------------- */
-
-/*
- * Adds embed(theta_Z) to prior[prr.dim] (theory.md 1.3): lgm_diag puts the
- * location on the location and the q diagonal second-order parameters on
- * the diagonal of the packed full block; boltzmann_lgm_mf puts the q
- * biases on the diagonal of the packed couplings. The symmetric kinds add
- * theta_Z elementwise (the identity embedding). O(q).
- */
-void hm_lgm_embed_latent(const hm_harmonium *h, const double *theta_z, double *prior);
-
-/* Checks the families for h->kind and sets mx = p, mz = q (hm_hm_init). */
-hm_status hm_lgm_init(hm_harmonium *h);
-size_t hm_lgm_work_len(const hm_harmonium *h);
-size_t hm_lgm_sample_work_len(const hm_harmonium *h, int n);
-hm_status hm_lgm_rho_chi(const hm_harmonium *h,
-                         const double *theta,
-                         double *rho,
-                         double *chi,
-                         double *work);
-hm_status hm_lgm_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
-hm_status hm_lgm_to_natural(const hm_harmonium *h,
-                            const double *eta,
-                            double *theta,
-                            double *work,
-                            const hm_ctrl *ctl,
-                            int *bad);
-hm_status hm_lgm_check_natural(const hm_harmonium *h, const double *theta, double *work);
-/* HM_HM_LGM only (HM_EINVAL otherwise). */
-hm_status hm_lgm_whiten(const hm_harmonium *h, const double *eta_in, double *eta_out, double *work);
-hm_status hm_lgm_sample(const hm_harmonium *h,
-                        const double *theta,
-                        int n,
-                        hm_rng *rng,
-                        double *x,
-                        double *z,
-                        double *work);
-
-/*
- * HM_HM_LGM and HM_HM_LGM_DIAG: the posterior covariance Sigma_post =
- * P_post^-1 (q x q, both triangles; diagonal for lgm_diag) and
- * 1/2 log |P_post|, with P_post the latent (posterior) precision from
- * theta_zz. It is the same for every x (theory.md 3.2), so the E-step
- * factors it once per call. HM_ENOTPD if P_post is not positive definite,
- * HM_EINVAL for another kind. Cost O(q^3) (O(q^2) for lgm_diag).
- */
-hm_status hm_lgm_post_cov(const hm_harmonium *h,
-                          const double *theta,
-                          double *sig,
-                          double *half_logdet);
-
-/* ---------------------------------------------------------------------------
  * The E-step over data (engine/estep.c)
  * ------------------------------------------------------------------------- */
 
@@ -816,7 +802,7 @@ hm_status hm_estep(const hm_harmonium *h,
                    double *work);
 
 /* ---------------------------------------------------------------------------
- * Contrastive divergence (theory.md 1.6; engine/lgm.c)
+ * Contrastive divergence (theory.md 1.6; engine/boltzmann_lgm.c)
  * ------------------------------------------------------------------------- */
 
 /*
@@ -861,16 +847,6 @@ hm_status hm_hm_cd_gradient(const hm_harmonium *h,
                             double *grad,
                             double *work);
 
-/* The lgm.c hooks behind the two functions above. */
-size_t hm_lgm_cd_gradient_work_len(const hm_harmonium *h);
-hm_status hm_lgm_cd_gradient(const hm_harmonium *h,
-                             const double *theta,
-                             const hm_data *data,
-                             int k,
-                             hm_rng *rng,
-                             double *grad,
-                             double *work);
-
 /* ---------------------------------------------------------------------------
  * The Categorical-Dirichlet kind (engine/conjugate.c; theory.md 3.5) and
  * sequential conjugate updating (engine/harmonium.c)
@@ -894,33 +870,20 @@ hm_status hm_lgm_cd_gradient(const hm_harmonium *h,
  * digamma(alpha_j + delta_jx) - digamma(A + 1), A = sum alpha, summed
  * through weighted category counts (O(n + K^2) per block). HM_EDOM for a
  * code outside 0..K-1, HM_EINVAL for `given`.
- *
- * The hooks the dispatchers call; same contracts as the hm_hm_* functions
- * of the same verb (callers outside the engine should use those).
  */
-hm_status hm_catdir_init(hm_harmonium *h);
-size_t hm_catdir_work_len(const hm_harmonium *h);
-size_t hm_catdir_sample_work_len(const hm_harmonium *h, int n);
-hm_status hm_catdir_rho_chi(const hm_harmonium *h,
-                            const double *theta,
-                            double *rho,
-                            double *chi,
-                            double *work);
-hm_status hm_catdir_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work);
-hm_status hm_catdir_to_natural(const hm_harmonium *h,
-                               const double *eta,
-                               double *theta,
-                               double *work,
-                               const hm_ctrl *ctl,
-                               int *bad);
-hm_status hm_catdir_check_natural(const hm_harmonium *h, const double *theta, double *work);
-hm_status hm_catdir_sample(const hm_harmonium *h,
-                           const double *theta,
-                           int n,
-                           hm_rng *rng,
-                           double *x,
-                           double *z,
-                           double *work);
+
+/*
+ * For a kind's fold_increment (hm_kind_ops): inc = -rho + E_Z Theta' r with
+ * r the coupled statistic of one datum (mx entries); E_Z the identity, or
+ * with packed_diag the diagonal of the packed latent triangle (a Boltzmann
+ * latent). Zero entries of r are skipped. O(nnz(r) mz).
+ */
+void hm_hm_fold_add(const hm_harmonium *h,
+                    const double *theta,
+                    const double *r,
+                    const double *rho,
+                    int packed_diag,
+                    double *inc);
 
 /* Scratch (doubles) for hm_hm_posterior_fold. */
 size_t hm_hm_fold_work_len(const hm_harmonium *h);

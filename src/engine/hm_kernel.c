@@ -1,6 +1,7 @@
 /*
  * hm_kernel.c: the engine's matrix kernels for the E-step's two products
- * (style.md section 2, estep.c) and its vectorised exp.
+ * (style.md section 2; the kinds' E-step blocks, run by estep.c's driver)
+ * and its vectorised exp.
  *
  * Every kernel exists twice: an AVX2 + FMA version, compiled for that
  * instruction set through the `target` attribute and chosen at run time,

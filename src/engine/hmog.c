@@ -766,7 +766,21 @@ hm_status hm_hm_init_hmog(hm_harmonium *h, const hm_family *obs, const hm_harmon
 }
 
 const hm_kind_ops hm_kind_hmog_ops = {
-    "hmog",         hg_dim,         hg_post_len,      hg_z_len,  hg_rho_len,         hg_work_len, hg_sample_work_len,
-    hg_rho_chi,     hg_prior,       hg_log_partition, hg_to_mean,        hg_to_natural, hg_check_natural,
-    hg_whiten,      hg_sample,      hg_estep_work_len, hg_estep,
+    .name = "hmog",
+    .dim = hg_dim,
+    .post_len = hg_post_len,
+    .z_len = hg_z_len,
+    .rho_len = hg_rho_len,
+    .work_len = hg_work_len,
+    .sample_work_len = hg_sample_work_len,
+    .rho_chi = hg_rho_chi,
+    .prior = hg_prior,
+    .log_partition = hg_log_partition,
+    .to_mean = hg_to_mean,
+    .to_natural = hg_to_natural,
+    .check_natural = hg_check_natural,
+    .whiten = hg_whiten,
+    .sample = hg_sample,
+    .estep_work_len = hg_estep_work_len,
+    .estep = hg_estep,
 };

@@ -558,8 +558,21 @@ hm_status hm_hm_init_mixture_of(hm_harmonium *h, int k, const hm_harmonium *base
 }
 
 const hm_kind_ops hm_kind_mixture_of_ops = {
-    "mixture_of",       mo_dim,         mo_post_len,  mo_z_len, mo_rho_len,        mo_work_len,
-    mo_sample_work_len, mo_rho_chi,     mo_prior,     mo_log_partition, mo_to_mean,
-    mo_to_natural,      mo_check_natural, mo_whiten,  mo_sample,        mo_estep_work_len,
-    mo_estep,
+    .name = "mixture_of",
+    .dim = mo_dim,
+    .post_len = mo_post_len,
+    .z_len = mo_z_len,
+    .rho_len = mo_rho_len,
+    .work_len = mo_work_len,
+    .sample_work_len = mo_sample_work_len,
+    .rho_chi = mo_rho_chi,
+    .prior = mo_prior,
+    .log_partition = mo_log_partition,
+    .to_mean = mo_to_mean,
+    .to_natural = mo_to_natural,
+    .check_natural = mo_check_natural,
+    .whiten = mo_whiten,
+    .sample = mo_sample,
+    .estep_work_len = mo_estep_work_len,
+    .estep = mo_estep,
 };

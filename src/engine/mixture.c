@@ -1,0 +1,584 @@
+/*
+ * mixture.c: the mixture kind HM_HM_MIXTURE (theory.md 3.1). Z is
+ * Categorical(K), s_Z(z) the one-hot vector without class 0, and the
+ * likelihood at class k is the component natural parameter theta^(k) =
+ * theta_X + Theta[, k-1] (theta^(0) = theta_X), for any observable family.
+ * The conjugation parameters are rho_k = psi_X(theta^(k)) - psi_X(theta_X)
+ * and chi = psi_X(theta_X), exact for any observable family with a
+ * computable log-partition; the prior theta_Z + rho and the log-partition
+ * psi_Z(prior) + chi are the generic ones of harmonium.c.
+ *
+ * E-step: for a block of B rows the observable sufficient statistics form
+ * a B x mx row-major matrix S. One matrix product with T = [Theta |
+ * theta_X] (mx x (mz + 1)) gives, per row, the posterior natural
+ * parameters theta_Z + Theta' s(x) (theory.md 1.2) and theta_X . s(x); a
+ * log-sum-exp then gives log p(x) (theory.md 1.3) and the softmax the
+ * responsibilities. A second product S' R with R = [w r | w] accumulates
+ * the block's expected statistics: the interaction block and, through the
+ * last column, sum w s_X(x) (theory.md 1.5). Both products run in the
+ * engine's own kernels (hm_kernel.c).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "hm_engine.h"
+#include "hm_kernel.h"
+#include "hm_kinds.h"
+
+// Shifted logits below this give responsibilities of exactly zero (exp(-700)
+// is 1e-304 relative to the largest class, whose shifted logit is 0).
+#define EXP_FLOOR (-700.0)
+
+// --- descriptor and scratch ------------------------------------------------------------
+
+static hm_status mix_init(hm_harmonium *h) {
+    if (h->lat->kind != HM_FAM_CATEGORICAL) {
+        return HM_EINVAL;
+    }
+    h->mx = h->obs->dim;
+    h->mz = h->lat->dim;
+    return HM_OK;
+}
+
+static int mix_dim(const hm_harmonium *h) {
+    return h->obs->dim + h->mx * h->mz + h->lat->dim;
+}
+
+// The K class probabilities.
+static int mix_post_len(const hm_harmonium *h) {
+    return h->lat->n;
+}
+
+// The 0-based class, one double.
+static int mix_z_len(const hm_harmonium *h) {
+    (void)h;
+    return 1;
+}
+
+static int mix_rho_len(const hm_harmonium *h) {
+    return h->prr.dim;
+}
+
+// Scratch of the single-point routines: K component vectors, two spare
+// observable vectors, K latent entries, and the observable family's own
+// scratch at the end.
+static size_t mix_work_len(const hm_harmonium *h) {
+    size_t k = (size_t)h->lat->n;
+    size_t dx = (size_t)h->obs->dim;
+    return k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
+}
+
+static size_t mix_sample_work_len(const hm_harmonium *h, int n) {
+    size_t nn = (size_t)(n > 0 ? n : 0);
+    return hm_hm_work_len(h) + hm_fam_sample_work_len(h->obs, n) + nn * (size_t)h->obs->d + nn;
+}
+
+// --- mixture components ----------------------------------------------------
+
+// theta^(k) into out: theta_X plus column k-1 of the row-major interaction.
+static void mix_component(const hm_harmonium *h, const double *theta, int k, double *out) {
+    const int dx = h->obs->dim;
+    memcpy(out, theta, (size_t)dx * sizeof(double));
+    if (k > 0) {
+        const double *W = theta + dx;
+        for (int j = 0; j < dx; j++) {
+            out[j] += W[(size_t)j * (size_t)h->mz + (size_t)(k - 1)];
+        }
+    }
+}
+
+static hm_status mix_rho_chi(const hm_harmonium *h,
+                           const double *theta,
+                           double *rho,
+                           double *chi,
+                           double *work) {
+    const int K = h->lat->n;
+    double *comp = work;
+    double *fw = work + 2 * (size_t)h->obs->dim;
+    double psi0, psik;
+    hm_status st = hm_fam_log_partition(h->obs, theta, &psi0, fw);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int k = 1; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        st = hm_fam_log_partition(h->obs, comp, &psik, fw);
+        if (st != HM_OK) {
+            return st;
+        }
+        rho[k - 1] = psik - psi0;
+    }
+    *chi = psi0;
+    return HM_OK;
+}
+
+// Mixture weights w[0..K-1] = softmax([0, prior]) with a max shift.
+static void mix_weights(int K, const double *prior, double *w) {
+    double m = 0.0;
+    for (int k = 1; k < K; k++) {
+        if (prior[k - 1] > m) {
+            m = prior[k - 1];
+        }
+    }
+    double tot = exp(-m);
+    w[0] = tot;
+    for (int k = 1; k < K; k++) {
+        w[k] = exp(prior[k - 1] - m);
+        tot += w[k];
+    }
+    for (int k = 0; k < K; k++) {
+        w[k] /= tot;
+    }
+}
+
+// to_mean of a mixture is join_mean_mixture (theory.md 3.1.3): eta_X is the
+// weighted average of the component means, the interaction block holds
+// w_k eta^(k) for k >= 1, and eta_Z the weights of classes 1..K-1.
+static hm_status mix_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
+    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    double *w = work;
+    double *prior = work + K;
+    double *comp = prior + K;
+    double *ek = comp + dx;
+    double *rest = ek + dx;
+    hm_status st = hm_hm_prior(h, theta, prior, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    mix_weights(K, prior, w);
+    double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
+    memset(etax, 0, (size_t)dx * sizeof(double));
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        st = hm_fam_to_mean(h->obs, comp, ek, rest);
+        if (st != HM_OK) {
+            return st;
+        }
+        for (int j = 0; j < dx; j++) {
+            etax[j] += w[k] * ek[j];
+            if (k > 0) {
+                etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = w[k] * ek[j];
+            }
+        }
+        if (k > 0) {
+            etaz[k - 1] = w[k];
+        }
+    }
+    return HM_OK;
+}
+
+// The exact M-step (theory.md 1.6, 3.1.4): split_mean_mixture gives each
+// component's average statistics, the observable family's mean -> natural
+// map gives theta^(k), the categorical map gives the prior, and
+// join_conjugated subtracts rho. Component 0's statistics are recovered as
+// (eta_X - sum_k eta_int[, k]) / w_0; in standardised data coordinates the
+// cancellation costs at most a few digits when w_0 is small.
+static hm_status mix_to_natural(const hm_harmonium *h,
+                              const double *eta,
+                              double *theta,
+                              double *work,
+                              const hm_ctrl *ctl,
+                              int *bad) {
+    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    const double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
+    double *comps = work;                             /* K x dx */
+    double *ek = comps + (size_t)K * (size_t)dx;      /* dx */
+    double *w = ek + dx;                              /* K */
+    double *psik = w + K;                             /* K */
+    double *fw = psik + K + dx;
+    *bad = -1;
+    double w0 = 1.0;
+    for (int k = 1; k < K; k++) {
+        w[k] = etaz[k - 1];
+        w0 -= etaz[k - 1];
+    }
+    w[0] = w0;
+    for (int k = 0; k < K; k++) {
+        if (!(w[k] > 0.0) || !isfinite(w[k])) {
+            *bad = k;
+            return HM_ENOPROG;
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        for (int j = 0; j < dx; j++) {
+            if (k > 0) {
+                ek[j] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] / w[k];
+            } else {
+                double s = etax[j];
+                for (int l = 1; l < K; l++) {
+                    s -= etaw[(size_t)j * (size_t)mz + (size_t)(l - 1)];
+                }
+                ek[j] = s / w0;
+            }
+        }
+        double *tk = comps + (size_t)k * (size_t)dx;
+        hm_status st = hm_fam_to_natural(h->obs, ek, tk, fw, ctl);
+        if (st != HM_OK) {
+            *bad = k;
+            return st;
+        }
+        st = hm_fam_log_partition(h->obs, tk, &psik[k], fw);
+        if (st != HM_OK) {
+            *bad = k;
+            return st;
+        }
+    }
+    double *thx = theta, *W = theta + dx, *thz = theta + dx + (size_t)dx * (size_t)mz;
+    memcpy(thx, comps, (size_t)dx * sizeof(double));
+    for (int k = 1; k < K; k++) {
+        const double *tk = comps + (size_t)k * (size_t)dx;
+        for (int j = 0; j < dx; j++) {
+            W[(size_t)j * (size_t)mz + (size_t)(k - 1)] = tk[j] - comps[j];
+        }
+        thz[k - 1] = log(w[k] / w0) - (psik[k] - psik[0]);
+    }
+    return HM_OK;
+}
+
+static hm_status mix_check_natural(const hm_harmonium *h, const double *theta, double *work) {
+    const int K = h->lat->n, n = hm_hm_dim(h);
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(theta[i])) {
+            return HM_EDOM;
+        }
+    }
+    double *comp = work;
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        hm_status st = hm_fam_check_natural(h->obs, comp);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    return HM_OK;
+}
+
+// --- split and join --------------------------------------------------------
+
+hm_status hm_mix_split(const hm_harmonium *h,
+                       const double *theta,
+                       double *comp,
+                       double *prior,
+                       double *work) {
+    if (h->kind != HM_HM_MIXTURE) {
+        return HM_EINVAL;
+    }
+    const int K = h->lat->n, dx = h->obs->dim;
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp + (size_t)k * (size_t)dx);
+    }
+    return hm_hm_prior(h, theta, prior, work);
+}
+
+hm_status hm_mix_join(const hm_harmonium *h,
+                      const double *comp,
+                      const double *prior,
+                      double *theta,
+                      double *work) {
+    if (h->kind != HM_HM_MIXTURE) {
+        return HM_EINVAL;
+    }
+    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    double *W = theta + dx, *thz = theta + dx + (size_t)dx * (size_t)mz;
+    memcpy(theta, comp, (size_t)dx * sizeof(double));
+    for (int k = 1; k < K; k++) {
+        for (int j = 0; j < dx; j++) {
+            W[(size_t)j * (size_t)mz + (size_t)(k - 1)] = comp[(size_t)k * (size_t)dx + (size_t)j] - comp[j];
+        }
+    }
+    double chi;
+    hm_status st = hm_hm_rho_chi(h, theta, thz, &chi, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int k = 1; k < K; k++) {
+        thz[k - 1] = prior[k - 1] - thz[k - 1];
+    }
+    return HM_OK;
+}
+
+// --- sampling --------------------------------------------------------------
+
+// Ancestral sampling (theory.md 1.3): classes by inverse CDF on the prior
+// weights, then each component's draws in one call to its sampler (a
+// Boltzmann component runs one Gibbs chain per class), scattered back to
+// the rows of that class in order.
+static hm_status mix_sample(const hm_harmonium *h,
+                          const double *theta,
+                          int n,
+                          hm_rng *rng,
+                          double *x,
+                          double *z,
+                          double *work) {
+    const int K = h->lat->n, dx = h->obs->dim, d = h->obs->d;
+    double *w = work;
+    double *prior = w + K;
+    double *comp = prior + K;
+    double *rest = comp + dx;
+    hm_status st = hm_hm_prior(h, theta, prior, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    mix_weights(K, prior, w);
+    for (int i = 0; i < n; i++) {
+        double u = rng->unif(rng->ctx), c = 0.0;
+        int k = 0;
+        for (; k < K - 1; k++) {
+            c += w[k];
+            if (u < c) {
+                break;
+            }
+        }
+        z[i] = (double)k;
+    }
+    double *buf = rest;
+    double *sw = buf + (size_t)n * (size_t)d;
+    for (int k = 0; k < K; k++) {
+        int nk = 0;
+        for (int i = 0; i < n; i++) {
+            nk += (z[i] == (double)k);
+        }
+        if (nk == 0) {
+            continue;
+        }
+        mix_component(h, theta, k, comp);
+        st = hm_fam_sample(h->obs, comp, nk, rng, buf, sw);
+        if (st != HM_OK) {
+            return st;
+        }
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+            if (z[i] == (double)k) {
+                memcpy(x + (size_t)i * (size_t)d, buf + (size_t)r * (size_t)d, (size_t)d * sizeof(double));
+                r++;
+            }
+        }
+    }
+    return HM_OK;
+}
+
+// --- the E-step --------------------------------------------------------------
+
+typedef struct mix_block_ctx {
+    const hm_harmonium *h;
+    const double *T;     /* mx x K: [Theta | theta_X] */
+    const double *thz;   /* theta_Z */
+    double psi;          /* psi(theta) = psi_Z(prior) + chi */
+    const hm_data *data;
+    const double *given; /* column-major n x K posterior, or NULL */
+    double *logp;
+    double *post;
+} mix_block_ctx;
+
+static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const mix_block_ctx *c = (const mix_block_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const hm_family *obs = h->obs;
+    const int mx = h->mx, mz = h->mz, K = mz + 1, d = obs->d, dim = hm_hm_dim(h);
+    const int B = hm_estep_block_rows(h);
+    const hm_data *data = c->data;
+    double *S = tw;
+    double *Q = S + (size_t)B * (size_t)mx;
+    double *R = Q + (size_t)B * (size_t)K;
+    double *lb = R + (size_t)B * (size_t)K;
+    double *xi = lb + B;
+    double *G = xi + d;
+    double *ez = G + (size_t)mx * (size_t)K;
+    const size_t n = (size_t)data->n, ldx = (size_t)data->ldx;
+
+    for (int i = 0; i < nr; i++) {
+        size_t row = (size_t)(r0 + i);
+        for (int j = 0; j < d; j++) {
+            xi[j] = data->x[(size_t)j * ldx + row];
+        }
+        hm_fam_stat(obs, xi, S + (size_t)i * (size_t)mx);
+        lb[i] = hm_fam_log_base(obs, xi);
+    }
+    for (int k = 0; k < K; k++) {
+        ez[k] = 0.0;
+    }
+    double ll = 0.0, wt = 0.0;
+    if (c->given == NULL) {
+        hm_k_gemm_nn(nr, mx, K, S, mx, c->T, K, Q, K);
+        // Responsibilities: softmax over [0, q] with the row maximum shifted
+        // out; class 0 sits in the last column of R. One vectorised exp for
+        // the whole block (libm's exp would cost as much as the product).
+        for (int i = 0; i < nr; i++) {
+            double *q = Q + (size_t)i * (size_t)K, *r = R + (size_t)i * (size_t)K;
+            double m = 0.0;
+            for (int k = 0; k < mz; k++) {
+                q[k] += c->thz[k];
+                if (q[k] > m) {
+                    m = q[k];
+                }
+            }
+            // A shifted logit below EXP_FLOOR is sent to -Inf, so that its
+            // exp is exactly 0 rather than subnormal: its responsibility is
+            // below 1e-304 of the row's total either way, but subnormal
+            // operands cost x86 processors a microcode assist per multiply
+            // in the products that follow, which for well-separated
+            // clusters made the E-step tens of times slower.
+            for (int k = 0; k < mz; k++) {
+                r[k] = q[k] - m < EXP_FLOOR ? -INFINITY : q[k] - m;
+            }
+            r[mz] = -m < EXP_FLOOR ? -INFINITY : -m;
+            // log sum_k exp(a_k) = m + log sum_k exp(a_k - m) (theory.md 8).
+            lb[i] += q[mz] + m;
+        }
+        hm_vexp(R, nr * K);
+        for (int i = 0; i < nr; i++) {
+            size_t row = (size_t)(r0 + i);
+            double *r = R + (size_t)i * (size_t)K;
+            double tot = 0.0;
+            for (int k = 0; k < K; k++) {
+                tot += r[k];
+            }
+            double lp = lb[i] + log(tot) - c->psi;
+            double wi = data->w ? data->w[row] : 1.0;
+            double inv = 1.0 / tot;
+            if (c->logp) {
+                c->logp[row] = lp;
+            }
+            if (c->post) {
+                c->post[row] = r[mz] * inv;
+                for (int k = 0; k < mz; k++) {
+                    c->post[(size_t)(k + 1) * n + row] = r[k] * inv;
+                }
+            }
+            for (int k = 0; k < mz; k++) {
+                r[k] *= inv * wi;
+                ez[k] += r[k];
+            }
+            r[mz] = wi;
+            ll += wi * lp;
+            wt += wi;
+        }
+    } else {
+        for (int i = 0; i < nr; i++) {
+            size_t row = (size_t)(r0 + i);
+            double *r = R + (size_t)i * (size_t)K;
+            double wi = data->w ? data->w[row] : 1.0;
+            for (int k = 0; k < mz; k++) {
+                r[k] = wi * c->given[(size_t)(k + 1) * n + row];
+                ez[k] += r[k];
+            }
+            r[mz] = wi;
+            wt += wi;
+        }
+    }
+    memset(G, 0, (size_t)mx * (size_t)K * sizeof(double));
+    hm_k_gemm_tn_acc(nr, mx, K, S, mx, R, K, G, K);
+    double *etax = slot, *etaw = slot + mx, *etaz = slot + mx + (size_t)mx * (size_t)mz;
+    for (int j = 0; j < mx; j++) {
+        etax[j] = G[(size_t)j * (size_t)K + (size_t)mz];
+        for (int k = 0; k < mz; k++) {
+            etaw[(size_t)j * (size_t)mz + (size_t)k] = G[(size_t)j * (size_t)K + (size_t)k];
+        }
+    }
+    for (int k = 0; k < mz; k++) {
+        etaz[k] = ez[k];
+    }
+    slot[dim] = ll;
+    slot[dim + 1] = wt;
+    return HM_OK;
+}
+
+// Per-thread scratch: S, Q and R, the log base measures, one gathered
+// datum, the block's gemm output G, the latent sums, and the family's
+// scratch.
+static size_t mix_thread_len(const hm_harmonium *h) {
+    size_t B = (size_t)hm_estep_block_rows(h);
+    size_t mx = (size_t)h->mx, K = (size_t)h->mz + 1;
+    return B * mx + 2 * B * K + B + (size_t)h->obs->d + mx * K + K + hm_fam_work_len(h->obs) + 8;
+}
+
+// Shared scratch in front of the single-point scratch and the slots: T =
+// [Theta | theta_X] (mx x K) and K spare.
+static size_t mix_head_len(const hm_harmonium *h) {
+    size_t K = (size_t)h->mz + 1;
+    return (size_t)h->mx * K + K;
+}
+
+static size_t mix_estep_work_len(const hm_harmonium *h, int threads) {
+    return mix_head_len(h) + hm_hm_work_len(h) + hm_blocks_work_len(hm_stats_len(h), mix_thread_len(h), threads);
+}
+
+static hm_status mix_estep(const hm_harmonium *h,
+                           const double *theta,
+                           const hm_data *data,
+                           const double *given,
+                           double *stats,
+                           double *logp,
+                           double *post,
+                           int threads,
+                           double *work) {
+    const int mx = h->mx, mz = h->mz, K = mz + 1, dx = h->obs->dim;
+    const int slen = hm_stats_len(h), B = hm_estep_block_rows(h);
+    double *T = work;
+    double *hw = T + mix_head_len(h);
+    double *slots = hw + hm_hm_work_len(h);
+
+    const double *W = theta + dx;
+    for (int j = 0; j < mx; j++) {
+        for (int k = 0; k < mz; k++) {
+            T[(size_t)j * (size_t)K + (size_t)k] = W[(size_t)j * (size_t)mz + (size_t)k];
+        }
+        T[(size_t)j * (size_t)K + (size_t)mz] = theta[j];
+    }
+    mix_block_ctx c;
+    c.h = h;
+    c.T = T;
+    c.thz = theta + dx + (size_t)mx * (size_t)mz;
+    c.data = data;
+    c.given = given;
+    c.logp = given ? NULL : logp;
+    c.post = given ? NULL : post;
+    c.psi = 0.0;
+    // With given posteriors theta is not used (the statistics come from the
+    // data and the labels alone), so it need not be a valid parameter.
+    if (given == NULL) {
+        hm_status st = hm_hm_check_natural(h, theta, hw);
+        if (st != HM_OK) {
+            return st;
+        }
+        st = hm_hm_log_partition(h, theta, &c.psi, hw);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    return hm_run_blocks(data->n, B, threads, slen, mix_thread_len(h), mix_block, &c, stats, slots);
+}
+
+// --- sequential conjugate updating ---------------------------------------------------
+
+// The coupled statistic is s_X(x) itself (class log-odds gain Theta' s_X).
+static void mix_fold_increment(const hm_harmonium *h,
+                               const double *theta,
+                               const double *x,
+                               const double *rho,
+                               double *s,
+                               double *inc) {
+    hm_fam_stat(h->obs, x, s);
+    hm_hm_fold_add(h, theta, s, rho, 0, inc);
+}
+
+// --- the operation table ---------------------------------------------------------------
+
+const hm_kind_ops hm_kind_mixture_ops = {
+    .name = "mixture",
+    .dim = mix_dim,
+    .post_len = mix_post_len,
+    .z_len = mix_z_len,
+    .rho_len = mix_rho_len,
+    .work_len = mix_work_len,
+    .sample_work_len = mix_sample_work_len,
+    .rho_chi = mix_rho_chi,
+    .to_mean = mix_to_mean,
+    .to_natural = mix_to_natural,
+    .check_natural = mix_check_natural,
+    .sample = mix_sample,
+    .estep_work_len = mix_estep_work_len,
+    .estep = mix_estep,
+    .init = mix_init,
+    .fold_increment = mix_fold_increment,
+};
