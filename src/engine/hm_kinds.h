@@ -9,5 +9,6 @@
 
 extern const hm_kind_ops hm_kind_hmog_ops;
 extern const hm_kind_ops hm_kind_mixture_of_ops;
+extern const hm_kind_ops hm_kind_hmog_diag_ops;
 
 #endif

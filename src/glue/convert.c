@@ -55,15 +55,16 @@ void glue_family_from(SEXP spec, glue_family *g, const char *fn) {
     }
 }
 
-// HMoG from its parts: part[0] the latent mixture of Normal(q), part[1]
-// the linear-Gaussian harmonium of obs and Normal(q), `out` the hierarchy.
-static hm_status hmog_from(glue_model *m, int K, hm_harmonium *out) {
+// HMoG from its parts: part[0] the latent mixture of Normal(q) `lat`,
+// part[1] the linear-Gaussian harmonium of obs and `lat`, `out` the
+// hierarchy.
+static hm_status hmog_from(glue_model *m, int K, const hm_family *lat, hm_harmonium *out) {
     hm_status st = hm_family_init(&m->cat, HM_FAM_CATEGORICAL, K, 0, 0);
     if (st == HM_OK) {
-        st = hm_hm_init(&m->part[0], HM_HM_MIXTURE, &m->lat.f, &m->cat);
+        st = hm_hm_init(&m->part[0], HM_HM_MIXTURE, lat, &m->cat);
     }
     if (st == HM_OK) {
-        st = hm_hm_init(&m->part[1], HM_HM_LGM, &m->obs.f, &m->lat.f);
+        st = hm_hm_init(&m->part[1], HM_HM_LGM, &m->obs.f, lat);
     }
     if (st == HM_OK) {
         st = hm_hm_init_hmog(out, &m->obs.f, &m->part[0], &m->part[1]);
@@ -71,9 +72,28 @@ static hm_status hmog_from(glue_model *m, int K, hm_harmonium *out) {
     return st;
 }
 
+// HMoG with a diagonal posterior: lat is the diagonal Normal(q); the
+// symmetric hierarchy over the full Normal(q) (part[2], built from parts
+// 0 and 1) and the posterior mixture of diagonal Normals (part[3]).
+static hm_status hmog_diag_from(glue_model *m, int K) {
+    hm_status st = hm_family_init(&m->full, HM_FAM_NORMAL, m->lat.f.n, HM_COV_FULL, 0);
+    if (st == HM_OK) {
+        st = hmog_from(m, K, &m->full, &m->part[2]);
+    }
+    if (st == HM_OK) {
+        st = hm_hm_init(&m->part[3], HM_HM_MIXTURE, &m->lat.f, &m->cat);
+    }
+    if (st == HM_OK) {
+        st = hm_hm_init_hmog_diag(&m->h, &m->obs.f, &m->part[3], &m->part[2]);
+    }
+    return st;
+}
+
 /*
  * kind is (kind) for a single harmonium, (HM_HM_HMOG, K) for a hierarchy
- * with a K-component latent mixture, and (HM_HM_MIXTURE_OF, K, base kind
+ * with a K-component latent mixture, (HM_HM_HMOG_DIAG, K) for its
+ * diagonal-posterior variant (lat the diagonal Normal(q)), and
+ * (HM_HM_MIXTURE_OF, K, base kind
  * [, base K]) for a mixture of K copies of a base model; obs and lat are
  * the (base) model's families (the latent component family for HMoG).
  */
@@ -89,10 +109,12 @@ void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *f
     if (nk == 1) {
         st = hm_hm_init(&m->h, kv[0], &m->obs.f, &m->lat.f);
     } else if (kv[0] == HM_HM_HMOG && nk == 2) {
-        st = hmog_from(m, kv[1], &m->h);
+        st = hmog_from(m, kv[1], &m->lat.f, &m->h);
+    } else if (kv[0] == HM_HM_HMOG_DIAG && nk == 2) {
+        st = hmog_diag_from(m, kv[1]);
     } else if (kv[0] == HM_HM_MIXTURE_OF && nk >= 3) {
         if (kv[2] == HM_HM_HMOG && nk == 4) {
-            st = hmog_from(m, kv[3], &m->part[2]);
+            st = hmog_from(m, kv[3], &m->lat.f, &m->part[2]);
         } else if (nk == 3) {
             st = hm_hm_init(&m->part[2], kv[2], &m->obs.f, &m->lat.f);
         }

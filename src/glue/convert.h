@@ -23,7 +23,8 @@ typedef struct glue_model {
     glue_family obs;
     glue_family lat;
     hm_family cat;        /* composites: Categorical(K) */
-    hm_harmonium part[3]; /* composites: their parts */
+    hm_family full;       /* hmog_diag: the prior's Normal(q, full) */
+    hm_harmonium part[4]; /* composites: their parts */
     hm_harmonium h;
 } glue_model;
 
