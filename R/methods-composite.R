@@ -195,7 +195,10 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
 #' @export
 plot.composite_fit <- function(x, type = c("latent", "trace"), dims = c(1L, 2L), ...) {
   type <- check_choice(type, c("latent", "trace"))
-  if (type == "trace") return(plot_trace(x, ...))
+  if (type == "trace") {
+    plot_trace(x, ...)
+    return(invisible(x))
+  }
   pp <- composite_post(x)
   cl <- max.col(pp$cluster, ties.method = "first")
   col <- class_colours(x$model$k)[cl]

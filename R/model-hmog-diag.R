@@ -173,12 +173,30 @@ hmog_diag_standardise <- function(params) {
   params
 }
 
-# Start i: the hmog start (factor analysis, k-means on the posterior
-# factor scores) in the latent basis where A' Psi^-1 A is diagonal, with
-# each cluster's latent covariance reduced to its diagonal, so that every
-# posterior precision is diagonal.
+# Starts: the even ones direct (hmog_diag_start_direct); the odd ones the
+# symmetric HMoG's start i (factor analysis, k-means on the posterior
+# factor scores) improved by a short run of its closed-form EM, then
+# projected onto the restricted model by hmog_diag_project_params(). Both
+# kinds are needed: on iris (k = 3) the direct starts reach the higher
+# maxima but some collapse a cluster, the projected ones (the first)
+# never did. NULL if
+# a start fails.
 #' @export
 model_start.hmog_diag_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+  if (i %% 2L == 0L) return(hmog_diag_start_direct(m, xs, w, i, control))
+  ms <- hmog(m$p, m$q, m$k, covariance = m$obs$covariance)
+  th <- model_start(ms, xs, x, w, i, control, ctrl, threads)
+  if (is.null(th)) return(NULL)
+  em <- run_em(ms, th, xs, w, ctrl, lvm_control(maxit = hmog_diag_start_em, tol = control$tol), threads)
+  if (em$status <= 1L) th <- em$theta
+  params <- hmog_diag_project_params(model_to_src(ms, th))
+  tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)
+}
+
+# The even starts: the hmog start in the latent basis where A' Psi^-1 A is
+# diagonal, with each cluster's latent covariance reduced to its diagonal,
+# so that every posterior precision is diagonal.
+hmog_diag_start_direct <- function(m, xs, w, i, control) {
   q <- m$q
   st <- lgm_pca_start(list(p = m$p, q = q, obs = m$obs), xs, w, i, control)
   A <- diag_posterior_loadings(st$A, st$cov)
@@ -197,6 +215,39 @@ model_start.hmog_diag_model <- function(m, xs, x, w, i, control, ctrl, threads) 
   params <- list(mean = st$mu, loadings = A, cov = st$cov,
     latent = list(weights = wts / sum(wts), components = comps))
   tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)
+}
+
+# EM iterations of the symmetric model in an odd start.
+hmog_diag_start_em <- 50L
+
+# The nearest restricted model to symmetric HMoG parameters: the latent
+# basis V of generalised eigenvectors of the posterior precisions Q_k =
+# S_k^-1 + A' Psi^-1 A of the two heaviest components (exact for those,
+# and for every component when there are at most two), then D_k the
+# diagonal of V' Q_k V, raised where needed so that the prior precision
+# D_k - V' A' Psi^-1 A V stays positive definite.
+hmog_diag_project_params <- function(params) {
+  lat <- params$latent
+  A <- params$loadings
+  q <- ncol(A)
+  M <- crossprod(A, solve(params$cov, A))
+  Q <- lapply(lat$components, function(ck) solve(ck$cov) + M)
+  top <- order(-lat$weights)
+  V <- if (length(Q) == 1L) eigen(Q[[1]], symmetric = TRUE)$vectors else
+    Re(eigen(solve(Q[[top[1]]], Q[[top[2]]]))$vectors)
+  V <- V / rep(sqrt(colSums(V^2)), each = q)
+  Vi <- solve(V)
+  Mv <- crossprod(V, M %*% V)
+  params$loadings <- A %*% V
+  params$latent$components <- lapply(seq_along(Q), function(k) {
+    D <- diag(diag(crossprod(V, Q[[k]] %*% V)), q)
+    ev <- min(eigen(D - Mv, symmetric = TRUE, only.values = TRUE)$values)
+    floor <- 1e-3 * mean(diag(D))
+    if (ev < floor) D <- D + diag(floor - ev, q)
+    C <- solve(D - Mv)
+    list(mean = as.vector(Vi %*% lat$components[[k]]$mean), cov = (C + t(C)) / 2)
+  })
+  params
 }
 
 # method = "gradient": theta_X through the observable's elementwise
