@@ -100,7 +100,8 @@ summary.composite_fit <- function(object, ...) {
       label = m$label, exactness = exactness(m), n = n, loglik = ll, df = object$df,
       AIC = -2 * ll + 2 * object$df, BIC = bic, ICL = bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
       iterations = object$iterations, converged = object$converged, status = object$status,
-      method = object$method, starts = object$starts, sizes = table(factor(map, levels = seq_len(m$k))), weights = weights,
+      method = object$method, starts = object$starts, sizes = table(factor(map, levels = seq_len(m$k))),
+      weights = weights,
       latent_dim = m$q, explained = composite_explained(object), params = object$params
     ),
     class = "summary.composite_fit"
