@@ -13,7 +13,8 @@ fam_kind <- c(
 
 # Harmonium kinds (src/engine/hm_engine.h, enum hm_hm_kind).
 hm_kind <- c(mixture = 1L, lgm = 2L, boltzmann_lgm = 3L, lgm_diag = 4L, boltzmann_lgm_mf = 5L,
-  categorical_dirichlet = 6L, hmog = 7L, mixture_of = 8L)
+  categorical_dirichlet = 6L, hmog = 7L, mixture_of = 8L,
+  hmog_diag = 9L)
 
 new_family <- function(name, n, rep = 0L, trials = 0L, label, to_nat, to_src, encode = encode_numeric,
                        decode = NULL, support, features = NULL, scaling = NULL, affine = NULL,

@@ -443,7 +443,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
       i = "The fit is the last valid iterate; try {.code lvm_control(reg = 1e-6)} or fewer components."),
       "collapse")
   } else if (!em$converged) {
-    warn_hm("EM did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
+    what <- if (method == "gradient") "The gradient optimiser" else "EM"
+    warn_hm("{what} did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
       "not_converged")
   }
   trace <- em$trace - (if (is.null(w)) n else sum(w)) * sc$log_jac

@@ -48,7 +48,7 @@ posterior.composite_fit <- function(object, newdata = NULL, type = c("cluster", 
 composite_gaussian_parts <- function(fit) {
   m <- fit$model
   p <- fit$params
-  if (m$kind == "hmog") {
+  if (inherits(m, "hmog_model")) {
     return(lapply(hmog_latent_mixture(p$latent)$components, function(ck) {
       list(b = p$mean, A = p$loadings, Psi = p$cov, m = ck$mean, S = ck$cov)
     }))
@@ -94,13 +94,14 @@ summary.composite_fit <- function(object, ...) {
   zmap <- cl[cbind(seq_len(nrow(cl)), map)]
   bic <- -2 * ll + object$df * log(n)
   m <- object$model
-  weights <- if (m$kind == "hmog") hmog_latent_mixture(object$params$latent)$weights else object$params$weights
+  weights <- if (inherits(m, "hmog_model")) hmog_latent_mixture(object$params$latent)$weights else object$params$weights
   structure(
     list(
       label = m$label, exactness = exactness(m), n = n, loglik = ll, df = object$df,
       AIC = -2 * ll + 2 * object$df, BIC = bic, ICL = bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
       iterations = object$iterations, converged = object$converged, status = object$status,
-      starts = object$starts, sizes = table(factor(map, levels = seq_len(m$k))), weights = weights,
+      method = object$method, starts = object$starts, sizes = table(factor(map, levels = seq_len(m$k))),
+      weights = weights,
       latent_dim = m$q, explained = composite_explained(object), params = object$params
     ),
     class = "summary.composite_fit"
@@ -116,9 +117,14 @@ composite_explained <- function(fit) {
     v <- diag(A %*% S %*% t(A))
     v / (v + diag(Psi))
   }
-  if (fit$model$kind == "hmog") {
+  if (inherits(fit$model, "hmog_model")) {
     p <- fit$params
-    return(share(p$loadings, diag(ncol(p$loadings)), p$cov))
+    lm <- hmog_latent_mixture(p$latent)
+    w <- lm$weights
+    cs <- lm$components
+    mbar <- Reduce(`+`, Map(function(wk, ck) wk * ck$mean, w, cs))
+    S <- Reduce(`+`, Map(function(wk, ck) wk * (ck$cov + tcrossprod(ck$mean - mbar)), w, cs))
+    return(share(p$loadings, S, p$cov))
   }
   out <- vapply(parts, function(pk) share(pk$A, pk$S, pk$Psi), numeric(nrow(parts[[1]]$A)))
   colnames(out) <- paste("cluster", seq_along(parts))
@@ -128,7 +134,9 @@ composite_explained <- function(fit) {
 #' @export
 print.summary.composite_fit <- function(x, digits = 4, ...) {
   cat("Model: ", x$label, " (", x$exactness, ")\n", sep = "")
-  cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
+  how <- if (identical(x$method, "gradient")) "gradient: " else "EM: "
+  unit <- if (identical(x$method, "gradient")) " evaluation" else " iteration"
+  cat("Fitted by ", how, x$iterations, unit, if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")
   tab <- data.frame(`log-likelihood` = x$loglik, n = x$n, df = x$df, AIC = x$AIC, BIC = x$BIC, ICL = x$ICL,
     check.names = FALSE)
@@ -156,7 +164,7 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   out <- NextMethod()
   z <- attr(out, "latent")
   m <- object$model
-  if (m$kind == "hmog") {
+  if (inherits(m, "hmog_model")) {
     q <- m$q
     attr(out, "cluster") <- as.integer(z[, ncol(z)]) + 1L
     lat <- z[, seq_len(q), drop = FALSE]
@@ -164,7 +172,7 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
     attr(out, "cluster") <- as.integer(z[, 1L]) + 1L
     lat <- z[, -1L, drop = FALSE]
   }
-  gaussian <- m$kind == "hmog" || m$base$kind == "lgm"
+  gaussian <- inherits(m, "hmog_model") || m$base$kind == "lgm"
   colnames(lat) <- paste0(if (gaussian) "F" else "z", seq_len(ncol(lat)))
   attr(out, "latent") <- lat
   out
@@ -189,7 +197,10 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
 #' @export
 plot.composite_fit <- function(x, type = c("latent", "trace"), dims = c(1L, 2L), ...) {
   type <- check_choice(type, c("latent", "trace"))
-  if (type == "trace") return(plot_trace(x, ...))
+  if (type == "trace") {
+    plot_trace(x, ...)
+    return(invisible(x))
+  }
   pp <- composite_post(x)
   cl <- max.col(pp$cluster, ties.method = "first")
   col <- class_colours(x$model$k)[cl]
@@ -203,7 +214,7 @@ plot.composite_fit <- function(x, type = c("latent", "trace"), dims = c(1L, 2L),
   dims <- check_numeric_vector(dims, 2L)
   graphics::plot(lat[, dims[1]], lat[, dims[2]], col = col, pch = 19, cex = 0.6,
     xlab = colnames(lat)[dims[1]], ylab = colnames(lat)[dims[2]], main = "Data in the latent space", ...)
-  if (x$model$kind == "hmog") {
+  if (inherits(x$model, "hmog_model")) {
     tt <- seq(0, 2 * pi, length.out = 100)
     for (k in seq_len(x$model$k)) {
       ck <- hmog_latent_mixture(x$params$latent)$components[[k]]

@@ -29,6 +29,30 @@
 #' closed-form EM with whitening of the latent (`exactness()` is
 #' `"analytic"`).
 #'
+#' With `posterior = "diagonal"`, `hmog()` is the restricted-posterior
+#' hierarchy of theory.md 4.3 (`DifferentiableHMoG`): the latent biases are
+#' a mixture of `k` diagonal-covariance Normals, so the posterior of every
+#' observation, `p(y, k | x)`, is exactly a mixture of Normals with
+#' independent latent coordinates, while the prior of `y` is a mixture of
+#' full-covariance Normals whose precisions are `D_k - t(A) %*% solve(Psi,
+#' A)` with `D_k` diagonal (they differ between clusters only on the
+#' diagonal). The log-likelihood and its gradient are exact, but there is
+#' no closed-form M-step: the model is fitted by the exact gradient
+#' (`exactness()` is `"differentiable"`, `fit_lvm(method = "auto")` uses
+#' `"gradient"`). It is a submodel of the symmetric HMoG (the same
+#' marginal form, a mixture of `N(mean + loadings m_k, loadings S_k
+#' t(loadings) + cov)`), equal to it for `k <= 2` or `latent_dim = 1`,
+#' where the posterior precisions of the symmetric model can always be
+#' diagonalised in one basis, and smaller otherwise. Its source parameters
+#' are those of `hmog`, with the latent mixture that of the prior (full
+#' `cov` matrices); the free parameters are `mean`, `loadings`, `cov`, the
+#' weights, the component means and the q diagonal posterior precisions of
+#' each component, so that the component covariances are determined by
+#' `solve(S_k) + t(loadings) %*% solve(cov, loadings)` being diagonal
+#' (given parameters are accepted if some basis of the latent space makes
+#' them so). The latent is reported with overall mean 0 and unit
+#' variances, axes ordered by the norm of their loadings.
+#'
 #' Source parameters: for `hmog`, `mean` (dim), `loadings` (dim x
 #' latent_dim), `cov` (dim x dim observation noise) and `latent`, the latent
 #' mixture's `weights` and `components` (each with `mean` and `cov`); the
@@ -42,6 +66,8 @@
 #' @param k Number of clusters.
 #' @param covariance Observation noise: `"diagonal"` (the default),
 #'   `"isotropic"` or `"full"`.
+#' @param posterior `"full"` (the symmetric model, closed-form EM) or
+#'   `"diagonal"` (the restricted-posterior model, fitted by gradient).
 #' @param factors Number of factors of each analyser.
 #' @return An `lvm_model`.
 #' @seealso [fit_lvm()], [posterior()], [select_k()].
@@ -53,12 +79,19 @@
 #' harmonium(ef_normal(4, "diagonal"), harmonium(ef_normal(3), mixture(ef_normal(2), 3)))
 #' fit <- fit_lvm(hmog(4, 2, 3), iris[, 1:4], control = lvm_control(n_init = 2, tol = 1e-6))
 #' table(predict(fit), iris$Species)
+#' fd <- fit_lvm(hmog(4, 2, 3, posterior = "diagonal"), iris[, 1:4], control = lvm_control(n_init = 2))
+#' exactness(fd)
+#' c(symmetric = logLik(fit), diagonal = logLik(fd))
 #' @export
-hmog <- function(dim, latent_dim, k, covariance = "diagonal") {
+hmog <- function(dim, latent_dim, k, covariance = "diagonal", posterior = c("full", "diagonal")) {
   dim <- check_count(dim, max = 10000L)
   q <- check_count(latent_dim, max = max(1L, dim - 1L))
   k <- check_count(k, max = 10000L)
   covariance <- check_choice(covariance, c("diagonal", "isotropic", "full"))
+  posterior <- check_choice(posterior, c("full", "diagonal"))
+  if (posterior == "diagonal") {
+    return(new_hmog_diag_model(ef_normal(dim, covariance), q, k))
+  }
   harmonium(ef_normal(dim, covariance), mixture(ef_normal(q), k))
 }
 

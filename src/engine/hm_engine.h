@@ -338,8 +338,12 @@ enum hm_hm_kind {
     HM_HM_HMOG = 7,      /* hierarchical: Normal(p) obs coupled by x'W y to a
                             latent that is itself a mixture of K Normal(q)
                             (engine/hmog.c; theory.md 4.1 - 4.3) */
-    HM_HM_MIXTURE_OF = 8 /* complete mixture of K copies of a conjugated
+    HM_HM_MIXTURE_OF = 8, /* complete mixture of K copies of a conjugated
                             harmonium (engine/mixture_of.c; theory.md 4.4) */
+    HM_HM_HMOG_DIAG = 9  /* HMoG with a restricted posterior: latent biases
+                            a mixture of K diagonal Normal(q), prior a
+                            mixture of full Normal(q) (engine/hmog_diag.c;
+                            theory.md 1.3, 4.3 "DifferentiableHMoG") */
 };
 
 /*
@@ -537,6 +541,27 @@ hm_status hm_hm_init_mixture_of(hm_harmonium *h, int k, const hm_harmonium *base
  */
 hm_status hm_col_moments(int n, int d, const double *x, double *mean, double *rms);
 hm_status hm_col_scale(int n, int d, const double *x, const double *center, const double *scale, double *out);
+
+/*
+ * HMoG with a diagonal posterior (theory.md 4.3 "DifferentiableHMoG"):
+ * obs a base Normal(p); `posterior` an HM_HM_MIXTURE over Normal(q,
+ * diagonal) with K classes, the family of theta_U and of every posterior
+ * p(y, k | x); `sym` the symmetric HM_HM_HMOG of obs with a K-component
+ * mixture of Normal(q, full), whose parameters at [theta_X | W |
+ * embed(theta_U)] give the prior, rho, chi, psi, the mean coordinates
+ * (projected back onto the diagonal blocks) and the sampler. Parameters
+ * [theta_X | W (p x q) | theta_U] with theta_U in the diagonal mixture's
+ * layout; mean coordinates the same layout. Per-row posterior output
+ * [K class probabilities | E[y | x] (q)]; latent draws [y | class].
+ * Exact log p(x) and gradient; no M-step (hm_hm_to_natural: HM_EINVAL).
+ * Cost of hm_estep O(n (dim_X + p q + K q)) plus one O(K q^3 + p q^2)
+ * evaluation of the prior. HM_EINVAL on a mismatch; the parts must
+ * outlive h.
+ */
+hm_status hm_hm_init_hmog_diag(hm_harmonium *h,
+                               const hm_family *obs,
+                               const hm_harmonium *posterior,
+                               const hm_harmonium *sym);
 
 /* Doubles per row of hm_hm_sample's latent output z. */
 int hm_hm_z_len(const hm_harmonium *h);

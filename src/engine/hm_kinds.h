@@ -17,5 +17,6 @@ extern const hm_kind_ops hm_kind_boltzmann_lgm_mf_ops; /* boltzmann_lgm.c */
 extern const hm_kind_ops hm_kind_catdir_ops;           /* conjugate.c */
 extern const hm_kind_ops hm_kind_hmog_ops;             /* hmog.c */
 extern const hm_kind_ops hm_kind_mixture_of_ops;       /* mixture_of.c */
+extern const hm_kind_ops hm_kind_hmog_diag_ops;        /* hmog_diag.c */
 
 #endif

@@ -26,6 +26,8 @@ const hm_kind_ops *hm_kind_lookup(int kind) {
         return &hm_kind_hmog_ops;
     case HM_HM_MIXTURE_OF:
         return &hm_kind_mixture_of_ops;
+    case HM_HM_HMOG_DIAG:
+        return &hm_kind_hmog_diag_ops;
     default:
         return NULL;
     }

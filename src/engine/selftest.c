@@ -278,6 +278,8 @@ static const selftest_entry table[] = {
     {"restricted-posterior harmoniums and contrastive divergence", hm_lgm_asym_selftest},
     {"categorical-Dirichlet harmonium: conjugation, posteriors, fold, moments, M-step, sampling",
      hm_catdir_selftest},
+    {"diagonal-posterior HMoG: log p(x) and posteriors against the symmetric HMoG, gradient, threads",
+     hm_hmog_diag_selftest},
 };
 
 int hm_selftest_count(void) {

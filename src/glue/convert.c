@@ -56,16 +56,17 @@ void glue_family_from(SEXP spec, glue_family *g, const char *fn) {
 }
 
 /*
- * A hierarchy of `depth` levels from its parts: fam[0] = obs, fam[1] = lat,
+ * A hierarchy of `depth` levels from its parts: fam[0] = obs, fam[1] =
+ * top_lat (lat, or hmog_diag's full Normal),
  * fam[2..depth] = deep[0..]; at the bottom a K-component mixture of
  * fam[depth]; level d is the HMoG kind over fam[d] with the linear-Gaussian
  * harmonium of fam[d] and fam[d+1] as its coupling and level d+1 (or the
  * mixture) as its latent model. `out` is the top level.
  */
-static hm_status hier_from(glue_model *m, int depth, int K, hm_harmonium *out) {
+static hm_status hier_from(glue_model *m, int depth, int K, const hm_family *top_lat, hm_harmonium *out) {
     const hm_family *fam[GLUE_MAX_DEPTH + 1];
     fam[0] = &m->obs.f;
-    fam[1] = &m->lat.f;
+    fam[1] = top_lat;
     for (int d = 2; d <= depth; d++) {
         fam[d] = &m->deep[d - 2];
     }
@@ -95,9 +96,27 @@ static int hier_depth(const int *kv, int nk) {
     return d;
 }
 
+// HMoG with a diagonal posterior: lat is the diagonal Normal(q); the
+// symmetric hierarchy over the full Normal(q) (part[2], built from parts
+// 0 and 1) and the posterior mixture of diagonal Normals (part[3]).
+static hm_status hmog_diag_from(glue_model *m, int K) {
+    hm_status st = hm_family_init(&m->full, HM_FAM_NORMAL, m->lat.f.n, HM_COV_FULL, 0);
+    if (st == HM_OK) {
+        st = hier_from(m, 1, K, &m->full, &m->part[2]);
+    }
+    if (st == HM_OK) {
+        st = hm_hm_init(&m->part[3], HM_HM_MIXTURE, &m->lat.f, &m->cat);
+    }
+    if (st == HM_OK) {
+        st = hm_hm_init_hmog_diag(&m->h, &m->obs.f, &m->part[3], &m->part[2]);
+    }
+    return st;
+}
+
 /*
  * kind is (kind) for a single harmonium; (HM_HM_HMOG x depth, K) for a
- * hierarchy of `depth` levels over a K-component mixture; and
+ * hierarchy of `depth` levels over a K-component mixture; (HM_HM_HMOG_DIAG,
+ * K) for its diagonal-posterior variant (lat the diagonal Normal(q)); and
  * (HM_HM_MIXTURE_OF, K, base kind [, ...]) for a mixture of K copies of a
  * base model, which may be a hierarchy spec. obs and lat are the (base)
  * model's families; for a hierarchy lat is the latent Normal family, or
@@ -133,13 +152,15 @@ void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *f
     } else if (kv[0] == HM_HM_HMOG) {
         const int depth = hier_depth(kv, nk - 1);
         if (depth == nlat && nk == depth + 1) {
-            st = hier_from(m, depth, kv[depth], &m->h);
+            st = hier_from(m, depth, kv[depth], &m->lat.f, &m->h);
         }
+    } else if (kv[0] == HM_HM_HMOG_DIAG && nk == 2 && nlat == 1) {
+        st = hmog_diag_from(m, kv[1]);
     } else if (kv[0] == HM_HM_MIXTURE_OF && nk >= 3) {
         const int depth = hier_depth(kv + 2, nk - 3);
         hm_harmonium *base = &m->part[2 * GLUE_MAX_DEPTH + 1];
         if (depth > 0 && depth == nlat && nk == depth + 3) {
-            st = hier_from(m, depth, kv[nk - 1], base);
+            st = hier_from(m, depth, kv[nk - 1], &m->lat.f, base);
         } else if (nk == 3 && nlat == 1) {
             st = hm_hm_init(base, kv[2], &m->obs.f, &m->lat.f);
         }

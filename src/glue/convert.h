@@ -27,6 +27,7 @@ typedef struct glue_model {
     glue_family lat;
     hm_family deep[GLUE_MAX_DEPTH - 1]; /* hierarchies: the Normal latents below lat */
     hm_family cat;                       /* composites: Categorical(K) */
+    hm_family full;                      /* hmog_diag: the prior's Normal(q, full) */
     hm_harmonium part[2 * GLUE_MAX_DEPTH + 2]; /* composites: their parts */
     hm_harmonium h;
 } glue_model;
