@@ -26,9 +26,10 @@
  *
  * E-step over a latent mixture: per row, h_k = b_k + W'x with b_k the
  * location of theta_L's component k, which shares its precision P_k with
- * every row, so each component's posterior covariance Sigma_k = P_k^-1 is
- * factored once per call and the rows need H = X W and M_k = (H + b_k)
- * Sigma_k, both products (hm_kernel.c). Over a deeper latent hierarchy the
+ * every row, so each P_k is factored once per call (P_k = L_k L_k'); the
+ * rows need H = X W (one product, hm_kernel.c) and per component two
+ * triangular solves for L_k^-1 (H + b_k) and the posterior mean. Over a
+ * deeper latent hierarchy the
  * rows share H = X W, and each row's posterior (theta_L with its H row
  * added) goes through the sub-model's own log-partition and to_mean: its
  * psi gives log p(x) and its mean coordinates are the row's expected
@@ -419,7 +420,7 @@ static int hg_block_rows(const hm_harmonium *h) {
 // c_k = psi_N(theta^(k)) - b_k' Sigma_k b_k / 2 and class parameter.
 static size_t hg_head_len(const hm_harmonium *h) {
     const size_t K = (size_t)h->k, q = (size_t)hg_q(h);
-    return K * (q * q + q + 2) + K * (size_t)hg_dn(h) + (size_t)hg_dl(h) + 8;
+    return K * (2 * q * q + q + 2) + K * (size_t)hg_dn(h) + (size_t)hg_dl(h) + 8;
 }
 
 static size_t hg_thread_len(const hm_harmonium *h) {
@@ -435,6 +436,7 @@ typedef struct hg_ctx {
     const double *theta;
     const hm_data *data;
     const double *sig; /* K x q x q */
+    const double *fac; /* K x q x q: Cholesky factors of the precisions */
     const double *loc; /* K x q */
     const double *cst; /* K */
     const double *lam; /* K: 0 then the class parameters */
@@ -493,11 +495,29 @@ static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double 
                 T[(size_t)i * (size_t)q + (size_t)j] = H[(size_t)i * (size_t)q + (size_t)j] + bk[j];
             }
         }
-        hm_k_gemm_nn(nr, q, q, T, q, c->sig + (size_t)k * (size_t)q * (size_t)q, q, Mk, q);
+        // Through the Cholesky factor P_k = L L': z = L^-1 t, t' Sigma_k t =
+        // z'z and the posterior mean L^-T z. Forming Sigma_k = P_k^-1 first
+        // squares the condition number, which near a vanishing noise
+        // variance (t of order 1 / psi) is the error of the row's log p(x).
+        const double *Lk = c->fac + (size_t)k * (size_t)q * (size_t)q;
         for (int i = 0; i < nr; i++) {
+            const double *t = T + (size_t)i * (size_t)q;
+            double *m = Mk + (size_t)i * (size_t)q;
             double quad = 0.0;
-            for (int j = 0; j < q; j++) {
-                quad += T[(size_t)i * (size_t)q + (size_t)j] * Mk[(size_t)i * (size_t)q + (size_t)j];
+            for (int a = 0; a < q; a++) {
+                double v = t[a];
+                for (int b = 0; b < a; b++) {
+                    v -= Lk[(size_t)a + (size_t)b * (size_t)q] * m[b];
+                }
+                m[a] = v / Lk[(size_t)a + (size_t)a * (size_t)q];
+                quad += m[a] * m[a];
+            }
+            for (int a = q - 1; a >= 0; a--) {
+                double v = m[a];
+                for (int b = a + 1; b < q; b++) {
+                    v -= Lk[(size_t)b + (size_t)a * (size_t)q] * m[b];
+                }
+                m[a] = v / Lk[(size_t)a + (size_t)a * (size_t)q];
             }
             R[(size_t)i * (size_t)K + (size_t)k] = c->lam[k] + c->cst[k] + 0.5 * quad;
         }
@@ -679,7 +699,8 @@ static hm_status hg_estep(const hm_harmonium *h,
     const int q = hg_q(h), K = h->k, dn = hg_dn(h);
     const size_t off = hg_off(h), qq = (size_t)q * (size_t)q;
     double *sig = work, *loc = sig + (size_t)K * qq, *cst = loc + (size_t)K * (size_t)q, *lam = cst + K;
-    double *comps = lam + K, *prior = comps + (size_t)K * (size_t)dn, *hw = prior + hg_dl(h) + 8;
+    double *fac = lam + K, *comps = fac + (size_t)K * qq, *prior = comps + (size_t)K * (size_t)dn;
+    double *hw = prior + hg_dl(h) + 8;
     double *bw = hw + hg_work_len(h);
     hm_status st = hg_check_natural(h, theta, hw);
     if (st != HM_OK) {
@@ -690,6 +711,7 @@ static hm_status hg_estep(const hm_harmonium *h,
     c.theta = theta;
     c.data = data;
     c.sig = sig;
+    c.fac = fac;
     c.loc = loc;
     c.cst = cst;
     c.lam = lam;
@@ -722,24 +744,27 @@ static hm_status hg_estep(const hm_harmonium *h,
         }
         st = hm_la_chol(q, sk);
         if (st == HM_OK) {
+            memcpy(fac + (size_t)k * qq, sk, qq * sizeof(double));
             st = hm_la_chol_inv(q, sk);
         }
         if (st != HM_OK) {
             return st;
         }
-        double psik;
-        st = hm_fam_log_partition(h->lat, tk, &psik, hw);
+        // c_k = psi_N(b_k, P_k) - b_k' Sigma_k b_k / 2 = psi_N(0, P_k): the
+        // log-partition at a zero location. Subtracting the quadratic form
+        // instead cancels two numbers of order |b_k|^2 |Sigma_k|, which near
+        // a vanishing noise variance (|b_k| ~ 1 / psi) costs all the digits
+        // of a row's log-likelihood.
+        double *t0 = hw;
+        memcpy(t0, tk, (size_t)dn * sizeof(double));
+        memset(t0, 0, (size_t)q * sizeof(double));
+        st = hm_fam_log_partition(h->lat, t0, &cst[k], hw + dn);
         if (st != HM_OK) {
             return st;
         }
-        double quad = 0.0;
         for (int i = 0; i < q; i++) {
             loc[(size_t)k * (size_t)q + (size_t)i] = tk[i];
-            for (int j = 0; j < q; j++) {
-                quad += tk[i] * sk[(size_t)i * (size_t)q + (size_t)j] * tk[j];
-            }
         }
-        cst[k] = psik - 0.5 * quad;
         lam[k] = k > 0 ? thz[k - 1] : 0.0;
     }
     return hm_run_blocks(data->n, hg_block_rows(h), threads, hg_dim(h) + 2, hg_thread_len(h), hg_block, &c, stats,

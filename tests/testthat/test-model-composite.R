@@ -22,6 +22,18 @@ test_that("HMoG log p(x) and cluster posteriors equal the explicit Gaussian mixt
   }
 })
 
+test_that("HMoG log p(x) stays exact near a vanishing noise variance", {
+  # Noise variances 1e-6 of the data's make the posterior precisions and
+  # locations of order 1e6: the E-step must not lose the digits there.
+  set.seed(41)
+  params <- oracle_random_hmog(10, 4, 2)
+  params$cov <- diag(c(1e-6, 2e-6, stats::runif(8, 0.3, 1.5)))
+  x <- oracle_composite_sample(params, 200)$x
+  f <- with_params(hmog(10, 4, 2), params, data = x)
+  expect_lt(max(abs(log_density(f) - oracle_composite_logp(params, x))), 1e-7)
+  expect_lt(max(abs(posterior(f) - oracle_composite_post(params, x))), 1e-8)
+})
+
 test_that("MFA log p(x) and cluster posteriors equal the explicit Gaussian mixture at random parameters", {
   set.seed(12)
   for (k in c(1L, 2L, 4L)) {
