@@ -27,8 +27,8 @@
  * E-step over a latent mixture: per row, h_k = b_k + W'x with b_k the
  * location of theta_L's component k, which shares its precision P_k with
  * every row, so each P_k is factored once per call (P_k = L_k L_k'); the
- * rows need H = X W (one product, hm_kernel.c) and per component two
- * triangular solves for L_k^-1 (H + b_k) and the posterior mean. Over a
+ * rows need H = X W and per component (H + b_k) L_k^-T and its product
+ * with L_k^-1 (the posterior means), all products (hm_kernel.c). Over a
  * deeper latent hierarchy the
  * rows share H = X W, and each row's posterior (theta_L with its H row
  * added) goes through the sub-model's own log-partition and to_mean: its
@@ -420,7 +420,7 @@ static int hg_block_rows(const hm_harmonium *h) {
 // c_k = psi_N(theta^(k)) - b_k' Sigma_k b_k / 2 and class parameter.
 static size_t hg_head_len(const hm_harmonium *h) {
     const size_t K = (size_t)h->k, q = (size_t)hg_q(h);
-    return K * (2 * q * q + q + 2) + K * (size_t)hg_dn(h) + (size_t)hg_dl(h) + 8;
+    return K * (3 * q * q + q + 2) + K * (size_t)hg_dn(h) + (size_t)hg_dl(h) + 8;
 }
 
 static size_t hg_thread_len(const hm_harmonium *h) {
@@ -436,7 +436,7 @@ typedef struct hg_ctx {
     const double *theta;
     const hm_data *data;
     const double *sig; /* K x q x q */
-    const double *fac; /* K x q x q: Cholesky factors of the precisions */
+    const double *fac; /* K x 2 x q x q: inverse Cholesky factors of the precisions, and transposes */
     const double *loc; /* K x q */
     const double *cst; /* K */
     const double *lam; /* K: 0 then the class parameters */
@@ -495,29 +495,19 @@ static hm_status hg_block(const void *ctx, int r0, int nr, double *slot, double 
                 T[(size_t)i * (size_t)q + (size_t)j] = H[(size_t)i * (size_t)q + (size_t)j] + bk[j];
             }
         }
-        // Through the Cholesky factor P_k = L L': z = L^-1 t, t' Sigma_k t =
-        // z'z and the posterior mean L^-T z. Forming Sigma_k = P_k^-1 first
-        // squares the condition number, which near a vanishing noise
-        // variance (t of order 1 / psi) is the error of the row's log p(x).
-        const double *Lk = c->fac + (size_t)k * (size_t)q * (size_t)q;
+        // Through the Cholesky factor P_k = L L': Z = T L^-T, t' Sigma_k t =
+        // |z|^2 and the posterior means M_k = Z L^-1, two products with the
+        // inverse factor. Forming Sigma_k = P_k^-1 itself squares the
+        // condition number, which near a vanishing noise variance (t of
+        // order 1 / psi) is the error of the row's log p(x).
+        const double *Li = c->fac + (size_t)k * 2 * (size_t)q * (size_t)q;
+        hm_k_gemm_nn(nr, q, q, T, q, Li, q, Y, q);
+        hm_k_gemm_nn(nr, q, q, Y, q, Li + (size_t)q * (size_t)q, q, Mk, q);
         for (int i = 0; i < nr; i++) {
-            const double *t = T + (size_t)i * (size_t)q;
-            double *m = Mk + (size_t)i * (size_t)q;
             double quad = 0.0;
-            for (int a = 0; a < q; a++) {
-                double v = t[a];
-                for (int b = 0; b < a; b++) {
-                    v -= Lk[(size_t)a + (size_t)b * (size_t)q] * m[b];
-                }
-                m[a] = v / Lk[(size_t)a + (size_t)a * (size_t)q];
-                quad += m[a] * m[a];
-            }
-            for (int a = q - 1; a >= 0; a--) {
-                double v = m[a];
-                for (int b = a + 1; b < q; b++) {
-                    v -= Lk[(size_t)b + (size_t)a * (size_t)q] * m[b];
-                }
-                m[a] = v / Lk[(size_t)a + (size_t)a * (size_t)q];
+            for (int j = 0; j < q; j++) {
+                const double z = Y[(size_t)i * (size_t)q + (size_t)j];
+                quad += z * z;
             }
             R[(size_t)i * (size_t)K + (size_t)k] = c->lam[k] + c->cst[k] + 0.5 * quad;
         }
@@ -699,7 +689,7 @@ static hm_status hg_estep(const hm_harmonium *h,
     const int q = hg_q(h), K = h->k, dn = hg_dn(h);
     const size_t off = hg_off(h), qq = (size_t)q * (size_t)q;
     double *sig = work, *loc = sig + (size_t)K * qq, *cst = loc + (size_t)K * (size_t)q, *lam = cst + K;
-    double *fac = lam + K, *comps = fac + (size_t)K * qq, *prior = comps + (size_t)K * (size_t)dn;
+    double *fac = lam + K, *comps = fac + 2 * (size_t)K * qq, *prior = comps + (size_t)K * (size_t)dn;
     double *hw = prior + hg_dl(h) + 8;
     double *bw = hw + hg_work_len(h);
     hm_status st = hg_check_natural(h, theta, hw);
@@ -744,7 +734,24 @@ static hm_status hg_estep(const hm_harmonium *h,
         }
         st = hm_la_chol(q, sk);
         if (st == HM_OK) {
-            memcpy(fac + (size_t)k * qq, sk, qq * sizeof(double));
+            // The inverse factor Li = L^-1 (lower, column-major, which read
+            // row-major is Li'), then its transpose: the rows' two products.
+            double *fk = fac + (size_t)k * 2 * qq, *ft = fk + qq;
+            memset(fk, 0, qq * sizeof(double));
+            for (int col = 0; col < q; col++) {
+                for (int a = col; a < q; a++) {
+                    double v = a == col ? 1.0 : 0.0;
+                    for (int b = col; b < a; b++) {
+                        v -= sk[(size_t)a + (size_t)b * (size_t)q] * fk[(size_t)b + (size_t)col * (size_t)q];
+                    }
+                    fk[(size_t)a + (size_t)col * (size_t)q] = v / sk[(size_t)a + (size_t)a * (size_t)q];
+                }
+            }
+            for (int a = 0; a < q; a++) {
+                for (int b = 0; b < q; b++) {
+                    ft[(size_t)a + (size_t)b * (size_t)q] = fk[(size_t)b + (size_t)a * (size_t)q];
+                }
+            }
             st = hm_la_chol_inv(q, sk);
         }
         if (st != HM_OK) {
