@@ -115,6 +115,26 @@ static hm_status lgm_post_cov(const hm_harmonium *h, const double *theta, double
         return st;
     }
     *half_logdet = 0.5 * hm_la_chol_logdet(q, sig);
+    // After Sigma_post: Li = L^-1 of the precision's factor (lower,
+    // column-major, which read row-major is Li') and its transpose, for
+    // the rows' quadratic forms (lgm_block).
+    const size_t qq = (size_t)q * (size_t)q;
+    double *li = sig + qq, *lt = li + qq;
+    memset(li, 0, qq * sizeof(double));
+    for (int col = 0; col < q; col++) {
+        for (int a = col; a < q; a++) {
+            double v = a == col ? 1.0 : 0.0;
+            for (int b = col; b < a; b++) {
+                v -= sig[(size_t)a + (size_t)b * (size_t)q] * li[(size_t)b + (size_t)col * (size_t)q];
+            }
+            li[(size_t)a + (size_t)col * (size_t)q] = v / sig[(size_t)a + (size_t)a * (size_t)q];
+        }
+    }
+    for (int a = 0; a < q; a++) {
+        for (int b = 0; b < q; b++) {
+            lt[(size_t)a + (size_t)b * (size_t)q] = li[(size_t)b + (size_t)a * (size_t)q];
+        }
+    }
     return hm_la_chol_inv(q, sig);
 }
 
@@ -152,7 +172,19 @@ static hm_status lgm_block(const void *ctx, int r0, int nr, double *slot, double
             H[(size_t)i * (size_t)q + (size_t)k] += c->thz[k];
         }
     }
-    hm_k_gemm_nn(nr, q, q, H, q, c->sig, q, M, q);
+    // A full posterior: h' Sigma_post h = |L^-1 h|^2 and the means L^-T
+    // (L^-1 h), through the inverse factor of the precision P = L L'
+    // (lgm_post_cov): forming Sigma_post first squares the condition
+    // number, which near a vanishing noise variance (h of order 1 / psi)
+    // is the error of the row's log p(x). Mw holds L^-1 h until the loop.
+    const int full = h->kind == HM_HM_LGM;
+    const size_t qq = (size_t)q * (size_t)q;
+    if (full) {
+        hm_k_gemm_nn(nr, q, q, H, q, c->sig + qq, q, Mw, q);
+        hm_k_gemm_nn(nr, q, q, Mw, q, c->sig + 2 * qq, q, M, q);
+    } else {
+        hm_k_gemm_nn(nr, q, q, H, q, c->sig, q, M, q);
+    }
     memset(etaz, 0, (size_t)q * sizeof(double));
     double ll = 0.0, wt = 0.0;
     for (int i = 0; i < nr; i++) {
@@ -161,7 +193,7 @@ static hm_status lgm_block(const void *ctx, int r0, int nr, double *slot, double
         double *mw = Mw + (size_t)i * (size_t)q;
         double quad = 0.0;
         for (int k = 0; k < q; k++) {
-            quad += hi[k] * mi[k];
+            quad += full ? mw[k] * mw[k] : hi[k] * mi[k];
         }
         const double lp = e[i] + 0.5 * quad - c->half_logdet - c->psi;
         if (c->logp) {

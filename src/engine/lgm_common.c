@@ -1012,7 +1012,10 @@ size_t hm_lgm_thread_len(const hm_harmonium *h) {
 // symmetric matrix Q of theta_xx (p x p).
 static size_t head_len(const hm_harmonium *h) {
     size_t p = (size_t)h->mx, q = (size_t)h->mz;
-    return q * q + 8 + (h->obs->rep == HM_COV_FULL ? p * p : 0);
+    // Sigma_post, then room for the inverse Cholesky factor of the
+    // posterior precision and its transpose (a kind's post_cov may fill
+    // them), then Q.
+    return 3 * q * q + 8 + (h->obs->rep == HM_COV_FULL ? p * p : 0);
 }
 
 size_t hm_lgm_estep_work_len(const hm_harmonium *h, size_t tlen, int threads) {
@@ -1057,7 +1060,7 @@ hm_status hm_lgm_estep(const hm_harmonium *h,
     // Full observable rep: Q with Q_ii = theta_ii and Q_ij = Q_ji =
     // theta_ij / 2 (each off-diagonal pair appears once in S(x)).
     if (h->obs->rep == HM_COV_FULL) {
-        double *Q = T + (size_t)mz * (size_t)mz + 8;
+        double *Q = T + 3 * (size_t)mz * (size_t)mz + 8;
         const double *th2 = theta + mx;
         for (int i = 0; i < mx; i++) {
             for (int j = i; j < mx; j++) {

@@ -194,9 +194,11 @@ size_t hm_lgm_estep_work_len(const hm_harmonium *h, size_t tlen, int threads);
 
 /*
  * The E-step driver of the four kinds: the shared head (the Normal
- * latent's Sigma_post, q x q, and the full rep's Q, p x p), the validity
- * check and psi once per call, then post_cov (NULL for a binary latent)
- * for Sigma_post and 1/2 log |P_post|, and the blocks of fn with tlen
+ * latent's Sigma_post, q x q, then 2 q x q that post_cov may use for the
+ * precision's inverse Cholesky factor and its transpose, and the full
+ * rep's Q, p x p), the validity check and psi once per call, then
+ * post_cov (NULL for a binary latent) for Sigma_post and 1/2 log |P_post|
+ * (sig holds 3 q x q), and the blocks of fn with tlen
  * doubles of thread scratch. HM_EINVAL for `given`.
  */
 typedef hm_status (*hm_lgm_post_cov_fn)(const hm_harmonium *h,

@@ -32,6 +32,16 @@ test_that("HMoG log p(x) stays exact near a vanishing noise variance", {
   f <- with_params(hmog(10, 4, 2), params, data = x)
   expect_lt(max(abs(log_density(f) - oracle_composite_logp(params, x))), 1e-7)
   expect_lt(max(abs(posterior(f) - oracle_composite_post(params, x))), 1e-8)
+  # The same for factor analysis and its mixtures (the linear-Gaussian
+  # E-step).
+  pm <- oracle_random_mfa(10, 4, 2)
+  for (j in 1:2) pm$components[[j]]$cov <- diag(c(1e-6, 2e-6, stats::runif(8, 0.3, 1.5)))
+  xm <- oracle_composite_sample(pm, 200)$x
+  fm <- with_params(mfa(10, 4, 2), pm, data = xm)
+  expect_lt(max(abs(log_density(fm) - oracle_composite_logp(pm, xm))), 1e-7)
+  p1 <- list(weights = 1, components = pm$components[1])
+  f1 <- with_params(factor_analysis(10, 4), pm$components[[1]], data = xm)
+  expect_lt(max(abs(log_density(f1) - oracle_composite_logp(p1, xm))), 1e-7)
 })
 
 test_that("MFA log p(x) and cluster posteriors equal the explicit Gaussian mixture at random parameters", {
