@@ -706,6 +706,20 @@ hm_status hm_mix_join(const hm_harmonium *h,
                       double *work);
 
 /*
+ * The complete-mixture layout of mean coordinates (theory.md 3.1, 4.4),
+ * shared by the mixture of a family and the mixture of models, for K
+ * components of d coordinates each: [sum_k w_k e^(k) (d) | w_k e^(k) for
+ * k >= 1, d x (K-1) row-major | w_1 .. w_{K-1}].
+ * hm_cmix_add_mean adds component k (weight w, means ek) to eta, whose
+ * first block the caller zeroes first; hm_cmix_weights reads the K weights
+ * (HM_ENOPROG and *bad = k for an empty or non-finite class);
+ * hm_cmix_component_mean recovers e^(k) (component 0 by difference).
+ */
+void hm_cmix_add_mean(int K, int d, int k, double w, const double *ek, double *eta);
+hm_status hm_cmix_weights(int K, int d, const double *eta, double *w, int *bad);
+void hm_cmix_component_mean(int K, int d, const double *eta, const double *w, int k, double *ek);
+
+/*
  * Whitening of mean coordinates (theory.md 1.6, 3.2 whiten_prior), for the
  * step between the E-step and the M-step. HM_HM_LGM: the observable block
  * is kept; with L = chol(Sigma_z), Sigma_z = E[z z'] - E[z] E[z]', the

@@ -734,24 +734,9 @@ static hm_status hg_estep(const hm_harmonium *h,
         }
         st = hm_la_chol(q, sk);
         if (st == HM_OK) {
-            // The inverse factor Li = L^-1 (lower, column-major, which read
-            // row-major is Li'), then its transpose: the rows' two products.
-            double *fk = fac + (size_t)k * 2 * qq, *ft = fk + qq;
-            memset(fk, 0, qq * sizeof(double));
-            for (int col = 0; col < q; col++) {
-                for (int a = col; a < q; a++) {
-                    double v = a == col ? 1.0 : 0.0;
-                    for (int b = col; b < a; b++) {
-                        v -= sk[(size_t)a + (size_t)b * (size_t)q] * fk[(size_t)b + (size_t)col * (size_t)q];
-                    }
-                    fk[(size_t)a + (size_t)col * (size_t)q] = v / sk[(size_t)a + (size_t)a * (size_t)q];
-                }
-            }
-            for (int a = 0; a < q; a++) {
-                for (int b = 0; b < q; b++) {
-                    ft[(size_t)a + (size_t)b * (size_t)q] = fk[(size_t)b + (size_t)a * (size_t)q];
-                }
-            }
+            // The inverse factor and its transpose: the rows' two products.
+            double *fk = fac + (size_t)k * 2 * qq;
+            hm_la_chol_inv_factor(q, sk, fk, fk + qq);
             st = hm_la_chol_inv(q, sk);
         }
         if (st != HM_OK) {

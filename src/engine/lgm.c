@@ -118,23 +118,7 @@ static hm_status lgm_post_cov(const hm_harmonium *h, const double *theta, double
     // After Sigma_post: Li = L^-1 of the precision's factor (lower,
     // column-major, which read row-major is Li') and its transpose, for
     // the rows' quadratic forms (lgm_block).
-    const size_t qq = (size_t)q * (size_t)q;
-    double *li = sig + qq, *lt = li + qq;
-    memset(li, 0, qq * sizeof(double));
-    for (int col = 0; col < q; col++) {
-        for (int a = col; a < q; a++) {
-            double v = a == col ? 1.0 : 0.0;
-            for (int b = col; b < a; b++) {
-                v -= sig[(size_t)a + (size_t)b * (size_t)q] * li[(size_t)b + (size_t)col * (size_t)q];
-            }
-            li[(size_t)a + (size_t)col * (size_t)q] = v / sig[(size_t)a + (size_t)a * (size_t)q];
-        }
-    }
-    for (int a = 0; a < q; a++) {
-        for (int b = 0; b < q; b++) {
-            lt[(size_t)a + (size_t)b * (size_t)q] = li[(size_t)b + (size_t)a * (size_t)q];
-        }
-    }
+    hm_la_chol_inv_factor(q, sig, sig + (size_t)q * (size_t)q, sig + 2 * (size_t)q * (size_t)q);
     return hm_la_chol_inv(q, sig);
 }
 

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "linalg.h"
 
@@ -138,6 +139,25 @@ hm_status hm_la_chol_solve(int n, int nrhs, const double *l, double *b) {
  * symmetric to rounding). dpotri fills only the lower triangle; it is
  * mirrored into the upper one because callers read full matrices.
  */
+void hm_la_chol_inv_factor(int n, const double *l, double *li, double *lt) {
+    const size_t nn = (size_t)n;
+    memset(li, 0, nn * nn * sizeof(double));
+    for (int col = 0; col < n; col++) {
+        for (int a = col; a < n; a++) {
+            double v = a == col ? 1.0 : 0.0;
+            for (int b = col; b < a; b++) {
+                v -= l[(size_t)a + (size_t)b * nn] * li[(size_t)b + (size_t)col * nn];
+            }
+            li[(size_t)a + (size_t)col * nn] = v / l[(size_t)a + (size_t)a * nn];
+        }
+    }
+    for (int a = 0; a < n; a++) {
+        for (int b = 0; b < n; b++) {
+            lt[(size_t)a + (size_t)b * nn] = li[(size_t)b + (size_t)a * nn];
+        }
+    }
+}
+
 hm_status hm_la_chol_inv(int n, double *l) {
     hm_status st = square_ok(n);
     if (st != HM_OK) {

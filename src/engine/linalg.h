@@ -25,6 +25,12 @@ hm_status hm_la_chol_solve(int n, int nrhs, const double *l, double *b);
  * full symmetric inverse A^-1 (LAPACK dpotri, then mirrored). */
 hm_status hm_la_chol_inv(int n, double *l);
 
+/* From the Cholesky factor L (lower, as left by hm_la_chol): li = L^-1
+ * (lower, column-major, so that read row-major it is L^-T) and lt its
+ * transpose. Quadratic forms t' A^-1 t = |L^-1 t|^2 through li keep the
+ * condition number of L, where forming A^-1 squares it. */
+void hm_la_chol_inv_factor(int n, const double *l, double *li, double *lt);
+
 /* Multiplies the n-vector v in place by the lower-triangular L (v <- L v). */
 void hm_la_trmv_lower(int n, const double *l, double *v);
 

@@ -135,7 +135,7 @@ static void mix_weights(int K, const double *prior, double *w) {
 // weighted average of the component means, the interaction block holds
 // w_k eta^(k) for k >= 1, and eta_Z the weights of classes 1..K-1.
 static hm_status mix_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
-    const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
+    const int K = h->lat->n, dx = h->obs->dim;
     double *w = work;
     double *prior = work + K;
     double *comp = prior + K;
@@ -146,25 +146,63 @@ static hm_status mix_to_mean(const hm_harmonium *h, const double *theta, double 
         return st;
     }
     mix_weights(K, prior, w);
-    double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
-    memset(etax, 0, (size_t)dx * sizeof(double));
+    memset(eta, 0, (size_t)dx * sizeof(double));
     for (int k = 0; k < K; k++) {
         mix_component(h, theta, k, comp);
         st = hm_fam_to_mean(h->obs, comp, ek, rest);
         if (st != HM_OK) {
             return st;
         }
-        for (int j = 0; j < dx; j++) {
-            etax[j] += w[k] * ek[j];
-            if (k > 0) {
-                etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = w[k] * ek[j];
-            }
-        }
+        hm_cmix_add_mean(K, dx, k, w[k], ek, eta);
+    }
+    return HM_OK;
+}
+
+void hm_cmix_add_mean(int K, int d, int k, double w, const double *ek, double *eta) {
+    const int mz = K - 1;
+    double *etax = eta, *etaw = eta + d, *etaz = eta + (size_t)d * (size_t)K;
+    for (int j = 0; j < d; j++) {
+        etax[j] += w * ek[j];
         if (k > 0) {
-            etaz[k - 1] = w[k];
+            etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = w * ek[j];
+        }
+    }
+    if (k > 0) {
+        etaz[k - 1] = w;
+    }
+}
+
+hm_status hm_cmix_weights(int K, int d, const double *eta, double *w, int *bad) {
+    const double *etaz = eta + (size_t)d * (size_t)K;
+    double w0 = 1.0;
+    for (int k = 1; k < K; k++) {
+        w[k] = etaz[k - 1];
+        w0 -= etaz[k - 1];
+    }
+    w[0] = w0;
+    for (int k = 0; k < K; k++) {
+        if (!(w[k] > 0.0) || !isfinite(w[k])) {
+            *bad = k;
+            return HM_ENOPROG;
         }
     }
     return HM_OK;
+}
+
+void hm_cmix_component_mean(int K, int d, const double *eta, const double *w, int k, double *ek) {
+    const int mz = K - 1;
+    const double *etax = eta, *etaw = eta + d;
+    for (int j = 0; j < d; j++) {
+        if (k > 0) {
+            ek[j] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] / w[k];
+        } else {
+            double s = etax[j];
+            for (int l = 1; l < K; l++) {
+                s -= etaw[(size_t)j * (size_t)mz + (size_t)(l - 1)];
+            }
+            ek[j] = s / w[0];
+        }
+    }
 }
 
 // The exact M-step (theory.md 1.6, 3.1.4): split_mean_mixture gives each
@@ -180,37 +218,19 @@ static hm_status mix_to_natural(const hm_harmonium *h,
                               const hm_ctrl *ctl,
                               int *bad) {
     const int K = h->lat->n, dx = h->obs->dim, mz = h->mz;
-    const double *etax = eta, *etaw = eta + dx, *etaz = eta + dx + (size_t)dx * (size_t)mz;
     double *comps = work;                             /* K x dx */
     double *ek = comps + (size_t)K * (size_t)dx;      /* dx */
     double *w = ek + dx;                              /* K */
     double *psik = w + K;                             /* K */
     double *fw = psik + K + dx;
     *bad = -1;
-    double w0 = 1.0;
-    for (int k = 1; k < K; k++) {
-        w[k] = etaz[k - 1];
-        w0 -= etaz[k - 1];
+    hm_status sw = hm_cmix_weights(K, dx, eta, w, bad);
+    if (sw != HM_OK) {
+        return sw;
     }
-    w[0] = w0;
+    const double w0 = w[0];
     for (int k = 0; k < K; k++) {
-        if (!(w[k] > 0.0) || !isfinite(w[k])) {
-            *bad = k;
-            return HM_ENOPROG;
-        }
-    }
-    for (int k = 0; k < K; k++) {
-        for (int j = 0; j < dx; j++) {
-            if (k > 0) {
-                ek[j] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] / w[k];
-            } else {
-                double s = etax[j];
-                for (int l = 1; l < K; l++) {
-                    s -= etaw[(size_t)j * (size_t)mz + (size_t)(l - 1)];
-                }
-                ek[j] = s / w0;
-            }
-        }
+        hm_cmix_component_mean(K, dx, eta, w, k, ek);
         double *tk = comps + (size_t)k * (size_t)dx;
         hm_status st = hm_fam_to_natural(h->obs, ek, tk, fw, ctl);
         if (st != HM_OK) {

@@ -143,68 +143,21 @@ static hm_status mo_log_partition(const hm_harmonium *h, const double *theta, do
 }
 
 static hm_status mo_to_mean(const hm_harmonium *h, const double *theta, double *eta, double *work) {
-    const int K = h->k, db = mo_base_dim(h), mz = K - 1;
+    const int K = h->k, db = mo_base_dim(h);
     double *prior = work, *w = prior + K, *comp = w + K, *ek = comp + db, *rest = ek + db;
     hm_status st = mo_prior(h, theta, prior, rest);
     if (st != HM_OK) {
         return st;
     }
     mo_weights(K, prior, w);
-    double *etax = eta, *etaw = eta + db, *etaz = eta + (size_t)db * (size_t)K;
-    memset(etax, 0, (size_t)db * sizeof(double));
+    memset(eta, 0, (size_t)db * sizeof(double));
     for (int k = 0; k < K; k++) {
         mo_component(h, theta, k, comp);
         st = hm_hm_to_mean(h->sub, comp, ek, rest);
         if (st != HM_OK) {
             return st;
         }
-        for (int j = 0; j < db; j++) {
-            etax[j] += w[k] * ek[j];
-            if (k > 0) {
-                etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] = w[k] * ek[j];
-            }
-        }
-        if (k > 0) {
-            etaz[k - 1] = w[k];
-        }
-    }
-    return HM_OK;
-}
-
-// Component k's average statistics from the complete-mixture mean
-// coordinates (component 0 by difference, as in the mixture's M-step).
-static void mo_component_mean(const hm_harmonium *h, const double *eta, const double *w, int k, double *ek) {
-    const int db = mo_base_dim(h), mz = h->k - 1;
-    const double *etax = eta, *etaw = eta + db;
-    for (int j = 0; j < db; j++) {
-        if (k > 0) {
-            ek[j] = etaw[(size_t)j * (size_t)mz + (size_t)(k - 1)] / w[k];
-        } else {
-            double s = etax[j];
-            for (int l = 1; l < h->k; l++) {
-                s -= etaw[(size_t)j * (size_t)mz + (size_t)(l - 1)];
-            }
-            ek[j] = s / w[0];
-        }
-    }
-}
-
-// The class weights of mean coordinates; HM_ENOPROG (and *bad) for an
-// empty or non-finite class.
-static hm_status mo_mean_weights(const hm_harmonium *h, const double *eta, double *w, int *bad) {
-    const int K = h->k, db = mo_base_dim(h);
-    const double *etaz = eta + (size_t)db * (size_t)K;
-    double w0 = 1.0;
-    for (int k = 1; k < K; k++) {
-        w[k] = etaz[k - 1];
-        w0 -= etaz[k - 1];
-    }
-    w[0] = w0;
-    for (int k = 0; k < K; k++) {
-        if (!(w[k] > 0.0) || !isfinite(w[k])) {
-            *bad = k;
-            return HM_ENOPROG;
-        }
+        hm_cmix_add_mean(K, db, k, w[k], ek, eta);
     }
     return HM_OK;
 }
@@ -219,12 +172,12 @@ static hm_status mo_to_natural(const hm_harmonium *h,
     double *comps = work, *ek = comps + (size_t)K * (size_t)db, *w = ek + db, *psik = w + K;
     double *rest = psik + K;
     *bad = -1;
-    hm_status st = mo_mean_weights(h, eta, w, bad);
+    hm_status st = hm_cmix_weights(K, db, eta, w, bad);
     if (st != HM_OK) {
         return st;
     }
     for (int k = 0; k < K; k++) {
-        mo_component_mean(h, eta, w, k, ek);
+        hm_cmix_component_mean(K, db, eta, w, k, ek);
         double *tk = comps + (size_t)k * (size_t)db;
         int sub_bad = -1;
         st = hm_hm_to_natural(h->sub, ek, tk, rest, ctl, &sub_bad);
@@ -270,13 +223,13 @@ static hm_status mo_whiten(const hm_harmonium *h, const double *eta_in, double *
     const int K = h->k, db = mo_base_dim(h), mz = K - 1, dim = mo_dim(h);
     double *comps = work, *w = comps + (size_t)K * (size_t)db, *rest = w + K;
     int bad = -1;
-    hm_status st = mo_mean_weights(h, eta_in, w, &bad);
+    hm_status st = hm_cmix_weights(K, db, eta_in, w, &bad);
     if (st != HM_OK) {
         return st;
     }
     for (int k = 0; k < K; k++) {
         double *ek = comps + (size_t)k * (size_t)db;
-        mo_component_mean(h, eta_in, w, k, ek);
+        hm_cmix_component_mean(K, db, eta_in, w, k, ek);
         st = hm_hm_whiten(h->sub, ek, ek, rest);
         if (st != HM_OK) {
             return st;
