@@ -64,3 +64,6 @@ native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)
 native_selftest_run <- function(i) .Call(C_selftest_run, i)
+
+# hmm.c (glue_hmm.c)
+native_hmm_infer <- function(logp, init, trans) .Call(C_hmm_infer, logp, init, trans)

@@ -1001,4 +1001,12 @@ int hm_threads(int n_work, int req);
 /* Processors available to OpenMP (omp_get_num_procs), 1 without OpenMP. */
 int hm_threads_max(void);
 
+/* Hidden Markov chains (hmm.c): forward-backward and Viterbi on T x S log densities. */
+size_t hm_hmm_work_len(int S, int T);
+hm_status hm_hmm_forward_backward(int S, int T, const double *logp, const double *init, const double *trans,
+                                  double *loglik, double *filt, double *smooth, double *pair, double *work);
+size_t hm_hmm_viterbi_work_len(int S, int T);
+hm_status hm_hmm_viterbi(int S, int T, const double *logp, const double *init, const double *trans,
+                         int *path, double *logjoint, double *work, int *bp);
+
 #endif

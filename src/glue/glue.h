@@ -12,6 +12,7 @@ SEXP ffi_threads_max(void);
 SEXP ffi_col_moments(SEXP x);
 SEXP ffi_col_scale(SEXP x, SEXP center, SEXP scale);
 
+SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans);
 SEXP ffi_family_info(SEXP spec);
 SEXP ffi_family_stat(SEXP spec, SEXP x);
 SEXP ffi_family_log_base(SEXP spec, SEXP x);
