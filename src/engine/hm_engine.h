@@ -1008,5 +1008,43 @@ hm_status hm_hmm_forward_backward(int S, int T, const double *logp, const double
 size_t hm_hmm_viterbi_work_len(int S, int T);
 hm_status hm_hmm_viterbi(int S, int T, const double *logp, const double *init, const double *trans,
                          int *path, double *logjoint, double *work, int *bp);
+/* ---- Linear dynamical system (lds.c, theory.md 5.7) ----
+ * State z_t (q), observation y_t (p): z_1 ~ N(mu1, p1); z_{t+1} = a z_t + b + N(0, qcov);
+ * y_t = c z_t + d + N(0, r). Matrices column-major, covariances full symmetric. */
+typedef struct hm_lds_params {
+    int p, q;
+    const double *mu1, *p1, *a, *b, *qcov, *c, *d, *r;
+} hm_lds_params;
+
+/* Doubles of workspace that hm_lds_filter and hm_lds_smooth need. */
+size_t hm_lds_work_size(int p, int q);
+
+/* Kalman filter over one sequence y (p x n_time, NaN column = missing): predicted
+ * (xp q x T, pp q*q x T) and filtered (xf, pf) moments, log-likelihood by the
+ * prediction-error decomposition. HM_EDOM for a partially missing column,
+ * HM_ENOTPD for a singular innovation covariance. */
+hm_status hm_lds_filter(const hm_lds_params *m,
+                        size_t n_time,
+                        const double *y,
+                        double *xp,
+                        double *pp,
+                        double *xf,
+                        double *pf,
+                        double *loglik,
+                        double *work);
+
+/* RTS smoother from the filter's output: smoothed means xs, covariances ps and
+ * (if pcross is not NULL) the lag-one cross covariances Cov(z_{t+1}, z_t | y)
+ * for t = 1..T-1 (q*q x (T-1)). n_time >= 1. */
+hm_status hm_lds_smooth(const hm_lds_params *m,
+                        size_t n_time,
+                        const double *xp,
+                        const double *pp,
+                        const double *xf,
+                        const double *pf,
+                        double *xs,
+                        double *ps,
+                        double *pcross,
+                        double *work);
 
 #endif
