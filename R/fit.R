@@ -96,6 +96,7 @@ with_seed <- function(seed, expr) {
 # the selected columns and the remaining `init`.
 resolve_call_forms <- function(model, data, init, call) {
   formula <- NULL
+  group <- NULL
   if (inherits(model, "formula")) {
     formula <- model
     if (!inherits(init, "lvm_model")) {
@@ -116,18 +117,26 @@ resolve_call_forms <- function(model, data, init, call) {
     }
     rhs <- formula[[length(formula)]]
     if (is.call(rhs) && identical(rhs[[1]], as.name("|"))) {
-      abort_hm(c("A grouping term ({.code | id}) is for sequence models.",
-        i = "Mixtures treat rows as independent; drop the grouping term."), "argument", call = call)
+      if (!is_sequence_model(model)) {
+        abort_hm(c("A grouping term ({.code | id}) is for sequence models.",
+          i = "Mixtures treat rows as independent; drop the grouping term."), "argument", call = call)
+      }
+      gvar <- all.vars(rhs[[3]])
+      if (length(gvar) != 1L || !gvar %in% names(data)) {
+        abort_hm("{.arg formula}'s grouping term must name one column of {.arg data}.", "data", call = call)
+      }
+      group <- data[[gvar]]
+      rhs <- rhs[[2]]
     }
     vars <- all.vars(rhs)
-    if ("." %in% vars) vars <- names(data)
+    if ("." %in% vars) vars <- setdiff(names(data), if (is.null(group)) character(0) else gvar)
     miss <- setdiff(vars, names(data))
     if (length(miss)) {
       abort_hm("{.arg formula} names column{?s} {.val {miss}} not in {.arg data}.", "data", call = call)
     }
     data <- data[, vars, drop = FALSE]
   }
-  list(model = model, data = data, init = init)
+  list(model = model, data = data, init = init, group = group)
 }
 
 # Encodes the data for the model's observable family; with na_action =
@@ -381,6 +390,15 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   if (!inherits(control, "lvm_control")) {
     abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
   }
+  if (is_sequence_model(model)) {
+    seqs <- as_sequences(forms$data, forms$group, "data", env)
+    if (na_action == "omit") {
+      abort_hm(c("{.arg na_action} does not apply to sequence models.",
+        i = "Missing observations are skipped by the update step; the state is still predicted."),
+        "argument", call = env)
+    }
+    return(fit_sequence(model, seqs, forms$init, method, control, weights, call, env))
+  }
   # "auto" prefers an exact EM (closed-form or with an exact numerical
   # M-step) where the model has one, and the exact gradient otherwise.
   has_em <- !isFALSE(model$has_em)
@@ -535,6 +553,10 @@ with_params <- function(model, params, data = NULL) {
   env <- rlang::current_env()
   # The canonical form of the parameters (the same model), so that the
   # posterior's latent coordinates are those of coef().
+  if (is_sequence_model(model)) {
+    seqs <- if (is.null(data)) NULL else as_sequences(data, NULL, "data", env)
+    return(with_params_sequence(model, params, seqs, sys.call(), env))
+  }
   theta <- model_canonical(model, model_to_nat(model, params, call = env))
   if (is.null(data)) {
     sc <- identity_scaler(model$d)
