@@ -9,6 +9,18 @@ pkgs <- setdiff(pkgs[nzchar(pkgs)], c("R", rownames(installed.packages(priority 
 # tests can run without them if CRAN cannot deliver them.
 optional <- c("knitr", "rmarkdown")
 need <- setdiff(pkgs, rownames(installed.packages()))
+# depmixS4 (a test oracle) needs Rsolnp, whose current CRAN release does not
+# compile against current Rcpp on R 4.2; its previous release does.
+if ("depmixS4" %in% need && !requireNamespace("Rsolnp", quietly = TRUE)) {
+  try(install.packages("Rsolnp", repos = repos, Ncpus = 2L))
+  if (!requireNamespace("Rsolnp", quietly = TRUE)) {
+    deps <- c("truncnorm", "Rcpp")
+    deps <- deps[!deps %in% rownames(installed.packages())]
+    if (length(deps)) install.packages(deps, repos = repos, Ncpus = 2L)
+    install.packages(paste0(repos[["CRAN"]], "/src/contrib/Archive/Rsolnp/Rsolnp_1.16.tar.gz"),
+      repos = NULL, type = "source")
+  }
+}
 if (length(need)) {
   message("installing: ", paste(need, collapse = ", "))
   install.packages(need, repos = repos, Ncpus = 2L)
