@@ -1,14 +1,19 @@
-# The LDS engine (lds.c): Kalman filter, log-likelihood and RTS smoother
-# against the dense joint Gaussian of the whole series and stats::KalmanLike.
+# The linear dynamical system: the engine (lds.c: Kalman filter, RTS smoother,
+# EM statistics over stacked sequences) against the dense joint Gaussian of the
+# whole series; the lds() model, its EM and methods against StructTS, MARSS
+# and KFAS.
 
-lds_engine <- function(y, mu1, p1, a, b, q, cc, d, r) {
+# Engine call in the order of R/model-lds.R's parameter list.
+lds_engine <- function(y, len, par, w = NULL, threads = 1L) {
   y <- rbind(y)
   storage.mode(y) <- "double"
-  .Call(harmonium:::C_lds_smooth, y, as.double(mu1), as.double(p1), as.double(a), as.double(b),
-    as.double(q), as.double(cc), as.double(d), as.double(r))
+  .Call(harmonium:::C_lds_estep, y, as.integer(len), if (is.null(w)) NULL else as.double(w),
+    lapply(par, as.double), as.integer(threads), rep(1L, 5))
 }
 
-# Joint Gaussian of (z_1..z_T, y_1..y_T), conditioned on the observed y's.
+# Joint Gaussian of v = (z_1..z_T, y_1..y_T) for one sequence, conditioned on
+# the observed elements of y: the conditional mean and covariance of all of v
+# (observed elements have zero variance), and the log-likelihood.
 lds_dense <- function(y, mu1, p1, a, b, q, cc, d, r) {
   p <- nrow(y); k <- length(mu1); n <- ncol(y)
   m <- matrix(0, k, n); v <- vector("list", n)
@@ -27,55 +32,97 @@ lds_dense <- function(y, mu1, p1, a, b, q, cc, d, r) {
   bc <- kronecker(diag(n), cc)
   syy <- bc %*% szz %*% t(bc) + kronecker(diag(n), r)
   szy <- szz %*% t(bc)
-  my <- as.vector(cc %*% m + d)
-  obs <- !is.na(as.vector(y))
-  yo <- as.vector(y)[obs]
-  so <- syy[obs, obs, drop = FALSE]
-  res <- yo - my[obs]
+  mv <- c(as.vector(m), as.vector(cc %*% m + d))
+  sv <- rbind(cbind(szz, szy), cbind(t(szy), syy))
+  obs <- k * n + which(!is.na(as.vector(y)))
+  yo <- as.vector(y)[!is.na(as.vector(y))]
+  so <- sv[obs, obs, drop = FALSE]
+  res <- yo - mv[obs]
   ll <- -0.5 * (length(yo) * log(2 * pi) + determinant(so)$modulus + sum(res * solve(so, res)))
-  gain <- szy[, obs, drop = FALSE] %*% solve(so)
-  list(loglik = as.numeric(ll), mean = matrix(as.vector(m) + gain %*% res, k),
-       cov = szz - gain %*% t(szy[, obs, drop = FALSE]))
+  gain <- sv[, obs, drop = FALSE] %*% solve(so)
+  cm <- as.vector(mv + gain %*% res)
+  cv <- sv - gain %*% sv[obs, , drop = FALSE]
+  list(loglik = as.numeric(ll), mean = matrix(cm[seq_len(k * n)], k), cov = cv[seq_len(k * n), seq_len(k * n)],
+    vmean = cm, vcov = cv, k = k, p = p, n = n)
 }
 
-test_that("lds engine log-likelihood and smoothed moments equal the dense joint Gaussian", {
-  set.seed(1)
-  k <- 2; p <- 3; n <- 6
-  a <- matrix(c(0.9, 0.1, -0.2, 0.7), k); b <- c(0.1, -0.3)
-  q <- crossprod(matrix(rnorm(4), 2)) + diag(k)
-  cc <- matrix(rnorm(p * k), p); d <- c(1, 0, -1)
-  r <- crossprod(matrix(rnorm(9), 3)) + diag(p)
-  mu1 <- c(0.5, -0.5); p1 <- diag(c(2, 1))
-  y <- matrix(rnorm(p * n), p)
-  y[, c(2, 5)] <- NA
-  got <- lds_engine(y, mu1, p1, a, b, q, cc, d, r)
-  want <- lds_dense(y, mu1, p1, a, b, q, cc, d, r)
-  expect_equal(got$loglik, want$loglik, tolerance = 1e-10)
-  expect_equal(got$smooth_mean, want$mean, tolerance = 1e-10)
-  for (t in seq_len(n)) {
+# The EM statistics of hm_lds_stats_len's layout, from the dense posterior.
+dense_stats <- function(ds, y, w = 1) {
+  k <- ds$k; p <- ds$p; n <- ds$n
+  zi <- function(t) (t - 1) * k + 1:k
+  yi <- function(t) k * n + (t - 1) * p + 1:p
+  e1 <- function(i) ds$vmean[i]
+  e2 <- function(i, j) ds$vcov[i, j, drop = FALSE] + ds$vmean[i] %o% ds$vmean[j]
+  obs_t <- which(colSums(!is.na(y)) > 0)
+  sm <- function(ts, f) Reduce(`+`, lapply(ts, f))
+  w * c(ds$loglik, 1, n - 1, length(obs_t),
+    e1(zi(1)), e2(zi(1), zi(1)),
+    sm(1:(n - 1), function(t) e1(zi(t))), sm(1:(n - 1), function(t) e2(zi(t), zi(t))),
+    sm(2:n, function(t) e1(zi(t))), sm(2:n, function(t) e2(zi(t), zi(t))),
+    sm(2:n, function(t) e2(zi(t), zi(t - 1))),
+    sm(obs_t, function(t) e1(zi(t))), sm(obs_t, function(t) e2(zi(t), zi(t))),
+    sm(obs_t, function(t) e1(yi(t))), sm(obs_t, function(t) e2(yi(t), zi(t))),
+    sm(obs_t, function(t) e2(yi(t), yi(t))))
+}
+
+lds_fixture <- function(seed = 1, k = 2, p = 3) {
+  set.seed(seed)
+  list(
+    mu1 = c(0.5, -0.5)[seq_len(k)], p1 = diag(c(2.385, 1.2)[seq_len(k)], k),
+    a = matrix(c(0.9, 0.1, -0.2, 0.7), 2)[seq_len(k), seq_len(k), drop = FALSE], b = c(0.1, -0.3)[seq_len(k)],
+    q = crossprod(matrix(rnorm(k * k), k)) + diag(k),
+    cc = matrix(rnorm(p * k), p), d = c(1, 0, -1, 2)[seq_len(p)],
+    r = crossprod(matrix(rnorm(p * p), p)) + diag(p)
+  )
+}
+
+test_that("lds engine: log-likelihood, smoothed moments and EM statistics equal the dense joint Gaussian", {
+  f <- lds_fixture()
+  par <- f[c("mu1", "p1", "a", "b", "q", "cc", "d", "r")]
+  set.seed(2)
+  y1 <- matrix(rnorm(3 * 6), 3)
+  y1[, 2] <- NA; y1[2, 4] <- NA; y1[c(1, 3), 5] <- NA # wholly and partially missing columns
+  y2 <- matrix(rnorm(3 * 4), 3)
+  y2[3, 1] <- NA
+  w <- c(1.7, 0.6)
+  got <- lds_engine(cbind(y1, y2), c(6, 4), par, w = w)
+  expect_identical(got$status, 0L)
+  d1 <- do.call(lds_dense, c(list(y1), par))
+  d2 <- do.call(lds_dense, c(list(y2), par))
+  expect_equal(got$loglik, c(d1$loglik, d2$loglik), tolerance = 1e-10)
+  expect_equal(got$smooth_mean, cbind(d1$mean, d2$mean), tolerance = 1e-10)
+  k <- 2
+  for (t in 1:6) {
     idx <- (t - 1) * k + 1:k
-    expect_equal(matrix(got$smooth_cov[(t - 1) * k^2 + 1:k^2], k), want$cov[idx, idx], tolerance = 1e-10)
+    expect_equal(matrix(got$smooth_cov[(t - 1) * k^2 + 1:k^2], k), d1$cov[idx, idx], tolerance = 1e-10)
   }
-  for (t in seq_len(n - 1)) {
-    expect_equal(matrix(got$cross_cov[(t - 1) * k^2 + 1:k^2], k), want$cov[idx <- t * k + 1:k, (t - 1) * k + 1:k],
-      tolerance = 1e-10)
+  for (t in 2:4) {
+    expect_equal(matrix(got$cross_cov[(6 + t - 1) * k^2 + 1:k^2], k),
+      d2$cov[(t - 1) * k + 1:k, (t - 2) * k + 1:k], tolerance = 1e-10)
   }
+  want <- dense_stats(d1, y1, w[1]) + dense_stats(d2, y2, w[2])
+  expect_equal(got$stats, want, tolerance = 1e-10)
 })
 
-test_that("lds engine refuses partially missing observation rows", {
-  y <- matrix(c(1, NA, 2, 3), 2)
-  expect_error(lds_engine(y, 0, 1, 1, 0, 1, matrix(1, 2, 1), c(0, 0), diag(2)), "domain|argument")
+test_that("lds engine: 1 and 2 threads give identical statistics and the E-step is additive over sequences", {
+  f <- lds_fixture(3)
+  par <- f[c("mu1", "p1", "a", "b", "q", "cc", "d", "r")]
+  set.seed(4)
+  len <- c(30L, 7L, 52L, 11L, 3L)
+  y <- matrix(rnorm(3 * sum(len)), 3)
+  y[sample(length(y), 40)] <- NA
+  one <- lds_engine(y, len, par, threads = 1L)
+  two <- lds_engine(y, len, par, threads = 2L)
+  expect_identical(one, two)
+  first <- lds_engine(y[, 1:37], len[1:2], par)
+  rest <- lds_engine(y[, -(1:37)], len[3:5], par)
+  expect_equal(one$stats, first$stats + rest$stats, tolerance = 1e-12)
+  expect_equal(one$loglik, c(first$loglik, rest$loglik), tolerance = 1e-13)
 })
 
-test_that("lds engine matches stats::KalmanLike on the Nile local-level model", {
-  fit <- StructTS(Nile, "level")
-  mod <- fit$model
-  mod$a <- 1100; mod$P[] <- 1000
-  mod$Pn[] <- 1000 # KalmanLike starts from Pn (the covariance at time 1) without a prediction
-  kl <- KalmanLike(Nile, mod, nit = 0L)
-  n <- length(Nile)
-  # KalmanLike: Lik = 0.5 (log s2 + sum log F / n), s2 = sum(v^2 / F) / n (all F < 1e4 here)
-  want <- -0.5 * (n * log(2 * pi) + n * (2 * kl$Lik - log(kl$s2)) + n * kl$s2)
-  got <- lds_engine(as.numeric(Nile), 1100, 1000, 1, 0, fit$coef[["level"]], 1, 0, fit$coef[["epsilon"]])
-  expect_equal(got$loglik, want, tolerance = 1e-8)
+test_that("lds engine reports a singular innovation covariance as a status", {
+  par <- list(0, 1, 1, 0, 1, matrix(0, 1, 1), 0, matrix(0, 1, 1))
+  res <- lds_engine(c(1, 2, 3), 3L, par)
+  expect_identical(res$status, 3L)
+  expect_identical(res$bad, 0L)
 })
