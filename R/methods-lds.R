@@ -215,7 +215,8 @@ simulate.lds_fit <- function(object, nsim = 1, seed = NULL, length = NULL, ...) 
   p <- object$model$p
   lq <- t(chol(pr$state_cov))
   lr <- t(chol(pr$observation_cov))
-  l1 <- t(chol(pr$initial_cov))
+  e1 <- eigen(pr$initial_cov, symmetric = TRUE)
+  l1 <- e1$vectors %*% diag(sqrt(pmax(e1$values, 0)), q)
   lapply(seq_len(nsim), function(s) {
     z <- matrix(0, length, q, dimnames = list(NULL, state_names(q)))
     yy <- matrix(0, length, p, dimnames = list(NULL, rownames(pr$observation)))

@@ -74,13 +74,15 @@ lds <- function(dim, state_dim, fixed = list()) {
       } else if (is.character(v)) {
         spec[[nm]] <- list(type = check_choice(v, lds_cov_types, arg = arg, call = call))
       } else {
-        spec[[nm]] <- list(type = "fixed", value = lds_check_cov(v, dims[[nm]][1], arg, call))
+        spec[[nm]] <- list(type = "fixed",
+          value = lds_check_cov(v, dims[[nm]][1], arg, call, psd = nm == "initial_cov"))
       }
     } else {
       d <- dims[[nm]]
       if (is.null(v)) {
         val <- array(NA_real_, d)
       } else {
+        if (length(d) == 1L && length(v) == 1L) v <- rep(v, d)
         if (!(is.numeric(v) || (is.logical(v) && all(is.na(v)))) || length(v) != prod(d)) {
           abort_hm("{.arg {arg}} must be numeric with {prod(d)} element{?s} ({paste(d, collapse = ' x ')}).",
             "argument", call = call)
@@ -95,6 +97,11 @@ lds <- function(dim, state_dim, fixed = list()) {
       spec[[nm]] <- list(type = if (all(is.na(val))) "free" else if (anyNA(val)) "partial" else "fixed",
         value = val)
     }
+  }
+  if (spec$initial_cov$type == "fixed" && spec$initial_mean$type != "fixed" && !is_pd(spec$initial_cov$value)) {
+    abort_hm(c("{.arg fixed$initial_cov} is singular, so EM cannot move a free {.field initial_mean}.",
+      i = "Fix {.field initial_mean} too, or give {.field initial_cov} a positive definite value."),
+      "argument", call = call)
   }
   n_free <- sum(vapply(lds_names, function(nm) lds_n_free(spec[[nm]], dims[[nm]]), 1))
   structure(
@@ -114,7 +121,7 @@ lds_n_free <- function(s, d) {
     full = d[1] * (d[1] + 1) / 2, diagonal = d[1], isotropic = 1)
 }
 
-lds_check_cov <- function(v, n, arg, call) {
+lds_check_cov <- function(v, n, arg, call, psd = FALSE) {
   if (!is.numeric(v) || length(v) != n * n || any(!is.finite(v))) {
     abort_hm("{.arg {arg}} must be a finite {n} x {n} covariance matrix (or {.val diagonal}/{.val isotropic}).",
       "argument", call = call)
@@ -124,11 +131,15 @@ lds_check_cov <- function(v, n, arg, call) {
     abort_hm("{.arg {arg}} must be symmetric.", "argument", call = call)
   }
   v <- (v + t(v)) / 2
-  ok <- tryCatch({
-    chol(v)
-    TRUE
-  }, error = function(e) FALSE)
-  if (!ok) abort_hm("{.arg {arg}} must be positive definite.", "argument", call = call)
+  if (psd) {
+    # a known initial state (zero variance, MARSS's default) is allowed
+    ev <- eigen(v, symmetric = TRUE, only.values = TRUE)$values
+    if (min(ev) < -1e-12 * max(1, max(abs(ev)))) {
+      abort_hm("{.arg {arg}} must be positive semi-definite.", "argument", call = call)
+    }
+    return(v)
+  }
+  if (!is_pd(v)) abort_hm("{.arg {arg}} must be positive definite.", "argument", call = call)
   v
 }
 
@@ -157,7 +168,7 @@ lds_check_params <- function(model, params, arg = "params", call = rlang::caller
     }
     d <- dims[[nm]]
     if (nm %in% lds_cov_names) {
-      out[[nm]] <- tryCatch(lds_check_cov(v, d[1], a, call), harmonium_error = function(e) {
+      out[[nm]] <- tryCatch(lds_check_cov(v, d[1], a, call, psd = nm == "initial_cov"), harmonium_error = function(e) {
         abort_hm(conditionMessage(e), "params", call = call)
       })
     } else {
@@ -351,7 +362,7 @@ lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
     es <- lds_estep(y, seqs, w, par, threads)
     if (es$status == 0L) trace <- c(trace, es$stats[1]) else par <- prev
   }
-  list(par = par, trace = trace, converged = converged, status = status)
+  list(par = par, trace = trace, converged = converged, status = status, iterations = it)
 }
 
 # --- starts -------------------------------------------------------------------------------
@@ -493,7 +504,7 @@ fit_sequence.lds_model <- function(model, seqs, init, method, control, weights, 
   lds_stop(es, seqs, env)
   fit <- new_lds_fit(model, em$par, y, seqs, w, es, call)
   fit$trace <- em$trace
-  fit$iterations <- length(em$trace)
+  fit$iterations <- em$iterations
   fit$converged <- em$converged
   fit$status <- em$status
   fit$starts <- starts
