@@ -193,6 +193,11 @@ test_that("StructTS(Nile, 'level') is matched exactly at its coefficients and at
   fs <- filter_states(w)[[1]]$mean[, 1]
   expect_equal(fs, as.numeric(fitted(st)), tolerance = 1e-6)
   expect_length(sm, 100)
+  # forecasts against predict.StructTS at its coefficients
+  fc <- forecast(w, h = 5)[[1]]
+  pst <- predict(st, n.ahead = 5)
+  expect_equal(unname(fc$mean[, 1]), as.numeric(pst$pred), tolerance = 1e-8)
+  expect_equal(sqrt(fc$cov[1, 1, ]), as.numeric(pst$se), tolerance = 1e-8)
 })
 
 test_that("EM is monotone and its trace ends at the fit's log-likelihood", {
