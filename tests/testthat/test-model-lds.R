@@ -335,7 +335,6 @@ marss_params <- function(fit) {
 
 test_that("MARSS: the Nile local level (x0 estimated, V0 = 0) at MARSS's estimates and its maximum", {
   skip_if_not_installed("MARSS")
-  skip_on_cran()
   mf <- suppressWarnings(MARSS::MARSS(matrix(as.numeric(Nile), 1), model = list(B = matrix(1), U = matrix(0),
     Z = matrix(1), A = matrix(0), Q = matrix("q"), R = matrix("r"), x0 = matrix("mu"), V0 = matrix(0),
     tinitx = 1), silent = TRUE))
@@ -354,7 +353,6 @@ test_that("MARSS: the Nile local level (x0 estimated, V0 = 0) at MARSS's estimat
 
 test_that("MARSS: a 3-dimensional series, 2 states, fixed elements of C and A, diagonal R and Q", {
   skip_if_not_installed("MARSS")
-  skip_on_cran()
   set.seed(11)
   n <- 100
   z <- matrix(0, n, 2)
