@@ -625,3 +625,84 @@ hm_status hm_lds_estep(const hm_lds_params *m,
     }
     return HM_OK;
 }
+
+// --- self-test (selftest.c's table; tools/engine-check runs it under sanitizers) ---
+
+#include <stdio.h>
+
+#include "selftest.h"
+
+static int lds_st_fail(char *msg, size_t msglen, const char *what) {
+    snprintf(msg, msglen, "lds: %s", what);
+    return 1;
+}
+
+int hm_lds_selftest(char *msg, size_t msglen) {
+    static double work[4096];
+    int bad = -1;
+    /* (1) one time point of a scalar model: y ~ N(c mu1 + d, c^2 p1 + r), and the
+     * posterior of z_1 in closed form. */
+    {
+        const double mu1 = 0.4, p1 = 2.385, a = 0.9, b = 0.1, qv = 0.7, c = 1.3, d = -0.2, r = 0.5, y = 1.7;
+        const hm_lds_params m = {1, 1, &mu1, &p1, &a, &b, &qv, &c, &d, &r};
+        const int len = 1;
+        double ll, xs, ps, st[64];
+        hm_lds_moments out = {NULL, NULL, NULL, NULL, &xs, &ps, NULL};
+        if (hm_lds_estep(&m, 1, &len, &y, NULL, 1, &ll, st, &out, &bad, work) != HM_OK) {
+            return lds_st_fail(msg, msglen, "scalar E-step failed");
+        }
+        const double s = c * c * p1 + r, e = y - c * mu1 - d;
+        const double want = -0.5 * (log(2.0 * 3.14159265358979323846 * s) + e * e / s);
+        const double kg = p1 * c / s;
+        if (fabs(ll - want) > 1e-13 || fabs(xs - (mu1 + kg * e)) > 1e-13 || fabs(ps - (p1 - kg * c * p1)) > 1e-13) {
+            return lds_st_fail(msg, msglen, "scalar update differs from the closed form");
+        }
+    }
+    /* (2) a partially missing column of a 2-d observation with diagonal R is the
+     * 1-d model of its observed row; (3) threads 1 and 2 agree bit for bit. */
+    {
+        const double mu1[1] = {0.3}, p1[1] = {1.1}, a[1] = {0.8}, b[1] = {0.0}, qv[1] = {0.6};
+        const double c2[2] = {1.2, -0.7}, d2[2] = {0.5, 1.0}, r2[4] = {0.4, 0.0, 0.0, 0.9};
+        const double c1[1] = {-0.7}, d1[1] = {1.0}, r1[1] = {0.9};
+        const hm_lds_params m2 = {2, 1, mu1, p1, a, b, qv, c2, d2, r2};
+        const hm_lds_params m1 = {1, 1, mu1, p1, a, b, qv, c1, d1, r1};
+        const double nan = NAN;
+        const double y2[6] = {nan, 0.3, nan, -1.2, nan, 2.2};
+        const double y1[3] = {0.3, -1.2, 2.2};
+        const int len = 3;
+        double l2, l1;
+        if (hm_lds_estep(&m2, 1, &len, y2, NULL, 1, &l2, NULL, NULL, &bad, work) != HM_OK ||
+            hm_lds_estep(&m1, 1, &len, y1, NULL, 1, &l1, NULL, NULL, &bad, work) != HM_OK) {
+            return lds_st_fail(msg, msglen, "partially missing E-step failed");
+        }
+        if (fabs(l2 - l1) > 1e-13 * (1.0 + fabs(l1))) {
+            return lds_st_fail(msg, msglen, "a partially missing column is not the model of its observed rows");
+        }
+        const int lens[5] = {4, 2, 7, 3, 5};
+        double y[42], w[5] = {1.0, 0.5, 2.0, 1.5, 0.25}, la[5], lb[5], sa[64], sb[64];
+        for (int i = 0; i < 42; i++) {
+            y[i] = sin(1.7 * (double)i) + (i % 11 == 3 ? nan : 0.0);
+        }
+        if (hm_lds_stats_len(2, 1) > 64) {
+            return lds_st_fail(msg, msglen, "statistics longer than the test's buffer");
+        }
+        if (hm_lds_estep(&m2, 5, lens, y, w, 1, la, sa, NULL, &bad, work) != HM_OK ||
+            hm_lds_estep(&m2, 5, lens, y, w, 2, lb, sb, NULL, &bad, work) != HM_OK) {
+            return lds_st_fail(msg, msglen, "multi-sequence E-step failed");
+        }
+        if (memcmp(sa, sb, hm_lds_stats_len(2, 1) * sizeof(double)) != 0 || memcmp(la, lb, sizeof la) != 0) {
+            return lds_st_fail(msg, msglen, "threads 1 and 2 differ");
+        }
+    }
+    /* (4) a singular innovation covariance is a status, with the sequence. */
+    {
+        const double z = 0.0, one = 1.0, y[3] = {1.0, 2.0, 3.0};
+        const hm_lds_params m = {1, 1, &z, &one, &one, &z, &one, &z, &z, &z};
+        const int lens[2] = {1, 2};
+        double ll[2];
+        if (hm_lds_estep(&m, 2, lens, y, NULL, 1, ll, NULL, NULL, &bad, work) != HM_ENOTPD || bad != 0) {
+            return lds_st_fail(msg, msglen, "a singular innovation covariance was not reported");
+        }
+    }
+    return 0;
+}
