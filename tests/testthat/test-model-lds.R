@@ -380,3 +380,17 @@ test_that("MARSS: a 3-dimensional series, 2 states, fixed elements of C and A, d
   if (slow) expect_equal(f$loglik, mm$logLik, tolerance = 1e-9)
   if (slow) expect_equal(unname(f$params$observation), unname(marss_params(mm)$observation), tolerance = 1e-4)
 })
+
+test_that("n_init starts keep the best, depend only on the seed, and trace reports progress", {
+  set.seed(21)
+  z <- cumsum(rnorm(60, sd = 0.4))
+  y <- cbind(z + rnorm(60, sd = 0.3), -0.5 * z + rnorm(60, sd = 0.3))
+  m <- lds(2, 1, fixed = list(observation_cov = "diagonal", initial_cov = 1))
+  ctl <- lvm_control(n_init = 3, seed = 4, maxit = 40, threads = 1)
+  f <- suppressWarnings(fit_lvm(m, y, control = ctl))
+  g <- suppressWarnings(fit_lvm(m, y, control = ctl))
+  expect_identical(f$params, g$params)
+  expect_identical(nrow(f$starts), 3L)
+  expect_equal(f$loglik, max(f$starts$loglik))
+  expect_message(suppressWarnings(fit_lvm(m, y, control = lvm_control(maxit = 20, trace = TRUE))), "iteration 10")
+})
