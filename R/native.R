@@ -67,3 +67,8 @@ native_selftest_run <- function(i) .Call(C_selftest_run, i)
 
 # hmm.c (glue_hmm.c)
 native_hmm_infer <- function(logp, init, trans) .Call(C_hmm_infer, logp, init, trans)
+
+# Linear dynamical systems (R/model-lds.R, src/glue/glue_lds.c).
+native_lds_estep <- function(y, len, w, par, threads, want) {
+  .Call(C_lds_estep, y, len, w, par, threads, want)
+}

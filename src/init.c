@@ -15,7 +15,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(col_moments, 1),
     CALLDEF(col_scale, 3),
     CALLDEF(hmm_infer, 3),
-    CALLDEF(lds_smooth, 9),
+    CALLDEF(lds_estep, 6),
     CALLDEF(family_info, 1),
     CALLDEF(family_stat, 2),
     CALLDEF(family_log_base, 2),

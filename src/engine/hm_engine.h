@@ -1016,35 +1016,59 @@ typedef struct hm_lds_params {
     const double *mu1, *p1, *a, *b, *qcov, *c, *d, *r;
 } hm_lds_params;
 
-/* Doubles of workspace that hm_lds_filter and hm_lds_smooth need. */
-size_t hm_lds_work_size(int p, int q);
+/* Optional per-time-point outputs of hm_lds_estep, each NULL or sized for
+ * all N time points of the stacked sequences (column t of sequence i at
+ * column start_i + t): means q x N, covariances q*q x N (column-major q x q
+ * per time point). xp/pp predicted (p(z_t | y_1..y_{t-1})), xf/pf filtered,
+ * xs/ps smoothed, pc the smoothed lag-one cross covariance Cov(z_t, z_{t-1} | y)
+ * (zero at the first time point of each sequence). */
+typedef struct hm_lds_moments {
+    double *xp, *pp, *xf, *pf, *xs, *ps, *pc;
+} hm_lds_moments;
 
-/* Kalman filter over one sequence y (p x n_time, NaN column = missing): predicted
- * (xp q x T, pp q*q x T) and filtered (xf, pf) moments, log-likelihood by the
- * prediction-error decomposition. HM_EDOM for a partially missing column,
- * HM_ENOTPD for a singular innovation covariance. */
-hm_status hm_lds_filter(const hm_lds_params *m,
-                        size_t n_time,
-                        const double *y,
-                        double *xp,
-                        double *pp,
-                        double *xf,
-                        double *pf,
-                        double *loglik,
-                        double *work);
+/* Length of the EM statistics vector of hm_lds_estep. Layout (all sums over
+ * sequences i with case weight w_i; matrices column-major):
+ *   [0] sum w_i loglik_i   [1] sum w_i   [2] sum w_i (T_i - 1)
+ *   [3] sum w_i (number of time points with at least one observed element)
+ *   z1 (q) E[z_1]; z1z1 (q x q) E[z_1 z_1'];
+ *   zp (q), zzp (q x q): sums over t = 1..T-1 of E[z_t], E[z_t z_t'];
+ *   zn (q), zzn (q x q): sums over t = 2..T of E[z_t], E[z_t z_t'];
+ *   cross (q x q): sum over t = 2..T of E[z_t z_{t-1}'];
+ *   zo (q), zzo (q x q), yo (p), yzo (p x q), yyo (p x p): sums over the
+ *     observed t of E[z_t], E[z_t z_t'], E[y_t], E[y_t z_t'], E[y_t y_t'],
+ *     the missing elements of a partially observed y_t replaced by their
+ *     conditional law given z_t and the observed elements (Shumway-Stoffer),
+ *     so that the closed-form M-step of C, d and R is exact.
+ * Every expectation is under p(z | y) at the given parameters. */
+size_t hm_lds_stats_len(int p, int q);
 
-/* RTS smoother from the filter's output: smoothed means xs, covariances ps and
- * (if pcross is not NULL) the lag-one cross covariances Cov(z_{t+1}, z_t | y)
- * for t = 1..T-1 (q*q x (T-1)). n_time >= 1. */
-hm_status hm_lds_smooth(const hm_lds_params *m,
-                        size_t n_time,
-                        const double *xp,
-                        const double *pp,
-                        const double *xf,
-                        const double *pf,
-                        double *xs,
-                        double *ps,
-                        double *pcross,
-                        double *work);
+/* Doubles of workspace hm_lds_estep needs for `threads` threads and
+ * sequences of at most t_max time points: threads * (t_max (q + q^2) +
+ * O(p^2 + q^2)) plus a fixed number of statistics slots. */
+size_t hm_lds_estep_work_size(int p, int q, size_t t_max, int threads);
+
+/* Kalman filter and RTS smoother over n_seq sequences stacked column-wise in
+ * y (p x N, N = sum len, NaN = a missing element; an all-NaN column skips the
+ * update, a partially missing one is updated by its observed elements only).
+ * Writes each sequence's log-likelihood into loglik[n_seq], the EM statistics
+ * (hm_lds_stats_len doubles, layout above; w NULL means unit weights) into
+ * stats if not NULL, and the moments requested in out (may be NULL).
+ * Sequences run in parallel on up to `threads` threads; statistics are
+ * reduced in sequence order, so results do not depend on the thread count.
+ * Returns HM_ENOTPD if an innovation covariance or a predicted state
+ * covariance is not positive definite (with *bad the 0-based sequence),
+ * HM_EINVAL for an empty sequence. Cost O(N (p^3 + p^2 q + q^3)) for fully
+ * observed data (the p^3 is the innovation Cholesky). */
+hm_status hm_lds_estep(const hm_lds_params *m,
+                       int n_seq,
+                       const int *len,
+                       const double *y,
+                       const double *w,
+                       int threads,
+                       double *loglik,
+                       double *stats,
+                       const hm_lds_moments *out,
+                       int *bad,
+                       double *work);
 
 #endif

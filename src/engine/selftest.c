@@ -280,6 +280,7 @@ static const selftest_entry table[] = {
      hm_catdir_selftest},
     {"diagonal-posterior HMoG: log p(x) and posteriors against the symmetric HMoG, gradient, threads",
      hm_hmog_diag_selftest},
+    {"linear dynamical system: closed-form update, exact partial missingness, threads, statuses", hm_lds_selftest},
 };
 
 int hm_selftest_count(void) {

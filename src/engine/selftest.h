@@ -20,6 +20,7 @@ int hm_fam_boltzmann_selftest(char *msg, size_t msglen);
 int hm_lgm_selftest(char *msg, size_t msglen);
 int hm_lgm_asym_selftest(char *msg, size_t msglen);
 int hm_catdir_selftest(char *msg, size_t msglen);
+int hm_lds_selftest(char *msg, size_t msglen);
 int hm_hmog_diag_selftest(char *msg, size_t msglen);
 
 int hm_selftest_count(void);

@@ -11,7 +11,7 @@ SEXP ffi_threads_max(void);
 
 SEXP ffi_col_moments(SEXP x);
 SEXP ffi_col_scale(SEXP x, SEXP center, SEXP scale);
-SEXP ffi_lds_smooth(SEXP y, SEXP mu1, SEXP p1, SEXP a, SEXP b, SEXP qcov, SEXP c, SEXP d, SEXP r);
+SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want);
 
 SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans);
 SEXP ffi_family_info(SEXP spec);

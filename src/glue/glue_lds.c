@@ -1,53 +1,99 @@
 /*
- * glue_lds.c: .Call entry point for the linear dynamical system (engine lds.c):
- * Kalman filter, log-likelihood and RTS smoother for one sequence.
+ * glue_lds.c: .Call entry point for the linear dynamical system (engine
+ * lds.c): filter, smoother, log-likelihood per sequence and the EM
+ * statistics over stacked sequences. User-reachable failures (a covariance
+ * that is not positive definite) come back as a status for R to raise as a
+ * classed condition; only malformed arguments (bugs in our R code) error here.
  */
 #include "glue.h"
 
-SEXP ffi_lds_smooth(SEXP y, SEXP mu1, SEXP p1, SEXP a, SEXP b, SEXP qcov, SEXP c, SEXP d, SEXP r) {
+// par = list(mu1, p1, a, b, qcov, c, d, r); want = integer flags for
+// (stats, predicted, filtered, smoothed, cross covariances).
+SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want) {
     if (TYPEOF(y) != REALSXP || !Rf_isMatrix(y)) {
         internal_error(__func__, "`y` must be a double matrix"); // # nocov
     }
-    SEXP dm = Rf_getAttrib(y, R_DimSymbol);
-    const int p = INTEGER(dm)[0], n = INTEGER(dm)[1];
-    const int q = Rf_length(mu1);
-    if (n < 1 || q < 1) {
-        internal_error(__func__, "empty series or state"); // # nocov
+    if (TYPEOF(len) != INTSXP || XLENGTH(len) < 1 || XLENGTH(len) > INT_MAX) {
+        internal_error(__func__, "`len` must be a non-empty integer vector"); // # nocov
     }
+    if (TYPEOF(par) != VECSXP || XLENGTH(par) != 8) {
+        internal_error(__func__, "`par` must be a list of 8 parameters"); // # nocov
+    }
+    if (TYPEOF(want) != INTSXP || XLENGTH(want) != 5) {
+        internal_error(__func__, "`want` must be 5 integer flags"); // # nocov
+    }
+    const int p = Rf_nrows(y);
+    const R_xlen_t nobs = Rf_ncols(y);
+    const int n_seq = (int)XLENGTH(len);
+    const int *lv = INTEGER(len);
+    R_xlen_t tot = 0;
+    int t_max = 0;
+    for (int i = 0; i < n_seq; i++) {
+        if (lv[i] < 1) {
+            internal_error(__func__, "sequence lengths must be positive"); // # nocov
+        }
+        tot += lv[i];
+        t_max = lv[i] > t_max ? lv[i] : t_max;
+    }
+    if (tot != nobs) {
+        internal_error(__func__, "sequence lengths do not add up to the columns of `y`"); // # nocov
+    }
+    const int q = Rf_length(VECTOR_ELT(par, 0));
+    if (p < 1 || q < 1) {
+        internal_error(__func__, "empty observation or state"); // # nocov
+    }
+    const R_xlen_t qq = (R_xlen_t)q * q;
     const hm_lds_params m = {
         .p = p,
         .q = q,
-        .mu1 = glue_real(mu1, q, "mu1", __func__),
-        .p1 = glue_real(p1, (R_xlen_t)q * q, "p1", __func__),
-        .a = glue_real(a, (R_xlen_t)q * q, "a", __func__),
-        .b = glue_real(b, q, "b", __func__),
-        .qcov = glue_real(qcov, (R_xlen_t)q * q, "qcov", __func__),
-        .c = glue_real(c, (R_xlen_t)p * q, "c", __func__),
-        .d = glue_real(d, p, "d", __func__),
-        .r = glue_real(r, (R_xlen_t)p * p, "r", __func__),
+        .mu1 = glue_real(VECTOR_ELT(par, 0), q, "mu1", __func__),
+        .p1 = glue_real(VECTOR_ELT(par, 1), qq, "p1", __func__),
+        .a = glue_real(VECTOR_ELT(par, 2), qq, "a", __func__),
+        .b = glue_real(VECTOR_ELT(par, 3), q, "b", __func__),
+        .qcov = glue_real(VECTOR_ELT(par, 4), qq, "qcov", __func__),
+        .c = glue_real(VECTOR_ELT(par, 5), (R_xlen_t)p * q, "c", __func__),
+        .d = glue_real(VECTOR_ELT(par, 6), p, "d", __func__),
+        .r = glue_real(VECTOR_ELT(par, 7), (R_xlen_t)p * p, "r", __func__),
     };
-    const R_xlen_t qq = (R_xlen_t)q * q;
-    SEXP xp = PROTECT(Rf_allocMatrix(REALSXP, q, n));
-    SEXP pp = PROTECT(Rf_allocVector(REALSXP, qq * n));
-    SEXP xf = PROTECT(Rf_allocMatrix(REALSXP, q, n));
-    SEXP pf = PROTECT(Rf_allocVector(REALSXP, qq * n));
-    SEXP xs = PROTECT(Rf_allocMatrix(REALSXP, q, n));
-    SEXP ps = PROTECT(Rf_allocVector(REALSXP, qq * n));
-    SEXP pc = PROTECT(Rf_allocVector(REALSXP, qq * (n > 1 ? n - 1 : 0)));
-    SEXP ll = PROTECT(Rf_allocVector(REALSXP, 1));
-    double *work = (double *)R_alloc(hm_lds_work_size(p, q), sizeof(double));
-    hm_status st = hm_lds_filter(&m, (size_t)n, REAL(y), REAL(xp), REAL(pp), REAL(xf), REAL(pf), REAL(ll), work);
-    if (st == HM_OK) {
-        st = hm_lds_smooth(&m, (size_t)n, REAL(xp), REAL(pp), REAL(xf), REAL(pf), REAL(xs), REAL(ps),
-                           n > 1 ? REAL(pc) : NULL, work);
+    const double *wt = Rf_isNull(w) ? NULL : glue_real(w, n_seq, "w", __func__);
+    const int nt = glue_int1(threads, "threads", __func__);
+    const int *wf = INTEGER(want);
+
+    int nprot = 0;
+    SEXP ll = PROTECT(Rf_allocVector(REALSXP, n_seq));
+    nprot++;
+    SEXP st = PROTECT(wf[0] ? Rf_allocVector(REALSXP, (R_xlen_t)hm_lds_stats_len(p, q)) : R_NilValue);
+    nprot++;
+    SEXP mom[7];
+    hm_lds_moments out;
+    double **slot[7] = {&out.xp, &out.pp, &out.xf, &out.pf, &out.xs, &out.ps, &out.pc};
+    for (int k = 0; k < 7; k++) {
+        const int flag = k < 6 ? wf[1 + k / 2] : wf[4];
+        const int is_mean = k < 6 && k % 2 == 0;
+        if (flag) {
+            mom[k] = PROTECT(is_mean ? Rf_allocMatrix(REALSXP, q, (int)nobs) : Rf_allocVector(REALSXP, qq * nobs));
+        } else {
+            mom[k] = PROTECT(R_NilValue);
+        }
+        nprot++;
+        *slot[k] = flag ? REAL(mom[k]) : NULL;
     }
-    if (st != HM_OK) {
-        Rf_error("lds: %s", hm_status_string(st));
+    double *work = glue_scratch(hm_lds_estep_work_size(p, q, (size_t)t_max, nt < 1 ? 1 : nt));
+    int bad = -1;
+    hm_status s = hm_lds_estep(&m, n_seq, lv, REAL(y), wt, nt, REAL(ll), wf[0] ? REAL(st) : NULL, &out, &bad, work);
+    const char *nm[] = {"status", "bad", "loglik", "stats", "pred_mean", "pred_cov", "filt_mean", "filt_cov",
+                        "smooth_mean", "smooth_cov", "cross_cov"};
+    SEXP v[11];
+    v[0] = PROTECT(glue_status(s));
+    nprot++;
+    v[1] = PROTECT(Rf_ScalarInteger(bad));
+    nprot++;
+    v[2] = ll;
+    v[3] = st;
+    for (int k = 0; k < 7; k++) {
+        v[4 + k] = mom[k];
     }
-    const char *nm[] = {"loglik", "pred_mean", "pred_cov", "filt_mean", "filt_cov", "smooth_mean", "smooth_cov",
-                        "cross_cov"};
-    SEXP v[8] = {ll, xp, pp, xf, pf, xs, ps, pc};
-    SEXP out = glue_list(8, nm, v);
-    UNPROTECT(8);
-    return out;
+    SEXP res = glue_list(11, nm, v);
+    UNPROTECT(nprot);
+    return res;
 }
