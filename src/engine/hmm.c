@@ -6,9 +6,12 @@
  * is rescaled by its maximum log density so that exp() never underflows for
  * the whole row; the scale is added back to the log-likelihood.
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
+
 #include "hm_engine.h"
+#include "hm_kernel.h"
 
 /* Column-major T x S and row-major S x S offsets, in size_t. */
 #define CM(s, t) ((size_t)(s) * ts + (size_t)(t))
@@ -163,6 +166,405 @@ hm_status hm_hmm_viterbi(int S, int T, const double *logp, const double *init, c
     path[T - 1] = arg;
     for (int t = T - 1; t > 0; t--) {
         path[t - 1] = bp[RM(t, path[t])];
+    }
+    return HM_OK;
+}
+
+// --- many sequences: blocked forward-backward over stacked rows --------------------------
+//
+// The rows of all sequences are stacked (sequence s covers rows start[s] ..
+// start[s] + len[s] - 1 of N). Emission log densities come row-major N x S (row t's
+// S values contiguous, as hm_mix_log_densities writes them), and each sequence's
+// recursions run in a time-major T x S scratch, so every inner loop walks
+// contiguous memory whatever T is. Sequences are the unit of additivity
+// (style.md 2): each is one block of hm_run_blocks, its expected counts go into
+// its own slot, and slots are added in sequence order, so the totals are
+// bit-identical for any thread count.
+
+#undef CM
+#undef RM
+#define RM(i, j) ((size_t)(i) * (size_t)S + (size_t)(j))
+
+int hm_hmm_stats_len(int S) {
+    return S * S + S + 2;
+}
+
+static int seqs_max_len(const hm_seqs *sq) {
+    int m = 1;
+    for (int s = 0; s < sq->nseq; s++) {
+        m = sq->len[s] > m ? sq->len[s] : m;
+    }
+    return m;
+}
+
+static size_t fb_thread_len(int S, int tmax) {
+    return (size_t)S * (size_t)tmax + 3u * (size_t)S + 8u;
+}
+
+size_t hm_hmm_estep_work_len(int S, const hm_seqs *sq, int threads) {
+    return hm_blocks_work_len(hm_hmm_stats_len(S), fb_thread_len(S, seqs_max_len(sq)), threads);
+}
+
+typedef struct fb_ctx {
+    int S;
+    size_t N;
+    const hm_seqs *sq;
+    const double *logp;
+    const double *init;
+    const double *trans;
+    double *seq_ll;
+    double *filt;
+    double *smooth;
+} fb_ctx;
+
+// One sequence (block r0 of one "row"): scaled forward pass, then the backward pass
+// on the smoothed marginals directly (the alpha-gamma form of hm_hmm_forward_backward
+// above). The slot gets [w * pair counts | w * first-state marginal | w * loglik | w].
+static hm_status fb_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const fb_ctx *c = (const fb_ctx *)ctx;
+    const int S = c->S;
+    const int sidx = r0;
+    (void)nr;
+    const int T = c->sq->len[sidx];
+    const size_t t0 = (size_t)c->sq->start[sidx];
+    const double w = c->sq->w ? c->sq->w[sidx] : 1.0;
+    const double *lp = c->logp + t0 * (size_t)S;
+    const double *A = c->trans;
+    double *al = tw;                              /* T x S, time-major */
+    double *pred = al + (size_t)S * (size_t)T;    /* S */
+    double *e = pred + S;                         /* S */
+    double *pair = slot, *ini = slot + (size_t)S * (size_t)S;
+    memset(slot, 0, (size_t)hm_hmm_stats_len(S) * sizeof(double));
+
+    // Emission likelihoods shifted by each row's maximum, exponentiated in one
+    // vectorised pass (theory.md 8): the largest is exactly 1, so a row never
+    // underflows as a whole, and the shifts return in the log-likelihood.
+    double shift = 0.0;
+    for (int t = 0; t < T; t++) {
+        const double *l = lp + (size_t)t * (size_t)S;
+        double mx = -INFINITY;
+        for (int j = 0; j < S; j++) {
+            if (isnan(l[j])) {
+                return HM_EDOM;
+            }
+            mx = l[j] > mx ? l[j] : mx;
+        }
+        if (!isfinite(mx)) {
+            return HM_EDOM; /* no state can emit this observation */
+        }
+        double *a = al + (size_t)t * (size_t)S;
+        for (int j = 0; j < S; j++) {
+            a[j] = l[j] - mx;
+        }
+        shift += mx;
+    }
+    if ((size_t)S * (size_t)T > (size_t)INT_MAX) {
+        return HM_EOVERFLOW;
+    }
+    hm_vexp(al, S * T);
+
+    // Forward: alpha_t = normalise(pred_t * e_t), pred_1 = init, pred_t = alpha_{t-1} A.
+    double ll = 0.0;
+    for (int t = 0; t < T; t++) {
+        double *a = al + (size_t)t * (size_t)S;
+        if (t == 0) {
+            memcpy(pred, c->init, (size_t)S * sizeof(double));
+        } else {
+            const double *ap = a - S;
+            memset(pred, 0, (size_t)S * sizeof(double));
+            for (int i = 0; i < S; i++) {
+                const double ai = ap[i];
+                const double *Ai = A + RM(i, 0);
+                for (int j = 0; j < S; j++) {
+                    pred[j] += ai * Ai[j];
+                }
+            }
+        }
+        double tot = 0.0;
+        for (int j = 0; j < S; j++) {
+            a[j] *= pred[j];
+            tot += a[j];
+        }
+        if (!(tot > 0.0) || !isfinite(tot)) {
+            return HM_EDOM; /* every path has probability zero */
+        }
+        const double inv = 1.0 / tot;
+        for (int j = 0; j < S; j++) {
+            a[j] *= inv;
+        }
+        ll += log(tot);
+    }
+    ll += shift;
+    if (c->seq_ll) {
+        c->seq_ll[sidx] = ll;
+    }
+    if (c->filt) {
+        for (int t = 0; t < T; t++) {
+            for (int j = 0; j < S; j++) {
+                c->filt[(size_t)j * c->N + t0 + (size_t)t] = al[(size_t)t * (size_t)S + (size_t)j];
+            }
+        }
+    }
+    // Backward: gamma_t(i) = alpha_t(i) sum_j a_ij gamma_{t+1}(j) / pred_{t+1}(j), and
+    // the expected transition i -> j at t is its j-th term (theory.md 5.4 in the
+    // categorical case). Row t of the scratch becomes gamma_t once alpha_t is used.
+    for (int t = T - 2; t >= 0; t--) {
+        double *a = al + (size_t)t * (size_t)S;
+        const double *g1 = a + S;
+        memset(pred, 0, (size_t)S * sizeof(double));
+        for (int i = 0; i < S; i++) {
+            const double ai = a[i];
+            const double *Ai = A + RM(i, 0);
+            for (int j = 0; j < S; j++) {
+                pred[j] += ai * Ai[j];
+            }
+        }
+        for (int j = 0; j < S; j++) {
+            e[j] = pred[j] > 0.0 ? g1[j] / pred[j] : 0.0;
+        }
+        for (int i = 0; i < S; i++) {
+            const double ai = a[i] * w;
+            const double *Ai = A + RM(i, 0);
+            double *Pi = pair + RM(i, 0);
+            double g = 0.0;
+            for (int j = 0; j < S; j++) {
+                const double x = Ai[j] * e[j];
+                g += x;
+                Pi[j] += ai * x;
+            }
+            a[i] *= g;
+        }
+    }
+    for (int j = 0; j < S; j++) {
+        ini[j] = w * al[j];
+    }
+    if (c->smooth) {
+        for (int j = 0; j < S; j++) {
+            double *sj = c->smooth + (size_t)j * c->N + t0;
+            for (int t = 0; t < T; t++) {
+                sj[t] = al[(size_t)t * (size_t)S + (size_t)j];
+            }
+        }
+    }
+    slot[S * S + S] = w * ll;
+    slot[S * S + S + 1] = w;
+    return HM_OK;
+}
+
+hm_status hm_hmm_estep(int S,
+                       const hm_seqs *sq,
+                       const double *logp,
+                       const double *init,
+                       const double *trans,
+                       int threads,
+                       double *stats,
+                       double *seq_ll,
+                       double *filt,
+                       double *smooth,
+                       double *work) {
+    if (S < 1 || !sq || sq->nseq < 1 || !sq->start || !sq->len || !logp || !init || !trans || !stats || !work) {
+        return HM_EINVAL;
+    }
+    for (int s = 0; s < sq->nseq; s++) {
+        if (sq->len[s] < 1 || sq->start[s] < 0 || (long long)sq->start[s] + sq->len[s] > (long long)sq->n) {
+            return HM_EINVAL;
+        }
+    }
+    fb_ctx c = {S, (size_t)sq->n, sq, logp, init, trans, seq_ll, filt, smooth};
+    // One sequence per block: the block boundaries are the sequences themselves,
+    // independent of the thread count.
+    return hm_run_blocks(sq->nseq, 1, threads, hm_hmm_stats_len(S), fb_thread_len(S, seqs_max_len(sq)), fb_block, &c,
+                         stats, work);
+}
+
+// --- the stationary distribution and Baum-Welch ------------------------------------------
+
+// pi A = pi, sum pi = 1: the linear system (I - A') pi = 0 with its last equation
+// replaced by sum pi = 1, by Gaussian elimination with partial pivoting. HM_EDOM
+// when the chain has no unique stationary distribution (a singular system).
+hm_status hm_hmm_stationary(int S, const double *trans, double *pi, double *work) {
+    if (S < 1 || !trans || !pi || !work) {
+        return HM_EINVAL;
+    }
+    double *M = work; /* S x S row-major, augmented in place by pi as the rhs */
+    for (int r = 0; r < S; r++) {
+        for (int col = 0; col < S; col++) {
+            M[RM(r, col)] = (r == col ? 1.0 : 0.0) - trans[RM(col, r)];
+        }
+        pi[r] = 0.0;
+    }
+    for (int col = 0; col < S; col++) {
+        M[RM(S - 1, col)] = 1.0;
+    }
+    pi[S - 1] = 1.0;
+    for (int k = 0; k < S; k++) {
+        int p = k;
+        for (int r = k + 1; r < S; r++) {
+            if (fabs(M[RM(r, k)]) > fabs(M[RM(p, k)])) {
+                p = r;
+            }
+        }
+        if (!(fabs(M[RM(p, k)]) > 1e-13)) {
+            return HM_EDOM;
+        }
+        if (p != k) {
+            for (int col = 0; col < S; col++) {
+                double tmp = M[RM(k, col)];
+                M[RM(k, col)] = M[RM(p, col)];
+                M[RM(p, col)] = tmp;
+            }
+            double tmp = pi[k];
+            pi[k] = pi[p];
+            pi[p] = tmp;
+        }
+        for (int r = k + 1; r < S; r++) {
+            double f = M[RM(r, k)] / M[RM(k, k)];
+            if (f != 0.0) {
+                for (int col = k; col < S; col++) {
+                    M[RM(r, col)] -= f * M[RM(k, col)];
+                }
+                pi[r] -= f * pi[k];
+            }
+        }
+    }
+    for (int k = S - 1; k >= 0; k--) {
+        double v = pi[k];
+        for (int col = k + 1; col < S; col++) {
+            v -= M[RM(k, col)] * pi[col];
+        }
+        pi[k] = v / M[RM(k, k)];
+    }
+    // Round-off can leave tiny negative entries for nearly absorbing chains.
+    double tot = 0.0;
+    for (int k = 0; k < S; k++) {
+        pi[k] = pi[k] > 0.0 ? pi[k] : 0.0;
+        tot += pi[k];
+    }
+    if (!(tot > 0.0)) {
+        return HM_EDOM;
+    }
+    for (int k = 0; k < S; k++) {
+        pi[k] /= tot;
+    }
+    return HM_OK;
+}
+
+size_t hm_hmm_em_work_len(const hm_harmonium *h, const hm_seqs *sq, int n_obs, int threads) {
+    const size_t S = (size_t)h->lat->n, N = (size_t)sq->n;
+    size_t a = hm_mix_log_densities_work_len(h, threads);
+    size_t b = hm_hmm_estep_work_len((int)S, sq, threads);
+    size_t c = hm_estep_work_len(h, threads);
+    size_t d = hm_hm_work_len(h);
+    size_t m = a > b ? a : b;
+    m = m > c ? m : c;
+    m = m > d ? m : d;
+    return 2 * N * S + (size_t)n_obs * S + (size_t)hm_hmm_stats_len((int)S) + (size_t)hm_stats_len(h) +
+           (size_t)hm_hm_dim(h) + S * S + m;
+}
+
+hm_status hm_hmm_em_iterate(const hm_harmonium *h,
+                            const double *theta,
+                            const double *init,
+                            const double *trans,
+                            int init_mode,
+                            const hm_data *data,
+                            const hm_seqs *sq,
+                            const hm_data *obs,
+                            const int *obs_row,
+                            const hm_ctrl *ctl,
+                            int threads,
+                            double *theta_new,
+                            double *init_new,
+                            double *trans_new,
+                            double *loglik,
+                            int *bad,
+                            double *work) {
+    *bad = -1;
+    if (h->kind != HM_HM_MIXTURE || data->n != sq->n || init_mode < HM_HMM_INIT_FREE ||
+        init_mode > HM_HMM_INIT_FIXED) {
+        return HM_EINVAL;
+    }
+    const int S = h->lat->n, dim = hm_hm_dim(h);
+    const size_t N = (size_t)sq->n;
+    double *logp = work;                               /* N x S row-major */
+    double *smooth = logp + N * (size_t)S;             /* N x S column-major */
+    double *given = smooth + N * (size_t)S;            /* n_obs x S column-major */
+    double *hst = given + (size_t)obs->n * (size_t)S;  /* chain statistics */
+    double *mst = hst + hm_hmm_stats_len(S);           /* emission statistics */
+    double *eta = mst + hm_stats_len(h);
+    double *spare = eta + dim;                         /* S x S */
+    double *rest = spare + (size_t)S * (size_t)S;
+
+    // E-step: emission log densities through the mixture, then the chain.
+    hm_status st = hm_mix_log_densities(h, theta, data, logp, threads, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    st = hm_hmm_estep(S, sq, logp, init, trans, threads, hst, NULL, NULL, smooth, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    *loglik = hst[S * S + S];
+    const double wt = hst[S * S + S + 1];
+    if (!(wt > 0.0)) {
+        return HM_ENOPROG;
+    }
+
+    // Emission M-step: the mixture's E-step with the smoothed marginals as the given
+    // responsibilities (observed rows only; the case weights are the sequences'),
+    // then the mixture's own mean -> natural map (theory.md 5.6).
+    const double *gv = smooth;
+    if (obs_row) {
+        for (int k = 0; k < S; k++) {
+            const double *sk = smooth + (size_t)k * N;
+            double *gk = given + (size_t)k * (size_t)obs->n;
+            for (int r = 0; r < obs->n; r++) {
+                gk[r] = sk[obs_row[r]];
+            }
+        }
+        gv = given;
+    }
+    st = hm_estep(h, theta, obs, gv, mst, NULL, NULL, threads, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    const double mwt = mst[dim + 1];
+    if (!(mwt > 0.0)) {
+        return HM_ENOPROG;
+    }
+    for (int i = 0; i < dim; i++) {
+        eta[i] = mst[i] / mwt;
+    }
+    st = hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
+    if (st != HM_OK) {
+        return st;
+    }
+
+    // Transition: expected counts normalised by row; a state never left (no
+    // expected departures, possible only at the last time steps) keeps its row.
+    const double *pair = hst;
+    for (int i = 0; i < S; i++) {
+        double tot = 0.0;
+        for (int j = 0; j < S; j++) {
+            tot += pair[RM(i, j)];
+        }
+        for (int j = 0; j < S; j++) {
+            trans_new[RM(i, j)] = tot > 0.0 ? pair[RM(i, j)] / tot : trans[RM(i, j)];
+        }
+    }
+    // Initial distribution: the weighted mean smoothed first-state marginal; or the
+    // new transition's stationary distribution; or unchanged.
+    if (init_mode == HM_HMM_INIT_FREE) {
+        for (int j = 0; j < S; j++) {
+            init_new[j] = hst[S * S + j] / wt;
+        }
+    } else if (init_mode == HM_HMM_INIT_STATIONARY) {
+        st = hm_hmm_stationary(S, trans_new, init_new, spare);
+        if (st != HM_OK) {
+            return st;
+        }
+    } else {
+        memcpy(init_new, init, (size_t)S * sizeof(double));
     }
     return HM_OK;
 }
