@@ -146,8 +146,9 @@ hmm_to_internal <- function(m, params, sc, arg = "params", call = rlang::caller_
   rs <- rowSums(tr)
   if (any(abs(rs - 1) > 1e-8)) {
     bad <- which(abs(rs - 1) > 1e-8)
+    sums <- format(rs[bad], digits = 6)
     abort_hm(c("Every row of {.arg {arg}$transition} must sum to 1.",
-      x = "Row{?s} {bad} sum{?s/} to {format(rs[bad], digits = 6)}."), "params", call = call)
+      x = "Row sums that do not: {sums}."), "params", call = call)
   }
   em <- params$emission
   if (!is.list(em) || length(em) != S) {
@@ -165,6 +166,17 @@ hmm_to_internal <- function(m, params, sc, arg = "params", call = rlang::caller_
   list(theta = theta, initial = ini, transition = matrix(as.double(tr), S, S))
 }
 
+# Level names on the probabilities of categorical blocks (a product's blocks
+# adopt the data's levels after the product's own conversions were built).
+hmm_name_levels <- function(fam, p) {
+  if (fam$name != "product") return(p)
+  for (b in seq_along(fam$blocks)) {
+    blk <- fam$blocks[[b]]
+    if (blk$name == "categorical" && length(p[[b]]$prob) == length(blk$levels)) names(p[[b]]$prob) <- blk$levels
+  }
+  p
+}
+
 hmm_chain <- function(initial, transition) c(as.double(initial), as.double(t(transition)))
 
 hmm_unchain <- function(m, chain) {
@@ -176,8 +188,15 @@ hmm_unchain <- function(m, chain) {
 hmm_to_src <- function(m, theta, chain, sc) {
   S <- m$states
   ch <- hmm_unchain(m, chain)
+  # Round-off can put a probability a few ulps outside [0, 1].
+  ch$initial <- pmin(pmax(ch$initial, 0), 1)
+  ch$initial <- ch$initial / sum(ch$initial)
+  ch$transition <- pmin(pmax(ch$transition, 0), 1)
+  ch$transition <- ch$transition / rowSums(ch$transition)
   comps <- mixture_to_src(m$mix, theta)$components
-  comps <- lapply(comps, function(p) name_component(m$emission, component_affine(m$emission, sc, p, inverse = TRUE)))
+  comps <- lapply(comps, function(p) {
+    hmm_name_levels(m$emission, name_component(m$emission, component_affine(m$emission, sc, p, inverse = TRUE)))
+  })
   names(comps) <- paste0("S", seq_len(S))
   nm <- paste0("S", seq_len(S))
   list(
@@ -212,6 +231,7 @@ to_mean.hmm_model <- function(family, params) {
 hmm_prepare <- function(m, seqs, call) {
   df <- seqs$data
   fam <- family_adopt_levels(m$emission, df)
+  fam$colnames <- names(df)
   m <- hmm_set_emission(m, fam)
   x <- sequence_encode(fam, df, "data", call)
   storage.mode(x) <- "double"

@@ -489,7 +489,8 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
     double *logp = work;                               /* N x S row-major */
     double *smooth = logp + N * (size_t)S;             /* N x S column-major */
     double *given = smooth + N * (size_t)S;            /* n_obs x S column-major */
-    double *hst = given + (size_t)obs->n * (size_t)S;  /* chain statistics */
+    /* the gathered marginals take room only when rows are missing */
+    double *hst = given + (obs_row ? (size_t)obs->n * (size_t)S : 0u); /* chain statistics */
     double *mst = hst + hm_hmm_stats_len(S);           /* emission statistics */
     double *eta = mst + hm_stats_len(h);
     double *spare = eta + dim;                         /* S x S */
