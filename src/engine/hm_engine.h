@@ -1056,9 +1056,11 @@ int hm_hmm_stats_len(int S);
  * a missing observation: the state is predicted, not updated), init[S], trans
  * S x S row-major (a_ij = P(j | i)). Outputs: stats (hm_hmm_stats_len(S),
  * overwritten), seq_ll[nseq] per-sequence log-likelihoods, filt and smooth
- * n x S COLUMN-MAJOR marginals (each of the last three may be NULL). Each
- * sequence is one block of hm_run_blocks and blocks are reduced in sequence
- * order: bit-identical for any thread count. HM_EDOM when a sequence has
+ * n x S COLUMN-MAJOR marginals (each of the last three may be NULL). Blocks
+ * of whole sequences (about 4096 rows, set by the shape) run on the threads
+ * of hm_run_blocks and are reduced in sequence order: bit-identical for any
+ * thread count. The expected transition counts of a sequence are one
+ * product A .* (Alpha' R) over its time steps (hm_k_gemm_tn_acc). HM_EDOM when a sequence has
  * probability zero or a log density is NaN. work: hm_hmm_estep_work_len
  * doubles. Cost O(n S^2).
  */

@@ -178,7 +178,7 @@ hm_status hm_hmm_viterbi(int S, int T, const double *logp, const double *init, c
 // recursions run in a time-major T x S scratch, so every inner loop walks
 // contiguous memory whatever T is. Sequences are the unit of additivity
 // (style.md 2): each is one block of hm_run_blocks, its expected counts go into
-// its own slot, and slots are added in sequence order, so the totals are
+// its block's slot, and slots are added in sequence order, so the totals are
 // bit-identical for any thread count.
 
 #undef CM
@@ -197,8 +197,18 @@ static int seqs_max_len(const hm_seqs *sq) {
     return m;
 }
 
+// Thread scratch: alpha and the backward ratios (each T x S, time-major), the
+// gamma of one step, pred, and an S x S product.
 static size_t fb_thread_len(int S, int tmax) {
-    return (size_t)S * (size_t)tmax + 3u * (size_t)S + 8u;
+    return 2u * (size_t)S * (size_t)tmax + 3u * (size_t)S + (size_t)S * (size_t)S + 8u;
+}
+
+// Sequences per block: about 4096 stacked rows, from the data's shape only (never the
+// thread count), so that many short sequences do not cost a parallel round each.
+static int fb_block_seqs(const hm_seqs *sq) {
+    long long per = (long long)sq->n / (sq->nseq > 0 ? sq->nseq : 1);
+    long long b = 4096 / (per > 0 ? per : 1);
+    return b < 1 ? 1 : (b > 4096 ? 4096 : (int)b);
 }
 
 size_t hm_hmm_estep_work_len(int S, const hm_seqs *sq, int threads) {
@@ -217,31 +227,49 @@ typedef struct fb_ctx {
     double *smooth;
 } fb_ctx;
 
-// One sequence (block r0 of one "row"): scaled forward pass, then the backward pass
-// on the smoothed marginals directly (the alpha-gamma form of hm_hmm_forward_backward
-// above). The slot gets [w * pair counts | w * first-state marginal | w * loglik | w].
-static hm_status fb_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
-    const fb_ctx *c = (const fb_ctx *)ctx;
+// y = x A (x and y length S, A S x S row-major).
+static void vec_mat(int S, const double *restrict x, const double *restrict A, double *restrict y) {
+    memset(y, 0, (size_t)S * sizeof(double));
+    for (int i = 0; i < S; i++) {
+        const double xi = x[i];
+        const double *restrict Ai = A + (size_t)i * (size_t)S;
+        // An axpy: vectorised on request (R's -O2 leaves loops of unknown trip
+        // count scalar); the order of the sums over i is unchanged.
+#pragma omp simd
+        for (int j = 0; j < S; j++) {
+            y[j] += xi * Ai[j];
+        }
+    }
+}
+
+// One sequence: scaled forward pass, then the backward pass on the smoothed
+// marginals (the alpha-gamma form of hm_hmm_forward_backward above). Adds
+// [w * pair counts | w * first-state marginal | w * loglik | w] into slot.
+static hm_status fb_one(const fb_ctx *c, int sidx, double *slot, double *tw) {
     const int S = c->S;
-    const int sidx = r0;
-    (void)nr;
     const int T = c->sq->len[sidx];
     const size_t t0 = (size_t)c->sq->start[sidx];
+    const size_t SS = (size_t)S;
     const double w = c->sq->w ? c->sq->w[sidx] : 1.0;
-    const double *lp = c->logp + t0 * (size_t)S;
+    const double *lp = c->logp + t0 * SS;
     const double *A = c->trans;
-    double *al = tw;                              /* T x S, time-major */
-    double *pred = al + (size_t)S * (size_t)T;    /* S */
-    double *e = pred + S;                         /* S */
-    double *pair = slot, *ini = slot + (size_t)S * (size_t)S;
-    memset(slot, 0, (size_t)hm_hmm_stats_len(S) * sizeof(double));
+    double *restrict al = tw;                       /* T x S alpha, time-major */
+    double *restrict eb = al + SS * (size_t)T;      /* T x S backward ratios */
+    double *restrict g = eb + SS * (size_t)T;       /* S: gamma of the current step */
+    double *restrict pred = g + S;                  /* S */
+    double *restrict gn = pred + S;                 /* S: gamma of the next step */
+    double *restrict P = gn + S;                    /* S x S */
+    double *pair = slot, *ini = slot + SS * SS;
 
     // Emission likelihoods shifted by each row's maximum, exponentiated in one
     // vectorised pass (theory.md 8): the largest is exactly 1, so a row never
     // underflows as a whole, and the shifts return in the log-likelihood.
+    if (SS * (size_t)T > (size_t)INT_MAX) {
+        return HM_EOVERFLOW;
+    }
     double shift = 0.0;
     for (int t = 0; t < T; t++) {
-        const double *l = lp + (size_t)t * (size_t)S;
+        const double *l = lp + (size_t)t * SS;
         double mx = -INFINITY;
         for (int j = 0; j < S; j++) {
             if (isnan(l[j])) {
@@ -252,37 +280,28 @@ static hm_status fb_block(const void *ctx, int r0, int nr, double *slot, double 
         if (!isfinite(mx)) {
             return HM_EDOM; /* no state can emit this observation */
         }
-        double *a = al + (size_t)t * (size_t)S;
+        double *a = al + (size_t)t * SS;
         for (int j = 0; j < S; j++) {
             a[j] = l[j] - mx;
         }
         shift += mx;
-    }
-    if ((size_t)S * (size_t)T > (size_t)INT_MAX) {
-        return HM_EOVERFLOW;
     }
     hm_vexp(al, S * T);
 
     // Forward: alpha_t = normalise(pred_t * e_t), pred_1 = init, pred_t = alpha_{t-1} A.
     double ll = 0.0;
     for (int t = 0; t < T; t++) {
-        double *a = al + (size_t)t * (size_t)S;
-        if (t == 0) {
-            memcpy(pred, c->init, (size_t)S * sizeof(double));
-        } else {
-            const double *ap = a - S;
-            memset(pred, 0, (size_t)S * sizeof(double));
-            for (int i = 0; i < S; i++) {
-                const double ai = ap[i];
-                const double *Ai = A + RM(i, 0);
-                for (int j = 0; j < S; j++) {
-                    pred[j] += ai * Ai[j];
-                }
-            }
+        double *a = al + (size_t)t * SS;
+        // pred_t is kept in row t - 1 of eb for the backward pass, which needs it again.
+        const double *pt = c->init;
+        if (t > 0) {
+            double *pr = eb + (size_t)(t - 1) * SS;
+            vec_mat(S, a - S, A, pr);
+            pt = pr;
         }
         double tot = 0.0;
         for (int j = 0; j < S; j++) {
-            a[j] *= pred[j];
+            a[j] *= pt[j];
             tot += a[j];
         }
         if (!(tot > 0.0) || !isfinite(tot)) {
@@ -299,55 +318,71 @@ static hm_status fb_block(const void *ctx, int r0, int nr, double *slot, double 
         c->seq_ll[sidx] = ll;
     }
     if (c->filt) {
-        for (int t = 0; t < T; t++) {
-            for (int j = 0; j < S; j++) {
-                c->filt[(size_t)j * c->N + t0 + (size_t)t] = al[(size_t)t * (size_t)S + (size_t)j];
+        for (int j = 0; j < S; j++) {
+            double *fj = c->filt + (size_t)j * c->N + t0;
+            for (int t = 0; t < T; t++) {
+                fj[t] = al[(size_t)t * SS + (size_t)j];
             }
         }
     }
-    // Backward: gamma_t(i) = alpha_t(i) sum_j a_ij gamma_{t+1}(j) / pred_{t+1}(j), and
-    // the expected transition i -> j at t is its j-th term (theory.md 5.4 in the
-    // categorical case). Row t of the scratch becomes gamma_t once alpha_t is used.
-    for (int t = T - 2; t >= 0; t--) {
-        double *a = al + (size_t)t * (size_t)S;
-        const double *g1 = a + S;
-        memset(pred, 0, (size_t)S * sizeof(double));
-        for (int i = 0; i < S; i++) {
-            const double ai = a[i];
-            const double *Ai = A + RM(i, 0);
-            for (int j = 0; j < S; j++) {
-                pred[j] += ai * Ai[j];
-            }
-        }
+    // Backward (theory.md 5.4, categorical case): with r_t(j) = gamma_{t+1}(j) /
+    // pred_{t+1}(j), gamma_t(i) = alpha_t(i) (A r_t)_i, and the expected transition
+    // count i -> j at t is alpha_t(i) a_ij r_t(j). Summed over t the counts are A
+    // times (elementwise) Alpha' R, one product over the whole sequence.
+    memcpy(gn, al + (size_t)(T - 1) * SS, SS * sizeof(double));
+    if (c->smooth) {
         for (int j = 0; j < S; j++) {
-            e[j] = pred[j] > 0.0 ? g1[j] / pred[j] : 0.0;
+            c->smooth[(size_t)j * c->N + t0 + (size_t)(T - 1)] = gn[j];
+        }
+    }
+    for (int t = T - 2; t >= 0; t--) {
+        const double *a = al + (size_t)t * SS;
+        double *r = eb + (size_t)t * SS; /* holds pred_{t+1}; becomes r_t */
+        for (int j = 0; j < S; j++) {
+            r[j] = r[j] > 0.0 ? gn[j] / r[j] : 0.0;
         }
         for (int i = 0; i < S; i++) {
-            const double ai = a[i] * w;
-            const double *Ai = A + RM(i, 0);
-            double *Pi = pair + RM(i, 0);
-            double g = 0.0;
+            const double *restrict Ai = A + (size_t)i * SS;
+            double v = 0.0;
+            // A fixed-order vector reduction: the same bits for any thread count.
+#pragma omp simd reduction(+ : v)
             for (int j = 0; j < S; j++) {
-                const double x = Ai[j] * e[j];
-                g += x;
-                Pi[j] += ai * x;
+                v += Ai[j] * r[j];
             }
-            a[i] *= g;
+            g[i] = a[i] * v;
+        }
+        if (c->smooth) {
+            for (int j = 0; j < S; j++) {
+                c->smooth[(size_t)j * c->N + t0 + (size_t)t] = g[j];
+            }
+        }
+        memcpy(gn, g, SS * sizeof(double));
+    }
+    if (T > 1) {
+        memset(P, 0, SS * SS * sizeof(double));
+        hm_k_gemm_tn_acc(T - 1, S, S, al, S, eb, S, P, S);
+        for (size_t ij = 0; ij < SS * SS; ij++) {
+            pair[ij] += w * A[ij] * P[ij];
         }
     }
     for (int j = 0; j < S; j++) {
-        ini[j] = w * al[j];
+        ini[j] += w * gn[j];
     }
-    if (c->smooth) {
-        for (int j = 0; j < S; j++) {
-            double *sj = c->smooth + (size_t)j * c->N + t0;
-            for (int t = 0; t < T; t++) {
-                sj[t] = al[(size_t)t * (size_t)S + (size_t)j];
-            }
+    slot[S * S + S] += w * ll;
+    slot[S * S + S + 1] += w;
+    return HM_OK;
+}
+
+// A block: sequences r0 .. r0 + nr - 1 in order into one slot.
+static hm_status fb_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const fb_ctx *c = (const fb_ctx *)ctx;
+    memset(slot, 0, (size_t)hm_hmm_stats_len(c->S) * sizeof(double));
+    for (int s = r0; s < r0 + nr; s++) {
+        hm_status st = fb_one(c, s, slot, tw);
+        if (st != HM_OK) {
+            return st;
         }
     }
-    slot[S * S + S] = w * ll;
-    slot[S * S + S + 1] = w;
     return HM_OK;
 }
 
@@ -371,9 +406,8 @@ hm_status hm_hmm_estep(int S,
         }
     }
     fb_ctx c = {S, (size_t)sq->n, sq, logp, init, trans, seq_ll, filt, smooth};
-    // One sequence per block: the block boundaries are the sequences themselves,
-    // independent of the thread count.
-    return hm_run_blocks(sq->nseq, 1, threads, hm_hmm_stats_len(S), fb_thread_len(S, seqs_max_len(sq)), fb_block, &c,
+    // Blocks of whole sequences whose boundaries depend on the shape only.
+    return hm_run_blocks(sq->nseq, fb_block_seqs(sq), threads, hm_hmm_stats_len(S), fb_thread_len(S, seqs_max_len(sq)), fb_block, &c,
                          stats, work);
 }
 
