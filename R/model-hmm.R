@@ -71,6 +71,11 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #'   likelihood is then that of a stationary chain, and Baum-Welch is an
 #'   approximate M-step for it), or `"fixed"` (held at the value given in
 #'   `init`, uniform without one).
+#' Starts: the first is deterministic (the mixture's k-means++ start on the
+#' observed rows, its labels softened toward uniform, with a transition
+#' matrix of 0.9 on the diagonal); the others draw their labels and
+#' transition rows from `seed` ([lvm_control()]'s `n_init`, `seed`).
+#'
 #' @return An `lvm_model` of class `c("hmm_model", "lvm_sequence_model",
 #'   "lvm_model")`. Its fits have class `c("hmm_fit", "lvm_fit")` and hold
 #'   `model`, `params`, `loglik`, `trace`, `iterations`, `converged`, `n` (time
@@ -304,7 +309,19 @@ hmm_start <- function(m, xs, x, ok, row_w, init, i, control, ctrl, threads, sc, 
     if (m$initial == "stationary") r$initial <- hmm_stationary(r$transition)
     return(r)
   }
-  th <- model_start(m$mix, xs[ok, , drop = FALSE], x[ok, , drop = FALSE], row_w, i, control, ctrl, threads)
+  # The mixture's own start (k-means++ labels on the observed rows; a fixed seed
+  # for i = 1), its hard labels softened toward uniform: hard labels that split
+  # on a categorical column give that column probabilities of 0 and 1 in each
+  # state, a boundary point from which Baum-Welch cannot leave (on depmixS4's
+  # speed data it sticks at -505.66, the maximum being -296.11).
+  mix <- m$mix
+  f <- family_features(mix$component, x[ok, , drop = FALSE])
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, S))
+  th <- NULL
+  for (smooth in c(0.25, 0.5)) {
+    th <- theta_from_post(mix, xs[ok, , drop = FALSE], row_w, labels_to_post(labels, S, smooth), ctrl, threads)
+    if (!is.null(th)) break
+  }
   if (is.null(th)) return(NULL)
   tr <- if (i == 1L) {
     hmm_sticky(S)
