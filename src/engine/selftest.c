@@ -280,6 +280,9 @@ static const selftest_entry table[] = {
      hm_catdir_selftest},
     {"diagonal-posterior HMoG: log p(x) and posteriors against the symmetric HMoG, gradient, threads",
      hm_hmog_diag_selftest},
+    {"hidden Markov models: multi-sequence forward-backward against the single-sequence recursions, threads, "
+     "mixture log densities, stationary distribution",
+     hm_hmm_selftest},
 };
 
 int hm_selftest_count(void) {
