@@ -55,8 +55,8 @@ state_names <- function(q) paste0("state", seq_len(q))
 #' `sequence`, `time`, `state`, `mean`, `se`, `lower`, `upper` (a `level`
 #' interval). `forecast()` propagates the last filtered state of each
 #' sequence `h` steps ahead: state and observation means and covariances.
-#' `predict()` gives the one-step-ahead predictions E[y_t | y_1..y_{t-1}]
-#' (`type = "one_step"`) or the smoothed observation means C E[z_t | y] + d
+#' `predict()` gives the one-step-ahead predictions `E[y_t | y_1..y_{t-1}]`
+#' (`type = "one_step"`) or the smoothed observation means `C E[z_t | y] + d`
 #' (`type = "smoothed"`), stacked over sequences, with the covariances in
 #' attribute `"cov"`.
 #'

@@ -72,3 +72,12 @@ native_hmm_infer <- function(logp, init, trans) .Call(C_hmm_infer, logp, init, t
 native_lds_estep <- function(y, len, w, par, threads, want) {
   .Call(C_lds_estep, y, len, w, par, threads, want)
 }
+native_hmm_em_run <- function(mix, theta, chain, x, starts, lengths, w, ctrl, em, threads) {
+  .Call(C_hmm_em_run, mix$hm_kind, mix$obs_spec, mix$lat_spec, theta, chain, x, as.integer(starts),
+    as.integer(lengths), w, ctrl, as.double(em), as.integer(threads))
+}
+native_hmm_seq_infer <- function(mix, theta, chain, x, starts, lengths, want, threads) {
+  .Call(C_hmm_seq_infer, mix$hm_kind, mix$obs_spec, mix$lat_spec, theta, chain, x, as.integer(starts),
+    as.integer(lengths), as.logical(want), as.integer(threads))
+}
+native_hmm_stationary <- function(trans) .Call(C_hmm_stationary, as.double(trans))

@@ -794,6 +794,23 @@ hm_status hm_run_blocks(int n,
                         double *work);
 
 /*
+ * Per-class log densities of a mixture (HM_HM_MIXTURE, any observable family):
+ * logp[i * K + k] = log p(x_i | class k) for the n rows of data, ROW-MAJOR
+ * n x K, in blocks of hm_estep_block_rows threaded by hm_run_blocks (each
+ * output entry is computed by one thread in a fixed order: identical for any
+ * thread count). A row with a NaN is a missing observation and gets 0 for
+ * every class. HM_EINVAL for another kind, the check's status for invalid
+ * theta. work: hm_mix_log_densities_work_len doubles. Cost O(n K mx).
+ */
+size_t hm_mix_log_densities_work_len(const hm_harmonium *h, int threads);
+hm_status hm_mix_log_densities(const hm_harmonium *h,
+                               const double *theta,
+                               const hm_data *data,
+                               double *logp,
+                               int threads,
+                               double *work);
+
+/*
  * Row-block size for a harmonium: depends on the shapes only (64 rows for
  * a Boltzmann latent, whose rows cost two 2^q enumerations each, so that
  * threads stay balanced).
@@ -1008,6 +1025,98 @@ hm_status hm_hmm_forward_backward(int S, int T, const double *logp, const double
 size_t hm_hmm_viterbi_work_len(int S, int T);
 hm_status hm_hmm_viterbi(int S, int T, const double *logp, const double *init, const double *trans,
                          int *path, double *logjoint, double *work, int *bp);
+
+/*
+ * Sequences stacked row-wise (hmm.c): sequence s covers rows start[s] ..
+ * start[s] + len[s] - 1 of the n stacked rows; w[s] its case weight (NULL:
+ * all 1). The layout the sequence models' drivers take.
+ */
+typedef struct hm_seqs {
+    int nseq;
+    int n;
+    const int *start;
+    const int *len;
+    const double *w;
+} hm_seqs;
+
+/* How Baum-Welch treats the initial distribution. */
+enum hm_hmm_init_mode {
+    HM_HMM_INIT_FREE = 0,       /* the smoothed first-state marginal (exact M-step) */
+    HM_HMM_INIT_STATIONARY = 1, /* the stationary distribution of the updated transition */
+    HM_HMM_INIT_FIXED = 2       /* held at its given value */
+};
+
+/* Length of hm_hmm_estep's statistics: [pair counts S x S row-major | first-state
+ * marginal S | loglik | total weight], each weighted by the sequence weights. */
+int hm_hmm_stats_len(int S);
+
+/*
+ * Forward-backward over every sequence of sq (theory.md 5.3, 5.4, 5.8) with
+ * threads over sequences. logp: n x S ROW-MAJOR log emission densities (0 for
+ * a missing observation: the state is predicted, not updated), init[S], trans
+ * S x S row-major (a_ij = P(j | i)). Outputs: stats (hm_hmm_stats_len(S),
+ * overwritten), seq_ll[nseq] per-sequence log-likelihoods, filt and smooth
+ * n x S COLUMN-MAJOR marginals (each of the last three may be NULL). Blocks
+ * of whole sequences (about 4096 rows, set by the shape) run on the threads
+ * of hm_run_blocks and are reduced in sequence order: bit-identical for any
+ * thread count. The expected transition counts of a sequence are one
+ * product A .* (Alpha' R) over its time steps (hm_k_gemm_tn_acc). HM_EDOM when a sequence has
+ * probability zero or a log density is NaN. work: hm_hmm_estep_work_len
+ * doubles. Cost O(n S^2).
+ */
+size_t hm_hmm_estep_work_len(int S, const hm_seqs *sq, int threads);
+hm_status hm_hmm_estep(int S,
+                       const hm_seqs *sq,
+                       const double *logp,
+                       const double *init,
+                       const double *trans,
+                       int threads,
+                       double *stats,
+                       double *seq_ll,
+                       double *filt,
+                       double *smooth,
+                       double *work);
+
+/* The stationary distribution pi of the S x S row-major transition (pi A = pi,
+ * sum 1) by Gaussian elimination; HM_EDOM if it is not unique. work: S * S
+ * doubles. Cost O(S^3). */
+hm_status hm_hmm_stationary(int S, const double *trans, double *pi, double *work);
+
+/*
+ * One Baum-Welch iteration of a hidden Markov model whose emission is the
+ * mixture kind h (HM_HM_MIXTURE with S = K classes, any observable family):
+ * the E-step is hm_mix_log_densities on the n stacked rows of data (NaN rows
+ * missing) followed by hm_hmm_estep; the emission M-step is the mixture's own
+ * E-step with the smoothed marginals as its given responsibilities, over the
+ * observed rows `obs` (complete rows only, w = the rows' sequence weights;
+ * obs_row[r] the stacked index of its row r, or obs = data and obs_row = NULL
+ * when nothing is missing), then the mixture's to_natural. The transition is
+ * the row-normalised expected counts and the initial distribution follows
+ * init_mode (hm_hmm_init_mode). *loglik is the log-likelihood at the INPUT
+ * parameters. Statuses: the mixture's (HM_ENOPROG with *bad = the state when a
+ * state's occupancy vanishes, a family's M-step failure with *bad = the state),
+ * HM_EDOM from the chain. work: hm_hmm_em_work_len(h, sq, obs_row ? obs->n :
+ * 0, threads) doubles. Cost O(n S (S + dim)).
+ */
+size_t hm_hmm_em_work_len(const hm_harmonium *h, const hm_seqs *sq, int n_obs, int threads);
+hm_status hm_hmm_em_iterate(const hm_harmonium *h,
+                            const double *theta,
+                            const double *init,
+                            const double *trans,
+                            int init_mode,
+                            const hm_data *data,
+                            const hm_seqs *sq,
+                            const hm_data *obs,
+                            const int *obs_row,
+                            const hm_ctrl *ctl,
+                            int threads,
+                            double *theta_new,
+                            double *init_new,
+                            double *trans_new,
+                            double *loglik,
+                            int *bad,
+                            double *work);
+
 /* ---- Linear dynamical system (lds.c, theory.md 5.7) ----
  * State z_t (q), observation y_t (p): z_1 ~ N(mu1, p1); z_{t+1} = a z_t + b + N(0, qcov);
  * y_t = c z_t + d + N(0, r). Matrices column-major, covariances full symmetric. */

@@ -602,3 +602,114 @@ const hm_kind_ops hm_kind_mixture_ops = {
     .init = mix_init,
     .fold_increment = mix_fold_increment,
 };
+
+// --- per-class log densities (the emission of a hidden Markov chain) ---------------------
+
+// log p(x | class k) = theta^(k) . s_X(x) + log mu_X(x) - psi_X(theta^(k)) (theory.md
+// 1.1, 3.1) for every row and class: one product of the block's statistics S (B x mx)
+// with C = [theta^(0) | ... | theta^(K-1)] (mx x K), written straight into the
+// caller's row-major n x K output, plus the base measure and minus the class
+// log-partitions. A row with a missing value (NaN) is a missing observation: its
+// statistics are zeroed before the product so no NaN enters the kernel, and its K
+// log densities are 0 (a likelihood of 1 for every class, so that a filter's update
+// step leaves the predicted state unchanged).
+typedef struct mix_ld_ctx {
+    const hm_harmonium *h;
+    const double *C;   /* mx x K row-major */
+    const double *psi; /* K class log-partitions */
+    const hm_data *data;
+    double *logp;      /* n x K row-major */
+} mix_ld_ctx;
+
+static hm_status mix_ld_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    const mix_ld_ctx *c = (const mix_ld_ctx *)ctx;
+    const hm_harmonium *h = c->h;
+    const hm_family *obs = h->obs;
+    const int mx = h->mx, K = h->mz + 1, d = obs->d;
+    const int B = hm_estep_block_rows(h);
+    const size_t ldx = (size_t)c->data->ldx;
+    double *S = tw;
+    double *lb = S + (size_t)B * (size_t)mx;
+    double *miss = lb + B;
+    double *xi = miss + B;
+    for (int i = 0; i < nr; i++) {
+        size_t row = (size_t)(r0 + i);
+        int na = 0;
+        for (int j = 0; j < d; j++) {
+            xi[j] = c->data->x[(size_t)j * ldx + row];
+            na |= isnan(xi[j]);
+        }
+        double *si = S + (size_t)i * (size_t)mx;
+        miss[i] = na ? 1.0 : 0.0;
+        if (na) {
+            memset(si, 0, (size_t)mx * sizeof(double));
+            lb[i] = 0.0;
+        } else {
+            hm_fam_stat(obs, xi, si);
+            lb[i] = hm_fam_log_base(obs, xi);
+        }
+    }
+    double *Q = c->logp + (size_t)r0 * (size_t)K;
+    hm_k_gemm_nn(nr, mx, K, S, mx, c->C, K, Q, K);
+    for (int i = 0; i < nr; i++) {
+        double *q = Q + (size_t)i * (size_t)K;
+        if (miss[i] != 0.0) {
+            for (int k = 0; k < K; k++) {
+                q[k] = 0.0;
+            }
+            continue;
+        }
+        for (int k = 0; k < K; k++) {
+            q[k] += lb[i] - c->psi[k];
+        }
+    }
+    slot[0] = 0.0;
+    return HM_OK;
+}
+
+static size_t mix_ld_thread_len(const hm_harmonium *h) {
+    size_t B = (size_t)hm_estep_block_rows(h);
+    return B * (size_t)h->mx + 2 * B + (size_t)h->obs->d + 8;
+}
+
+size_t hm_mix_log_densities_work_len(const hm_harmonium *h, int threads) {
+    size_t K = (size_t)h->lat->n;
+    return (size_t)h->mx * K + K + hm_hm_work_len(h) + hm_blocks_work_len(1, mix_ld_thread_len(h), threads);
+}
+
+hm_status hm_mix_log_densities(const hm_harmonium *h,
+                               const double *theta,
+                               const hm_data *data,
+                               double *logp,
+                               int threads,
+                               double *work) {
+    if (h->kind != HM_HM_MIXTURE || !theta || !data || !logp || !work) {
+        return HM_EINVAL;
+    }
+    const int K = h->lat->n, mx = h->mx;
+    double *C = work;
+    double *psi = C + (size_t)mx * (size_t)K;
+    double *hw = psi + K;
+    double *bw = hw + hm_hm_work_len(h);
+    hm_status st = hm_hm_check_natural(h, theta, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    // Class k's natural parameter theta^(k) goes into column k of C; the family's
+    // scratch sits behind the spare component vector at the front of hw.
+    double *comp = hw;
+    double *fw = hw + 2 * (size_t)h->obs->dim;
+    for (int k = 0; k < K; k++) {
+        mix_component(h, theta, k, comp);
+        st = hm_fam_log_partition(h->obs, comp, &psi[k], fw);
+        if (st != HM_OK) {
+            return st;
+        }
+        for (int j = 0; j < mx; j++) {
+            C[(size_t)j * (size_t)K + (size_t)k] = comp[j];
+        }
+    }
+    mix_ld_ctx c = {h, C, psi, data, logp};
+    return hm_run_blocks(data->n, hm_estep_block_rows(h), threads, 1, mix_ld_thread_len(h), mix_ld_block, &c, NULL,
+                         bw);
+}

@@ -281,6 +281,9 @@ static const selftest_entry table[] = {
     {"diagonal-posterior HMoG: log p(x) and posteriors against the symmetric HMoG, gradient, threads",
      hm_hmog_diag_selftest},
     {"linear dynamical system: closed-form update, exact partial missingness, threads, statuses", hm_lds_selftest},
+    {"hidden Markov models: multi-sequence forward-backward against the single-sequence recursions, threads, "
+     "mixture log densities, stationary distribution",
+     hm_hmm_selftest},
 };
 
 int hm_selftest_count(void) {

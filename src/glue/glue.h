@@ -14,6 +14,11 @@ SEXP ffi_col_scale(SEXP x, SEXP center, SEXP scale);
 SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want);
 
 SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans);
+SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts, SEXP lengths,
+                    SEXP w, SEXP ctrl, SEXP em, SEXP threads);
+SEXP ffi_hmm_seq_infer(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts,
+                       SEXP lengths, SEXP want, SEXP threads);
+SEXP ffi_hmm_stationary(SEXP trans);
 SEXP ffi_family_info(SEXP spec);
 SEXP ffi_family_stat(SEXP spec, SEXP x);
 SEXP ffi_family_log_base(SEXP spec, SEXP x);

@@ -3,6 +3,7 @@
  * R (R/model-hmm.R) validates the inputs; this returns list(loglik, filtered,
  * smoothed, pair, path, logjoint, status, message).
  */
+#include <math.h>
 #include <string.h>
 #include "glue.h"
 
@@ -39,5 +40,275 @@ SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans) {
     SEXP vv[7] = {v[0], v[1], v[2], v[3], v[4], v[5], stat};
     SEXP out = glue_list(7, nm, vv);
     UNPROTECT(7);
+    return out;
+}
+
+// --- hidden Markov models with mixture-kind emissions --------------------------------
+
+// The stacked-sequence layout from R's 0-based starts, lengths and optional weights.
+static hm_seqs seqs_from(SEXP starts, SEXP lengths, SEXP w, int n, const char *fn) {
+    if (TYPEOF(starts) != INTSXP || TYPEOF(lengths) != INTSXP || XLENGTH(starts) != XLENGTH(lengths) ||
+        XLENGTH(lengths) < 1) {
+        internal_error(fn, "`starts` and `lengths` must be integer vectors of one length"); // # nocov
+    }
+    hm_seqs sq;
+    sq.nseq = (int)XLENGTH(lengths);
+    sq.n = n;
+    sq.start = INTEGER(starts);
+    sq.len = INTEGER(lengths);
+    sq.w = Rf_isNull(w) ? NULL : glue_real(w, sq.nseq, "w", fn);
+    for (int s = 0; s < sq.nseq; s++) {
+        if (sq.len[s] < 1 || sq.start[s] < 0 || (long long)sq.start[s] + sq.len[s] > n) {
+            internal_error(fn, "sequence %d does not fit the %d rows", s + 1, n); // # nocov
+        }
+    }
+    return sq;
+}
+
+// The complete rows of x (column-major n x d, NaN = missing) as their own matrix
+// with the rows' sequence weights; NULL (nothing copied) when every row is complete.
+static int *observed_rows(const double *x, int n, int d, const hm_seqs *sq, hm_data *obs, const char *fn) {
+    int n_obs = 0;
+    char *ok = (char *)R_alloc((size_t)(n > 0 ? n : 1), 1);
+    for (int i = 0; i < n; i++) {
+        ok[i] = 1;
+        for (int j = 0; j < d; j++) {
+            if (ISNAN(x[(size_t)j * (size_t)n + (size_t)i])) {
+                ok[i] = 0;
+                break;
+            }
+        }
+        n_obs += ok[i];
+    }
+    double *rw = NULL;
+    if (sq->w) {
+        rw = glue_scratch((size_t)n);
+        for (int s = 0; s < sq->nseq; s++) {
+            for (int t = 0; t < sq->len[s]; t++) {
+                rw[sq->start[s] + t] = sq->w[s];
+            }
+        }
+    }
+    if (n_obs == 0) {
+        internal_error(fn, "no complete row"); // # nocov
+    }
+    if (n_obs == n) {
+        obs->x = x;
+        obs->n = n;
+        obs->ldx = n;
+        obs->w = rw;
+        return NULL;
+    }
+    int *idx = (int *)R_alloc((size_t)n_obs, sizeof(int));
+    double *xo = glue_scratch((size_t)n_obs * (size_t)d);
+    double *wo = rw ? glue_scratch((size_t)n_obs) : NULL;
+    int r = 0;
+    for (int i = 0; i < n; i++) {
+        if (!ok[i]) {
+            continue;
+        }
+        idx[r] = i;
+        for (int j = 0; j < d; j++) {
+            xo[(size_t)j * (size_t)n_obs + (size_t)r] = x[(size_t)j * (size_t)n + (size_t)i];
+        }
+        if (wo) {
+            wo[r] = rw[i];
+        }
+        r++;
+    }
+    obs->x = xo;
+    obs->n = n_obs;
+    obs->ldx = n_obs;
+    obs->w = wo;
+    return idx;
+}
+
+// Baum-Welch (style.md 3.5): hm_hmm_em_iterate, hm_em_test and an interrupt check
+// per iteration on the master thread, all scratch R-allocated. chain = c(init,
+// row-major trans); em = c(tol, maxit, previous loglik, init mode). Returns the
+// parameters whose log-likelihood was recorded last (at the iteration cap, the next
+// iterate), the trace, the convergence flag, the failing state and the status.
+SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts, SEXP lengths,
+                    SEXP w, SEXP ctrl, SEXP em, SEXP threads) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    if (h->kind != HM_HM_MIXTURE) {
+        internal_error(__func__, "the emission must be a mixture"); // # nocov
+    }
+    const int dim = hm_hm_dim(h), S = h->lat->n;
+    const size_t ss = (size_t)S * (size_t)S;
+    const double *th0 = glue_real(theta, dim, "theta", __func__);
+    const double *ch0 = glue_real(chain, (R_xlen_t)(S + S * S), "chain", __func__);
+    const int d = m.obs.f.d;
+    int n = glue_matrix(x, d, "x", __func__);
+    hm_seqs sq = seqs_from(starts, lengths, w, n, __func__);
+    hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
+    const double *emc = glue_real(em, 4, "em", __func__);
+    const double tol = emc[0];
+    const int maxit = (int)emc[1];
+    const int mode = (int)emc[3];
+    int nt = glue_int1(threads, "threads", __func__);
+
+    hm_data data = {REAL(x), n, n, NULL};
+    hm_data od;
+    int *orow = observed_rows(REAL(x), n, d, &sq, &od, __func__);
+    double *cur = glue_scratch((size_t)dim), *nxt = glue_scratch((size_t)dim);
+    double *ci = glue_scratch((size_t)S + ss), *cn = glue_scratch((size_t)S + ss);
+    double *work = glue_scratch(hm_hmm_em_work_len(h, &sq, orow ? od.n : 0, nt));
+    memcpy(cur, th0, sizeof(double) * (size_t)dim);
+    memcpy(ci, ch0, sizeof(double) * ((size_t)S + ss));
+    SEXP tr = PROTECT(Rf_allocVector(REALSXP, maxit > 0 ? maxit : 0));
+    int nprot = 1;
+    hm_status st = HM_CONTINUE;
+    int bad = -1, it = 0, converged = 0;
+    double ll_old = emc[2];
+    for (; it < maxit; it++) {
+        double ll = R_NaN;
+        hm_status ist = hm_hmm_em_iterate(h, cur, ci, ci + S, mode, &data, &sq, &od, orow, &ctl, nt, nxt, cn,
+                                          cn + S, &ll, &bad, work);
+        if (!ISNAN(ll)) {
+            REAL(tr)[it] = ll;
+        }
+        if (ist != HM_OK) {
+            st = ist;
+            if (!ISNAN(ll)) {
+                it++;
+            }
+            break;
+        }
+        if (R_FINITE(ll_old) && hm_em_test(ll, ll_old, tol) == HM_OK) {
+            converged = 1;
+            st = HM_OK;
+            it++;
+            break;
+        }
+        ll_old = ll;
+        memcpy(cur, nxt, sizeof(double) * (size_t)dim);
+        memcpy(ci, cn, sizeof(double) * ((size_t)S + ss));
+        R_CheckUserInterrupt();
+    }
+    SEXP th = PROTECT(Rf_allocVector(REALSXP, dim));
+    nprot++;
+    memcpy(REAL(th), cur, sizeof(double) * (size_t)dim);
+    SEXP chs = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)S + (R_xlen_t)ss));
+    nprot++;
+    memcpy(REAL(chs), ci, sizeof(double) * ((size_t)S + ss));
+    SEXP trace = PROTECT(Rf_lengthgets(tr, it));
+    nprot++;
+    const char *nm[] = {"theta", "chain", "trace", "converged", "bad", "status"};
+    SEXP v[6];
+    v[0] = th;
+    v[1] = chs;
+    v[2] = trace;
+    v[3] = PROTECT(Rf_ScalarLogical(converged));
+    nprot++;
+    v[4] = PROTECT(Rf_ScalarInteger(bad));
+    nprot++;
+    v[5] = PROTECT(glue_status(st));
+    nprot++;
+    SEXP out = glue_list(6, nm, v);
+    UNPROTECT(nprot);
+    return out;
+}
+
+// Inference at given parameters: per-state log densities (n x S, R's column-major,
+// so R sees them as a matrix), per-sequence log-likelihoods, filtered and smoothed
+// marginals (n x S) and, with want[2], the Viterbi path of each sequence (0-based)
+// and its log joint probability. want = c(filtered, smoothed, viterbi).
+SEXP ffi_hmm_seq_infer(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts,
+                       SEXP lengths, SEXP want, SEXP threads) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    if (h->kind != HM_HM_MIXTURE) {
+        internal_error(__func__, "the emission must be a mixture"); // # nocov
+    }
+    const int dim = hm_hm_dim(h), S = h->lat->n;
+    const double *th = glue_real(theta, dim, "theta", __func__);
+    const double *ch = glue_real(chain, (R_xlen_t)(S + S * S), "chain", __func__);
+    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
+    hm_seqs sq = seqs_from(starts, lengths, R_NilValue, n, __func__);
+    if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 3) {
+        internal_error(__func__, "`want` must be 3 logicals"); // # nocov
+    }
+    const int *wa = LOGICAL(want);
+    int nt = glue_int1(threads, "threads", __func__);
+    const size_t ns = (size_t)n * (size_t)S;
+
+    int nprot = 0;
+    SEXP lpm = PROTECT(Rf_allocMatrix(REALSXP, n, S));
+    nprot++;
+    SEXP sll = PROTECT(Rf_allocVector(REALSXP, sq.nseq));
+    nprot++;
+    SEXP filt = wa[0] ? Rf_allocMatrix(REALSXP, n, S) : R_NilValue;
+    PROTECT(filt);
+    nprot++;
+    SEXP smooth = wa[1] ? Rf_allocMatrix(REALSXP, n, S) : R_NilValue;
+    PROTECT(smooth);
+    nprot++;
+    SEXP path = wa[2] ? Rf_allocVector(INTSXP, n) : R_NilValue;
+    PROTECT(path);
+    nprot++;
+    SEXP lj = wa[2] ? Rf_allocVector(REALSXP, sq.nseq) : R_NilValue;
+    PROTECT(lj);
+    nprot++;
+
+    hm_data data = {REAL(x), n, n, NULL};
+    double *lp = glue_scratch(ns);
+    double *w1 = glue_scratch(hm_mix_log_densities_work_len(h, nt));
+    hm_status st = hm_mix_log_densities(h, th, &data, lp, nt, w1);
+    double *stats = glue_scratch((size_t)hm_hmm_stats_len(S));
+    if (st == HM_OK) {
+        double *w2 = glue_scratch(hm_hmm_estep_work_len(S, &sq, nt));
+        st = hm_hmm_estep(S, &sq, lp, ch, ch + S, nt, stats, REAL(sll), wa[0] ? REAL(filt) : NULL,
+                          wa[1] ? REAL(smooth) : NULL, w2);
+    }
+    // R's matrix of the log densities (column-major) from the engine's row-major one.
+    double *lpo = REAL(lpm);
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < S; k++) {
+            lpo[(size_t)k * (size_t)n + (size_t)i] = st == HM_OK ? lp[(size_t)i * (size_t)S + (size_t)k] : NA_REAL;
+        }
+    }
+    if (st == HM_OK && wa[2]) {
+        int tmax = 1;
+        for (int s = 0; s < sq.nseq; s++) {
+            tmax = sq.len[s] > tmax ? sq.len[s] : tmax;
+        }
+        double *vw = glue_scratch(hm_hmm_viterbi_work_len(S, tmax));
+        double *cm = glue_scratch((size_t)S * (size_t)tmax);
+        int *bp = (int *)R_alloc((size_t)S * (size_t)tmax, sizeof(int));
+        for (int s = 0; s < sq.nseq && st == HM_OK; s++) {
+            const int T = sq.len[s];
+            const size_t t0 = (size_t)sq.start[s];
+            for (int k = 0; k < S; k++) {
+                memcpy(cm + (size_t)k * (size_t)T, lpo + (size_t)k * (size_t)n + t0, sizeof(double) * (size_t)T);
+            }
+            st = hm_hmm_viterbi(S, T, cm, ch, ch + S, INTEGER(path) + t0, REAL(lj) + s, vw, bp);
+        }
+    }
+    const char *nm[] = {"logp", "seq_loglik", "filtered", "smoothed", "path", "logjoint", "status"};
+    SEXP v[7] = {lpm, sll, filt, smooth, path, lj, R_NilValue};
+    v[6] = PROTECT(glue_status(st));
+    nprot++;
+    SEXP out = glue_list(7, nm, v);
+    UNPROTECT(nprot);
+    return out;
+}
+
+// The stationary distribution of a row-major S x S transition.
+SEXP ffi_hmm_stationary(SEXP trans) {
+    R_xlen_t len = XLENGTH(trans);
+    int S = (int)(sqrt((double)len) + 0.5);
+    const double *a = glue_real(trans, (R_xlen_t)S * S, "trans", __func__);
+    SEXP pi = PROTECT(Rf_allocVector(REALSXP, S));
+    double *work = glue_scratch((size_t)S * (size_t)S);
+    hm_status st = hm_hmm_stationary(S, a, REAL(pi), work);
+    const char *nm[] = {"value", "status"};
+    SEXP v[2] = {pi, R_NilValue};
+    v[1] = PROTECT(glue_status(st));
+    SEXP out = glue_list(2, nm, v);
+    UNPROTECT(2);
     return out;
 }
