@@ -55,6 +55,11 @@ void hm_k_gemm_tn_acc(int m,
                       double *C,
                       int ldc);
 
+/* y = x A: x has k entries, A is k x n row-major (lda >= n), y has n
+ * (overwritten). For the short matrix-vector products of recursions, where a
+ * packed gemm would spend more on packing than on arithmetic. */
+void hm_k_vec_mat(int k, int n, const double *x, const double *A, int lda, double *y);
+
 /* x[i] <- exp(x[i]) for i < n, in place; vectorised (run-time dispatch on
  * x86-64), within 1 ulp of libm in tests, 0 below about -745 (gradual
  * underflow before that), +Inf above 709.78, NaN for NaN. The E-step's

@@ -199,8 +199,13 @@ static int seqs_max_len(const hm_seqs *sq) {
 
 // Thread scratch: alpha and the backward ratios (each T x S, time-major), the
 // gamma of one step, pred, and an S x S product.
-static size_t fb_thread_len(int S, int tmax) {
+static size_t fb_one_len(int S, int tmax) {
     return 2u * (size_t)S * (size_t)tmax + 3u * (size_t)S + (size_t)S * (size_t)S + 8u;
+}
+
+// ... and after them the transposed transition matrix of the backward pass.
+static size_t fb_thread_len(int S, int tmax) {
+    return fb_one_len(S, tmax) + (size_t)S * (size_t)S;
 }
 
 // Sequences per block: about 4096 stacked rows, from the data's shape only (never the
@@ -225,27 +230,19 @@ typedef struct fb_ctx {
     double *seq_ll;
     double *filt;
     double *smooth;
+    int tmax; /* longest sequence: the thread scratch is laid out for it */
 } fb_ctx;
 
-// y = x A (x and y length S, A S x S row-major).
+// y = x A (x and y length S, A S x S row-major), by the kernel module's
+// run-time dispatched matrix-vector product.
 static void vec_mat(int S, const double *restrict x, const double *restrict A, double *restrict y) {
-    memset(y, 0, (size_t)S * sizeof(double));
-    for (int i = 0; i < S; i++) {
-        const double xi = x[i];
-        const double *restrict Ai = A + (size_t)i * (size_t)S;
-        // An axpy: vectorised on request (R's -O2 leaves loops of unknown trip
-        // count scalar); the order of the sums over i is unchanged.
-#pragma omp simd
-        for (int j = 0; j < S; j++) {
-            y[j] += xi * Ai[j];
-        }
-    }
+    hm_k_vec_mat(S, S, x, A, S, y);
 }
 
 // One sequence: scaled forward pass, then the backward pass on the smoothed
 // marginals (the alpha-gamma form of hm_hmm_forward_backward above). Adds
 // [w * pair counts | w * first-state marginal | w * loglik | w] into slot.
-static hm_status fb_one(const fb_ctx *c, int sidx, double *slot, double *tw) {
+static hm_status fb_one(const fb_ctx *c, int sidx, const double *At, double *slot, double *tw) {
     const int S = c->S;
     const int T = c->sq->len[sidx];
     const size_t t0 = (size_t)c->sq->start[sidx];
@@ -341,15 +338,10 @@ static hm_status fb_one(const fb_ctx *c, int sidx, double *slot, double *tw) {
         for (int j = 0; j < S; j++) {
             r[j] = r[j] > 0.0 ? gn[j] / r[j] : 0.0;
         }
+        // (A r)' = r' A': the same matrix-vector kernel on the transpose.
+        vec_mat(S, r, At, g);
         for (int i = 0; i < S; i++) {
-            const double *restrict Ai = A + (size_t)i * SS;
-            double v = 0.0;
-            // A fixed-order vector reduction: the same bits for any thread count.
-#pragma omp simd reduction(+ : v)
-            for (int j = 0; j < S; j++) {
-                v += Ai[j] * r[j];
-            }
-            g[i] = a[i] * v;
+            g[i] *= a[i];
         }
         if (c->smooth) {
             for (int j = 0; j < S; j++) {
@@ -377,8 +369,15 @@ static hm_status fb_one(const fb_ctx *c, int sidx, double *slot, double *tw) {
 static hm_status fb_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
     const fb_ctx *c = (const fb_ctx *)ctx;
     memset(slot, 0, (size_t)hm_hmm_stats_len(c->S) * sizeof(double));
+    const int S = c->S;
+    double *At = tw + fb_one_len(S, c->tmax);
+    for (int i = 0; i < S; i++) {
+        for (int j = 0; j < S; j++) {
+            At[RM(j, i)] = c->trans[RM(i, j)];
+        }
+    }
     for (int s = r0; s < r0 + nr; s++) {
-        hm_status st = fb_one(c, s, slot, tw);
+        hm_status st = fb_one(c, s, At, slot, tw);
         if (st != HM_OK) {
             return st;
         }
@@ -405,7 +404,7 @@ hm_status hm_hmm_estep(int S,
             return HM_EINVAL;
         }
     }
-    fb_ctx c = {S, (size_t)sq->n, sq, logp, init, trans, seq_ll, filt, smooth};
+    fb_ctx c = {S, (size_t)sq->n, sq, logp, init, trans, seq_ll, filt, smooth, seqs_max_len(sq)};
     // Blocks of whole sequences whose boundaries depend on the shape only.
     return hm_run_blocks(sq->nseq, fb_block_seqs(sq), threads, hm_hmm_stats_len(S), fb_thread_len(S, seqs_max_len(sq)), fb_block, &c,
                          stats, work);
