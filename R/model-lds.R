@@ -40,8 +40,9 @@ lds_cov_types <- c("full", "diagonal", "isotropic")
 #' fit <- fit_lvm(m, Nile)
 #' fit
 #' # the local linear trend (level and slope), one line
-#' trend <- lds(1, 2, fixed = list(transition = matrix(c(1, 0, 1, 1), 2), observation = matrix(c(1, 0), 1),
-#'   transition_offset = 0, observation_offset = 0, state_cov = "diagonal"))
+#' trend <- lds(1, 2, fixed = list(transition = matrix(c(1, 0, 1, 1), 2),
+#'   observation = matrix(c(1, 0), 1), transition_offset = 0, observation_offset = 0,
+#'   state_cov = "diagonal"))
 #' # two series driven by one state, diagonal observation noise
 #' m2 <- lds(2, 1, fixed = list(observation_cov = "diagonal"))
 #' head(smooth_states(fit)[[1]]$mean)
