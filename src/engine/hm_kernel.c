@@ -739,10 +739,26 @@ HM_K_AVX2 static void vexp_avx2(double *x, int n) {
  * of an HMM call this once per time step). Each y[j] sums over i in order.
  */
 HM_K_AVX2 static void vec_mat_avx2(int k, int n, const double *x, const double *A, size_t lda, double *y) {
+    // Rows i and i + 1 go to separate accumulators, which are added at the end:
+    // eight independent FMA chains hide the FMA latency.
     int j = 0;
     for (; j + 16 <= n; j += 16) {
         __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < k; i++) {
+        __m256d b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int i = 0;
+        for (; i + 2 <= k; i += 2) {
+            const double *r = A + (size_t)i * lda + (size_t)j, *q = r + lda;
+            const __m256d xi = _mm256_broadcast_sd(x + i), xq = _mm256_broadcast_sd(x + i + 1);
+            a0 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r), a0);
+            a1 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r + 4), a1);
+            a2 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r + 8), a2);
+            a3 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r + 12), a3);
+            b0 = _mm256_fmadd_pd(xq, _mm256_loadu_pd(q), b0);
+            b1 = _mm256_fmadd_pd(xq, _mm256_loadu_pd(q + 4), b1);
+            b2 = _mm256_fmadd_pd(xq, _mm256_loadu_pd(q + 8), b2);
+            b3 = _mm256_fmadd_pd(xq, _mm256_loadu_pd(q + 12), b3);
+        }
+        if (i < k) {
             const double *r = A + (size_t)i * lda + (size_t)j;
             const __m256d xi = _mm256_broadcast_sd(x + i);
             a0 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r), a0);
@@ -750,17 +766,25 @@ HM_K_AVX2 static void vec_mat_avx2(int k, int n, const double *x, const double *
             a2 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r + 8), a2);
             a3 = _mm256_fmadd_pd(xi, _mm256_loadu_pd(r + 12), a3);
         }
-        _mm256_storeu_pd(y + j, a0);
-        _mm256_storeu_pd(y + j + 4, a1);
-        _mm256_storeu_pd(y + j + 8, a2);
-        _mm256_storeu_pd(y + j + 12, a3);
+        _mm256_storeu_pd(y + j, _mm256_add_pd(a0, b0));
+        _mm256_storeu_pd(y + j + 4, _mm256_add_pd(a1, b1));
+        _mm256_storeu_pd(y + j + 8, _mm256_add_pd(a2, b2));
+        _mm256_storeu_pd(y + j + 12, _mm256_add_pd(a3, b3));
     }
     for (; j + 4 <= n; j += 4) {
-        __m256d a0 = _mm256_setzero_pd();
-        for (int i = 0; i < k; i++) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 <= k; i += 4) {
+            const double *r = A + (size_t)i * lda + (size_t)j;
+            a0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x + i), _mm256_loadu_pd(r), a0);
+            a1 = _mm256_fmadd_pd(_mm256_broadcast_sd(x + i + 1), _mm256_loadu_pd(r + lda), a1);
+            a2 = _mm256_fmadd_pd(_mm256_broadcast_sd(x + i + 2), _mm256_loadu_pd(r + 2 * lda), a2);
+            a3 = _mm256_fmadd_pd(_mm256_broadcast_sd(x + i + 3), _mm256_loadu_pd(r + 3 * lda), a3);
+        }
+        for (; i < k; i++) {
             a0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x + i), _mm256_loadu_pd(A + (size_t)i * lda + (size_t)j), a0);
         }
-        _mm256_storeu_pd(y + j, a0);
+        _mm256_storeu_pd(y + j, _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
     }
     for (; j < n; j++) {
         __m128d a0 = _mm_setzero_pd();
@@ -913,8 +937,8 @@ static void vexp_portable(double *x, int n) {
 
 // --- public entry points --------------------------------------------------------
 
-// y = x A (see vec_mat_avx2); the portable version sums in the same order
-// with separate multiplies and adds.
+// y = x A (see vec_mat_avx2); the portable version sums over i in order
+// (its rounding differs from the AVX2 version's split sums).
 static void vec_mat_portable(int k, int n, const double *x, const double *A, size_t lda, double *y) {
     for (int j = 0; j < n; j++) {
         y[j] = 0.0;
