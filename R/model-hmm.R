@@ -46,6 +46,21 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' emission M-step is the mixture's own M-step at the smoothed state
 #' probabilities.
 #'
+#' The emission can also be a linear Gaussian latent variable model:
+#' `hmm(factor_analysis(p, q), states)` is the HMM whose state selects one
+#' of `states` factor analysis models (each with its own mean, loadings and
+#' uniquenesses), and [ppca()] and [lgm()] (with `posterior = "full"`) work
+#' the same way. The emission harmonium is then the mixture of those models
+#' (as `mixture(factor_analysis(p, q), states)`, see [mfa()]): each state's
+#' density is the model's exact marginal N(mean, loadings loadings' + cov),
+#' and the Baum-Welch M-step is the mixture of models' closed-form M-step at
+#' the smoothed state probabilities, with each state's latent whitened. A
+#' state's `emission` parameters are then the model's source parameters,
+#' `list(mean = , loadings = , cov = )` (see [lgm()]), loadings in the
+#' model's canonical orientation. The first start is the mixture's own:
+#' the model fitted to all observed rows, its factor scores clustered by
+#' k-means.
+#'
 #' Source parameters are `list(initial = , transition = , emission = )`:
 #' `initial` (length `states`) is the distribution of the state at the
 #' first time point of every sequence, `transition` the `states` x `states`
@@ -62,7 +77,8 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' per-sequence case weights.
 #'
 #' @param emission The emission family (see [ef_family]); [ef_product()] for
-#'   several columns.
+#'   several columns; or a linear Gaussian model ([factor_analysis()],
+#'   [ppca()], [lgm()]) for an HMM whose states are such models.
 #' @param states Number of hidden states, at least 2.
 #' @param initial How the initial distribution is fitted: `"free"` (its
 #'   maximum-likelihood update, the smoothed first-state probabilities, as
@@ -98,6 +114,17 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' fit2 <- fit_lvm(hmm(ef_normal(), 2), seqs)
 #' coef(fit2)$transition
 #' head(smooth_states(fit2))
+#'
+#' # An HMM whose states are factor analysis models (4 variables, 1 factor)
+#' set.seed(2)
+#' z <- rep(c(1, 2, 1), c(60, 50, 60))
+#' f <- rnorm(length(z))
+#' mu <- rbind(c(0, 0, 0, 0), c(3, -2, 2, 4))
+#' load <- rbind(c(1, 0.8, 0.5, 0.3), c(-0.5, 1, 0.7, 0.2))
+#' x <- mu[z, ] + f * load[z, ] + matrix(rnorm(4 * length(z), sd = 0.5), ncol = 4)
+#' fit3 <- fit_lvm(hmm(factor_analysis(4, 1), 2), x)
+#' coef(fit3)$emission$S1
+#' table(viterbi(fit3)$state, z)
 #' @export
 hmm <- function(emission, states, initial = c("free", "stationary", "fixed")) {
   call <- rlang::current_env()
