@@ -413,7 +413,7 @@ test_that("Baum-Welch with FA emissions is monotone, recovers the states, and wi
 
 test_that("FA-emission fits are identical for 1 and 2 threads", {
   sim <- sim_fa_hmm(12, 400, 22)
-  # 4800 rows: more than one chunk of the per-state log densities and of the M-step
+  # 4800 rows: several of the base E-step's row blocks, shared between the threads
   fit <- function(nt) {
     withCallingHandlers(
       fit_lvm(hmm(factor_analysis(4, 1), 2), sim$x, control = lvm_control(threads = nt, maxit = 30)),
@@ -431,4 +431,31 @@ test_that("FA-emission fits are identical for 1 and 2 threads", {
 test_that("hmm() rejects a model emission without an exact mixture EM", {
   expect_error(hmm(boltzmann_lgm(ef_normal(3, "diagonal"), 2), 2), class = "harmonium_error_unsupported")
   expect_error(hmm(lgm(ef_normal(3, "diagonal"), 1, posterior = "diagonal"), 2), class = "harmonium_error_unsupported")
+})
+
+test_that("FA-emission log-likelihoods over more than one chunk of rows equal the plain-R forward algorithm", {
+  # 17000 stacked rows: the per-state log densities run in chunks of 16 base blocks
+  # (16384 rows); missing rows on either side of the chunk boundary.
+  em <- list(
+    list(mean = c(0, 0, 0), loadings = matrix(c(1, 0.5, -0.3), 3, 1), cov = diag(c(0.4, 0.3, 0.5))),
+    list(mean = c(2, -1, 1), loadings = matrix(c(-0.2, 0.8, 0.6), 3, 1), cov = diag(c(0.6, 0.2, 0.3)))
+  )
+  A <- matrix(c(0.9, 0.1, 0.2, 0.8), 2, byrow = TRUE)
+  p <- list(initial = c(0.5, 0.5), transition = A, emission = em)
+  set.seed(31)
+  seqs <- list(matrix(rnorm(3 * 9000, 0.5), ncol = 3), matrix(rnorm(3 * 8000, 0.5), ncol = 3))
+  seqs[[2]][c(7383, 7385), 2] <- NA # stacked rows 16383 and 16385
+  seqs[[1]][100, ] <- NA
+  f <- with_params(hmm(factor_analysis(3, 1), 2), p, data = seqs)
+  ld <- function(x, q) {
+    R <- chol(tcrossprod(q$loadings) + q$cov)
+    z <- backsolve(R, t(x) - q$mean, transpose = TRUE)
+    -0.5 * ncol(x) * log(2 * pi) - sum(log(diag(R))) - 0.5 * colSums(z^2)
+  }
+  ref <- vapply(seqs, function(x) {
+    lp <- cbind(ld(x, em[[1]]), ld(x, em[[2]]))
+    lp[!stats::complete.cases(x), ] <- 0
+    oracle_forward(lp, p$initial, A)
+  }, 1)
+  expect_equal(unname(f$seq_loglik), ref, tolerance = 1e-9)
 })
