@@ -142,8 +142,10 @@ viterbi.hmm_fit <- function(fit, newdata = NULL, ...) {
   out
 }
 
-# E[x | state] per encoded column, in the data's units.
+# E[x | state] per encoded column, in the data's units. `fam` is the
+# emission: a family, or a linear Gaussian model (whose mean is E[x | state]).
 state_obs_means <- function(fam, p) {
+  if (inherits(fam, "lvm_model")) return(stats::setNames(as.double(p$mean), family_colnames(fam$obs)))
   blocks <- if (fam$name == "product") fam$blocks else list(fam)
   pars <- if (fam$name == "product") p else list(p)
   cn <- family_colnames(fam)
@@ -290,14 +292,14 @@ simulate.hmm_fit <- function(object, nsim = 1, seed = NULL, lengths = NULL, ...)
   for (k in seq_len(S)) {
     idx <- which(z == k)
     if (!length(idx)) next
-    xk <- as.data.frame(ef_sample(fam, p$emission[[k]], length(idx)), stringsAsFactors = FALSE)
+    xk <- as.data.frame(hmm_emission_sample(fam, p$emission[[k]], length(idx)), stringsAsFactors = FALSE)
     if (is.null(obs)) {
       obs <- xk[rep(NA_integer_, N), , drop = FALSE]
       rownames(obs) <- NULL
     }
     obs[idx, ] <- xk
   }
-  names(obs) <- family_colnames(fam)
+  names(obs) <- family_colnames(object$model$obs)
   data.frame(
     sim = rep(seq_len(nsim), each = sum(lengths)),
     sequence = rep(rep(ids, lengths), nsim),
@@ -335,7 +337,7 @@ plot.hmm_fit <- function(x, type = c("states", "trace"), which = 1L, ...) {
   tt <- seq_along(y)
   col <- class_colours(S)
   bg <- grDevices::adjustcolor(col, alpha.f = 0.25)
-  graphics::plot(tt, y, type = "n", xlab = "time (sequences stacked)", ylab = family_colnames(x$model$emission)[which],
+  graphics::plot(tt, y, type = "n", xlab = "time (sequences stacked)", ylab = family_colnames(x$model$obs)[which],
     main = "Observations and decoded states", ...)
   usr <- graphics::par("usr")
   r <- rle(path)
@@ -351,4 +353,16 @@ plot.hmm_fit <- function(x, type = c("states", "trace"), which = 1L, ...) {
   }
   graphics::legend("topright", legend = paste("state", seq_len(S)), fill = bg, bty = "n")
   invisible(x)
+}
+
+# n draws of one state's emission: the family's sampler, or for a linear
+# Gaussian model x = b + A z + e with z ~ N(0, I_q) and e ~ N(0, Psi).
+hmm_emission_sample <- function(emission, p, n) {
+  if (!inherits(emission, "lvm_model")) return(ef_sample(emission, p, n))
+  A <- as.matrix(p$loadings)
+  z <- matrix(stats::rnorm(n * ncol(A)), n, ncol(A))
+  e <- matrix(stats::rnorm(n * nrow(A)), n, nrow(A)) %*% chol(as.matrix(p$cov))
+  x <- sweep(z %*% t(A) + e, 2L, as.double(p$mean), "+")
+  dimnames(x) <- NULL
+  x
 }

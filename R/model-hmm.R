@@ -46,6 +46,21 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' emission M-step is the mixture's own M-step at the smoothed state
 #' probabilities.
 #'
+#' The emission can also be a linear Gaussian latent variable model:
+#' `hmm(factor_analysis(p, q), states)` is the HMM whose state selects one
+#' of `states` factor analysis models (each with its own mean, loadings and
+#' uniquenesses), and [ppca()] and [lgm()] (with `posterior = "full"`) work
+#' the same way. The emission harmonium is then the mixture of those models
+#' (as `mixture(factor_analysis(p, q), states)`, see [mfa()]): each state's
+#' density is the model's exact marginal N(mean, loadings loadings' + cov),
+#' and the Baum-Welch M-step is the mixture of models' closed-form M-step at
+#' the smoothed state probabilities, with each state's latent whitened. A
+#' state's `emission` parameters are then the model's source parameters,
+#' `list(mean = , loadings = , cov = )` (see [lgm()]), loadings in the
+#' model's canonical orientation. The first start is the mixture's own:
+#' the model fitted to all observed rows, its factor scores clustered by
+#' k-means.
+#'
 #' Source parameters are `list(initial = , transition = , emission = )`:
 #' `initial` (length `states`) is the distribution of the state at the
 #' first time point of every sequence, `transition` the `states` x `states`
@@ -62,7 +77,8 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' per-sequence case weights.
 #'
 #' @param emission The emission family (see [ef_family]); [ef_product()] for
-#'   several columns.
+#'   several columns; or a linear Gaussian model ([factor_analysis()],
+#'   [ppca()], [lgm()]) for an HMM whose states are such models.
 #' @param states Number of hidden states, at least 2.
 #' @param initial How the initial distribution is fitted: `"free"` (its
 #'   maximum-likelihood update, the smoothed first-state probabilities, as
@@ -98,21 +114,52 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' fit2 <- fit_lvm(hmm(ef_normal(), 2), seqs)
 #' coef(fit2)$transition
 #' head(smooth_states(fit2))
+#'
+#' # An HMM whose states are factor analysis models (4 variables, 1 factor)
+#' set.seed(2)
+#' z <- rep(c(1, 2, 1), c(60, 50, 60))
+#' f <- rnorm(length(z))
+#' mu <- rbind(c(0, 0, 0, 0), c(3, -2, 2, 4))
+#' load <- rbind(c(1, 0.8, 0.5, 0.3), c(-0.5, 1, 0.7, 0.2))
+#' x <- mu[z, ] + f * load[z, ] + matrix(rnorm(4 * length(z), sd = 0.5), ncol = 4)
+#' fit3 <- fit_lvm(hmm(factor_analysis(4, 1), 2), x)
+#' coef(fit3)$emission$S1
+#' table(viterbi(fit3)$state, z)
 #' @export
 hmm <- function(emission, states, initial = c("free", "stationary", "fixed")) {
   call <- rlang::current_env()
-  check_family(emission, call = call)
+  if (inherits(emission, "lvm_model")) {
+    check_hmm_model_emission(emission, call)
+  } else {
+    check_family(emission, call = call)
+  }
   states <- check_count(states, min = 2L, max = 10000L, call = call)
   initial <- check_choice(initial, c("free", "stationary", "fixed"), call = call)
   new_hmm_model(emission, states, initial)
 }
 
+# Emissions that are conjugated models: those whose mixture has an exact EM
+# (the linear Gaussian models with a full posterior: factor analysis, PPCA, lgm).
+check_hmm_model_emission <- function(emission, call) {
+  if (!identical(emission$kind, "lgm")) {
+    abort_hm(c("A hidden Markov model's emission cannot be {emission$label}.",
+      i = "Use an exponential family (see {.topic ef_family}) or a linear Gaussian model: {.fn factor_analysis}, {.fn ppca} or {.fn lgm} (with {.code posterior = \"full\"})."),
+      "unsupported", call = call)
+  }
+  invisible(emission)
+}
+
+# Whether the emission is a conjugated model (its mixture is the mixture_of kind).
+hmm_model_emission <- function(m) inherits(m$emission, "lvm_model")
+
 new_hmm_model <- function(emission, states, initial) {
   mix <- mixture(emission, states)
   S <- states
+  is_model <- inherits(emission, "lvm_model")
+  obs <- if (is_model) emission$obs else emission
   m <- list(
-    kind = "hmm", emission = emission, obs = emission, component = emission, states = S, k = S,
-    mix = mix, initial = initial, d = emission$d, dim = mix$dim, closed = mix$closed,
+    kind = "hmm", emission = emission, obs = obs, component = emission, states = S, k = S,
+    mix = mix, initial = initial, d = emission$d, dim = mix$dim, closed = isTRUE(mix$closed),
     init_mode = match(initial, c("free", "stationary", "fixed")) - 1L,
     n_free = S * as.integer(emission$n_free) + S * (S - 1L) + (if (initial == "free") S - 1L else 0L),
     label = sprintf("hidden Markov model, %d states, %s emission%s", S, emission$label,
@@ -121,14 +168,27 @@ new_hmm_model <- function(emission, states, initial) {
   structure(m, class = c("hmm_model", "lvm_sequence_model", "lvm_model"))
 }
 
-# The model with the emission family that adopted the data's levels.
+# The model with the observable family that adopted the data's levels (and
+# column names); for a model emission, the family of the model and its mixture.
 hmm_set_emission <- function(m, fam) {
-  m$emission <- fam
   m$obs <- fam
+  m$mix$obs <- fam
+  if (hmm_model_emission(m)) {
+    m$emission$obs <- fam
+    m$component <- m$emission
+    m$mix$base$obs <- fam
+    return(m)
+  }
+  m$emission <- fam
   m$component <- fam
   m$mix$component <- fam
-  m$mix$obs <- fam
   m
+}
+
+# One state's emission parameters between internal and user units.
+hmm_emission_affine <- function(m, sc, p, inverse) {
+  if (hmm_model_emission(m)) return(model_affine(m$emission, sc, p, inverse))
+  component_affine(m$emission, sc, p, inverse)
 }
 
 # --- coordinates ------------------------------------------------------------------------
@@ -160,9 +220,10 @@ hmm_to_internal <- function(m, params, sc, arg = "params", call = rlang::caller_
     abort_hm("{.arg {arg}$emission} must be a list of {S} parameter lists of {m$emission$label}.",
       "params", call = call)
   }
-  em <- lapply(em, function(p) component_affine(m$emission, sc, p, inverse = FALSE))
+  em <- lapply(em, function(p) hmm_emission_affine(m, sc, p, inverse = FALSE))
+  to_nat <- if (hmm_model_emission(m)) model_to_nat else mixture_to_nat
   theta <- tryCatch(
-    mixture_to_nat(m$mix, list(weights = rep(1 / S, S), components = em), arg = arg, call = call),
+    to_nat(m$mix, list(weights = rep(1 / S, S), components = em), arg = arg, call = call),
     harmonium_error = function(e) {
       abort_hm("{.arg {arg}$emission} holds invalid parameters of {m$emission$label}.", "params",
         call = call, parent = e)
@@ -198,10 +259,15 @@ hmm_to_src <- function(m, theta, chain, sc) {
   ch$initial <- ch$initial / sum(ch$initial)
   ch$transition <- pmin(pmax(ch$transition, 0), 1)
   ch$transition <- ch$transition / rowSums(ch$transition)
-  comps <- mixture_to_src(m$mix, theta)$components
-  comps <- lapply(comps, function(p) {
-    hmm_name_levels(m$emission, name_component(m$emission, component_affine(m$emission, sc, p, inverse = TRUE)))
-  })
+  if (hmm_model_emission(m)) {
+    comps <- model_to_src(m$mix, theta)$components
+    comps <- lapply(comps, function(p) model_name_params(m$emission, model_affine(m$emission, sc, p, inverse = TRUE)))
+  } else {
+    comps <- mixture_to_src(m$mix, theta)$components
+    comps <- lapply(comps, function(p) {
+      hmm_name_levels(m$emission, name_component(m$emission, component_affine(m$emission, sc, p, inverse = TRUE)))
+    })
+  }
   names(comps) <- paste0("S", seq_len(S))
   nm <- paste0("S", seq_len(S))
   list(
@@ -235,7 +301,7 @@ to_mean.hmm_model <- function(family, params) {
 # (stacked rows, NA rows missing), ok (complete rows)).
 hmm_prepare <- function(m, seqs, call) {
   df <- seqs$data
-  fam <- family_adopt_levels(m$emission, df)
+  fam <- family_adopt_levels(m$obs, df)
   fam$colnames <- names(df)
   m <- hmm_set_emission(m, fam)
   x <- sequence_encode(fam, df, "data", call)
@@ -256,7 +322,7 @@ hmm_newdata <- function(fit, newdata, call) {
   }
   seqs <- as_sequences(newdata, NULL, "newdata", call)
   m <- fit$model
-  x <- sequence_encode(m$emission, seqs$data, "newdata", call)
+  x <- sequence_encode(m$obs, seqs$data, "newdata", call)
   storage.mode(x) <- "double"
   list(xs = scale_data(fit$scaler, x), seqs = seq_layout(seqs), ok = stats::complete.cases(x), own = FALSE)
 }
@@ -315,14 +381,16 @@ hmm_start <- function(m, xs, x, ok, row_w, init, i, control, ctrl, threads, sc, 
   # state, a boundary point from which Baum-Welch cannot leave (on depmixS4's
   # speed data it sticks at -505.66, the maximum being -296.11).
   mix <- m$mix
-  f <- family_features(mix$component, x[ok, , drop = FALSE])
-  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, S))
-  th <- NULL
-  for (smooth in c(0.25, 0.5)) {
-    th <- theta_from_post(mix, xs[ok, , drop = FALSE], row_w, labels_to_post(labels, S, smooth), ctrl, threads)
-    if (!is.null(th)) break
+  if (hmm_model_emission(m)) {
+    # The mixture of the models' own start (for i = 1 the model fitted to all
+    # observed rows, its factor scores clustered by k-means); its weights are
+    # not part of the HMM.
+    th <- model_start(mix, xs[ok, , drop = FALSE], x[ok, , drop = FALSE], row_w, i, control, ctrl, threads)
+    if (is.null(th)) return(NULL)
+  } else {
+    th <- hmm_family_start(m, xs, x, ok, row_w, i, control, ctrl, threads)
+    if (is.null(th)) return(NULL)
   }
-  if (is.null(th)) return(NULL)
   tr <- if (i == 1L) {
     hmm_sticky(S)
   } else {
@@ -333,6 +401,19 @@ hmm_start <- function(m, xs, x, ok, row_w, init, i, control, ctrl, threads, sc, 
   }
   ini <- if (m$initial == "stationary") hmm_stationary(tr) else rep(1 / S, S)
   list(theta = th, initial = ini, transition = tr)
+}
+
+hmm_family_start <- function(m, xs, x, ok, row_w, i, control, ctrl, threads) {
+  S <- m$states
+  mix <- m$mix
+  f <- family_features(mix$component, x[ok, , drop = FALSE])
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, S))
+  th <- NULL
+  for (smooth in c(0.25, 0.5)) {
+    th <- theta_from_post(mix, xs[ok, , drop = FALSE], row_w, labels_to_post(labels, S, smooth), ctrl, threads)
+    if (!is.null(th)) break
+  }
+  th
 }
 
 # Baum-Welch from a start, run by the engine in bursts (reports in between with
@@ -379,7 +460,7 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
   lay <- seq_layout(seqs)
   row_w <- if (is.null(w)) NULL else rep(w, lay$lengths)[ok]
   threads <- resolve_threads(control$threads)
-  sc <- make_scaler(m$emission, x[ok, , drop = FALSE])
+  sc <- make_scaler(m$obs, x[ok, , drop = FALSE])
   xs <- scale_data(sc, x)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor)
   wobs <- if (is.null(w)) sum(ok) else sum(row_w)

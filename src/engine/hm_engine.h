@@ -794,7 +794,10 @@ hm_status hm_run_blocks(int n,
                         double *work);
 
 /*
- * Per-class log densities of a mixture (HM_HM_MIXTURE, any observable family):
+ * Per-class log densities of a mixture (HM_HM_MIXTURE, any observable family;
+ * or HM_HM_MIXTURE_OF, the complete mixture of a conjugated model, whose class
+ * k's log density is the base model's marginal log p(x) at theta^(k), by
+ * hm_mixof_log_densities in chunks of complete rows through the base E-step):
  * logp[i * K + k] = log p(x_i | class k) for the n rows of data, ROW-MAJOR
  * n x K, in blocks of hm_estep_block_rows threaded by hm_run_blocks (each
  * output entry is computed by one thread in a fixed order: identical for any
@@ -809,6 +812,16 @@ hm_status hm_mix_log_densities(const hm_harmonium *h,
                                double *logp,
                                int threads,
                                double *work);
+size_t hm_mixof_log_densities_work_len(const hm_harmonium *h, int threads);
+hm_status hm_mixof_log_densities(const hm_harmonium *h,
+                                 const double *theta,
+                                 const hm_data *data,
+                                 double *logp,
+                                 int threads,
+                                 double *work);
+
+/* The classes K of HM_HM_MIXTURE (lat->n) or HM_HM_MIXTURE_OF (k); 0 otherwise. */
+int hm_mix_classes(const hm_harmonium *h);
 
 /*
  * Row-block size for a harmonium: depends on the shapes only (64 rows for

@@ -483,7 +483,7 @@ hm_status hm_hmm_stationary(int S, const double *trans, double *pi, double *work
 }
 
 size_t hm_hmm_em_work_len(const hm_harmonium *h, const hm_seqs *sq, int n_obs, int threads) {
-    const size_t S = (size_t)h->lat->n, N = (size_t)sq->n;
+    const size_t S = (size_t)hm_mix_classes(h), N = (size_t)sq->n;
     size_t a = hm_mix_log_densities_work_len(h, threads);
     size_t b = hm_hmm_estep_work_len((int)S, sq, threads);
     size_t c = hm_estep_work_len(h, threads);
@@ -513,11 +513,11 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
                             int *bad,
                             double *work) {
     *bad = -1;
-    if (h->kind != HM_HM_MIXTURE || data->n != sq->n || init_mode < HM_HMM_INIT_FREE ||
+    if (hm_mix_classes(h) < 1 || data->n != sq->n || init_mode < HM_HMM_INIT_FREE ||
         init_mode > HM_HMM_INIT_FIXED) {
         return HM_EINVAL;
     }
-    const int S = h->lat->n, dim = hm_hm_dim(h);
+    const int S = hm_mix_classes(h), dim = hm_hm_dim(h);
     const size_t N = (size_t)sq->n;
     double *logp = work;                               /* N x S row-major */
     double *smooth = logp + N * (size_t)S;             /* N x S column-major */
@@ -529,7 +529,8 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
     double *spare = eta + dim;                         /* S x S */
     double *rest = spare + (size_t)S * (size_t)S;
 
-    // E-step: emission log densities through the mixture, then the chain.
+    // E-step: emission log densities through the mixture (of families or of
+    // conjugated models), then the chain.
     hm_status st = hm_mix_log_densities(h, theta, data, logp, threads, rest);
     if (st != HM_OK) {
         return st;
@@ -568,6 +569,13 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
     }
     for (int i = 0; i < dim; i++) {
         eta[i] = mst[i] / mwt;
+    }
+    // A mixture of conjugated models with Gaussian latents (e.g. of factor
+    // analysers) whitens each state's latent as hm_em_iterate does; p(x | state),
+    // and so the likelihood, is unchanged. The identity for a plain mixture.
+    st = hm_hm_whiten(h, eta, eta, rest);
+    if (st != HM_OK) {
+        return st;
     }
     st = hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
     if (st != HM_OK) {

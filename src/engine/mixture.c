@@ -673,6 +673,9 @@ static size_t mix_ld_thread_len(const hm_harmonium *h) {
 }
 
 size_t hm_mix_log_densities_work_len(const hm_harmonium *h, int threads) {
+    if (h->kind == HM_HM_MIXTURE_OF) {
+        return hm_mixof_log_densities_work_len(h, threads);
+    }
     size_t K = (size_t)h->lat->n;
     return (size_t)h->mx * K + K + hm_hm_work_len(h) + hm_blocks_work_len(1, mix_ld_thread_len(h), threads);
 }
@@ -683,6 +686,9 @@ hm_status hm_mix_log_densities(const hm_harmonium *h,
                                double *logp,
                                int threads,
                                double *work) {
+    if (h->kind == HM_HM_MIXTURE_OF) {
+        return hm_mixof_log_densities(h, theta, data, logp, threads, work);
+    }
     if (h->kind != HM_HM_MIXTURE || !theta || !data || !logp || !work) {
         return HM_EINVAL;
     }
@@ -712,4 +718,13 @@ hm_status hm_mix_log_densities(const hm_harmonium *h,
     mix_ld_ctx c = {h, C, psi, data, logp};
     return hm_run_blocks(data->n, hm_estep_block_rows(h), threads, 1, mix_ld_thread_len(h), mix_ld_block, &c, NULL,
                          bw);
+}
+
+// The number of classes of a mixture kind (the states of a hidden Markov chain
+// whose emission it is); 0 for another kind.
+int hm_mix_classes(const hm_harmonium *h) {
+    if (h->kind == HM_HM_MIXTURE) {
+        return h->lat->n;
+    }
+    return h->kind == HM_HM_MIXTURE_OF ? h->k : 0;
 }

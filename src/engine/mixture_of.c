@@ -529,3 +529,81 @@ const hm_kind_ops hm_kind_mixture_of_ops = {
     .estep_work_len = mo_estep_work_len,
     .estep = mo_estep,
 };
+
+// --- per-component log densities (the emission of a hidden Markov chain) -----
+
+// log p_k(x) for every row and component, by the base E-step at theta^(k) on
+// chunks of the complete rows: each chunk's rows without a NaN are copied
+// into a compact block, the base gives their log densities component by
+// component, and these are scattered into the row-major n x K output; a row
+// with a NaN is a missing observation and gets 0 for every component (as
+// hm_mix_log_densities). The class weights play no part. The base E-step is
+// deterministic, so the output does not depend on the thread count.
+size_t hm_mixof_log_densities_work_len(const hm_harmonium *h, int threads) {
+    const size_t C = (size_t)mo_chunk_rows(h), d = (size_t)h->obs->d, db = (size_t)mo_base_dim(h);
+    return C * d + 2 * C + db + mo_work_len(h) + hm_estep_work_len(h->sub, threads) + 8;
+}
+
+hm_status hm_mixof_log_densities(const hm_harmonium *h,
+                                 const double *theta,
+                                 const hm_data *data,
+                                 double *logp,
+                                 int threads,
+                                 double *work) {
+    if (h->kind != HM_HM_MIXTURE_OF || !theta || !data || !logp || !work || data->n < 0) {
+        return HM_EINVAL;
+    }
+    const int K = h->k, d = h->obs->d, C = mo_chunk_rows(h), n = data->n;
+    const size_t ldx = (size_t)data->ldx, KK = (size_t)K, CC = (size_t)C;
+    double *xc = work;               /* C x d column-major: the chunk's complete rows */
+    double *lc = xc + CC * (size_t)d; /* C: one component's log densities */
+    double *rows = lc + CC;          /* C: their stacked indices */
+    double *comp = rows + CC;        /* db: theta^(k) */
+    double *hw = comp + mo_base_dim(h);
+    double *bw = hw + mo_work_len(h);
+    hm_status st = mo_check_natural(h, theta, hw);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int r0 = 0; r0 < n; r0 += C) {
+        const int nr = n - r0 < C ? n - r0 : C;
+        int nc = 0;
+        for (int i = 0; i < nr; i++) {
+            const size_t row = (size_t)(r0 + i);
+            int na = 0;
+            for (int j = 0; j < d && !na; j++) {
+                na = isnan(data->x[(size_t)j * ldx + row]);
+            }
+            if (na) {
+                for (int k = 0; k < K; k++) {
+                    logp[row * KK + (size_t)k] = 0.0;
+                }
+                continue;
+            }
+            for (int j = 0; j < d; j++) {
+                xc[(size_t)j * CC + (size_t)nc] = data->x[(size_t)j * ldx + row];
+            }
+            rows[nc] = (double)row;
+            nc++;
+        }
+        if (nc == 0) {
+            continue;
+        }
+        hm_data view;
+        view.x = xc;
+        view.n = nc;
+        view.ldx = C;
+        view.w = NULL;
+        for (int k = 0; k < K; k++) {
+            mo_component(h, theta, k, comp);
+            st = hm_estep(h->sub, comp, &view, NULL, NULL, lc, NULL, threads, bw);
+            if (st != HM_OK) {
+                return st;
+            }
+            for (int r = 0; r < nc; r++) {
+                logp[(size_t)rows[r] * KK + (size_t)k] = lc[r];
+            }
+        }
+    }
+    return HM_OK;
+}

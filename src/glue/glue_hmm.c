@@ -43,7 +43,7 @@ SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans) {
     return out;
 }
 
-// --- hidden Markov models with mixture-kind emissions --------------------------------
+// --- hidden Markov models with mixture-kind emissions (of families or of models) --------------------------------
 
 // The stacked-sequence layout from R's 0-based starts, lengths and optional weights.
 static hm_seqs seqs_from(SEXP starts, SEXP lengths, SEXP w, int n, const char *fn) {
@@ -133,10 +133,10 @@ SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP 
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    if (h->kind != HM_HM_MIXTURE) {
+    if (hm_mix_classes(h) < 2) {
         internal_error(__func__, "the emission must be a mixture"); // # nocov
     }
-    const int dim = hm_hm_dim(h), S = h->lat->n;
+    const int dim = hm_hm_dim(h), S = hm_mix_classes(h);
     const size_t ss = (size_t)S * (size_t)S;
     const double *th0 = glue_real(theta, dim, "theta", __func__);
     const double *ch0 = glue_real(chain, (R_xlen_t)(S + S * S), "chain", __func__);
@@ -221,10 +221,10 @@ SEXP ffi_hmm_seq_infer(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SE
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    if (h->kind != HM_HM_MIXTURE) {
+    if (hm_mix_classes(h) < 2) {
         internal_error(__func__, "the emission must be a mixture"); // # nocov
     }
-    const int dim = hm_hm_dim(h), S = h->lat->n;
+    const int dim = hm_hm_dim(h), S = hm_mix_classes(h);
     const double *th = glue_real(theta, dim, "theta", __func__);
     const double *ch = glue_real(chain, (R_xlen_t)(S + S * S), "chain", __func__);
     int n = glue_matrix(x, m.obs.f.d, "x", __func__);

@@ -315,3 +315,147 @@ test_that("bad input gives classed errors naming the argument", {
   expect_error(fit_lvm(m, rnorm(20), weights = c(1, 2)), class = "harmonium_error")
   expect_error(forecast(fit_lvm(m, rnorm(30)), h = 0), class = "harmonium_error")
 })
+
+# --- hmm() with a conjugated-model emission (a mixture of factor analysers as the emission) ---
+
+# log N(x; mu, L L' + Psi), written with chol(): the marginal of a linear Gaussian model.
+lgm_marginal_logdens <- function(x, p) {
+  Sig <- tcrossprod(p$loadings) + p$cov
+  R <- chol(Sig)
+  z <- backsolve(R, x - p$mean, transpose = TRUE)
+  -0.5 * length(x) * log(2 * pi) - sum(log(diag(R))) - 0.5 * sum(z^2)
+}
+
+test_that("hmm(factor_analysis()) equals enumeration with the FA marginal densities, NA row included", {
+  A <- matrix(c(0.8, 0.2, 0.35, 0.65), 2, byrow = TRUE)
+  em <- list(
+    list(mean = c(0.3, -1.2, 0.8, 2.1), loadings = matrix(c(1.1, 0.6, -0.4, 0.9), 4, 1),
+      cov = diag(c(0.5, 0.3, 0.8, 0.4))),
+    list(mean = c(-1.5, 0.7, 1.9, -0.2), loadings = matrix(c(-0.3, 1.4, 0.5, 0.2), 4, 1),
+      cov = diag(c(0.25, 0.6, 0.35, 0.9)))
+  )
+  p <- list(initial = c(0.4, 0.6), transition = A, emission = em)
+  set.seed(4)
+  s1 <- matrix(round(rnorm(20, sd = 1.5), 2), 5, 4)
+  s1[3, 2] <- NA
+  s2 <- matrix(round(rnorm(16, sd = 1.5), 2), 4, 4)
+  dens <- function(x, k) lgm_marginal_logdens(as.double(unlist(x)), em[[k]])
+  check_hmm_brute(hmm(factor_analysis(4, 1), 2), p, list(s1, s2), dens)
+})
+
+test_that("hmm(ppca()) and hmm(lgm(full)) with 3 states equal enumeration", {
+  A <- matrix(c(0.6, 0.3, 0.1, 0.2, 0.7, 0.1, 0.3, 0.3, 0.4), 3, byrow = TRUE)
+  set.seed(6)
+  mk <- function(cov) lapply(1:3, function(k) {
+    list(mean = rnorm(3, 2 * k - 4), loadings = matrix(rnorm(3), 3, 1), cov = cov(k))
+  })
+  seqs <- list(matrix(round(rnorm(12, sd = 2), 2), 4, 3), matrix(round(rnorm(9, sd = 2), 2), 3, 3))
+  seqs[[1]][2, ] <- NA
+  for (case in c("isotropic", "full")) {
+    em <- if (case == "isotropic") {
+      mk(function(k) diag(0.3 * k, 3))
+    } else {
+      mk(function(k) {
+        B <- matrix(rnorm(9, sd = 0.4), 3)
+        tcrossprod(B) + diag(0.4, 3)
+      })
+    }
+    p <- list(initial = c(0.2, 0.5, 0.3), transition = A, emission = em)
+    dens <- function(x, k) lgm_marginal_logdens(as.double(unlist(x)), em[[k]])
+    m <- if (case == "isotropic") hmm(ppca(3, 1), 3) else hmm(lgm(ef_normal(3, "full"), 1), 3)
+    check_hmm_brute(m, p, seqs, dens)
+  }
+})
+
+sim_fa_hmm <- function(ns, len, seed) {
+  set.seed(seed)
+  A <- matrix(c(0.95, 0.05, 0.08, 0.92), 2, byrow = TRUE)
+  mus <- list(c(0, 0, 0, 0), c(4, -3, 2, 5))
+  L <- list(c(1, 0.8, 0.5, 0.3), c(-0.5, 1, 0.7, 0.2))
+  psi <- list(c(0.3, 0.4, 0.2, 0.5), c(0.5, 0.2, 0.3, 0.4))
+  out <- lapply(seq_len(ns), function(i) {
+    z <- integer(len)
+    z[1] <- sample(2, 1)
+    for (t in 2:len) z[t] <- sample(2, 1, prob = A[z[t - 1], ])
+    x <- t(vapply(z, function(k) mus[[k]] + L[[k]] * stats::rnorm(1) + stats::rnorm(4) * sqrt(psi[[k]]), numeric(4)))
+    list(x = x, z = z)
+  })
+  list(x = lapply(out, `[[`, "x"), z = unlist(lapply(out, `[[`, "z")))
+}
+
+test_that("Baum-Welch with FA emissions is monotone, recovers the states, and with_params reproduces it", {
+  sim <- sim_fa_hmm(1, 300, 21)
+  x <- sim$x[[1]]
+  x[c(40, 41), 3] <- NA
+  m <- hmm(factor_analysis(4, 1), 2)
+  fit <- fit_lvm(m, x, control = lvm_control(tol = 1e-10))
+  expect_s3_class(fit, "hmm_fit")
+  expect_true(fit$converged)
+  tr <- fit$trace
+  expect_true(all(diff(tr) / (1 + abs(tr[-1])) > -1e-12))
+  v <- viterbi(fit)$state
+  expect_gt(max(mean(v == sim$z), mean(v == 3L - sim$z)), 0.9)
+  expect_equal(attr(logLik(fit), "df"), 2 * (4 + 4 + 4) + 2 + 1)
+  f2 <- with_params(m, coef(fit), data = x)
+  expect_equal(f2$loglik, fit$loglik, tolerance = 1e-9)
+  expect_equal(f2$loglik, tail(tr, 1), tolerance = 1e-8)
+  # the reported emission: FA parameters named after the data's columns, in its units
+  e1 <- coef(fit)$emission[[1]]
+  expect_named(e1, c("mean", "loadings", "cov"))
+  expect_equal(dim(e1$loadings), c(4L, 1L))
+  expect_equal(e1$cov, diag(diag(e1$cov)), ignore_attr = TRUE)
+  expect_output(print(summary(fit)), "factor analysis")
+  sm <- simulate(fit, seed = 2, lengths = 7)
+  expect_equal(dim(sm), c(7L, 8L))
+  fc <- forecast(fit, h = 2)$observations
+  expect_equal(dim(fc), c(2L, 6L))
+})
+
+test_that("FA-emission fits are identical for 1 and 2 threads", {
+  sim <- sim_fa_hmm(12, 400, 22)
+  # 4800 rows: several of the base E-step's row blocks, shared between the threads
+  fit <- function(nt) {
+    withCallingHandlers(
+      fit_lvm(hmm(factor_analysis(4, 1), 2), sim$x, control = lvm_control(threads = nt, maxit = 30)),
+      harmonium_warning_not_converged = function(w) invokeRestart("muffleWarning")
+    )
+  }
+  f1 <- fit(1)
+  f2 <- fit(2)
+  expect_length(f1$trace, 30L)
+  expect_identical(f1$trace, f2$trace)
+  expect_identical(f1$params, f2$params)
+  expect_identical(f1$posterior, f2$posterior)
+})
+
+test_that("hmm() rejects a model emission without an exact mixture EM", {
+  expect_error(hmm(boltzmann_lgm(ef_normal(3, "diagonal"), 2), 2), class = "harmonium_error_unsupported")
+  expect_error(hmm(lgm(ef_normal(3, "diagonal"), 1, posterior = "diagonal"), 2), class = "harmonium_error_unsupported")
+})
+
+test_that("FA-emission log-likelihoods over more than one chunk of rows equal the plain-R forward algorithm", {
+  # 17000 stacked rows: the per-state log densities run in chunks of 16 base blocks
+  # (16384 rows); missing rows on either side of the chunk boundary.
+  em <- list(
+    list(mean = c(0, 0, 0), loadings = matrix(c(1, 0.5, -0.3), 3, 1), cov = diag(c(0.4, 0.3, 0.5))),
+    list(mean = c(2, -1, 1), loadings = matrix(c(-0.2, 0.8, 0.6), 3, 1), cov = diag(c(0.6, 0.2, 0.3)))
+  )
+  A <- matrix(c(0.9, 0.1, 0.2, 0.8), 2, byrow = TRUE)
+  p <- list(initial = c(0.5, 0.5), transition = A, emission = em)
+  set.seed(31)
+  seqs <- list(matrix(rnorm(3 * 9000, 0.5), ncol = 3), matrix(rnorm(3 * 8000, 0.5), ncol = 3))
+  seqs[[2]][c(7383, 7385), 2] <- NA # stacked rows 16383 and 16385
+  seqs[[1]][100, ] <- NA
+  f <- with_params(hmm(factor_analysis(3, 1), 2), p, data = seqs)
+  ld <- function(x, q) {
+    R <- chol(tcrossprod(q$loadings) + q$cov)
+    z <- backsolve(R, t(x) - q$mean, transpose = TRUE)
+    -0.5 * ncol(x) * log(2 * pi) - sum(log(diag(R))) - 0.5 * colSums(z^2)
+  }
+  ref <- vapply(seqs, function(x) {
+    lp <- cbind(ld(x, em[[1]]), ld(x, em[[2]]))
+    lp[!stats::complete.cases(x), ] <- 0
+    oracle_forward(lp, p$initial, A)
+  }, 1)
+  expect_equal(unname(f$seq_loglik), ref, tolerance = 1e-9)
+})
