@@ -74,6 +74,16 @@ family_adopt_levels <- function(fam, df) {
       fam$blocks[[b]] <- family_adopt_levels(blk, df[, off + seq_len(blk$d), drop = FALSE])
       off <- off + blk$d
     }
+    # The product's conversions were made over its original blocks: remade over
+    # the blocks that adopted the data's levels, so its source parameters carry
+    # the level names.
+    blocks <- fam$blocks
+    po <- fam$par_off
+    dims <- vapply(blocks, `[[`, integer(1), "dim")
+    fam$to_src <- function(theta) {
+      lapply(seq_along(blocks), function(b) blocks[[b]]$to_src(theta[po[b] + seq_len(dims[b])]))
+    }
+    fam$colnames <- names(df)
     return(fam)
   }
   if (fam$name == "categorical" && isTRUE(fam$default_levels) && is.factor(df[[1]]) &&

@@ -443,3 +443,12 @@ test_that("exactness() is analytic for closed-form families and differentiable f
   expect_identical(exactness(mixture(ef_product(ef_normal(1), ef_gamma()), 2)), "differentiable")
   expect_identical(exactness(mixture(ef_product(ef_poisson(), ef_bernoulli(2)), 2)), "analytic")
 })
+
+test_that("a mixture of a product reports the data's level and column names", {
+  set.seed(2)
+  df <- data.frame(a = factor(sample(c("x", "y"), 60, TRUE)), b = rpois(60, 3))
+  f <- fit_lvm(mixture(ef_product(ef_categorical(2), ef_poisson()), 2), df, control = lvm_control(seed = 1))
+  p <- coef(f)$components[[1]]
+  expect_named(p[[1]]$prob, c("x", "y"))
+  expect_named(p[[2]]$rate, "b")
+})
