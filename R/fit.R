@@ -444,16 +444,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
       best <- list(em = em, es = es, start = i, healthy = healthy)
     }
   }
-  nfail <- sum(starts$status == "failed")
-  if (is.null(best)) {
-    abort_hm(c("Every start failed ({control$n_init}).",
-      i = "Try {.code lvm_control(reg = 1e-6)}, fewer components, or {.arg init}."),
-      "fit_failed", call = env)
-  }
-  if (nfail > 0L) {
-    warn_hm("{nfail} of {control$n_init} start{?s} failed numerically and {?was/were} skipped.",
-      "failed_start")
-  }
+  report_starts(best, starts, control, "Try {.code lvm_control(reg = 1e-6)}, fewer components, or {.arg init}.",
+    env)
   em <- best$em
   if (em$status > 1L) {
     comp <- if (em$bad >= 0L) paste("component", em$bad + 1L) else "the model"
@@ -461,9 +453,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
       i = "The fit is the last valid iterate; try {.code lvm_control(reg = 1e-6)} or fewer components."),
       "collapse")
   } else if (!em$converged) {
-    what <- if (method == "gradient") "The gradient optimiser" else "EM"
-    warn_hm("{what} did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
-      "not_converged")
+    warn_not_converged(if (method == "gradient") "The gradient optimiser" else "EM", control)
   }
   trace <- em$trace - (if (is.null(w)) n else sum(w)) * sc$log_jac
   check_monotone(trace)
@@ -480,6 +470,27 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   fit$method <- method
   fit$omitted <- prep$omitted
   fit
+}
+
+# The outcome of a multi-start fit's starts, shared by every model's driver: a
+# classed error when every start failed (`best` is NULL), with `hint` as its
+# advice, and a warning naming how many failed otherwise.
+report_starts <- function(best, starts, control, hint, call) {
+  if (is.null(best)) {
+    abort_hm(c("Every start failed ({control$n_init}).", i = hint), "fit_failed", call = call)
+  }
+  nfail <- sum(starts$status == "failed")
+  if (nfail > 0L) {
+    warn_hm("{nfail} of {control$n_init} start{?s} failed numerically and {?was/were} skipped.",
+      "failed_start")
+  }
+  invisible(nfail)
+}
+
+# `what` ("EM", "Baum-Welch", ...) reached the iteration cap.
+warn_not_converged <- function(what, control) {
+  warn_hm("{what} did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
+    "not_converged")
 }
 
 abort_no_em <- function(model, call) {

@@ -487,14 +487,7 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
       best <- list(em = em, inf = inf, sll = sll, ll = ll, start = i, healthy = healthy)
     }
   }
-  if (is.null(best)) {
-    abort_hm(c("Every start failed ({control$n_init}).",
-      i = "Try {.code lvm_control(reg = 1e-6)}, fewer states, or {.arg init}."), "fit_failed", call = env)
-  }
-  nfail <- sum(starts$status == "failed")
-  if (nfail > 0L) {
-    warn_hm("{nfail} of {control$n_init} start{?s} failed numerically and {?was/were} skipped.", "failed_start")
-  }
+  report_starts(best, starts, control, "Try {.code lvm_control(reg = 1e-6)}, fewer states, or {.arg init}.", env)
   em <- best$em
   if (em$status > 1L) {
     comp <- if (em$bad >= 0L) paste("state", em$bad + 1L) else "the model"
@@ -502,8 +495,7 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
       i = "The fit is the last valid iterate; try {.code lvm_control(reg = 1e-6)} or fewer states."),
       "collapse")
   } else if (!em$converged) {
-    warn_hm("Baum-Welch did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
-      "not_converged")
+    warn_not_converged("Baum-Welch", control)
   }
   trace <- em$trace - wobs * sc$log_jac
   # With a stationary initial distribution the update is not an exact M-step.

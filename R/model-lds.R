@@ -488,17 +488,14 @@ fit_sequence.lds_model <- function(model, seqs, init, method, control, weights, 
     starts$status[i] <- em$status
     if (is.null(best) || ll > best$ll) best <- list(em = em, ll = ll, start = i)
   }
-  if (is.null(best)) abort_hm("Every start failed ({control$n_init}).", "fit_failed", call = env)
-  nfail <- sum(starts$status == "failed")
-  if (nfail > 0L) warn_hm("{nfail} of {control$n_init} start{?s} failed numerically and {?was/were} skipped.",
-    "failed_start")
+  report_starts(best, starts, control, "Try other starting values with {.arg init}, or fix ill-determined parameters.",
+    env)
   em <- best$em
   if (em$status == "not_pd") {
     warn_hm(c("EM stopped at iteration {length(em$trace)}: a noise covariance became singular.",
       i = "The fit is the last valid iterate; consider a {.val diagonal} structure or fixing it."), "collapse")
   } else if (!em$converged) {
-    warn_hm("EM did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
-      "not_converged")
+    warn_not_converged("EM", control)
   }
   check_monotone(em$trace)
   es <- lds_estep(y, seqs, w, em$par, threads, c(0L, 0L, 0L, 0L, 0L))
