@@ -3,6 +3,8 @@
 # UndefinedBehaviorSanitizer (issue 9).
 #
 #   bash tools/sanitize.sh            from the package root (or anywhere)
+#   bash tools/sanitize.sh FILE...    only these test files (paths to .R
+#                                     files), e.g. while fixing a finding
 #
 # 1. Copies the package sources (without objects) to a scratch directory and
 #    installs them into a private library with
@@ -17,7 +19,9 @@
 #    its output, or a report file in the log directory. Child R processes
 #    started by the tests (callr) inherit LD_PRELOAD and the options and
 #    write their reports to the same log directory, so a crash in a child
-#    that the test itself tolerates still fails this script.
+#    that the test itself tolerates still fails this script. Three canaries
+#    (heap overflow, signed overflow, segfault in a scratch .so) must be
+#    caught first, so a broken setup cannot pass silently.
 #
 # The last line printed is "N passed, N failed, N skipped" of the sanitized
 # run, with each sanitizer finding counted as a failure.
@@ -53,11 +57,16 @@ if [ ! -e "$libasan" ] || [ "$libasan" = libasan.so ]; then
     exit 2
 fi
 libasan=$(readlink -f "$libasan")
+libubsan=$(readlink -f "$(gcc -print-file-name=libubsan.so)")
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 # --- build -------------------------------------------------------------------
 t0=$(date +%s)
+cat > "$work/Makevars" <<EOF
+CFLAGS = -g -O1 $san
+LDFLAGS = $san
+EOF
 so=$lib/harmonium/libs/harmonium.so
 if [ "${HARMONIUM_SAN_REUSE:-}" = true ] && [ -f "$so" ]; then
     echo "sanitize.sh: reusing $lib"
@@ -70,10 +79,6 @@ else
     tar -C "$root" --exclude=./.git --exclude='*.o' --exclude='*.so' \
         --exclude=./demo-output --exclude=./lib --exclude=./bench/out -cf - . |
         tar -C "$work/pkg/harmonium" -xf -
-    cat > "$work/Makevars" <<EOF
-CFLAGS = -g -O1 $san
-LDFLAGS = $san
-EOF
     R_MAKEVARS_USER=$work/Makevars nice R CMD INSTALL --preclean --no-multiarch \
         --no-test-load -l "$lib" "$work/pkg/harmonium" > "$work/install.log" 2>&1 || {
         cat "$work/install.log"
@@ -97,18 +102,84 @@ mkdir -p "$logs"
 # allocator_may_return_null=1: a request R cannot satisfy (the tests ask for
 # huge sizes on purpose) returns NULL, so R raises its ordinary
 # "cannot allocate" error instead of ASan aborting.
-# handle_segv=0 etc.: R installs its own SIGSEGV handler (stack overflow,
-# "caught segfault" traceback); an unrecovered segfault still aborts R with a
-# non-zero status, which fails this script.
-export ASAN_OPTIONS="detect_leaks=0:detect_odr_violation=0:allocator_may_return_null=1:handle_segv=0:abort_on_error=0:exitcode=86:log_path=$logs/asan:suppressions=$root/tools/sanitize-asan.supp"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:suppressions=$root/tools/sanitize-ubsan.supp"
+# allow_user_segv_handler=0 (with handle_segv, handle_abort): ASan keeps the
+# fatal-signal handlers instead of R's "caught segfault" one, so a crash of
+# a child R process is reported into the log directory as well.
+export ASAN_OPTIONS="detect_leaks=0:detect_odr_violation=0:allocator_may_return_null=1:handle_segv=1:handle_sigbus=1:handle_sigfpe=1:handle_sigill=1:handle_abort=1:allow_user_segv_handler=0:log_path=$logs/asan:suppressions=$root/tools/sanitize-asan.supp"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$root/tools/sanitize-ubsan.supp"
+# UBSan ignores log_path in UBSAN_OPTIONS when ASan is preloaded (its
+# __sanitizer_set_report_path call binds to libasan's), so a preloaded shim
+# sets libubsan's own report path from HARMONIUM_UBSAN_LOG.
+export HARMONIUM_UBSAN_LOG=$logs/ubsan
+preload="$libasan $libubsan $work/shim/ubsan-log.so"
 export HARMONIUM_SANITIZER=true
 export OMP_THREAD_LIMIT=${OMP_THREAD_LIMIT:-2}
 export R_LIBS="$lib${R_LIBS:+:$R_LIBS}"
 out=$work/tests.log
 
+mkdir -p "$work/shim"
+cat > "$work/shim/ubsan-log.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+/* Points libubsan's own report file at $HARMONIUM_UBSAN_LOG.<pid>. */
+__attribute__((constructor)) static void ubsan_log_path(void) {
+    const char *path = getenv("HARMONIUM_UBSAN_LOG");
+    void *h = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (path == NULL || h == NULL) {
+        return;
+    }
+    void (*set)(const char *) = (void (*)(const char *))dlsym(h, "__sanitizer_set_report_path");
+    if (set != NULL) {
+        set(path);
+    }
+}
+EOF
+gcc -shared -fPIC -O1 -o "$work/shim/ubsan-log.so" "$work/shim/ubsan-log.c" -ldl
+
+# Canaries: a heap overflow, a signed overflow and a segfault in a scratch .so built with
+# the same flags must each be caught (the R process dies, a report lands in
+# the log directory), or this script cannot see anything.
+mkdir -p "$work/canary"
+cat > "$work/canary/canary.c" <<'EOF'
+#include <limits.h>
+#include <stdlib.h>
+#include <Rinternals.h>
+SEXP canary_heap(SEXP n) {
+    int k = Rf_asInteger(n);
+    int *p = malloc(sizeof(int) * (size_t)k);
+    volatile int s = p[k];
+    free(p);
+    return Rf_ScalarInteger(s);
+}
+SEXP canary_overflow(SEXP n) {
+    int k = Rf_asInteger(n);
+    return Rf_ScalarInteger(k + INT_MAX);
+}
+SEXP canary_segv(SEXP n) {
+    volatile int *p = (int *)(size_t)Rf_asInteger(n);
+    return Rf_ScalarInteger(*p);
+}
+EOF
+(cd "$work/canary" && R_MAKEVARS_USER=$work/Makevars R CMD SHLIB -o canary.so canary.c > build.log 2>&1) || {
+    cat "$work/canary/build.log"
+    echo "sanitize.sh: the canary did not build" >&2
+    exit 1
+}
+for fn in canary_heap canary_overflow canary_segv; do
+    rm -rf "${logs:?}"/*
+    if LD_PRELOAD=$preload Rscript -e "dyn.load('$work/canary/canary.so'); .Call('$fn', 4L)" \
+        > "$work/canary/$fn.log" 2>&1 || [ -z "$(find "$logs" -type f)" ]; then
+        cat "$work/canary/$fn.log" "$logs"/* 2>/dev/null || true
+        echo "sanitize.sh: the $fn canary was not caught: the sanitizer setup is broken" >&2
+        exit 1
+    fi
+done
+rm -rf "${logs:?}"/*
+echo "sanitize.sh: canaries (heap overflow, signed overflow, segfault) caught"
+
 # The package the tests load must be the sanitized one.
-where=$(LD_PRELOAD=$libasan Rscript -e 'cat(find.package("harmonium"))' 2>>"$work/check.log") || {
+where=$(LD_PRELOAD=$preload Rscript -e 'cat(find.package("harmonium"))' 2>>"$work/check.log") || {
     cat "$work/check.log" >&2
     echo "sanitize.sh: R does not start with libasan preloaded" >&2
     exit 1
@@ -118,8 +189,21 @@ if [ "$(readlink -f "$where")" != "$(readlink -f "$lib/harmonium")" ]; then
     exit 1
 fi
 
+if [ $# -eq 0 ]; then
+    run=(Rscript tools/run-tests.R)
+else
+    # The same counts line as run-tests.R, over the files given.
+    run=(Rscript -e '
+files <- commandArgs(TRUE)
+res <- do.call(rbind, lapply(files, function(f) as.data.frame(testthat::test_file(f,
+  package = "harmonium", load_package = "installed", stop_on_failure = FALSE))))
+failed <- sum(res$failed) + sum(res$error)
+cat(sprintf("\n%d passed, %d failed, %d skipped\n", sum(res$nb) - sum(res$failed) -
+  sum(res$skipped), failed, sum(res$skipped)))
+quit(status = if (failed > 0) 1L else 0L, save = "no")' "$@")
+fi
 set +e
-LD_PRELOAD=$libasan nice Rscript tools/run-tests.R 2>&1 | tee "$out"
+LD_PRELOAD=$preload nice "${run[@]}" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 t2=$(date +%s)
