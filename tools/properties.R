@@ -13,7 +13,7 @@ t0 <- proc.time()[["elapsed"]]
 res <- testthat::test_file("tests/testthat/test-properties.R", package = "harmonium",
   load_package = "installed", reporter = "summary", stop_on_failure = FALSE)
 df <- as.data.frame(res)
-kinds <- 22L
+kinds <- 23L
 n_large <- max(2L, N %/% 3L)
 n_rec <- 11L * max(1L, N %/% 6L)
 cat(sprintf("\n%d problems (%d small, %d with threads 1 vs 2, %d recovery), %d expectations, %d failed, %.0f s\n",

@@ -10,7 +10,7 @@ prop_kinds <- c(
   "normal_full", "normal_diagonal", "normal_isotropic", "poisson", "categorical", "bernoulli",
   "binomial", "von_mises", "gamma", "product", "factor_analysis", "ppca", "lgm", "hmog", "mfa",
   "mixture_ppca", "boltzmann_lgm", "categorical_dirichlet", "hmm_normal", "hmm_poisson",
-  "hmm_categorical", "lds"
+  "hmm_categorical", "lds", "hmm_stationary"
 )
 
 # Number of problems per kind: HARMONIUM_PROPERTY_N, else `default`.
@@ -301,7 +301,7 @@ prop_problem <- function(kind, seed, n = c(150L, 600L), sep = NULL) {
       params <- list(alpha = exp(stats::runif(L, log(0.5), log(5))))
       list(model = harmonium(ef_categorical(L), ef_dirichlet(L)), params = params, recover = NULL)
     },
-    hmm_normal = , hmm_poisson = , hmm_categorical = {
+    hmm_normal = , hmm_poisson = , hmm_categorical = , hmm_stationary = {
       S <- prop_unif_int(2L, 3L)
       A <- prop_sticky(S)
       init <- prop_weights(S)
@@ -311,7 +311,7 @@ prop_problem <- function(kind, seed, n = c(150L, 600L), sep = NULL) {
           mu <- prop_means(S, d, sep)
           lapply(seq_len(S), function(j) list(mean = mu[j, ], cov = diag(stats::runif(d, 0.3, 1.2), d)))
         },
-        hmm_poisson = {
+        hmm_poisson = , hmm_stationary = {
           lam <- sort(exp(stats::runif(S, log(1), log(40))))
           lapply(seq_len(S), function(j) list(rate = lam[j]))
         },
@@ -319,9 +319,12 @@ prop_problem <- function(kind, seed, n = c(150L, 600L), sep = NULL) {
           L <- prop_unif_int(3L, 5L)
           lapply(seq_len(S), function(j) list(prob = prop_cat_prob(L)))
         })
-      fam <- switch(kind, hmm_normal = ef_normal(length(em[[1]]$mean)), hmm_poisson = ef_poisson(),
+      fam <- switch(kind, hmm_normal = ef_normal(length(em[[1]]$mean)), hmm_poisson = , hmm_stationary = ef_poisson(),
         hmm_categorical = ef_categorical(length(em[[1]]$prob)))
-      model <- hmm(fam, S)
+      # hmm_stationary: the initial distribution tied to the chain's
+      # stationary one (its update is approximate, not an exact M-step).
+      model <- hmm(fam, S, initial = if (kind == "hmm_stationary") "stationary" else "free")
+      if (kind == "hmm_stationary") init <- prop_stationary(A)
       params <- list(initial = init, transition = A, emission = em)
       rec <- NULL
       if (kind == "hmm_normal") {
