@@ -19,7 +19,7 @@ warn_hm <- function(message, what, ..., .envir = parent.frame()) {
 # Engine status codes (src/engine/hm_status.h).
 hm_status_names <- c(
   "ok", "continue", "domain", "not_pd", "no_memory", "max_iter",
-  "no_progress", "overflow", "invalid"
+  "no_progress", "overflow", "invalid", "interrupted"
 )
 
 status_message <- function(status) {
@@ -31,6 +31,7 @@ status_message <- function(status) {
     no_progress = "a component received no weight",
     overflow = "a size exceeds what the engine can index",
     invalid = "the engine was handed a malformed descriptor",
+    interrupted = "the computation was interrupted",
     "unknown failure"
   )
 }

@@ -499,10 +499,14 @@ abort_no_em <- function(model, call) {
     call = call)
 }
 
+# A decrease beyond round-off is a bug. Round-off is relative to the terms
+# summed, not to the total: log p(x) = theta . s(x) - psi(theta) cancels
+# terms of order (mean / sd)^2, so tight clusters thousands of standard
+# deviations apart give relative decreases of a few 1e-10 (test-properties.R).
 check_monotone <- function(trace) {
   if (length(trace) < 2L) return(invisible())
   drop <- -diff(trace) / (1 + abs(trace[-1]))
-  if (any(drop > 1e-10)) {
+  if (any(drop > 1e-8)) {
     it <- which.max(drop) + 1L
     warn_hm("The log-likelihood decreased at iteration {it}; please report this as a bug.", "decrease")
   }

@@ -41,6 +41,12 @@ int hm_estep_block_rows(const hm_harmonium *h) {
     return b - b % 16;
 }
 
+static hm_interrupt_fn interrupt_check = NULL;
+
+void hm_set_interrupt_check(hm_interrupt_fn fn) {
+    interrupt_check = fn;
+}
+
 static int round_blocks(int nt) {
     return 4 * nt;
 }
@@ -101,6 +107,10 @@ hm_status hm_run_blocks(int n,
                     stats[i] += sl[i];
                 }
             }
+        }
+        // Between rounds, on this (the master) thread: the host may stop us.
+        if (interrupt_check != NULL && b0 + rs < nb && interrupt_check()) {
+            return HM_EINTR;
         }
     }
     return HM_OK;

@@ -31,6 +31,8 @@ const char *hm_status_string(hm_status s) {
         return "size too large";
     case HM_EINVAL:
         return "malformed descriptor";
+    case HM_EINTR:
+        return "interrupted";
     }
     return "unknown status";
 }

@@ -782,6 +782,19 @@ typedef struct hm_data {
  * bit-identical for any thread count. work: hm_blocks_work_len doubles.
  */
 typedef hm_status (*hm_block_fn)(const void *ctx, int r0, int nr, double *slot, double *tw);
+
+/*
+ * The host's interrupt check (a host service, as igraph's core has): while
+ * fn is set, hm_run_blocks calls it on the calling thread between rounds of
+ * blocks, outside any parallel region, and returns HM_EINTR as soon as it
+ * returns non-zero, so that a long E-step stops within a round (4 blocks per
+ * thread) rather than at its end. fn must not longjmp or call the engine.
+ * NULL (the default) turns the check off. This is the engine's one piece of
+ * mutable state: the host sets it around one call and clears it after (the
+ * glue's EM loop, src/glue/glue_em.c), from the host's single main thread.
+ */
+typedef int (*hm_interrupt_fn)(void);
+void hm_set_interrupt_check(hm_interrupt_fn fn);
 size_t hm_blocks_work_len(int slen, size_t tlen, int threads);
 hm_status hm_run_blocks(int n,
                         int B,

@@ -18,7 +18,8 @@ typedef enum hm_status {
     HM_EMAXITER = 5,  /* iteration limit reached without convergence */
     HM_ENOPROG = 6,   /* no progress possible (e.g. an empty mixture component) */
     HM_EOVERFLOW = 7, /* a size exceeds what the engine or BLAS can index */
-    HM_EINVAL = 8     /* malformed descriptor or layout (an internal bug) */
+    HM_EINVAL = 8,    /* malformed descriptor or layout (an internal bug) */
+    HM_EINTR = 9      /* stopped by the host's interrupt check (hm_set_interrupt_check) */
 } hm_status;
 
 /* A short, static, human-readable description of a status. */
