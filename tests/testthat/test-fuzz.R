@@ -3,7 +3,6 @@
 # naming the argument at fault. The cases are in helper-fuzz-api.R; a longer
 # run (level "full") is tools/fuzz.R.
 
-skip_on_cran()
 skip_if_not_installed("callr")
 
 cases <- fuzz_cases_api("ci")
@@ -16,7 +15,7 @@ test_that("no fuzz case crashes, hangs or leaks an unclassed error", {
 })
 
 test_that("the fuzz cases exercise both rejections and accepted inputs", {
-  expect_gt(sum(res$outcome == "harmonium_error"), 500L)
+  expect_gt(sum(res$outcome == "harmonium_error"), 300L)
   expect_gt(sum(res$outcome == "ok"), 100L)
 })
 
