@@ -71,13 +71,14 @@ select_k <- function(model_fn, data, k = 1:9, factors = NULL, ...) {
   names(fits) <- if (is.null(factors)) grid$k else paste(grid$k, grid$factors, sep = ":")
   failed <- character(0)
   for (i in seq_len(nrow(grid))) {
-    fits[[i]] <- tryCatch(
+    # fits[i] <- list(.), not fits[[i]] <- .: assigning NULL would drop the slot.
+    fits[i] <- list(tryCatch(
       if (inherits(models[[i]], "error")) rlang::cnd_signal(models[[i]]) else fit_lvm(models[[i]], data, ...),
       harmonium_error = function(e) {
         failed <<- c(failed, paste0(lab[i], ": ", conditionMessage(e)))
         NULL
       }
-    )
+    ))
   }
   row <- function(f) {
     if (is.null(f)) return(c(NA, NA, NA, NA, NA))

@@ -492,6 +492,7 @@ fuzz_cases_params <- function(values) {
       fuzz_case("select_k: function returning junk", quote(select_k(function(k) 1, X, 1:2))),
       fuzz_case("select_k: function erroring", quote(select_k(function(k) stop("boom"), X, 1:2))),
       fuzz_case("select_k: k > n", quote(select_k(ef_normal(3), X[1:3, ], 5:6))),
+      fuzz_case("select_k: every fit fails, a table of NA", quote(select_k(ef_normal(3), X[, 1:2], 1:2)), expect = "ok"),
       fuzz_case("select_k: factors without function of two", quote(select_k(ef_normal(3), X, 1:2, factors = 1))),
       fuzz_case("select_k: bad dots", quote(select_k(ef_normal(3), X, 1:2, control = "fast"))),
       fuzz_case("select_k: unknown dots", quote(select_k(ef_normal(3), X, 1:2, banana = 1))),
