@@ -105,3 +105,40 @@ check_choice <- function(x, choices, arg = rlang::caller_arg(x), call = rlang::c
   }
   x
 }
+
+# A random seed: NULL or one finite number (what set.seed() accepts).
+check_seed <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.null(x)) {
+    return(NULL)
+  }
+  if (!is.numeric(x) || length(x) != 1L || !is.finite(x) || abs(x) > .Machine$integer.max) {
+    abort_hm("{.arg {arg}} must be {.code NULL} or a single whole number, not {.obj_type_friendly {x}}.",
+      "argument", call = call)
+  }
+  x
+}
+
+# A non-empty vector of whole numbers in [min, max] (a grid such as 1:9).
+check_counts <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = 1L, max = 10000L) {
+  if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(!is.finite(x)) || any(x != round(x)) ||
+    any(x < min) || any(x > max)) {
+    abort_hm("{.arg {arg}} must be whole numbers between {min} and {max}.", "argument", call = call)
+  }
+  as.integer(x)
+}
+
+# The number of draws of a sampler producing `width` values per draw, capped
+# so that the result can be allocated and indexed (1e9 values, 8 GB).
+check_draws <- function(x, width = 1L, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  cap <- max(1, floor(1e9 / max(1, width)))
+  check_count(x, arg = arg, call = call, min = 0L, max = min(.Machine$integer.max, cap))
+}
+
+# A confidence level in (0, 1).
+check_level <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x <= 0 || x >= 1) {
+    abort_hm("{.arg {arg}} must be a single number strictly between 0 and 1, not {.obj_type_friendly {x}}.",
+      "argument", call = call)
+  }
+  as.double(x)
+}

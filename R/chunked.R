@@ -35,6 +35,7 @@
 lvm_estep <- function(model, params, data, weights = NULL) {
   check_model(model)
   env <- rlang::current_env()
+  check_chunked_model(model, env)
   theta <- model_to_nat(model, params, call = env)
   prep <- prepare_data(model, data, weights, "fail", env)
   es <- native_model_estep(prep$model, theta, prep$x, prep$weights, logp = FALSE, post = FALSE,
@@ -67,6 +68,10 @@ print.lvm_stats <- function(x, ...) {
 lvm_mstep <- function(model, stats, control = lvm_control()) {
   check_model(model)
   env <- rlang::current_env()
+  check_chunked_model(model, env)
+  if (!inherits(control, "lvm_control")) {
+    abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
+  }
   if (!inherits(stats, "lvm_stats") || length(stats$stats) != model$dim) {
     abort_hm("{.arg stats} must come from {.fn lvm_estep} for this model.", "argument", call = env)
   }
@@ -84,4 +89,14 @@ lvm_mstep <- function(model, stats, control = lvm_control()) {
   res <- native_model_to_natural(model, eta, fam_ctrl(reg = control$reg, floor = floor))
   stop_status(res, "the M-step", call = env)
   model_name_params(model, model_to_src(model, res$value))
+}
+
+# Chunked EM is for models of independent rows: a sequence's statistics do
+# not split at arbitrary row boundaries.
+check_chunked_model <- function(model, call) {
+  if (is_sequence_model(model)) {
+    abort_hm(c("{.arg model} is a sequence model ({model$label}); chunked EM is for independent rows.",
+      i = "Fit it with {.fn fit_lvm} on a list of sequences."), "unsupported", call = call)
+  }
+  invisible(model)
 }

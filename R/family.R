@@ -92,7 +92,7 @@ as_data_frame_cols <- function(data, arg, call) {
   }
   if (is.matrix(data) && (is.numeric(data) || is.logical(data) || is.character(data))) {
     df <- as.data.frame(data, stringsAsFactors = FALSE)
-    if (is.null(colnames(data))) names(df) <- paste0("V", seq_len(ncol(df)))
+    if (is.null(colnames(data)) && ncol(df) > 0L) names(df) <- paste0("V", seq_len(ncol(df)))
     return(df)
   }
   if (is.factor(data) || is.character(data) || ((is.numeric(data) || is.logical(data)) && is.null(dim(data)))) {
@@ -193,7 +193,7 @@ ef_log_density <- function(family, params, x) {
 #' @export
 ef_sample <- function(family, params, n) {
   check_family(family)
-  n <- check_count(n, min = 0L)
+  n <- check_draws(n, width = family$d)
   theta <- family$to_nat(params)
   res <- native_family_sample(family$spec, theta, n)
   stop_status(res, "samples")

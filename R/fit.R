@@ -41,7 +41,7 @@ lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threa
       tol = check_number(tol, min = 0),
       maxit = check_count(maxit, min = 1L),
       n_init = check_count(n_init, min = 1L, max = 10000L),
-      seed = if (is.null(seed)) NULL else check_number(seed),
+      seed = check_seed(seed),
       threads = if (is.null(threads)) NULL else check_count(threads, min = 1L, max = 1024L),
       trace = check_flag(trace),
       reg = check_number(reg, min = 0),
@@ -141,15 +141,16 @@ resolve_call_forms <- function(model, data, init, call) {
 
 # Encodes the data for the model's observable family; with na_action =
 # "omit" rows with missing values are dropped and recorded.
-prepare_data <- function(model, data, weights, na_action, call) {
-  df <- as_data_frame_cols(data, "data", call)
+prepare_data <- function(model, data, weights, na_action, call, arg = "data") {
+  if (is.null(data)) abort_hm("{.arg {arg}} is missing.", "data", call = call)
+  df <- as_data_frame_cols(data, arg, call)
   fam <- model$obs
   if (ncol(df) != fam$d) {
-    abort_hm(c("{.arg data} has {ncol(df)} column{?s} but {model$label} needs {fam$d}.",
+    abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but {model$label} needs {fam$d}.",
       i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."),
       "data", call = call)
   }
-  if (nrow(df) == 0L) abort_hm("{.arg data} has no rows.", "data", call = call)
+  if (nrow(df) == 0L) abort_hm("{.arg {arg}} has no rows.", "data", call = call)
   if (!is.null(weights)) weights <- check_weights(weights, nrow(df), call = call)
   omitted <- integer(0)
   if (na_action == "omit") {
@@ -157,12 +158,12 @@ prepare_data <- function(model, data, weights, na_action, call) {
     omitted <- which(!keep)
     df <- df[keep, , drop = FALSE]
     if (!is.null(weights)) weights <- weights[keep]
-    if (nrow(df) == 0L) abort_hm("{.arg data} has no complete rows.", "data_na", call = call)
+    if (nrow(df) == 0L) abort_hm("{.arg {arg}} has no complete rows.", "data_na", call = call)
   }
   fam <- family_adopt_levels(fam, df)
   model$obs <- fam
   if (!is.null(model$component)) model$component <- fam
-  x <- family_encode(fam, df, "data", call)
+  x <- family_encode(fam, df, arg, call)
   list(model = model, x = x, weights = weights, omitted = omitted)
 }
 
@@ -191,6 +192,18 @@ make_scaler <- function(fam, x) {
     }
   }
   list(center = center, scale = scale, log_jac = sum(log(scale)))
+}
+
+# Columns whose mean or spread overflows a double (|x| beyond ~1e150, whose
+# square is not finite) cannot be standardised: a classed error before any C
+# work. `xs` is the standardised data.
+check_scaler <- function(sc, xs, call, arg = "data") {
+  bad <- which(!is.finite(sc$center) | !is.finite(sc$scale) | sc$scale <= 0 | !is.finite(colSums(xs^2)))
+  if (length(bad) || !is.finite(sc$log_jac)) {
+    abort_hm(c("{.arg {arg}} has values too large to standardise in column{?s} {bad}.",
+      i = "Rescale the data (e.g. divide by a power of 10)."), "data", call = call)
+  }
+  invisible(sc)
 }
 
 identity_scaler <- function(d) list(center = rep(0, d), scale = rep(1, d), log_jac = 0)
@@ -417,6 +430,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   threads <- resolve_threads(control$threads)
   sc <- make_scaler(model$obs, x)
   xs <- scale_data(sc, x)
+  check_scaler(sc, xs, env)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor)
 
   best <- NULL

@@ -39,7 +39,7 @@ newdata_x <- function(fit, newdata, call = rlang::caller_env()) {
     }
     return(fit$x)
   }
-  prepare_data(fit$model, newdata, NULL, "fail", call)$x
+  prepare_data(fit$model, newdata, NULL, "fail", call, arg = "newdata")$x
 }
 
 fit_rows <- function(fit, newdata, call = rlang::caller_env()) {
@@ -131,7 +131,8 @@ fitted.mixture_fit <- function(object, ...) predict(object, type = "class")
 #' @export
 simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   if (is.null(nsim)) nsim <- object$n
-  nsim <- check_count(nsim, min = 0L)
+  nsim <- check_draws(nsim, width = object$model$d + object$model$post_len)
+  seed <- check_seed(seed)
   if (!is.null(seed)) set.seed(seed)
   rng_state <- if (exists(".Random.seed", envir = globalenv())) get(".Random.seed", envir = globalenv())
   m <- object$model

@@ -265,12 +265,22 @@ log_density.hmm_fit <- function(object, newdata = NULL, ...) {
 #' @export
 simulate.hmm_fit <- function(object, nsim = 1, seed = NULL, lengths = NULL, ...) {
   nsim <- check_count(nsim, min = 1L)
-  if (!is.null(seed)) set.seed(seed)
+  seed <- check_seed(seed)
   if (is.null(lengths)) lengths <- object$sequences$lengths
   if (is.null(lengths)) {
     abort_hm("This fit holds no sequences; give {.arg lengths}.", "argument")
   }
+  if (!is.numeric(lengths) || length(lengths) < 1L) {
+    abort_hm("{.arg lengths} must be the lengths of the sequences to draw, not {.obj_type_friendly {lengths}}.",
+      "argument")
+  }
   lengths <- vapply(lengths, function(l) check_count(l, min = 1L, arg = "lengths"), 1L)
+  # The chain is drawn step by step in R: cap the total number of time points.
+  if (nsim * sum(as.double(lengths)) > 1e7) {
+    abort_hm("{.arg nsim} x {.arg lengths} asks for {format(nsim * sum(as.double(lengths)))} time points; at most 1e7 are drawn at once.",
+      "too_large")
+  }
+  if (!is.null(seed)) set.seed(seed)
   p <- object$params
   S <- length(p$initial)
   A <- p$transition

@@ -83,6 +83,8 @@ NULL
 #' @rdname lds-methods
 #' @export
 filter_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.95, ...) {
+  tidy <- check_flag(tidy)
+  level <- check_level(level)
   r <- lds_moments(fit, newdata, c(0L, 0L, 1L, 0L, 0L), rlang::current_env())
   res <- lds_split(r$filt_mean, r$filt_cov, r$seqs, fit$model$q, state_names(fit$model$q))
   if (isTRUE(tidy)) lds_tidy(res, level) else res
@@ -91,6 +93,8 @@ filter_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.9
 #' @rdname lds-methods
 #' @export
 smooth_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.95, ...) {
+  tidy <- check_flag(tidy)
+  level <- check_level(level)
   r <- lds_moments(fit, newdata, c(0L, 0L, 0L, 1L, 0L), rlang::current_env())
   res <- lds_split(r$smooth_mean, r$smooth_cov, r$seqs, fit$model$q, state_names(fit$model$q))
   if (isTRUE(tidy)) lds_tidy(res, level) else res
@@ -103,7 +107,8 @@ posterior.lds_fit <- function(object, newdata = NULL, ...) smooth_states.lds_fit
 #' @rdname lds-methods
 #' @export
 forecast.lds_fit <- function(fit, h = 1, newdata = NULL, level = 0.95, ...) {
-  h <- check_count(h, min = 1L)
+  h <- check_count(h, min = 1L, max = 1e6)
+  level <- check_level(level)
   r <- lds_moments(fit, newdata, c(0L, 0L, 1L, 0L, 0L), rlang::current_env())
   pr <- fit$params
   q <- fit$model$q
@@ -209,6 +214,12 @@ simulate.lds_fit <- function(object, nsim = 1, seed = NULL, length = NULL, ...) 
   nsim <- check_count(nsim, min = 1L)
   if (is.null(length)) length <- if (length(object$lengths)) object$lengths[1] else 100L
   length <- check_count(length, min = 1L)
+  seed <- check_seed(seed)
+  # The state is propagated step by step in R: cap the total number of steps.
+  if (as.double(nsim) * length > 1e7) {
+    abort_hm("{.arg nsim} x {.arg length} asks for {format(as.double(nsim) * length)} time steps; at most 1e7 are drawn at once.",
+      "too_large")
+  }
   if (!is.null(seed)) set.seed(seed)
   pr <- object$params
   q <- object$model$q
@@ -294,6 +305,7 @@ print.summary.lds_fit <- function(x, digits = 4, ...) {
 #' @export
 plot.lds_fit <- function(x, type = c("states", "filtered", "trace"), sequence = 1, dim = 1, level = 0.95, ...) {
   type <- check_choice(type, c("states", "filtered", "trace"))
+  level <- check_level(level)
   if (type == "trace") {
     plot_trace(x, ...)
     return(invisible(x))

@@ -50,6 +50,7 @@ rotate_loadings <- function(fit, rotation = c("varimax", "promax", "none"), stan
     abort_hm("{.arg fit} must be a fit of {.fn lgm}, {.fn factor_analysis} or {.fn ppca}.", "argument")
   }
   rotation <- check_choice(rotation, c("varimax", "promax", "none"))
+  standardize <- check_flag(standardize)
   A <- fit$params$loadings
   if (standardize) A <- A / sqrt(diag(tcrossprod(A) + fit$params$cov))
   if (rotation == "none" || ncol(A) < 2L) return(A)

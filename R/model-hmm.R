@@ -462,6 +462,7 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
   threads <- resolve_threads(control$threads)
   sc <- make_scaler(m$obs, x[ok, , drop = FALSE])
   xs <- scale_data(sc, x)
+  check_scaler(sc, xs[ok, , drop = FALSE], env)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor)
   wobs <- if (is.null(w)) sum(ok) else sum(row_w)
 

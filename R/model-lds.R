@@ -50,8 +50,8 @@ lds_cov_types <- c("full", "diagonal", "isotropic")
 #' @export
 lds <- function(dim, state_dim, fixed = list()) {
   call <- rlang::current_env()
-  p <- check_count(dim, arg = "dim", call = call)
-  q <- check_count(state_dim, arg = "state_dim", call = call)
+  p <- check_count(dim, arg = "dim", call = call, max = 10000L)
+  q <- check_count(state_dim, arg = "state_dim", call = call, max = 10000L)
   if (!is.list(fixed) || (length(fixed) && (is.null(names(fixed)) || any(!nzchar(names(fixed)))))) {
     abort_hm("{.arg fixed} must be a named list of parameters, e.g. {.code list(transition = 1)}.",
       "argument", call = call)

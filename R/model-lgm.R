@@ -74,14 +74,18 @@ lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
 #' @param factors Number of factors.
 #' @export
 factor_analysis <- function(dim, factors) {
-  lgm(ef_normal(check_count(dim, max = 10000L), "diagonal"), factors)
+  dim <- check_count(dim, max = 10000L)
+  factors <- check_count(factors, max = max(1L, dim - 1L))
+  lgm(ef_normal(dim, "diagonal"), factors)
 }
 
 #' @rdname lgm
 #' @param components Number of principal components.
 #' @export
 ppca <- function(dim, components) {
-  lgm(ef_normal(check_count(dim, max = 10000L), "isotropic"), components)
+  dim <- check_count(dim, max = 10000L)
+  components <- check_count(components, max = max(1L, dim - 1L))
+  lgm(ef_normal(dim, "isotropic"), components)
 }
 
 #' Gaussian-Boltzmann harmoniums

@@ -134,10 +134,14 @@ mixture_to_src <- function(m, theta) {
 }
 
 #' @export
-to_natural.lvm_model <- function(family, params) model_to_nat(family, params)
+to_natural.lvm_model <- function(family, params) {
+  check_flat_coordinates(family)
+  model_to_nat(family, params)
+}
 
 #' @export
 to_mean.lvm_model <- function(family, params) {
+  check_flat_coordinates(family)
   res <- native_model_to_mean(family, model_to_nat(family, params))
   stop_status(res, "mean parameters")
   res$value
@@ -145,8 +149,19 @@ to_mean.lvm_model <- function(family, params) {
 
 #' @export
 to_source.lvm_model <- function(family, theta) {
+  check_flat_coordinates(family)
   theta <- check_numeric_vector(theta, family$dim)
   model_to_src(family, theta)
+}
+
+# A linear dynamical system's parameters are matrices with fixed and free
+# elements, not a harmonium's flat natural coordinates.
+check_flat_coordinates <- function(model, call = rlang::caller_env()) {
+  if (inherits(model, "lds_model")) {
+    abort_hm(c("{.arg family} is {model$label}, which has no flat natural coordinates.",
+      i = "Its source parameters are those of {.fn coef} on a fit."), "unsupported", call = call)
+  }
+  invisible(model)
 }
 
 # --- the model-kind methods (R/model.R) ---------------------------------------

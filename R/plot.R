@@ -20,6 +20,12 @@
 #' @export
 plot.lvm_fit <- function(x, type = NULL, ...) {
   d <- x$model$d
+  if (!inherits(x, "mixture_fit")) {
+    # Without classes (e.g. the Categorical-Dirichlet harmonium) only the
+    # trace can be drawn.
+    if (is.null(type)) type <- "trace"
+    type <- check_choice(type, "trace")
+  }
   if (is.null(type)) type <- if (d <= 2L) "density" else "classification"
   type <- check_choice(type, c("density", "classification", "trace"))
   switch(type,

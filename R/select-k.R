@@ -29,36 +29,56 @@
 #' plot(sel)
 #' @export
 select_k <- function(model_fn, data, k = 1:9, factors = NULL, ...) {
+  env <- rlang::current_env()
   if (inherits(model_fn, "ef_family")) {
+    if (!is.null(factors)) {
+      abort_hm(c("{.arg factors} needs {.arg model_fn} to be a function of {.arg k} and {.arg factors}.",
+        i = "For example {.code function(k, factors) mfa(p, factors, k)}."), "argument", call = env)
+    }
     fam <- model_fn
     model_fn <- function(k) mixture(fam, k)
   }
   if (!is.function(model_fn)) {
-    abort_hm("{.arg model_fn} must be a function of {.arg k} or an exponential family.", "argument")
+    abort_hm("{.arg model_fn} must be a function of {.arg k} or an exponential family.", "argument", call = env)
   }
-  if (!is.numeric(k) || length(k) < 1L || anyNA(k) || any(k < 1) || any(k != round(k))) {
-    abort_hm("{.arg k} must be positive whole numbers.", "argument")
-  }
-  k <- sort(unique(as.integer(k)))
+  k <- sort(unique(check_counts(k, call = env)))
   grid <- if (is.null(factors)) data.frame(k = k) else {
-    if (!is.numeric(factors) || length(factors) < 1L || anyNA(factors) || any(factors < 1) ||
-      any(factors != round(factors))) {
-      abort_hm("{.arg factors} must be positive whole numbers.", "argument")
+    n_formals <- length(formals(model_fn))
+    if (n_formals < 2L && !("..." %in% names(formals(model_fn)))) {
+      abort_hm("{.arg model_fn} must be a function of {.arg k} and {.arg factors} when {.arg factors} is given.",
+        "argument", call = env)
     }
-    expand.grid(k = k, factors = sort(unique(as.integer(factors))))
+    expand.grid(k = k, factors = sort(unique(check_counts(factors, call = env))))
   }
   lab <- if (is.null(factors)) paste0("k = ", grid$k) else paste0("k = ", grid$k, ", factors = ", grid$factors)
+  # The models first: a model_fn that fails or returns something else is the
+  # caller's mistake, reported as such before any fitting.
+  models <- lapply(seq_len(nrow(grid)), function(i) {
+    m <- tryCatch(
+      if (is.null(factors)) model_fn(grid$k[i]) else model_fn(grid$k[i], grid$factors[i]),
+      harmonium_error = function(e) e,
+      error = function(e) {
+        abort_hm("{.arg model_fn} failed for {lab[i]}.", "argument", call = env, parent = e)
+      }
+    )
+    if (!inherits(m, "error") && !inherits(m, "lvm_model")) {
+      abort_hm("{.arg model_fn} must return an {.cls lvm_model}; for {lab[i]} it returned {.obj_type_friendly {m}}.",
+        "argument", call = env)
+    }
+    m
+  })
   fits <- vector("list", nrow(grid))
   names(fits) <- if (is.null(factors)) grid$k else paste(grid$k, grid$factors, sep = ":")
   failed <- character(0)
   for (i in seq_len(nrow(grid))) {
-    fits[[i]] <- tryCatch(
-      fit_lvm(if (is.null(factors)) model_fn(grid$k[i]) else model_fn(grid$k[i], grid$factors[i]), data, ...),
+    # fits[i] <- list(.), not fits[[i]] <- .: assigning NULL would drop the slot.
+    fits[i] <- list(tryCatch(
+      if (inherits(models[[i]], "error")) rlang::cnd_signal(models[[i]]) else fit_lvm(models[[i]], data, ...),
       harmonium_error = function(e) {
         failed <<- c(failed, paste0(lab[i], ": ", conditionMessage(e)))
         NULL
       }
-    )
+    ))
   }
   row <- function(f) {
     if (is.null(f)) return(c(NA, NA, NA, NA, NA))
@@ -105,6 +125,10 @@ as.data.frame.lvm_select <- function(x, ...) x$table
 #' @return `x`, invisibly.
 #' @export
 plot.lvm_select <- function(x, ...) {
+  fixed <- intersect(names(list(...)), c("type", "pch", "lty", "col", "xlab", "ylab", "xaxt", "main"))
+  if (length(fixed)) {
+    abort_hm("{.arg {fixed[1]}} is set by {.fn plot} for a model selection and cannot be passed.", "argument")
+  }
   tab <- x$table
   if (!is.null(tab$factors)) {
     fs <- sort(unique(tab$factors))
