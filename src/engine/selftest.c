@@ -251,6 +251,65 @@ static int st_estep_logp(char *msg, size_t len) {
     return 0;
 }
 
+// --- the host interrupt check --------------------------------------------------
+
+// A block that adds its row count to its slot.
+static hm_status st_count_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
+    (void)ctx;
+    (void)r0;
+    (void)tw;
+    slot[0] = (double)nr;
+    return HM_OK;
+}
+
+static int st_interrupt_calls = 0;
+
+// Asks to stop at its second call.
+static int st_interrupt_second(void) {
+    return ++st_interrupt_calls >= 2;
+}
+
+static int st_never(void) {
+    return 0;
+}
+
+/*
+ * hm_run_blocks with a host interrupt check: 100 blocks of 7 rows with one
+ * thread are 25 rounds of 4; a check that never fires leaves the sum whole, one
+ * that fires at its second call stops after two rounds (56 rows) with
+ * HM_EINTR, and clearing it restores the plain run.
+ */
+static int st_interrupt(char *msg, size_t len) {
+    const int n = 700, B = 7;
+    double stats[1], work[64];
+    if (hm_blocks_work_len(1, 0, 1) > 64) {
+        snprintf(msg, len, "workspace");
+        return 1;
+    }
+    hm_set_interrupt_check(st_never);
+    hm_status st = hm_run_blocks(n, B, 1, 1, 0, st_count_block, NULL, stats, work);
+    if (st != HM_OK || stats[0] != (double)n) {
+        hm_set_interrupt_check(NULL);
+        snprintf(msg, len, "a check that never fires: status %d, %g rows", (int)st, stats[0]);
+        return 1;
+    }
+    st_interrupt_calls = 0;
+    hm_set_interrupt_check(st_interrupt_second);
+    st = hm_run_blocks(n, B, 1, 1, 0, st_count_block, NULL, stats, work);
+    hm_set_interrupt_check(NULL);
+    if (st != HM_EINTR || stats[0] != 8.0 * B || st_interrupt_calls != 2) {
+        snprintf(msg, len, "a check firing at its second call: status %d, %g rows, %d calls", (int)st, stats[0],
+                 st_interrupt_calls);
+        return 1;
+    }
+    st = hm_run_blocks(n, B, 1, 1, 0, st_count_block, NULL, stats, work);
+    if (st != HM_OK || stats[0] != (double)n) {
+        snprintf(msg, len, "after clearing the check: status %d, %g rows", (int)st, stats[0]);
+        return 1;
+    }
+    return 0;
+}
+
 // --- the table ---------------------------------------------------------------
 
 typedef struct selftest_entry {
@@ -284,6 +343,7 @@ static const selftest_entry table[] = {
     {"hidden Markov models: multi-sequence forward-backward against the single-sequence recursions, threads, "
      "mixture log densities, stationary distribution",
      hm_hmm_selftest},
+    {"blocked driver: the host interrupt check stops between rounds with HM_EINTR", st_interrupt},
 };
 
 int hm_selftest_count(void) {

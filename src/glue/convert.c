@@ -6,6 +6,7 @@
 #include <Rmath.h>
 
 #include "convert.h"
+#include <R_ext/GraphicsEngine.h> /* includes GraphicsDevice.h: R_interrupts_pending, _suspended */
 
 void internal_error(const char *fn, const char *fmt, ...) {
     char buf[512];
@@ -181,6 +182,15 @@ hm_ctrl glue_ctrl_from(SEXP ctrl, const char *fn) {
     out.maxit = (int)c[2];
     out.floor = c[3];
     return out;
+}
+
+// Reads R's pending flag (set by the SIGINT handler) without calling R, so
+// the engine can stop between rounds of blocks; the EM loops then raise the
+// interrupt with R_CheckUserInterrupt() after the engine has returned.
+// Windows sets the flag only when R processes events, so there the check per
+// iteration stays.
+int glue_interrupt_pending(void) {
+    return R_interrupts_pending && !R_interrupts_suspended;
 }
 
 double *glue_scratch(size_t len) {

@@ -45,6 +45,9 @@ int glue_matrix(SEXP x, int cols, const char *what, const char *fn);
 int glue_int1(SEXP x, const char *what, const char *fn);
 
 /* R-allocated scratch (freed by R on error or interrupt). */
+/* Whether R has an interrupt pending (read without calling R): the engine's
+ * interrupt check during the EM loops (hm_set_interrupt_check). */
+int glue_interrupt_pending(void);
 double *glue_scratch(size_t len);
 
 /* The host RNG backed by R's generator (call between GetRNGstate/PutRNGstate). */

@@ -5,16 +5,6 @@
  * calls this in short bursts (em[1] iterations) and reports in between.
  */
 #include "glue.h"
-#include <R_ext/GraphicsEngine.h> /* includes GraphicsDevice.h: R_interrupts_pending, _suspended */
-
-// The engine's interrupt check during an EM iteration: reads R's pending
-// flag (set by the SIGINT handler) without calling R, so the engine can stop
-// between rounds of blocks; the loop below then raises the interrupt with
-// R_CheckUserInterrupt() after the engine has returned. Windows sets the
-// flag only when R processes events, so there the check per iteration stays.
-static int interrupt_pending(void) {
-    return R_interrupts_pending && !R_interrupts_suspended;
-}
 
 // em = c(tol, maxit); returns the parameters whose log-likelihood was
 // recorded last, the trace (log-likelihood at the start of each iteration),
@@ -48,10 +38,10 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     double ll_old = prev_ll;
     for (; it < maxit; it++) {
         double ll = R_NaN;
-        hm_set_interrupt_check(interrupt_pending);
+        hm_set_interrupt_check(glue_interrupt_pending);
         hm_status ist = hm_em_iterate(h, cur, &data, &ctl, nt, stats, nxt, &ll, &bad, work);
         hm_set_interrupt_check(NULL);
-        if (ist != HM_OK && (ist == HM_EINTR || interrupt_pending())) {
+        if (ist != HM_OK && (ist == HM_EINTR || glue_interrupt_pending())) {
             // Scratch is R_alloc'd: the longjmp frees it. Should R not raise
             // (interrupts suspended meanwhile), redo the iteration unchecked.
             R_CheckUserInterrupt();

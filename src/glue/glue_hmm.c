@@ -165,8 +165,18 @@ SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP 
     double ll_old = emc[2];
     for (; it < maxit; it++) {
         double ll = R_NaN;
+        hm_set_interrupt_check(glue_interrupt_pending);
         hm_status ist = hm_hmm_em_iterate(h, cur, ci, ci + S, mode, &data, &sq, &od, orow, &ctl, nt, nxt, cn,
                                           cn + S, &ll, &bad, work);
+        hm_set_interrupt_check(NULL);
+        if (ist != HM_OK && (ist == HM_EINTR || glue_interrupt_pending())) {
+            // As in glue_em.c: the longjmp frees the R_alloc'd scratch.
+            R_CheckUserInterrupt();
+            ll = R_NaN;
+            bad = -1;
+            ist = hm_hmm_em_iterate(h, cur, ci, ci + S, mode, &data, &sq, &od, orow, &ctl, nt, nxt, cn, cn + S, &ll,
+                                    &bad, work);
+        }
         if (!ISNAN(ll)) {
             REAL(tr)[it] = ll;
         }
