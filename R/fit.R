@@ -34,6 +34,8 @@
 #'   variance: `0.005` as [stats::factanal()]'s `lower`, so that a Heywood
 #'   case stays at the bound (and is reported, class
 #'   `harmonium_warning_heywood`) instead of running to 0. `0` for no bound.
+#'   Mixtures of factor analysers and fits by `method = "gradient"` are not
+#'   bounded.
 #' @param optimizer For `method = "gradient"`: `"lbfgs"` ([stats::optim()]'s
 #'   L-BFGS-B on the exact log-likelihood and gradient) or `"adam"`.
 #' @param lr Adam's learning rate (on the unconstrained parameters).
@@ -470,7 +472,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   threads <- resolve_threads(control$threads)
   sc <- make_scaler(model$obs, x)
   xs <- scale_data(sc, x)
-  ctrl <- fam_ctrl(reg = control$reg, floor = fit_floor(model, control))
+  ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
 
   run_starts <- function(ctrl, control) {
     best <- NULL
@@ -515,7 +517,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   if (is.null(ms$best) && control$reg == 0 && method == "em" && has_normal_block(model$obs)) {
     control_r <- control
     control_r$reg <- singular_ridge
-    ctrl_r <- fam_ctrl(reg = singular_ridge, floor = fit_floor(model, control))
+    ctrl_r <- fam_ctrl(reg = singular_ridge, floor = mixture_floor, lower = fit_lower(model, control))
     ms_r <- run_starts(ctrl_r, control_r)
     if (!is.null(ms_r$best)) {
       warn_hm(c("Every start failed without a ridge: the covariance of the data is singular (a constant column, collinear columns, or fewer rows than columns).",
@@ -595,15 +597,15 @@ collapse_note <- function(em, unit, iterations) {
   paste0(who, " collapsed at iteration ", iterations, " (", why, ")")
 }
 
-# The M-step's floor: probabilities and rates of mixtures at mixture_floor;
-# the uniquenesses of a factor model (Normal observables with a diagonal or
-# isotropic covariance, standardised to unit variance) at lvm_control()'s
-# `lower` (0.005, the lower bound of stats::factanal()).
-fit_floor <- function(model, control) {
+# The bound on the uniquenesses of a factor model (Normal observables with a
+# diagonal or isotropic covariance, standardised to unit variance, and a
+# Normal latent): lvm_control()'s `lower` (0.005, the lower bound of
+# stats::factanal()); 0 (none) for every other model.
+fit_lower <- function(model, control) {
   if (identical(model$kind, "lgm") && identical(model$obs$name, "normal") && model$obs$rep >= 1L) {
     lgm_lower(control)
   } else {
-    mixture_floor
+    0
   }
 }
 
