@@ -9,11 +9,19 @@ abort_hm <- function(message, what, call = rlang::caller_env(), ..., .envir = pa
   )
 }
 
-warn_hm <- function(message, what, ..., .envir = parent.frame()) {
-  cli::cli_warn(message,
-    class = c(paste0("harmonium_warning_", what), "harmonium_warning"),
-    ..., .envir = .envir
+# While a fit driver runs, the warning is also recorded in the fit's event log
+# (R/fit-events.R): one row per element of `events` (with the `start` each
+# concerns) when given, else one row with the whole message.
+warn_hm <- function(message, what, ..., events = NULL, start = NULL, .envir = parent.frame()) {
+  cnd <- tryCatch(
+    cli::cli_warn(message,
+      class = c(paste0("harmonium_warning_", what), "harmonium_warning"),
+      ..., .envir = .envir
+    ),
+    warning = function(w) w
   )
+  events_record(cnd, events, start)
+  warning(cnd)
 }
 
 # Engine status codes (src/engine/hm_status.h).

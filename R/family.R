@@ -43,9 +43,10 @@ print.ef_family <- function(x, ...) {
 }
 
 # Control of the engine's mean -> natural maps (hm_ctrl): c(reg, tol, maxit,
-# floor). `floor` moves discrete families' boundary means just inside the
-# domain; the mixture M-step uses mixture_floor, single-family fits none.
-fam_ctrl <- function(reg = 0, tol = 1e-12, maxit = 200, floor = 0) c(reg, tol, maxit, floor)
+# floor, lower). `floor` moves discrete families' boundary means just inside
+# the domain; the mixture M-step uses mixture_floor, single-family fits none.
+# `lower` bounds a factor model's uniquenesses (fit_lower()).
+fam_ctrl <- function(reg = 0, tol = 1e-12, maxit = 200, floor = 0, lower = 0) c(reg, tol, maxit, floor, lower)
 mixture_floor <- 1e-12
 
 # --- data --------------------------------------------------------------------

@@ -22,7 +22,20 @@
 #' @param trace Report progress every 10 iterations.
 #' @param reg Non-negative ridge added to the diagonal of every Normal
 #'   covariance at each M-step, in the units of the internally standardised
-#'   data (so `reg = 1e-6` is a millionth of each variable's variance).
+#'   data (so `reg = 1e-6` is a millionth of each variable's variance). With
+#'   `reg = 0` (the default) a Normal model whose every start fails on
+#'   singular data (a constant column, collinear columns, fewer rows than
+#'   columns) is refitted once with `reg = 1e-6` (as sklearn's `reg_covar`),
+#'   with a warning of class `harmonium_warning_singular`; see the section
+#'   "Degenerate data" of [fit_lvm()].
+#' @param lower Lower bound of the uniquenesses of factor analysis and of
+#'   the noise variance of PPCA (Normal observables with a diagonal or
+#'   isotropic covariance and a Normal latent), in units of each column's
+#'   variance: `0.005` as [stats::factanal()]'s `lower`, so that a Heywood
+#'   case stays at the bound (and is reported, class
+#'   `harmonium_warning_heywood`) instead of running to 0. `0` for no bound.
+#'   Mixtures of factor analysers and fits by `method = "gradient"` are not
+#'   bounded.
 #' @param optimizer For `method = "gradient"`: `"lbfgs"` ([stats::optim()]'s
 #'   L-BFGS-B on the exact log-likelihood and gradient) or `"adam"`.
 #' @param lr Adam's learning rate (on the unconstrained parameters).
@@ -35,7 +48,8 @@
 #' lvm_control(tol = 1e-10, n_init = 5, seed = 1)
 #' @export
 lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threads = NULL,
-                        trace = FALSE, reg = 0, optimizer = c("lbfgs", "adam"), lr = 0.01, cd_k = 0) {
+                        trace = FALSE, reg = 0, optimizer = c("lbfgs", "adam"), lr = 0.01, cd_k = 0,
+                        lower = 0.005) {
   structure(
     list(
       tol = check_number(tol, min = 0),
@@ -47,7 +61,8 @@ lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = 1, seed = NULL, threa
       reg = check_number(reg, min = 0),
       optimizer = check_choice(optimizer, c("lbfgs", "adam")),
       lr = check_number(lr, min = 0),
-      cd_k = check_count(cd_k, min = 0L, max = 100000L)
+      cd_k = check_count(cd_k, min = 0L, max = 100000L),
+      lower = check_number(lower, min = 0, max = 1)
     ),
     class = "lvm_control"
   )
@@ -382,7 +397,43 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #' @return A fit of class `c("mixture_fit", "lvm_fit")` holding `model`,
 #'   `params` (source parameters in the data's units), `loglik`, `trace`
 #'   (log-likelihood per iteration), `iterations`, `converged`, `n`, `df`,
-#'   `posterior` and the data.
+#'   `posterior`, the data, `starts` (one row per start: log-likelihood,
+#'   iterations, status and a note on what happened to it) and `warnings`
+#'   (a data frame with columns `class`, `start` and `message`, one row per
+#'   event of the fit, see below; print() and summary() show them).
+#' @section Degenerate data:
+#' Degenerate data never give a silent `NaN` or `Inf` in the parameters,
+#' the log-likelihood, the trace or the posterior: each case is handled and
+#' reported, or is a classed error. Every event is raised as a classed
+#' warning (`harmonium_warning_<class>`) and also recorded in
+#' `fit$warnings`, which keeps it even when the warning is suppressed.
+#' * A component (or HMM state) that collapses onto one point or a tied set,
+#'   or whose covariance becomes singular: EM stops at the last valid
+#'   iterate (`"collapse"`; `fit$status` names the failure). With several
+#'   starts, a start that ended so is discarded while a healthy one exists
+#'   (`"discarded_start"`, naming the start), and a start that failed is
+#'   skipped (`"failed_start"`); when every start failed, a classed error
+#'   `harmonium_error_fit_failed` lists them. With a ridge
+#'   (`lvm_control(reg = )`), a Normal component whose covariance is held
+#'   only by the ridge is reported as `"collapse"`.
+#' * Singular data in a Normal model (a constant column, collinear columns,
+#'   fewer rows than columns) that defeat every start: refitted with a
+#'   ridge of `1e-6` (`"singular"`).
+#' * Probabilities and rates at the boundary (a category never observed in
+#'   a component, a Bernoulli or binomial column all 0 or all at its
+#'   maximum, a Poisson component of zeros): floored at `1e-12`
+#'   (`"boundary"`), so every log-density stays finite.
+#' * A von Mises concentration or gamma shape running off to infinity (a
+#'   component on identical values): reported (`"concentration"`).
+#' * Factor analysis and PPCA: the uniquenesses (in units of each column's
+#'   variance) are bounded below at `0.005`, the default `lower` of
+#'   [stats::factanal()], and a Heywood case (a uniqueness at that bound)
+#'   is reported by column name (`"heywood"`). More factors than the
+#'   Ledermann bound identifies are reported as `"unidentified"`.
+#' * HMM states never visited (`"empty_state"`); a singular LDS noise
+#'   covariance (`"collapse"`).
+#'
+#' [select_k()] marks fits that ended degenerate and prefers healthy ones.
 #' @seealso [lvm_control()], [select_k()], [with_params()].
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
@@ -396,6 +447,10 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
                     control = lvm_control(), weights = NULL, na_action = c("fail", "omit"), ...) {
   call <- match.call()
   env <- rlang::current_env()
+  # Every classed warning raised while fitting is also recorded in the fit
+  # (fit$warnings, R/fit-events.R).
+  events <- events_open()
+  on.exit(events_close(events), add = TRUE)
   forms <- resolve_call_forms(model, data, init, env)
   model <- forms$model
   method <- check_choice(method, c("auto", "em", "gradient"), call = env)
@@ -410,7 +465,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
         i = "Missing observations are skipped by the update step; the state is still predicted."),
         "argument", call = env)
     }
-    return(fit_sequence(model, seqs, forms$init, method, control, weights, call, env))
+    return(events_attach(fit_sequence(model, seqs, forms$init, method, control, weights, call, env), events))
   }
   # "auto" prefers an exact EM (closed-form or with an exact numerical
   # M-step) where the model has one, and the exact gradient otherwise.
@@ -431,39 +486,69 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   sc <- make_scaler(model$obs, x)
   xs <- scale_data(sc, x)
   check_scaler(sc, xs, env)
-  ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor)
+  ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
 
-  best <- NULL
-  starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,
-    status = "failed", stringsAsFactors = FALSE)
-  for (i in seq_len(control$n_init)) {
-    th0 <- start_theta(model, xs, x, w, forms$init, i, control, ctrl, threads, sc, env)
-    if (is.null(th0)) next
-    em <- if (method == "em") {
-      run_em(model, th0, xs, w, ctrl, control, threads)
-    } else {
-      run_gradient(model, th0, xs, w, control, threads, env)
+  run_starts <- function(ctrl, control) {
+    best <- NULL
+    starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,
+      status = "failed", note = "", stringsAsFactors = FALSE)
+    for (i in seq_len(control$n_init)) {
+      th0 <- start_theta(model, xs, x, w, forms$init, i, control, ctrl, threads, sc, env)
+      if (is.null(th0)) {
+        starts$note[i] <- "no valid starting parameters (the M-step from its start failed)"
+        next
+      }
+      em <- if (method == "em") {
+        run_em(model, th0, xs, w, ctrl, control, threads)
+      } else {
+        run_gradient(model, th0, xs, w, control, threads, env)
+      }
+      es <- tryCatch(fit_estep(model, em$theta, xs, w, sc, threads), harmonium_error = function(e) NULL)
+      if (is.null(es) || !is.finite(es$loglik) || !all(is.finite(em$theta))) {
+        starts$note[i] <- paste("EM ended where the log-likelihood is not finite",
+          if (em$status > 1L) paste0("(", status_message(em$status), ")"))
+        next
+      }
+      starts$loglik[i] <- es$loglik
+      starts$iterations[i] <- length(em$trace)
+      starts$status[i] <- if (em$converged) "converged" else if (em$status == 1L) "max_iter" else
+        paste0("stopped: ", hm_status_names[em$status + 1L])
+      if (em$status > 1L) starts$note[i] <- collapse_note(em, "component", length(em$trace))
+      # A start that ended in a collapsed component is kept only when no start
+      # ended healthy: a degenerate optimum's higher likelihood is spurious.
+      healthy <- em$status <= 1L
+      if (is.null(best) || (healthy && !best$healthy) ||
+        (healthy == best$healthy && es$loglik > best$es$loglik)) {
+        best <- list(em = em, es = es, start = i, healthy = healthy)
+      }
     }
-    es <- tryCatch(fit_estep(model, em$theta, xs, w, sc, threads), harmonium_error = function(e) NULL)
-    if (is.null(es) || !is.finite(es$loglik)) next
-    starts$loglik[i] <- es$loglik
-    starts$iterations[i] <- length(em$trace)
-    starts$status[i] <- if (em$converged) "converged" else if (em$status == 1L) "max_iter" else
-      paste0("stopped: ", hm_status_names[em$status + 1L])
-    # A start that ended in a collapsed component is kept only when no start
-    # ended healthy: a degenerate optimum's higher likelihood is spurious.
-    healthy <- em$status <= 1L
-    if (is.null(best) || (healthy && !best$healthy) ||
-      (healthy == best$healthy && es$loglik > best$es$loglik)) {
-      best <- list(em = em, es = es, start = i, healthy = healthy)
+    list(best = best, starts = starts)
+  }
+  ms <- run_starts(ctrl, control)
+  # Data whose covariance is singular (a constant column, collinear columns,
+  # fewer rows than columns) defeat every start of a Normal model without a
+  # ridge; as sklearn's reg_covar, a ridge of singular_ridge is then added.
+  if (is.null(ms$best) && control$reg == 0 && method == "em" && has_normal_block(model$obs)) {
+    control_r <- control
+    control_r$reg <- singular_ridge
+    ctrl_r <- fam_ctrl(reg = singular_ridge, floor = mixture_floor, lower = fit_lower(model, control))
+    ms_r <- run_starts(ctrl_r, control_r)
+    if (!is.null(ms_r$best)) {
+      warn_hm(c("Every start failed without a ridge: the covariance of the data is singular (a constant column, collinear columns, or fewer rows than columns).",
+        i = "Refitted with a ridge of {singular_ridge} on every variance (in units of each column's variance), as with {.code lvm_control(reg = {singular_ridge})}."),
+        "singular")
+      ms <- ms_r
+      ctrl <- ctrl_r
+      control <- control_r
     }
   }
+  best <- ms$best
+  starts <- ms$starts
   report_starts(best, starts, control, "Try {.code lvm_control(reg = 1e-6)}, fewer components, or {.arg init}.",
     env)
   em <- best$em
   if (em$status > 1L) {
-    comp <- if (em$bad >= 0L) paste("component", em$bad + 1L) else "the model"
-    warn_hm(c("EM stopped at iteration {length(em$trace)}: {comp} collapsed ({status_message(em$status)}).",
+    warn_hm(c("EM stopped: {collapse_note(em, \"component\", length(em$trace))}.",
       i = "The fit is the last valid iterate; try {.code lvm_control(reg = 1e-6)} or fewer components."),
       "collapse")
   } else if (!em$converged) {
@@ -483,22 +568,68 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   fit$control <- control
   fit$method <- method
   fit$omitted <- prep$omitted
-  fit
+  diagnose_fit(fit, xs, w)
+  events_attach(fit, events)
 }
 
 # The outcome of a multi-start fit's starts, shared by every model's driver: a
 # classed error when every start failed (`best` is NULL), with `hint` as its
 # advice, and a warning naming how many failed otherwise.
+# Each failed start and each start that ended degenerate but was not kept is
+# one event (fit$warnings), named by its number and, when the driver
+# recorded it in `starts$note`, what happened.
 report_starts <- function(best, starts, control, hint, call) {
+  note <- if (is.null(starts$note)) rep("", nrow(starts)) else starts$note
+  fail <- which(starts$status == "failed")
+  what <- ifelse(nzchar(note[fail]), note[fail], "failed numerically")
   if (is.null(best)) {
-    abort_hm(c("Every start failed ({control$n_init}).", i = hint), "fit_failed", call = call)
+    ev <- paste0("start ", fail, ": ", what)
+    abort_hm(c("Every start failed ({control$n_init}).", stats::setNames(utils::head(ev, 5L), rep("x", min(5L, length(ev)))),
+      i = hint), "fit_failed", call = call)
   }
-  nfail <- sum(starts$status == "failed")
-  if (nfail > 0L) {
-    warn_hm("{nfail} of {control$n_init} start{?s} failed numerically and {?was/were} skipped.",
-      "failed_start")
+  if (length(fail)) {
+    ev <- paste0("start ", fail, ": ", what)
+    warn_hm(c("{length(fail)} of {control$n_init} start{?s} failed numerically and {?was/were} skipped:",
+      stats::setNames(ev, rep("*", length(ev)))), "failed_start", events = ev, start = fail)
   }
-  invisible(nfail)
+  gone <- setdiff(which(grepl("^stopped", starts$status)), best$start)
+  if (length(gone)) {
+    ev <- paste0("start ", gone, ": ", ifelse(nzchar(note[gone]), note[gone], starts$status[gone]),
+      "; discarded")
+    warn_hm(c("{length(gone)} start{?s} ended degenerate and {?was/were} discarded:",
+      stats::setNames(ev, rep("*", length(ev)))), "discarded_start", events = ev, start = gone)
+  }
+  invisible(length(fail))
+}
+
+# "component 2 collapsed at iteration 14 (a covariance ... not positive
+# definite)", from a driver's EM result.
+collapse_note <- function(em, unit, iterations) {
+  who <- if (!is.null(em$bad) && em$bad >= 0L) paste(unit, em$bad + 1L) else "the model"
+  st <- em$status
+  why <- if (is.character(st)) if (st == "not_pd") status_message(3L) else st else status_message(st)
+  paste0(who, " collapsed at iteration ", iterations, " (", why, ")")
+}
+
+# The bound on the uniquenesses of a factor model (Normal observables with a
+# diagonal or isotropic covariance, standardised to unit variance, and a
+# Normal latent): lvm_control()'s `lower` (0.005, the lower bound of
+# stats::factanal()); 0 (none) for every other model.
+fit_lower <- function(model, control) {
+  if (identical(model$kind, "lgm") && identical(model$obs$name, "normal") && model$obs$rep >= 1L) {
+    lgm_lower(control)
+  } else {
+    0
+  }
+}
+
+lgm_lower <- function(control) if (is.null(control$lower)) heywood_bound else control$lower
+
+# The ridge added when every start failed on singular data (fit_lvm()).
+singular_ridge <- 1e-6
+
+has_normal_block <- function(fam) {
+  any(vapply(fam_blocks(fam)$blocks, function(b) identical(b$name, "normal"), logical(1)))
 }
 
 # `what` ("EM", "Baum-Welch", ...) reached the iteration cap.

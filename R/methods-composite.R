@@ -97,6 +97,7 @@ summary.composite_fit <- function(object, ...) {
   weights <- if (inherits(m, "hmog_model")) hmog_latent_mixture(object$params$latent)$weights else object$params$weights
   structure(
     list(
+      warnings = object$warnings,
       label = m$label, exactness = exactness(m), n = n, loglik = ll, df = object$df,
       AIC = -2 * ll + 2 * object$df, BIC = bic, ICL = bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
       iterations = object$iterations, converged = object$converged, status = object$status,
@@ -156,6 +157,7 @@ print.summary.composite_fit <- function(x, digits = 4, ...) {
     cat("\nStarts:\n")
     print(x$starts, row.names = FALSE, digits = 10)
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 

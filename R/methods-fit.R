@@ -16,6 +16,7 @@ print.lvm_fit <- function(x, digits = 4, ...) {
   if (!is.null(x$params$weights)) {
     cat("  weights: ", paste(format(x$params$weights, digits = digits), collapse = " "), "\n", sep = "")
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 
@@ -156,6 +157,7 @@ summary.mixture_fit <- function(object, ...) {
   bic <- -2 * ll + object$df * log(n)
   structure(
     list(
+      warnings = object$warnings,
       label = object$model$label, exactness = exactness(object$model), n = n, loglik = ll,
       df = object$df, AIC = -2 * ll + 2 * object$df, BIC = bic,
       ICL = bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
@@ -193,6 +195,7 @@ print.summary.mixture_fit <- function(x, digits = 4, ...) {
     cat("\nStarts:\n")
     print(x$starts, row.names = FALSE, digits = 10)
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 

@@ -18,6 +18,7 @@ print.hmm_fit <- function(x, digits = 4, ...) {
   }
   cat("  transition:\n")
   print(round(x$params$transition, digits))
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 
@@ -29,6 +30,7 @@ summary.hmm_fit <- function(object, ...) {
   occ <- if (!is.null(object$posterior)) colSums(object$posterior) / nrow(object$posterior) else rep(NA_real_, S)
   structure(
     list(
+      warnings = object$warnings,
       label = object$model$label, n = object$n, n_seq = length(object$sequences$lengths), loglik = ll,
       df = object$df, AIC = -2 * ll + 2 * object$df, BIC = -2 * ll + object$df * log(object$n),
       iterations = object$iterations, converged = object$converged, status = object$status,
@@ -63,6 +65,7 @@ print.summary.hmm_fit <- function(x, digits = 4, ...) {
     cat("\nStarts:\n")
     print(x$starts, row.names = FALSE, digits = 10)
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 

@@ -252,13 +252,14 @@ print.lds_fit <- function(x, digits = 4, ...) {
     cat("  ", x$iterations, " EM iteration", if (x$iterations != 1L) "s", ", ",
       if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n", sep = "")
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 
 #' @export
 summary.lds_fit <- function(object, ...) {
   ll <- object$loglik
-  structure(list(label = object$model$label, n = object$n, sequences = length(object$lengths), loglik = ll,
+  structure(list(warnings = object$warnings, label = object$model$label, n = object$n, sequences = length(object$lengths), loglik = ll,
     df = object$df, AIC = -2 * ll + 2 * object$df, BIC = -2 * ll + object$df * log(max(object$n, 1)),
     iterations = object$iterations, converged = object$converged, status = object$status,
     params = object$params, spec = vapply(object$model$spec, `[[`, "", "type"), starts = object$starts),
@@ -281,6 +282,7 @@ print.summary.lds_fit <- function(x, digits = 4, ...) {
     cat("\nStarts:\n")
     print(x$starts, row.names = FALSE, digits = 10)
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 

@@ -66,6 +66,7 @@ summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax"), .
   ll <- object$loglik
   p <- object$params
   out <- list(
+    warnings = object$warnings,
     label = object$model$label, gaussian = isTRUE(object$model$gaussian_latent), n = object$n, loglik = ll,
     df = object$df, AIC = -2 * ll + 2 * object$df, BIC = -2 * ll + object$df * log(object$n),
     iterations = object$iterations, converged = object$converged, status = object$status,
@@ -106,6 +107,7 @@ print.summary.lgm_fit <- function(x, digits = 3, ...) {
     cat("\nBoltzmann prior: bias\n")
     print(round(x$params$prior$bias, digits))
   }
+  print_fit_warnings(x$warnings)
   invisible(x)
 }
 

@@ -468,10 +468,13 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
 
   best <- NULL
   starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,
-    status = "failed", stringsAsFactors = FALSE)
+    status = "failed", note = "", stringsAsFactors = FALSE)
   for (i in seq_len(control$n_init)) {
     st <- hmm_start(m, xs, x, ok, row_w, init, i, control, ctrl, threads, sc, env)
-    if (is.null(st)) next
+    if (is.null(st)) {
+      starts$note[i] <- "no valid starting parameters (the M-step from its start failed)"
+      next
+    }
     em <- run_hmm_em(m, st, xs, lay, w, ctrl, control, threads)
     inf <- tryCatch(hmm_run_infer(m, em$theta, em$chain, xs, lay, c(TRUE, TRUE, FALSE), threads),
       harmonium_error = function(e) NULL)
@@ -483,6 +486,7 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
     starts$iterations[i] <- length(em$trace)
     starts$status[i] <- if (em$converged) "converged" else if (em$status == 1L) "max_iter" else
       paste0("stopped: ", hm_status_names[em$status + 1L])
+    if (em$status > 1L) starts$note[i] <- collapse_note(em, "state", length(em$trace))
     healthy <- em$status <= 1L
     if (is.null(best) || (healthy && !best$healthy) || (healthy == best$healthy && ll > best$ll)) {
       best <- list(em = em, inf = inf, sll = sll, ll = ll, start = i, healthy = healthy)
@@ -510,6 +514,7 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
   fit$best_start <- best$start
   fit$control <- control
   fit$method <- "em"
+  diagnose_hmm(fit)
   fit
 }
 

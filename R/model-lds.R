@@ -474,7 +474,7 @@ fit_sequence.lds_model <- function(model, seqs, init, method, control, weights, 
   threads <- resolve_threads(control$threads)
   init_par <- if (is.null(init)) NULL else lds_constrain(model, lds_check_params(model, init, "init", env))
   starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,
-    status = "failed", stringsAsFactors = FALSE)
+    status = "failed", note = "", stringsAsFactors = FALSE)
   best <- NULL
   for (i in seq_len(control$n_init)) {
     par0 <- if (i == 1L && !is.null(init_par)) init_par else
@@ -485,8 +485,16 @@ fit_sequence.lds_model <- function(model, seqs, init, method, control, weights, 
     ll <- em$trace[length(em$trace)]
     starts$loglik[i] <- ll
     starts$iterations[i] <- length(em$trace)
-    starts$status[i] <- em$status
-    if (is.null(best) || ll > best$ll) best <- list(em = em, ll = ll, start = i)
+    starts$status[i] <- if (em$status == "not_pd") "stopped: not_pd" else em$status
+    if (em$status == "not_pd") {
+      starts$note[i] <- paste("a noise covariance became singular at iteration", length(em$trace))
+    }
+    # As for mixtures, a start that ended singular is kept only when every
+    # start did.
+    healthy <- em$status != "not_pd"
+    if (is.null(best) || (healthy && !best$healthy) || (healthy == best$healthy && ll > best$ll)) {
+      best <- list(em = em, ll = ll, start = i, healthy = healthy)
+    }
   }
   report_starts(best, starts, control, "Try other starting values with {.arg init}, or fix ill-determined parameters.",
     env)

@@ -408,6 +408,9 @@ lgm_pca_start <- function(m, xs, w, i, control) {
   if (i > 1L) {
     A <- A + with_seed(start_seed(control, i), matrix(stats::rnorm(p * q, sd = 0.5 * sqrt(mean(lam))), p, q))
   }
+  # The M-step bounds the uniquenesses at fit_lower() (factanal's lower);
+  # a start inside the bounds keeps EM's trace monotone from its first step.
+  if (m$obs$covariance != "full") psi <- pmax(psi, fit_lower(m, control))
   cov <- switch(m$obs$covariance,
     isotropic = diag(mean(psi), p),
     diagonal = diag(psi, p),

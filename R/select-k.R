@@ -8,7 +8,8 @@
 #' number of free parameters, BIC (`-2 l + df log n`) and ICL (BIC plus twice
 #' the entropy of the hard classification, `-2 sum log z_i`), both smaller
 #' is better. A value of `k` whose fit fails is kept in the table with `NA`
-#' and reported, never fatal.
+#' and reported, never fatal; a fit that ended degenerate is kept, marked
+#' and not chosen while a healthy one exists.
 #'
 #' @param model_fn A function of `k` returning an `lvm_model`, or an
 #'   exponential family (then `mixture(model_fn, k)` is used).
@@ -20,9 +21,14 @@
 #'   fitted.
 #' @param ... Further arguments of [fit_lvm()] (`control`, `weights`, ...).
 #' @return An object of class `lvm_select`: `table` (a data frame with
-#'   columns `k`, `loglik`, `df`, `BIC`, `ICL`, `converged`), `fits` (the
-#'   fits, by k) and `best` (the k with the smallest BIC; with `factors`,
-#'   a list of the best `k` and `factors`, and a `factors` column).
+#'   columns `k`, `loglik`, `df`, `BIC`, `ICL`, `converged`, `degenerate`
+#'   and `warnings`, the number of events in the fit's `warnings`), `fits`
+#'   (the fits, by k) and `best` (the k with the smallest BIC among the fits
+#'   that did not end degenerate, when there is one; with `factors`, a list
+#'   of the best `k` and `factors`, and a `factors` column). A degenerate
+#'   fit (a component that collapsed, a Heywood case, a ridge added because
+#'   the data are singular) is marked `degenerate = TRUE` and reported by a
+#'   warning of class `harmonium_warning_select_degenerate`.
 #' @examples
 #' sel <- select_k(ef_normal(2), faithful, k = 1:4)
 #' sel
@@ -89,14 +95,35 @@ select_k <- function(model_fn, data, k = 1:9, factors = NULL, ...) {
   names(tab) <- c("loglik", "df", "BIC", "ICL", "converged")
   tab <- cbind(grid, tab)
   tab$converged <- as.logical(tab$converged)
+  # A fit that ended degenerate (a collapsed component, a Heywood case, a
+  # ridge needed for singular data) is marked, and the best k is chosen among
+  # the healthy fits when there is one: a degenerate fit's likelihood is
+  # spurious.
+  tab$degenerate <- vapply(fits, function(f) if (is.null(f)) NA else fit_is_degenerate(f), logical(1))
+  tab$warnings <- vapply(fits, function(f) if (is.null(f)) NA_integer_ else NROW(f$warnings), integer(1))
   rownames(tab) <- NULL
   if (length(failed)) {
     warn_hm(c("{length(failed)} fit{?s} failed and {?is/are} recorded as NA:", stats::setNames(failed, rep("x", length(failed)))),
       "select_failed")
   }
-  best <- if (all(is.na(tab$BIC))) NA_integer_ else tab$k[which.min(tab$BIC)]
-  if (!is.null(factors) && !all(is.na(tab$BIC))) {
-    best <- list(k = tab$k[which.min(tab$BIC)], factors = tab$factors[which.min(tab$BIC)])
+  crit <- tab$BIC
+  healthy <- !is.na(crit) & !tab$degenerate
+  if (any(healthy)) {
+    crit[!healthy] <- NA
+  }
+  degen <- which(tab$degenerate %in% TRUE)
+  if (length(degen)) {
+    ev <- paste0(lab[degen], ": ", vapply(fits[degen], function(f) {
+      w <- f$warnings$message[f$warnings$class %in% degenerate_events]
+      if (length(w)) w[1] else paste("status", f$status)
+    }, ""))
+    tail <- if (any(healthy)) "; the best k is chosen among the others" else "; no fit was healthy"
+    warn_hm(c("{length(degen)} fit{?s} ended degenerate (column {.field degenerate} of the table){tail}:",
+      stats::setNames(gsub("\\s+", " ", ev), rep("*", length(ev)))), "select_degenerate", events = ev)
+  }
+  best <- if (all(is.na(crit))) NA_integer_ else tab$k[which.min(crit)]
+  if (!is.null(factors) && !all(is.na(crit))) {
+    best <- list(k = tab$k[which.min(crit)], factors = tab$factors[which.min(crit)])
   }
   structure(list(table = tab, fits = fits, best = best), class = "lvm_select")
 }

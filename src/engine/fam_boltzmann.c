@@ -677,7 +677,7 @@ int hm_fam_boltzmann_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_boltzmann_ops;
     double work[(1 << BM_TEST_BIG) + BM_TEST_BIGDIM * BM_TEST_BIGDIM + 5 * BM_TEST_BIGDIM];
     double lw[1 << BM_TEST_BIG];
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     const hm_st_ctx c = {work, &ctl, NULL, msg, len};
     hm_family f, fb, f1;
     HM_ST_CHECK(&c,
@@ -819,7 +819,7 @@ int hm_fam_boltzmann_selftest(char *msg, size_t len) {
         memcpy(tn, th, sizeof tn);
         tn[3] = NAN;
         HM_ST_CHECK(&c, ops->check_natural(&f, tn) == HM_EDOM, "NaN coupling accepted");
-        hm_ctrl one = {0.0, 1e-12, 1, 0.0};
+        hm_ctrl one = {0.0, 1e-12, 1, 0.0, 0.0};
         HM_ST_CHECK(&c, ops->to_natural(&f, eta, b, work, &one) == HM_EMAXITER,
                     "maxit = 1 converged");
     }

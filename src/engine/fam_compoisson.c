@@ -498,7 +498,7 @@ enum { CMP_TEST_UNITS = 3, CMP_TEST_DRAWS = 50000 };
 
 int hm_fam_compoisson_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_compoisson_ops;
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     const hm_st_ctx c = {NULL, &ctl, NULL, msg, len};
     hm_family f1, f3;
     HM_ST_CHECK(&c,
@@ -589,7 +589,7 @@ int hm_fam_compoisson_selftest(char *msg, size_t len) {
                     ops->log_partition(&f1, slow, &psi, NULL) == HM_EMAXITER &&
                         ops->to_mean(&f1, slow, e, NULL) == HM_EMAXITER,
                     "nu -> 0 with a large mode did not give HM_EMAXITER");
-        hm_ctrl one = {0.0, 1e-12, 1, 0.0};
+        hm_ctrl one = {0.0, 1e-12, 1, 0.0, 0.0};
         double e1[2];
         ops->to_mean(&f1, th, e1, NULL);
         HM_ST_CHECK(&c, ops->to_natural(&f1, e1, t, NULL, &one) == HM_EMAXITER,

@@ -339,7 +339,7 @@ static double dir_log_density(const hm_family *f, const double *alpha, const dou
 int hm_fam_dirichlet_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_dirichlet_ops;
     double work[4 * DIR_TEST_K];
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     const hm_st_ctx c = {work, &ctl, NULL, msg, len};
     hm_family f;
     HM_ST_CHECK(&c, hm_family_init(&f, HM_FAM_DIRICHLET, DIR_TEST_K, 0, 0) == HM_OK,
@@ -414,7 +414,7 @@ int hm_fam_dirichlet_selftest(char *msg, size_t len) {
                     ops->check_data(&f, xb) == HM_EDOM && ops->check_data(&f, xn) == HM_EDOM &&
                         ops->check_data(&f, x) == HM_OK,
                     "check_data");
-        hm_ctrl one = {0.0, 1e-12, 1, 0.0};
+        hm_ctrl one = {0.0, 1e-12, 1, 0.0, 0.0};
         HM_ST_CHECK(&c,
                     ops->to_mean(&f, alpha, eta, NULL) == HM_OK &&
                         ops->to_natural(&f, eta, b, work, &one) == HM_EMAXITER,

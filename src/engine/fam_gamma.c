@@ -241,7 +241,7 @@ enum { GAM_TEST_UNITS = 2, GAM_TEST_DRAWS = 50000 };
 
 int hm_fam_gamma_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_gamma_ops;
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     const hm_st_ctx c = {NULL, &ctl, NULL, msg, len};
     hm_family f1, f2;
     HM_ST_CHECK(&c,
@@ -326,7 +326,7 @@ int hm_fam_gamma_selftest(char *msg, size_t len) {
         double x0 = 0.0, x1 = 3.2;
         HM_ST_CHECK(&c, ops->check_data(&f1, &x0) == HM_EDOM && ops->check_data(&f1, &x1) == HM_OK,
                     "check_data");
-        hm_ctrl one = {0.0, 1e-14, 1, 0.0};
+        hm_ctrl one = {0.0, 1e-14, 1, 0.0, 0.0};
         double e3[2];
         ops->to_mean(&f1, th, e3, NULL);
         HM_ST_CHECK(&c, ops->to_natural(&f1, e3, t, NULL, &one) == HM_EMAXITER,

@@ -581,7 +581,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
     const double S[3][3] = {{2.385, 0.61, -0.43}, {0.61, 1.72, 0.37}, {-0.43, 0.37, 0.95}};
     double P[3][3];
     const double detS = inv3(S, P);
-    const hm_ctrl ctl0 = {0.0, 1e-12, 100, 0.0};
+    const hm_ctrl ctl0 = {0.0, 1e-12, 100, 0.0, 0.0};
 
     // Full rep: to_natural of the exact moments against the hand-built
     // theta, and to_mean of that theta back to the moments. Both sides are
@@ -714,7 +714,7 @@ int hm_fam_normal_selftest(char *msg, size_t msglen) {
     }
 
     // The ridge adds exactly reg to every variance and nothing elsewhere.
-    const hm_ctrl ctlr = {0.3125, 1e-12, 100, 0.0};
+    const hm_ctrl ctlr = {0.3125, 1e-12, 100, 0.0, 0.0};
     for (int r = 0; r < 3; r++) {
         const hm_family *f = fams[r];
         double e0[9], tr[9], e1[9];

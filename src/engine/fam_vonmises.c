@@ -306,7 +306,7 @@ vm_wrapped(const hm_st_ctx *c, const hm_family *f, void *arg, const double *x, i
 int hm_fam_vonmises_selftest(char *msg, size_t len) {
     const hm_family_ops *ops = &hm_fam_vonmises_ops;
     double work[2 * VM_TEST_UNITS];
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     const hm_st_ctx c = {work, &ctl, NULL, msg, len};
     hm_family f1, f3;
     HM_ST_CHECK(&c,
@@ -359,7 +359,7 @@ int hm_fam_vonmises_selftest(char *msg, size_t len) {
                     ops->to_natural(&f1, z, t, NULL, &ctl) == HM_OK && t[0] == 0.0 && t[1] == 0.0,
                     "theta(0)");
         // Newton from the Banerjee start needs at most ~6 steps anywhere.
-        hm_ctrl ten = {0.0, 1e-12, 10, 0.0};
+        hm_ctrl ten = {0.0, 1e-12, 10, 0.0, 0.0};
         const double ks[4] = {1e-9, 3.1e-4, 2.4e3, 5.7e5};
         for (int i = 0; i < 4; i++) {
             double tk[2] = {ks[i] * cos(-1.1), ks[i] * sin(-1.1)};
@@ -407,7 +407,7 @@ int hm_fam_vonmises_selftest(char *msg, size_t len) {
         double x1 = 123.4, x2 = INFINITY;
         HM_ST_CHECK(&c, ops->check_data(&f1, &x1) == HM_OK && ops->check_data(&f1, &x2) == HM_EDOM,
                     "check_data");
-        hm_ctrl one = {0.0, 1e-14, 1, 0.0};
+        hm_ctrl one = {0.0, 1e-14, 1, 0.0, 0.0};
         double e[2] = {0.93, 0.05};
         HM_ST_CHECK(&c, ops->to_natural(&f1, e, t, NULL, &one) == HM_EMAXITER,
                     "maxit = 1 converged");

@@ -56,6 +56,12 @@ typedef struct hm_ctrl {
     double tol;
     int maxit;
     double floor;
+    /* lower: the least residual variance of a linear Gaussian model's
+     *        diagonal or isotropic Normal observable (factor analysis's
+     *        uniquenesses, PPCA's noise), in the data's units; 0 for none.
+     *        The fit drivers pass factanal's 0.005 on data standardised to
+     *        unit variance, so a Heywood case stays at the bound. */
+    double lower;
 } hm_ctrl;
 
 /*

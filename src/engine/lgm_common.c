@@ -618,10 +618,20 @@ hm_status hm_lgm_to_natural(const hm_harmonium *h,
             s2[i] = (rep == HM_COV_DIAG ? e2[i] : 0.0) - expl + reg;
             expl_mean += expl / (double)p;
         }
+        // ctl->lower bounds each residual (unique) variance from below, as
+        // factanal's `lower` does: the fit drivers pass 0.005 for data
+        // standardised to unit variance, so a Heywood case stays at the
+        // bound instead of running to 0. Per coordinate, the expected
+        // complete-data log-likelihood is unimodal in s2[i], so the bounded
+        // update is still its constrained maximum and EM stays monotone.
+        const double lower = (ctl != NULL && ctl->lower > 0.0) ? ctl->lower : 0.0;
         for (int i = 0; i < p; i++) {
             double m2 = rep == HM_COV_DIAG ? e2[i] : e2[0];
             if (rep == HM_COV_ISO) {
                 s2[i] = e2[0] - expl_mean + reg;
+            }
+            if (s2[i] < lower) {
+                s2[i] = lower;
             }
             if (!(s2[i] > MIN_REL_VAR * (fabs(m2) + reg))) {
                 return HM_ENOTPD;

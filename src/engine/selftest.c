@@ -60,7 +60,7 @@ static int st_mixture_normal(char *msg, size_t len) {
         }
     }
     int bad;
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     if (hm_hm_to_mean(&h, theta, eta, work) != HM_OK ||
         hm_hm_to_natural(&h, eta, back, work, &ctl, &bad) != HM_OK) {
         snprintf(msg, len, "to_mean / to_natural failed");

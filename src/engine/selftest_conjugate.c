@@ -246,7 +246,7 @@ int hm_catdir_selftest(char *msg, size_t len) {
     {
         double back[CD_DIM];
         int bad = 0;
-        hm_ctrl ctl = {0.0, 1e-13, 200, 0.0};
+        hm_ctrl ctl = {0.0, 1e-13, 200, 0.0, 0.0};
         CHECK(hm_hm_to_natural(&h, eta, back, work, &ctl, &bad) == HM_OK && bad == -1,
               "to_natural failed");
         for (int i = 0; i < CD_DIM; i++) {

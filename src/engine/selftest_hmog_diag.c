@@ -197,7 +197,7 @@ int hm_hmog_diag_selftest(char *msg, size_t len) {
     }
     // No closed-form M-step; an invalid prior is refused.
     int bd = 0;
-    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0};
+    hm_ctrl ctl = {0.0, 1e-12, 100, 0.0, 0.0};
     if (hm_hm_to_natural(&s.h, eta, grad, hw, &ctl, &bd) != HM_EINVAL || bd != -1) {
         snprintf(msg, len, "to_natural should be unsupported");
         return 1;

@@ -484,7 +484,7 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     const hm_harmonium *h = &tc.h;
     const int p = T_P, q = T_Q, dim = hm_hm_dim(h);
     const size_t wl = hm_hm_work_len(h);
-    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0, .lower = 0.0};
     CHECK(wl + T_GUARD <= T_WORK, "rep %d: work_len %zu too large for the test", rep, wl);
     t_guard_set(w, wl);
     CHECK(hm_hm_check_natural(h, tc.theta, w) == HM_OK, "rep %d: valid theta rejected", rep);
@@ -676,7 +676,7 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
         eb[tc.obs.dim + p * q + q] = eta[tc.obs.dim + p * q] * eta[tc.obs.dim + p * q] - 0.1;
         CHECK(hm_hm_to_natural(h, eb, tb, w, &ctl, &bad) == HM_ENOTPD,
               "rep %d: non-PD latent covariance accepted", rep);
-        const hm_ctrl neg = {.reg = -1.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+        const hm_ctrl neg = {.reg = -1.0, .tol = 1e-12, .maxit = 100, .floor = 0.0, .lower = 0.0};
         CHECK(hm_hm_to_natural(h, eta, tb, w, &neg, &bad) == HM_EDOM, "rep %d: negative ridge",
               rep);
         CHECK(hm_estep(h, tc.theta, &rows, post, st, NULL, NULL, 1, w) == HM_EINVAL,
@@ -917,7 +917,7 @@ static int t_boltzmann_case(int rep, double *w, char *msg, size_t len) {
             ref[dx + p * q + r] += exp(lpz[s]) * sz[s][r];
         }
     }
-    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0, .lower = 0.0};
     t_guard_set(w, wl);
     CHECK(hm_hm_to_mean(h, tc.theta, eta, w) == HM_OK, "boltzmann rep %d: to_mean failed", rep);
     for (int r = 0; r < dim; r++) {
@@ -1243,7 +1243,7 @@ static int t_diag_case(int rep, double *w, char *msg, size_t len) {
     }
     // No closed-form M-step; whitening is the identity; statuses.
     double back[T_MAXDIM], ew[T_MAXDIM], tb[T_MAXDIM];
-    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0, .lower = 0.0};
     int bad = 0;
     CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_EINVAL,
           "diag rep %d: an M-step was accepted", rep);
@@ -1367,7 +1367,7 @@ static int t_mf_case(int rep, double *w, char *msg, size_t len) {
               rep, r, eta[r], ref[r]);
     }
     double back[T_MAXDIM], ew[T_MAXDIM];
-    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0};
+    const hm_ctrl ctl = {.reg = 0.0, .tol = 1e-12, .maxit = 100, .floor = 0.0, .lower = 0.0};
     int bad = 0;
     CHECK(hm_hm_to_natural(h, eta, back, w, &ctl, &bad) == HM_EINVAL,
           "mf rep %d: an M-step was accepted", rep);

@@ -174,13 +174,16 @@ void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *f
     }
 }
 
+// c(reg, tol, maxit, floor) or c(reg, tol, maxit, floor, lower).
 hm_ctrl glue_ctrl_from(SEXP ctrl, const char *fn) {
-    const double *c = glue_real(ctrl, 4, "ctrl", fn);
+    const R_xlen_t len = TYPEOF(ctrl) == REALSXP && XLENGTH(ctrl) == 5 ? 5 : 4;
+    const double *c = glue_real(ctrl, len, "ctrl", fn);
     hm_ctrl out;
     out.reg = c[0];
     out.tol = c[1];
     out.maxit = (int)c[2];
     out.floor = c[3];
+    out.lower = len == 5 ? c[4] : 0.0;
     return out;
 }
 

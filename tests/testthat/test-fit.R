@@ -51,7 +51,9 @@ test_that("EM never decreases the log-likelihood", {
     # Monotonicity is the point here, not convergence within 300 iterations.
     f <- withCallingHandlers(
       fit_lvm(cs[[1]], cs[[2]], control = lvm_control(tol = 1e-10, maxit = 300)),
-      harmonium_warning_not_converged = function(w) invokeRestart("muffleWarning")
+      harmonium_warning_not_converged = function(w) invokeRestart("muffleWarning"),
+      # a level that one class never shows is floored and reported
+      harmonium_warning_boundary = function(w) invokeRestart("muffleWarning")
     )
     tr <- f$trace
     expect_true(all(diff(tr) >= -1e-8 * (1 + abs(tr[-1]))), info = cs[[1]]$label)
@@ -137,8 +139,11 @@ test_that("a collapsing component is named and reg prevents it", {
   m <- mixture(ef_normal(2), 2)
   lab <- c(rep(1L, 50), rep(2L, 3))
   expect_warning(f <- fit_lvm(m, x, init = c(rep(1L, 50), 2L, 2L, 2L)), class = "harmonium_warning")
-  g <- fit_lvm(m, x, init = lab, control = lvm_control(reg = 1e-3))
+  # the ridge keeps the tied component finite, and it is still reported
+  expect_warning(g <- fit_lvm(m, x, init = lab, control = lvm_control(reg = 1e-3)),
+    class = "harmonium_warning_collapse")
   expect_true(is.finite(g$loglik))
+  expect_match(g$warnings$message, "component 2: covariance held positive definite only by the ridge")
 })
 
 test_that("bad input gives classed errors before any C work", {

@@ -52,7 +52,7 @@ test_that("factor analysis matches stats::factanal on food-texture", {
   x <- food_texture()
   for (q in 1:2) {
     fa <- stats::factanal(x, q, rotation = "none", control = list(opt = list(maxit = 10000), lower = 1e-6))
-    f <- fit_lvm(factor_analysis(5, q), x, control = lvm_control(tol = 1e-14, maxit = 50000))
+    f <- fit_lvm(factor_analysis(5, q), x, control = lvm_control(tol = 1e-14, maxit = 50000, lower = 1e-6))
     s <- summary(f)
     expect_equal(unname(s$uniquenesses), unname(fa$uniquenesses), tolerance = 1e-4, info = paste("q =", q))
     expect_equal(f$loglik, factanal_loglik(fa, x), tolerance = 1e-6, info = paste("q =", q))
@@ -71,10 +71,13 @@ test_that("factor analysis matches stats::factanal on base R data", {
     fa <- stats::factanal(x, q, rotation = "none", control = list(lower = 1e-6))
     # swiss is a Heywood case (Education's uniqueness tends to 0), which EM
     # approaches slowly; 50000 iterations get within the tolerances below.
+    # The same bound on the uniquenesses as factanal's here (lower = 1e-6).
     f <- withCallingHandlers(
-      fit_lvm(factor_analysis(ncol(x), q), x, control = lvm_control(tol = 1e-12, maxit = 50000)),
-      harmonium_warning_not_converged = function(w) invokeRestart("muffleWarning")
+      fit_lvm(factor_analysis(ncol(x), q), x, control = lvm_control(tol = 1e-12, maxit = 50000, lower = 1e-6)),
+      harmonium_warning_not_converged = function(w) invokeRestart("muffleWarning"),
+      harmonium_warning_heywood = function(w) invokeRestart("muffleWarning")
     )
+    expect_identical("harmonium_warning_heywood" %in% f$warnings$class, min(fa$uniquenesses) < 0.005)
     expect_equal(unname(summary(f)$uniquenesses), unname(fa$uniquenesses), tolerance = 2e-4)
     expect_equal(f$loglik, factanal_loglik(fa, x), tolerance = 1e-6)
   }
