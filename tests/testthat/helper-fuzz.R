@@ -62,6 +62,8 @@ fuzz_new_session <- function(env = character()) {
 # Runs `cases` (a list of list(name, expr[, expect])) and returns a data
 # frame name, outcome, class, message, warnings, seconds, expect.
 fuzz_run <- function(cases, timeout = 30, env = character()) {
+  # Code under AddressSanitizer runs several times slower.
+  if (identical(Sys.getenv("HARMONIUM_SANITIZER"), "true")) timeout <- 4 * timeout
   rs <- fuzz_new_session(env)
   on.exit(try(rs$kill(), silent = TRUE), add = TRUE)
   rows <- vector("list", length(cases))
