@@ -11,9 +11,9 @@ SEXP ffi_model_cd_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SE
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
     const int dim = hm_hm_dim(h);
-    const double *th = glue_real(theta, dim, "theta", __func__);
-    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
-    int steps = glue_int1(k, "k", __func__);
+    const double *th = glue_real_finite(theta, dim, "theta", __func__);
+    int n = glue_obs_data(x, &m.obs.f, 0, 0, "x", __func__);
+    int steps = glue_int_in(k, 0, 100000, "k", __func__);
     int nprot = 0;
     SEXP grad = PROTECT(Rf_allocVector(REALSXP, dim));
     nprot++;

@@ -15,20 +15,29 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
     const int dim = hm_hm_dim(h);
-    const double *th0 = glue_real(theta, dim, "theta", __func__);
-    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
-    const double *wt = Rf_isNull(w) ? NULL : glue_real(w, n, "w", __func__);
+    const double *th0 = glue_real_finite(theta, dim, "theta", __func__);
+    int n = glue_obs_data(x, &m.obs.f, 0, glue_missing_ok(h), "x", __func__);
+    const double *wt = glue_weights(w, n, __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
     const double *emc = glue_real(em, 3, "em", __func__);
+    // c(tol, maxit, previous log-likelihood); the last may be NA or -Inf.
+    if (!R_FINITE(emc[0]) || emc[0] < 0.0 || !R_FINITE(emc[1]) || emc[1] < 0.0 || emc[1] > INT_MAX ||
+        (!ISNAN(emc[2]) && emc[2] == R_PosInf)) {
+        internal_error(__func__, "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood)");
+    }
     const double tol = emc[0];
     const int maxit = (int)emc[1];
     const double prev_ll = emc[2];
-    int nt = glue_int1(threads, "threads", __func__);
+    int nt = glue_threads(threads, __func__);
 
     double *cur = glue_scratch((size_t)dim), *nxt = glue_scratch((size_t)dim);
     double *stats = glue_scratch((size_t)hm_stats_len(h));
     double *work = glue_scratch(hm_em_work_len(h, nt));
-    SEXP tr = PROTECT(Rf_allocVector(REALSXP, maxit > 0 ? maxit : 0));
+    // The trace grows by doubling, so a large maxit allocates nothing up front.
+    R_xlen_t tr_len = maxit < 1024 ? maxit : 1024;
+    SEXP tr;
+    PROTECT_INDEX tr_idx;
+    PROTECT_WITH_INDEX(tr = Rf_allocVector(REALSXP, tr_len), &tr_idx);
     for (int i = 0; i < dim; i++) {
         cur[i] = th0[i];
     }
@@ -48,6 +57,10 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
             ll = R_NaN;
             bad = -1;
             ist = hm_em_iterate(h, cur, &data, &ctl, nt, stats, nxt, &ll, &bad, work);
+        }
+        if (it == tr_len) {
+            tr_len = 2 * tr_len < maxit ? 2 * tr_len : maxit;
+            REPROTECT(tr = Rf_lengthgets(tr, tr_len), tr_idx);
         }
         if (!ISNAN(ll)) {
             REAL(tr)[it] = ll;

@@ -17,7 +17,7 @@ static SEXP value_status(SEXP value, hm_status st) {
 
 SEXP ffi_family_info(SEXP spec) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     SEXP out = PROTECT(Rf_allocVector(INTSXP, 3));
     INTEGER(out)[0] = g.f.d;
     INTEGER(out)[1] = g.f.dim;
@@ -35,9 +35,10 @@ static void get_row(const double *m, int n, int d, int i, double *x) {
 
 SEXP ffi_family_stat(SEXP spec, SEXP x) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     const hm_family *f = &g.f;
-    int n = glue_matrix(x, f->d, "x", __func__);
+    int n = glue_obs_data(x, f, 0, 0, "x", __func__);
+    glue_check_size((double)n * f->dim, "x", __func__);
     SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n, f->dim));
     double *xi = glue_scratch((size_t)f->d), *s = glue_scratch((size_t)f->dim);
     for (int i = 0; i < n; i++) {
@@ -53,9 +54,9 @@ SEXP ffi_family_stat(SEXP spec, SEXP x) {
 
 SEXP ffi_family_log_base(SEXP spec, SEXP x) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     const hm_family *f = &g.f;
-    int n = glue_matrix(x, f->d, "x", __func__);
+    int n = glue_obs_data(x, f, 0, 0, "x", __func__);
     SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
     double *xi = glue_scratch((size_t)f->d);
     for (int i = 0; i < n; i++) {
@@ -69,10 +70,10 @@ SEXP ffi_family_log_base(SEXP spec, SEXP x) {
 // log p(x) = theta . s(x) + log mu(x) - psi(theta), per row.
 SEXP ffi_family_log_density(SEXP spec, SEXP theta, SEXP x) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     const hm_family *f = &g.f;
-    const double *th = glue_real(theta, f->dim, "theta", __func__);
-    int n = glue_matrix(x, f->d, "x", __func__);
+    const double *th = glue_real_finite(theta, f->dim, "theta", __func__);
+    int n = glue_obs_data(x, f, 0, 0, "x", __func__);
     SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
     double *xi = glue_scratch((size_t)f->d), *s = glue_scratch((size_t)f->dim);
     double *w = glue_scratch(hm_fam_work_len(f));
@@ -97,8 +98,8 @@ SEXP ffi_family_log_density(SEXP spec, SEXP theta, SEXP x) {
 
 SEXP ffi_family_log_partition(SEXP spec, SEXP theta) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
-    const double *th = glue_real(theta, g.f.dim, "theta", __func__);
+    glue_family_from(spec, &g, "spec", __func__);
+    const double *th = glue_real_finite(theta, g.f.dim, "theta", __func__);
     double psi = NA_REAL;
     double *w = glue_scratch(hm_fam_work_len(&g.f));
     hm_status st = hm_fam_check_natural(&g.f, th);
@@ -113,8 +114,8 @@ SEXP ffi_family_log_partition(SEXP spec, SEXP theta) {
 
 SEXP ffi_family_to_mean(SEXP spec, SEXP theta) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
-    const double *th = glue_real(theta, g.f.dim, "theta", __func__);
+    glue_family_from(spec, &g, "spec", __func__);
+    const double *th = glue_real_finite(theta, g.f.dim, "theta", __func__);
     SEXP out = PROTECT(Rf_allocVector(REALSXP, g.f.dim));
     double *w = glue_scratch(hm_fam_work_len(&g.f));
     hm_status st = hm_fam_check_natural(&g.f, th);
@@ -128,8 +129,8 @@ SEXP ffi_family_to_mean(SEXP spec, SEXP theta) {
 
 SEXP ffi_family_to_natural(SEXP spec, SEXP eta, SEXP ctrl) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
-    const double *et = glue_real(eta, g.f.dim, "eta", __func__);
+    glue_family_from(spec, &g, "spec", __func__);
+    const double *et = glue_real_finite(eta, g.f.dim, "eta", __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
     SEXP out = PROTECT(Rf_allocVector(REALSXP, g.f.dim));
     double *w = glue_scratch(hm_fam_work_len(&g.f));
@@ -141,8 +142,8 @@ SEXP ffi_family_to_natural(SEXP spec, SEXP eta, SEXP ctrl) {
 
 SEXP ffi_family_neg_entropy(SEXP spec, SEXP eta, SEXP ctrl) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
-    const double *et = glue_real(eta, g.f.dim, "eta", __func__);
+    glue_family_from(spec, &g, "spec", __func__);
+    const double *et = glue_real_finite(eta, g.f.dim, "eta", __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
     double phi = NA_REAL;
     double *w = glue_scratch(hm_fam_work_len(&g.f));
@@ -157,10 +158,11 @@ SEXP ffi_family_neg_entropy(SEXP spec, SEXP eta, SEXP ctrl) {
 // column-major n x d matrix.
 SEXP ffi_family_sample(SEXP spec, SEXP theta, SEXP n_) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     const hm_family *f = &g.f;
-    const double *th = glue_real(theta, f->dim, "theta", __func__);
-    int n = glue_int1(n_, "n", __func__);
+    const double *th = glue_real_finite(theta, f->dim, "theta", __func__);
+    int n = glue_int_in(n_, 0, INT_MAX, "n", __func__);
+    glue_check_size((double)n * f->d, "n", __func__);
     SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n, f->d));
     double *x = glue_scratch((size_t)n * (size_t)f->d);
     double *w = glue_scratch(hm_fam_sample_work_len(f, n));
@@ -183,7 +185,7 @@ SEXP ffi_family_sample(SEXP spec, SEXP theta, SEXP n_) {
 
 SEXP ffi_family_check(SEXP spec, SEXP theta) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     const double *th = glue_real(theta, g.f.dim, "theta", __func__);
     return glue_status(hm_fam_check_natural(&g.f, th));
 }
@@ -191,7 +193,7 @@ SEXP ffi_family_check(SEXP spec, SEXP theta) {
 // The 1-based index of the first row outside the support, or 0.
 SEXP ffi_family_check_data(SEXP spec, SEXP x) {
     glue_family g;
-    glue_family_from(spec, &g, __func__);
+    glue_family_from(spec, &g, "spec", __func__);
     const hm_family *f = &g.f;
     int n = glue_matrix(x, f->d, "x", __func__);
     double *xi = glue_scratch((size_t)f->d);

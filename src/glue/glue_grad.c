@@ -11,10 +11,10 @@ SEXP ffi_model_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP 
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
     const int dim = hm_hm_dim(h);
-    const double *th = glue_real(theta, dim, "theta", __func__);
-    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
-    const double *wt = Rf_isNull(w) ? NULL : glue_real(w, n, "w", __func__);
-    int nt = glue_int1(threads, "threads", __func__);
+    const double *th = glue_real_finite(theta, dim, "theta", __func__);
+    int n = glue_obs_data(x, &m.obs.f, 0, glue_missing_ok(h), "x", __func__);
+    const double *wt = glue_weights(w, n, __func__);
+    int nt = glue_threads(threads, __func__);
     int nprot = 0;
     SEXP grad = PROTECT(Rf_allocVector(REALSXP, dim));
     nprot++;

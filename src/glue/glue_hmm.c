@@ -8,13 +8,16 @@
 #include "glue.h"
 
 SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans) {
-    if (!Rf_isMatrix(logp)) {
-        internal_error(__func__, "logp must be a matrix");
+    if (TYPEOF(logp) != REALSXP || !Rf_isMatrix(logp)) {
+        internal_error(__func__, "`logp` must be a double matrix");
     }
     int S = Rf_ncols(logp);
     int T = glue_matrix(logp, S, "logp", __func__);
-    const double *pi = glue_real(init, S, "init", __func__);
-    const double *a = glue_real(trans, (R_xlen_t)S * S, "trans", __func__); /* row-major: R passes t(A) */
+    if (S < 1 || T < 1) {
+        internal_error(__func__, "`logp` must have at least one row and one column");
+    }
+    const double *pi = glue_real_finite(init, S, "init", __func__);
+    const double *a = glue_real_finite(trans, (R_xlen_t)S * S, "trans", __func__); /* row-major: R passes t(A) */
     SEXP filt = PROTECT(Rf_allocMatrix(REALSXP, T, S));
     SEXP smooth = PROTECT(Rf_allocMatrix(REALSXP, T, S));
     SEXP pair = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)S * S));
@@ -49,17 +52,17 @@ SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans) {
 static hm_seqs seqs_from(SEXP starts, SEXP lengths, SEXP w, int n, const char *fn) {
     if (TYPEOF(starts) != INTSXP || TYPEOF(lengths) != INTSXP || XLENGTH(starts) != XLENGTH(lengths) ||
         XLENGTH(lengths) < 1) {
-        internal_error(fn, "`starts` and `lengths` must be integer vectors of one length"); // # nocov
+        internal_error(fn, "`starts` and `lengths` must be integer vectors of one length");
     }
     hm_seqs sq;
     sq.nseq = (int)XLENGTH(lengths);
     sq.n = n;
     sq.start = INTEGER(starts);
     sq.len = INTEGER(lengths);
-    sq.w = Rf_isNull(w) ? NULL : glue_real(w, sq.nseq, "w", fn);
+    sq.w = glue_weights(w, sq.nseq, fn);
     for (int s = 0; s < sq.nseq; s++) {
         if (sq.len[s] < 1 || sq.start[s] < 0 || (long long)sq.start[s] + sq.len[s] > n) {
-            internal_error(fn, "sequence %d does not fit the %d rows", s + 1, n); // # nocov
+            internal_error(fn, "`starts` and `lengths` put sequence %d outside the %d rows of `x`", s + 1, n);
         }
     }
     return sq;
@@ -90,7 +93,7 @@ static int *observed_rows(const double *x, int n, int d, const hm_seqs *sq, hm_d
         }
     }
     if (n_obs == 0) {
-        internal_error(fn, "no complete row"); // # nocov
+        internal_error(fn, "`x` has no complete row");
     }
     if (n_obs == n) {
         obs->x = x;
@@ -134,21 +137,26 @@ SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP 
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
     if (hm_mix_classes(h) < 2) {
-        internal_error(__func__, "the emission must be a mixture"); // # nocov
+        internal_error(__func__, "`kind` must be a mixture (the emission)");
     }
     const int dim = hm_hm_dim(h), S = hm_mix_classes(h);
     const size_t ss = (size_t)S * (size_t)S;
-    const double *th0 = glue_real(theta, dim, "theta", __func__);
-    const double *ch0 = glue_real(chain, (R_xlen_t)(S + S * S), "chain", __func__);
+    const double *th0 = glue_real_finite(theta, dim, "theta", __func__);
+    const double *ch0 = glue_real_finite(chain, (R_xlen_t)S + (R_xlen_t)S * S, "chain", __func__);
     const int d = m.obs.f.d;
-    int n = glue_matrix(x, d, "x", __func__);
+    int n = glue_obs_data(x, &m.obs.f, 1, 1, "x", __func__);
     hm_seqs sq = seqs_from(starts, lengths, w, n, __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
     const double *emc = glue_real(em, 4, "em", __func__);
+    // c(tol, maxit, previous log-likelihood (NA or -Inf at the start), init mode).
+    if (!R_FINITE(emc[0]) || emc[0] < 0.0 || !R_FINITE(emc[1]) || emc[1] < 0.0 || emc[1] > INT_MAX ||
+        (!ISNAN(emc[2]) && emc[2] == R_PosInf) || !R_FINITE(emc[3]) || fabs(emc[3]) > 1e6) {
+        internal_error(__func__, "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood, mode)");
+    }
     const double tol = emc[0];
     const int maxit = (int)emc[1];
     const int mode = (int)emc[3];
-    int nt = glue_int1(threads, "threads", __func__);
+    int nt = glue_threads(threads, __func__);
 
     hm_data data = {REAL(x), n, n, NULL};
     hm_data od;
@@ -158,7 +166,11 @@ SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP 
     double *work = glue_scratch(hm_hmm_em_work_len(h, &sq, orow ? od.n : 0, nt));
     memcpy(cur, th0, sizeof(double) * (size_t)dim);
     memcpy(ci, ch0, sizeof(double) * ((size_t)S + ss));
-    SEXP tr = PROTECT(Rf_allocVector(REALSXP, maxit > 0 ? maxit : 0));
+    // The trace grows by doubling, so a large maxit allocates nothing up front.
+    R_xlen_t tr_len = maxit < 1024 ? maxit : 1024;
+    SEXP tr;
+    PROTECT_INDEX tr_idx;
+    PROTECT_WITH_INDEX(tr = Rf_allocVector(REALSXP, tr_len), &tr_idx);
     int nprot = 1;
     hm_status st = HM_CONTINUE;
     int bad = -1, it = 0, converged = 0;
@@ -176,6 +188,10 @@ SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP 
             bad = -1;
             ist = hm_hmm_em_iterate(h, cur, ci, ci + S, mode, &data, &sq, &od, orow, &ctl, nt, nxt, cn, cn + S, &ll,
                                     &bad, work);
+        }
+        if (it == tr_len) {
+            tr_len = 2 * tr_len < maxit ? 2 * tr_len : maxit;
+            REPROTECT(tr = Rf_lengthgets(tr, tr_len), tr_idx);
         }
         if (!ISNAN(ll)) {
             REAL(tr)[it] = ll;
@@ -232,18 +248,16 @@ SEXP ffi_hmm_seq_infer(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SE
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
     if (hm_mix_classes(h) < 2) {
-        internal_error(__func__, "the emission must be a mixture"); // # nocov
+        internal_error(__func__, "`kind` must be a mixture (the emission)");
     }
     const int dim = hm_hm_dim(h), S = hm_mix_classes(h);
-    const double *th = glue_real(theta, dim, "theta", __func__);
-    const double *ch = glue_real(chain, (R_xlen_t)(S + S * S), "chain", __func__);
-    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
+    const double *th = glue_real_finite(theta, dim, "theta", __func__);
+    const double *ch = glue_real_finite(chain, (R_xlen_t)S + (R_xlen_t)S * S, "chain", __func__);
+    int n = glue_obs_data(x, &m.obs.f, 1, 1, "x", __func__);
     hm_seqs sq = seqs_from(starts, lengths, R_NilValue, n, __func__);
-    if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 3) {
-        internal_error(__func__, "`want` must be 3 logicals"); // # nocov
-    }
-    const int *wa = LOGICAL(want);
-    int nt = glue_int1(threads, "threads", __func__);
+    const int *wa = glue_flags(want, LGLSXP, 3, "want", __func__);
+    glue_check_size((double)n * S, "x", __func__);
+    int nt = glue_threads(threads, __func__);
     const size_t ns = (size_t)n * (size_t)S;
 
     int nprot = 0;
@@ -309,9 +323,13 @@ SEXP ffi_hmm_seq_infer(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SE
 
 // The stationary distribution of a row-major S x S transition.
 SEXP ffi_hmm_stationary(SEXP trans) {
+    glue_real(trans, -1, "trans", __func__);
     R_xlen_t len = XLENGTH(trans);
     int S = (int)(sqrt((double)len) + 0.5);
-    const double *a = glue_real(trans, (R_xlen_t)S * S, "trans", __func__);
+    if (S < 1 || S > 46340) {
+        internal_error(__func__, "`trans` must hold a square transition matrix of 1 to 46340 states");
+    }
+    const double *a = glue_real_finite(trans, (R_xlen_t)S * S, "trans", __func__);
     SEXP pi = PROTECT(Rf_allocVector(REALSXP, S));
     double *work = glue_scratch((size_t)S * (size_t)S);
     hm_status st = hm_hmm_stationary(S, a, REAL(pi), work);

@@ -4,7 +4,9 @@
 #include "glue.h"
 
 SEXP ffi_init(SEXP ns) {
-    (void)ns;
+    if (TYPEOF(ns) != ENVSXP) {
+        internal_error(__func__, "`ns` must be the package namespace");
+    }
     if (sizeof(double) != 8 || NA_INTEGER != INT_MIN) {
         Rf_error("harmonium: unsupported platform (double must be 8 bytes)"); // # nocov
     }

@@ -11,17 +11,15 @@
 // (stats, predicted, filtered, smoothed, cross covariances).
 SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want) {
     if (TYPEOF(y) != REALSXP || !Rf_isMatrix(y)) {
-        internal_error(__func__, "`y` must be a double matrix"); // # nocov
+        internal_error(__func__, "`y` must be a double matrix");
     }
     if (TYPEOF(len) != INTSXP || XLENGTH(len) < 1 || XLENGTH(len) > INT_MAX) {
-        internal_error(__func__, "`len` must be a non-empty integer vector"); // # nocov
+        internal_error(__func__, "`len` must be a non-empty integer vector");
     }
     if (TYPEOF(par) != VECSXP || XLENGTH(par) != 8) {
-        internal_error(__func__, "`par` must be a list of 8 parameters"); // # nocov
+        internal_error(__func__, "`par` must be a list of 8 parameters");
     }
-    if (TYPEOF(want) != INTSXP || XLENGTH(want) != 5) {
-        internal_error(__func__, "`want` must be 5 integer flags"); // # nocov
-    }
+    glue_check_finite(REAL(y), XLENGTH(y), 1, "y", __func__);
     const int p = Rf_nrows(y);
     const R_xlen_t nobs = Rf_ncols(y);
     const int n_seq = (int)XLENGTH(len);
@@ -30,34 +28,39 @@ SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want) 
     int t_max = 0;
     for (int i = 0; i < n_seq; i++) {
         if (lv[i] < 1) {
-            internal_error(__func__, "sequence lengths must be positive"); // # nocov
+            internal_error(__func__, "`len` must hold positive sequence lengths");
         }
         tot += lv[i];
         t_max = lv[i] > t_max ? lv[i] : t_max;
     }
     if (tot != nobs) {
-        internal_error(__func__, "sequence lengths do not add up to the columns of `y`"); // # nocov
+        internal_error(__func__, "`len` does not add up to the %lld columns of `y`", (long long)nobs);
     }
-    const int q = Rf_length(VECTOR_ELT(par, 0));
-    if (p < 1 || q < 1) {
-        internal_error(__func__, "empty observation or state"); // # nocov
+    if (TYPEOF(VECTOR_ELT(par, 0)) != REALSXP) {
+        internal_error(__func__, "`par` must hold double vectors (mu1 first)");
     }
+    const R_xlen_t q_len = XLENGTH(VECTOR_ELT(par, 0));
+    if (p < 1 || q_len < 1 || q_len > 46340) {
+        internal_error(__func__, "`y` must have rows and `par` a state of 1 to 46340 dimensions");
+    }
+    const int q = (int)q_len;
     const R_xlen_t qq = (R_xlen_t)q * q;
     const hm_lds_params m = {
         .p = p,
         .q = q,
-        .mu1 = glue_real(VECTOR_ELT(par, 0), q, "mu1", __func__),
-        .p1 = glue_real(VECTOR_ELT(par, 1), qq, "p1", __func__),
-        .a = glue_real(VECTOR_ELT(par, 2), qq, "a", __func__),
-        .b = glue_real(VECTOR_ELT(par, 3), q, "b", __func__),
-        .qcov = glue_real(VECTOR_ELT(par, 4), qq, "qcov", __func__),
-        .c = glue_real(VECTOR_ELT(par, 5), (R_xlen_t)p * q, "c", __func__),
-        .d = glue_real(VECTOR_ELT(par, 6), p, "d", __func__),
-        .r = glue_real(VECTOR_ELT(par, 7), (R_xlen_t)p * p, "r", __func__),
+        .mu1 = glue_real_finite(VECTOR_ELT(par, 0), q, "par$mu1", __func__),
+        .p1 = glue_real_finite(VECTOR_ELT(par, 1), qq, "par$p1", __func__),
+        .a = glue_real_finite(VECTOR_ELT(par, 2), qq, "par$a", __func__),
+        .b = glue_real_finite(VECTOR_ELT(par, 3), q, "par$b", __func__),
+        .qcov = glue_real_finite(VECTOR_ELT(par, 4), qq, "par$qcov", __func__),
+        .c = glue_real_finite(VECTOR_ELT(par, 5), (R_xlen_t)p * q, "par$c", __func__),
+        .d = glue_real_finite(VECTOR_ELT(par, 6), p, "par$d", __func__),
+        .r = glue_real_finite(VECTOR_ELT(par, 7), (R_xlen_t)p * p, "par$r", __func__),
     };
-    const double *wt = Rf_isNull(w) ? NULL : glue_real(w, n_seq, "w", __func__);
-    const int nt = glue_int1(threads, "threads", __func__);
-    const int *wf = INTEGER(want);
+    const double *wt = glue_weights(w, n_seq, __func__);
+    const int nt = glue_threads(threads, __func__);
+    const int *wf = glue_flags(want, INTSXP, 5, "want", __func__);
+    glue_check_size((double)qq * (double)nobs, "y", __func__);
 
     int nprot = 0;
     SEXP ll = PROTECT(Rf_allocVector(REALSXP, n_seq));

@@ -28,7 +28,7 @@ SEXP ffi_model_info(SEXP kind, SEXP obs, SEXP lat) {
 SEXP ffi_model_log_partition(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
-    const double *th = glue_real(theta, hm_hm_dim(&m.h), "theta", __func__);
+    const double *th = glue_real_finite(theta, hm_hm_dim(&m.h), "theta", __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     double psi = NA_REAL;
     hm_status st = hm_hm_check_natural(&m.h, th, w);
@@ -46,7 +46,7 @@ SEXP ffi_model_log_partition(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
 SEXP ffi_model_rho_chi(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
-    const double *th = glue_real(theta, hm_hm_dim(&m.h), "theta", __func__);
+    const double *th = glue_real_finite(theta, hm_hm_dim(&m.h), "theta", __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     // rho is in the prior family's coordinates (= lat but for the
     // restricted-posterior kinds).
@@ -67,7 +67,7 @@ SEXP ffi_model_to_mean(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     int dim = hm_hm_dim(&m.h);
-    const double *th = glue_real(theta, dim, "theta", __func__);
+    const double *th = glue_real_finite(theta, dim, "theta", __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     SEXP val = PROTECT(Rf_allocVector(REALSXP, dim));
     hm_status st = hm_hm_check_natural(&m.h, th, w);
@@ -86,7 +86,7 @@ SEXP ffi_model_whiten(SEXP kind, SEXP obs, SEXP lat, SEXP eta) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     int dim = hm_hm_dim(&m.h);
-    const double *et = glue_real(eta, dim, "eta", __func__);
+    const double *et = glue_real_finite(eta, dim, "eta", __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     SEXP val = PROTECT(Rf_allocVector(REALSXP, dim));
     hm_status st = hm_hm_whiten(&m.h, et, REAL(val), w);
@@ -101,7 +101,7 @@ SEXP ffi_model_to_natural(SEXP kind, SEXP obs, SEXP lat, SEXP eta, SEXP ctrl) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     int dim = hm_hm_dim(&m.h);
-    const double *et = glue_real(eta, dim, "eta", __func__);
+    const double *et = glue_real_finite(eta, dim, "eta", __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     SEXP val = PROTECT(Rf_allocVector(REALSXP, dim));
@@ -120,8 +120,11 @@ SEXP ffi_model_to_natural(SEXP kind, SEXP obs, SEXP lat, SEXP eta, SEXP ctrl) {
 SEXP ffi_mixture_split(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
+    if (m.h.kind != HM_HM_MIXTURE) {
+        internal_error(__func__, "`kind` must be a mixture of a family");
+    }
     int K = m.lat.f.n, dx = m.obs.f.dim;
-    const double *th = glue_real(theta, hm_hm_dim(&m.h), "theta", __func__);
+    const double *th = glue_real_finite(theta, hm_hm_dim(&m.h), "theta", __func__);
     double *w = glue_scratch(hm_hm_work_len(&m.h));
     double *comp = glue_scratch((size_t)K * (size_t)dx);
     SEXP cm = PROTECT(Rf_allocMatrix(REALSXP, K, dx));
@@ -142,11 +145,14 @@ SEXP ffi_mixture_split(SEXP kind, SEXP obs, SEXP lat, SEXP theta) {
 SEXP ffi_mixture_join(SEXP kind, SEXP obs, SEXP lat, SEXP comps, SEXP prior) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
-    int K = m.lat.f.n, dx = m.obs.f.dim;
-    if (glue_matrix(comps, dx, "comps", __func__) != K) {
-        internal_error(__func__, "`comps` must have one row per component"); // # nocov
+    if (m.h.kind != HM_HM_MIXTURE) {
+        internal_error(__func__, "`kind` must be a mixture of a family");
     }
-    const double *pr = glue_real(prior, K - 1, "prior", __func__);
+    int K = m.lat.f.n, dx = m.obs.f.dim;
+    if (glue_data(comps, dx, 0, 0, "comps", __func__) != K) {
+        internal_error(__func__, "`comps` must have one row per component (%d)", K);
+    }
+    const double *pr = glue_real_finite(prior, K - 1, "prior", __func__);
     double *comp = glue_scratch((size_t)K * (size_t)dx);
     for (int k = 0; k < K; k++) {
         for (int j = 0; j < dx; j++) {
@@ -176,21 +182,20 @@ SEXP ffi_model_estep(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, 
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    const double *th = glue_real(theta, hm_hm_dim(h), "theta", __func__);
-    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
-    const double *wt = Rf_isNull(w) ? NULL : glue_real(w, n, "w", __func__);
+    const double *th = glue_real_finite(theta, hm_hm_dim(h), "theta", __func__);
+    int n = glue_obs_data(x, &m.obs.f, 0, glue_missing_ok(h), "x", __func__);
+    const double *wt = glue_weights(w, n, __func__);
     int pl = hm_hm_post_len(h);
     const double *gv = NULL;
     if (!Rf_isNull(given)) {
-        if (glue_matrix(given, pl, "given", __func__) != n) {
-            internal_error(__func__, "`given` must have one row per datum"); // # nocov
+        if (glue_data(given, pl, 0, 0, "given", __func__) != n) {
+            internal_error(__func__, "`given` must have one row per row of `x` (%d)", n);
         }
         gv = REAL(given);
     }
-    if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 2) {
-        internal_error(__func__, "`want` must be two logicals"); // # nocov
-    }
-    int nt = glue_int1(threads, "threads", __func__);
+    glue_flags(want, LGLSXP, 2, "want", __func__);
+    int nt = glue_threads(threads, __func__);
+    glue_check_size((double)n * pl, "x", __func__);
     int nprot = 0;
     SEXP stats = PROTECT(Rf_allocVector(REALSXP, hm_stats_len(h)));
     nprot++;
@@ -218,11 +223,12 @@ SEXP ffi_model_sample(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP n_) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    const double *th = glue_real(theta, hm_hm_dim(h), "theta", __func__);
-    int n = glue_int1(n_, "n", __func__), d = m.obs.f.d;
+    const double *th = glue_real_finite(theta, hm_hm_dim(h), "theta", __func__);
+    int n = glue_int_in(n_, 0, INT_MAX, "n", __func__), d = m.obs.f.d;
     // The engine writes lat->d doubles per row (a class for a mixture, the
     // q latent values otherwise): a vector when 1, else an n x q matrix.
     int dz = hm_hm_z_len(h);
+    glue_check_size((double)n * (d > dz ? d : dz), "n", __func__);
     SEXP xo = PROTECT(Rf_allocMatrix(REALSXP, n, d));
     SEXP zo = PROTECT(dz == 1 ? Rf_allocVector(REALSXP, n) : Rf_allocMatrix(REALSXP, n, dz));
     double *x = glue_scratch((size_t)n * (size_t)d);
@@ -258,9 +264,10 @@ SEXP ffi_model_posterior_fold(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x)
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    const double *th = glue_real(theta, hm_hm_dim(h), "theta", __func__);
+    const double *th = glue_real_finite(theta, hm_hm_dim(h), "theta", __func__);
     const int d = m.obs.f.d, dz = m.lat.f.dim;
-    const int n = glue_matrix(x, d, "x", __func__);
+    const int n = glue_obs_data(x, &m.obs.f, 0, 0, "x", __func__);
+    glue_check_size((double)n * (d > dz ? d : dz), "x", __func__);
     SEXP val = PROTECT(Rf_allocMatrix(REALSXP, n, dz));
     // The engine reads data and writes results row-major.
     double *xr = glue_scratch((size_t)n * (size_t)d);

@@ -49,52 +49,88 @@ fuzz_eval_case <- function(expr) {
   res
 }
 
+# Evaluated in the child: several cases in one round trip, each timed.
+fuzz_eval_batch <- function(exprs) {
+  lapply(exprs, function(e) {
+    t0 <- proc.time()[["elapsed"]]
+    r <- fuzz_eval_case(e)
+    r$seconds <- proc.time()[["elapsed"]] - t0
+    r
+  })
+}
+
 fuzz_new_session <- function(env = character()) {
   rs <- callr::r_session$new(
     options = callr::r_session_options(env = env),
     wait = TRUE
   )
   rs$run(fuzz_setup)
-  rs$run(function(f) assign("fuzz_eval_case", f, envir = globalenv()), list(fuzz_eval_case))
+  rs$run(function(f, g) {
+    assign("fuzz_eval_case", f, envir = globalenv())
+    assign("fuzz_eval_batch", g, envir = globalenv())
+  }, list(fuzz_eval_case, fuzz_eval_batch))
   rs
 }
 
+# One round trip: the child's result, or list(outcome = "hang" / "crash").
+fuzz_call_child <- function(rs, fun, arg, timeout) {
+  rs$call(fun, list(arg))
+  state <- rs$poll_process(as.integer(timeout * 1000))
+  if (state == "timeout") {
+    return(list(outcome = "hang", class = "", message = sprintf("over %g s", timeout), warnings = ""))
+  }
+  msg <- tryCatch(rs$read(), error = function(e) list(code = 500L, error = e))
+  if (is.null(msg) || !identical(msg$code, 200L) || !is.null(msg$error)) {
+    stderr <- tryCatch(paste(rs$read_error_lines(), collapse = "\n"), error = function(e) "")
+    return(list(outcome = "crash", class = "", message = substr(stderr, 1, 2000), warnings = ""))
+  }
+  list(outcome = "done", result = msg$result)
+}
+
+fuzz_row <- function(cs, res) {
+  data.frame(
+    name = cs$name, outcome = res$outcome, class = res$class, message = res$message,
+    warnings = res$warnings, seconds = res$seconds,
+    expect = if (is.null(cs$expect)) "reject_or_ok" else cs$expect,
+    stringsAsFactors = FALSE
+  )
+}
+
 # Runs `cases` (a list of list(name, expr[, expect])) and returns a data
-# frame name, outcome, class, message, warnings, seconds, expect.
-fuzz_run <- function(cases, timeout = 30, env = character()) {
+# frame name, outcome, class, message, warnings, seconds, expect. Cases go
+# to the child `batch` at a time (one round trip each, which costs far more
+# than a typical case); a batch that crashes or exceeds `timeout` is run
+# again case by case in a fresh child, so each crash or hang is still
+# pinned on its case.
+fuzz_run <- function(cases, timeout = 30, env = character(), batch = 1L) {
   # Code under AddressSanitizer runs several times slower.
   if (identical(Sys.getenv("HARMONIUM_SANITIZER"), "true")) timeout <- 4 * timeout
   rs <- fuzz_new_session(env)
   on.exit(try(rs$kill(), silent = TRUE), add = TRUE)
+  renew <- function() {
+    try(rs$kill(), silent = TRUE)
+    rs <<- fuzz_new_session(env)
+  }
   rows <- vector("list", length(cases))
-  for (i in seq_along(cases)) {
-    cs <- cases[[i]]
-    t0 <- proc.time()[["elapsed"]]
-    rs$call(function(e) fuzz_eval_case(e), list(cs$expr))
-    state <- rs$poll_process(as.integer(timeout * 1000))
-    res <- NULL
-    if (state == "timeout") {
-      res <- list(outcome = "hang", class = "", message = sprintf("over %g s", timeout), warnings = "")
-    } else {
-      msg <- tryCatch(rs$read(), error = function(e) list(code = 500L, error = e))
-      if (is.null(msg) || !identical(msg$code, 200L) || !is.null(msg$error)) {
-        stderr <- tryCatch(paste(rs$read_error_lines(), collapse = "\n"), error = function(e) "")
-        res <- list(outcome = "crash", class = "", message = substr(stderr, 1, 2000), warnings = "")
-      } else {
-        res <- msg$result
+  starts <- seq(1L, length(cases), by = max(1L, as.integer(batch)))
+  for (b in seq_along(starts)) {
+    idx <- starts[b]:min(length(cases), starts[b] + max(1L, as.integer(batch)) - 1L)
+    if (length(idx) > 1L) {
+      r <- fuzz_call_child(rs, function(e) fuzz_eval_batch(e), lapply(cases[idx], `[[`, "expr"), timeout)
+      if (r$outcome == "done") {
+        for (k in seq_along(idx)) rows[[idx[k]]] <- fuzz_row(cases[[idx[k]]], r$result[[k]])
+        next
       }
+      renew()
     }
-    res$seconds <- proc.time()[["elapsed"]] - t0
-    if (res$outcome %in% c("hang", "crash")) {
-      try(rs$kill(), silent = TRUE)
-      rs <- fuzz_new_session(env)
+    for (i in idx) {
+      t0 <- proc.time()[["elapsed"]]
+      r <- fuzz_call_child(rs, function(e) fuzz_eval_case(e), cases[[i]]$expr, timeout)
+      res <- if (r$outcome == "done") r$result else r
+      res$seconds <- proc.time()[["elapsed"]] - t0
+      if (res$outcome %in% c("hang", "crash")) renew()
+      rows[[i]] <- fuzz_row(cases[[i]], res)
     }
-    rows[[i]] <- data.frame(
-      name = cs$name, outcome = res$outcome, class = res$class, message = res$message,
-      warnings = res$warnings, seconds = res$seconds,
-      expect = if (is.null(cs$expect)) "reject_or_ok" else cs$expect,
-      stringsAsFactors = FALSE
-    )
   }
   do.call(rbind, rows)
 }
