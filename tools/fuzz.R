@@ -21,7 +21,7 @@ if (which %in% c("native", "all")) cases <- c(cases, fuzz_cases_native("full"))
 if (which %in% c("api", "all")) cases <- c(cases, fuzz_cases_api("full"))
 cat(sprintf("%d cases, timeout %g s each\n", length(cases), timeout))
 t0 <- proc.time()[["elapsed"]]
-res <- fuzz_run(cases, timeout = timeout)
+res <- fuzz_run(cases, timeout = timeout, batch = 50L)
 elapsed <- proc.time()[["elapsed"]] - t0
 res$entry <- sub(":.*", "", res$name)
 tab <- table(res$entry, factor(res$outcome,
