@@ -57,8 +57,9 @@ memory_child <- function(lib, n_warm, n_calls) {
       res <- tryCatch({
         r <- calls[[nm]]()
         if (is.list(r) && !is.null(r$status) && r$status != 0L) "status" else "returned"
-      }, harmonium_error = function(e) "harmonium_error",
-      error = function(e) if (grepl("internal error", conditionMessage(e))) "internal_error" else "other_error")
+      }, harmonium_error_native = function(e) "native_error",
+      harmonium_error = function(e) "harmonium_error",
+      error = function(e) "other_error")
       outcome[nm] <<- res
     }
   }
@@ -92,7 +93,7 @@ test_that("1000 failing calls leave the process's memory flat", {
   expect_true(all(r$outcome[startsWith(names(r$outcome), "r_")] == "harmonium_error"))
   expect_true(all(r$outcome[startsWith(names(r$outcome), "s_")] == "harmonium_error"))
   expect_true(all(r$outcome[startsWith(names(r$outcome), "n_")] == "status"))
-  expect_true(all(r$outcome[startsWith(names(r$outcome), "c_")] == "internal_error"))
+  expect_true(all(r$outcome[startsWith(names(r$outcome), "c_")] == "native_error"))
   expect_length(r$outcome, 16L)
   growth <- (r$after - r$before) / 2^20
   expect_lt(growth, 5, label = sprintf("RSS growth over 1000 failing calls (%.2f MB)", growth))
