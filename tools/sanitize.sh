@@ -37,6 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. tools/build-private.sh
 
 if [ -n "${HARMONIUM_SAN_DIR:-}" ]; then
     work=$HARMONIUM_SAN_DIR
@@ -71,20 +72,7 @@ so=$lib/harmonium/libs/harmonium.so
 if [ "${HARMONIUM_SAN_REUSE:-}" = true ] && [ -f "$so" ]; then
     echo "sanitize.sh: reusing $lib"
 else
-    rm -rf "$work/pkg" "$lib"
-    mkdir -p "$work/pkg/harmonium" "$lib"
-    # The sources without objects, the git metadata or build output, so
-    # nothing compiled with other flags is picked up and nothing is left in
-    # the working tree.
-    tar -C "$root" --exclude=./.git --exclude='*.o' --exclude='*.so' \
-        --exclude=./demo-output --exclude=./lib --exclude=./bench/out -cf - . |
-        tar -C "$work/pkg/harmonium" -xf -
-    R_MAKEVARS_USER=$work/Makevars nice R CMD INSTALL --preclean --no-multiarch \
-        --no-test-load -l "$lib" "$work/pkg/harmonium" > "$work/install.log" 2>&1 || {
-        cat "$work/install.log"
-        echo "sanitize.sh: sanitized build failed" >&2
-        exit 1
-    }
+    build_private "$root" "$work" "$lib" sanitize.sh --no-test-load
 fi
 syms=$(nm -D "$so")
 if ! grep -q '__asan_report_load' <<< "$syms" || ! grep -q '__ubsan_handle' <<< "$syms"; then

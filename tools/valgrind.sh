@@ -24,6 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. tools/build-private.sh
 
 if ! command -v valgrind > /dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
@@ -70,18 +71,8 @@ so=$lib/harmonium/libs/harmonium.so
 if [ "${HARMONIUM_VG_REUSE:-}" = true ] && [ -f "$so" ]; then
     echo "valgrind.sh: reusing $lib"
 else
-    rm -rf "$work/pkg" "$lib"
-    mkdir -p "$work/pkg/harmonium" "$lib"
-    tar -C "$root" --exclude=./.git --exclude='*.o' --exclude='*.so' \
-        --exclude=./demo-output --exclude=./lib --exclude=./bench/out -cf - . |
-        tar -C "$work/pkg/harmonium" -xf -
     printf 'CFLAGS = -g -O0\n' > "$work/Makevars"
-    R_MAKEVARS_USER=$work/Makevars nice R CMD INSTALL --preclean --no-multiarch \
-        -l "$lib" "$work/pkg/harmonium" > "$work/install.log" 2>&1 || {
-        cat "$work/install.log"
-        echo "valgrind.sh: build failed" >&2
-        exit 1
-    }
+    build_private "$root" "$work" "$lib" valgrind.sh
 fi
 echo "valgrind.sh: -O0 -g build in $(($(date +%s) - t0)) s"
 
