@@ -559,14 +559,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   theta <- model_canonical(model, em$theta)
   es <- if (identical(theta, em$theta)) best$es else fit_estep(model, theta, xs, w, sc, threads, env)
   fit <- new_fit(model, theta, sc, x, w, es, call)
-  fit$trace <- trace
-  fit$iterations <- length(em$trace)
-  fit$converged <- isTRUE(em$converged)
-  fit$status <- hm_status_names[em$status + 1L]
-  fit$starts <- starts
-  fit$best_start <- best$start
-  fit$control <- control
-  fit$method <- method
+  fit <- fit_record_em(fit, trace, length(em$trace), isTRUE(em$converged), hm_status_names[em$status + 1L],
+    starts, best$start, control, method)
   fit$omitted <- prep$omitted
   diagnose_fit(fit, xs, w)
   events_attach(fit, events)
@@ -648,6 +642,21 @@ abort_no_em <- function(model, call) {
 # summed, not to the total: log p(x) = theta . s(x) - psi(theta) cancels
 # terms of order (mean / sd)^2, so tight clusters thousands of standard
 # deviations apart give relative decreases of a few 1e-10 (test-properties.R).
+# The record of a multi-start EM run that every fit driver (mixture/LGM, HMM,
+# LDS) attaches to its fit; `method` is left unset when NULL.
+fit_record_em <- function(fit, trace, iterations, converged, status, starts, best_start, control,
+                          method = NULL) {
+  fit$trace <- trace
+  fit$iterations <- iterations
+  fit$converged <- converged
+  fit$status <- status
+  fit$starts <- starts
+  fit$best_start <- best_start
+  fit$control <- control
+  if (!is.null(method)) fit$method <- method
+  fit
+}
+
 check_monotone <- function(trace) {
   if (length(trace) < 2L) return(invisible())
   drop <- -diff(trace) / (1 + abs(trace[-1]))

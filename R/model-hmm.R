@@ -506,14 +506,8 @@ fit_sequence.hmm_model <- function(model, seqs, init, method, control, weights, 
   # With a stationary initial distribution the update is not an exact M-step.
   if (m$initial != "stationary") check_monotone(trace)
   fit <- new_hmm_fit(m, em$theta, em$chain, sc, x, lay, w, best$inf, best$sll, call)
-  fit$trace <- trace
-  fit$iterations <- length(em$trace)
-  fit$converged <- isTRUE(em$converged)
-  fit$status <- hm_status_names[em$status + 1L]
-  fit$starts <- starts
-  fit$best_start <- best$start
-  fit$control <- control
-  fit$method <- "em"
+  fit <- fit_record_em(fit, trace, length(em$trace), isTRUE(em$converged), hm_status_names[em$status + 1L],
+    starts, best$start, control, "em")
   diagnose_hmm(fit)
   fit
 }

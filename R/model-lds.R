@@ -509,14 +509,7 @@ fit_sequence.lds_model <- function(model, seqs, init, method, control, weights, 
   es <- lds_estep(y, seqs, w, em$par, threads, c(0L, 0L, 0L, 0L, 0L))
   lds_stop(es, seqs, env)
   fit <- new_lds_fit(model, em$par, y, seqs, w, es, call)
-  fit$trace <- em$trace
-  fit$iterations <- em$iterations
-  fit$converged <- em$converged
-  fit$status <- em$status
-  fit$starts <- starts
-  fit$best_start <- best$start
-  fit$control <- control
-  fit
+  fit_record_em(fit, em$trace, em$iterations, em$converged, em$status, starts, best$start, control)
 }
 
 #' @export
