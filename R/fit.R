@@ -160,10 +160,14 @@ prepare_data <- function(model, data, weights, na_action, call, arg = "data") {
   if (is.null(data)) abort_hm("{.arg {arg}} is missing.", "data", call = call)
   df <- as_data_frame_cols(data, arg, call)
   fam <- model$obs
+  fitted_cols <- fam$colnames
+  if (arg == "newdata" && ncol(df) != fam$d && !is.null(fitted_cols) && all(fitted_cols %in% names(df))) {
+    # New data holding the fitted columns among others: those, by name.
+    df <- df[, fitted_cols, drop = FALSE]
+  }
   if (ncol(df) != fam$d) {
     abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but {model$label} needs {fam$d}.",
-      i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."),
-      "data", call = call)
+      i = columns_hint(arg, fitted_cols)), "data", call = call)
   }
   if (nrow(df) == 0L) abort_hm("{.arg {arg}} has no rows.", "data", call = call)
   if (!is.null(weights)) weights <- check_weights(weights, nrow(df), call = call)
@@ -393,7 +397,9 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #' @param weights Optional non-negative case weights.
 #' @param na_action `"fail"` (an error naming the rows with missing values) or
 #'   `"omit"` (drop them).
-#' @param ... Unused; for the formula form.
+#' @param ... Not used: an argument here is an error (of class
+#'   `harmonium_error_unknown_argument`) that suggests the closest valid
+#'   name, among these arguments and those of [lvm_control()].
 #' @return A fit of class `c("mixture_fit", "lvm_fit")` holding `model`,
 #'   `params` (source parameters in the data's units), `loglik`, `trace`
 #'   (log-likelihood per iteration), `iterations`, `converged`, `n`, `df`,
@@ -447,6 +453,7 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
                     control = lvm_control(), weights = NULL, na_action = c("fail", "omit"), ...) {
   call <- match.call()
   env <- rlang::current_env()
+  check_dots(..., fn = "fit_lvm", control = TRUE)
   # Every classed warning raised while fitting is also recorded in the fit
   # (fit$warnings, R/fit-events.R).
   events <- events_open()

@@ -4,6 +4,7 @@
 
 #' @export
 print.lvm_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("<", class(x)[1], "> ", x$model$label, "\n", sep = "")
   ll <- x$loglik
   cat("  n = ", x$n, ", log-likelihood = ", format(ll, digits = 10), ", df = ", x$df,
@@ -22,14 +23,21 @@ print.lvm_fit <- function(x, digits = 4, ...) {
 
 #' @export
 logLik.lvm_fit <- function(object, ...) {
+  check_dots(...)
   structure(object$loglik, df = object$df, nobs = object$n, class = "logLik")
 }
 
 #' @export
-nobs.lvm_fit <- function(object, ...) object$n
+nobs.lvm_fit <- function(object, ...) {
+  check_dots(...)
+  object$n
+}
 
 #' @export
-coef.lvm_fit <- function(object, ...) object$params
+coef.lvm_fit <- function(object, ...) {
+  check_dots(...)
+  object$params
+}
 
 # Data for a method: the fitted data when newdata is missing, else newdata
 # encoded and scaled like the fit.
@@ -68,7 +76,10 @@ posterior <- function(object, ...) UseMethod("posterior")
 
 #' @rdname posterior
 #' @export
-posterior.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, newdata)$post
+posterior.lvm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
+  fit_rows(object, newdata)$post
+}
 
 #' Log density of each observation
 #'
@@ -87,7 +98,10 @@ log_density <- function(object, ...) UseMethod("log_density")
 
 #' @rdname log_density
 #' @export
-log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, newdata)$logp
+log_density.lvm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
+  fit_rows(object, newdata)$logp
+}
 
 #' Predicted classes or posterior probabilities
 #'
@@ -103,6 +117,7 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, ne
 #' predict(fit, data.frame(eruptions = c(2, 4.5), waiting = c(55, 80)), type = "posterior")
 #' @export
 predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
   post <- fit_rows(object, newdata)$post
   if (type == "posterior") return(post)
@@ -110,7 +125,10 @@ predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "poste
 }
 
 #' @export
-fitted.mixture_fit <- function(object, ...) predict(object, type = "class")
+fitted.mixture_fit <- function(object, ...) {
+  check_dots(...)
+  predict(object, type = "class")
+}
 
 #' Simulate from a fitted model
 #'
@@ -131,6 +149,7 @@ fitted.mixture_fit <- function(object, ...) predict(object, type = "class")
 #' sims
 #' @export
 simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
+  check_dots(...)
   if (is.null(nsim)) nsim <- object$n
   nsim <- check_draws(nsim, width = object$model$d + object$model$post_len)
   seed <- check_seed(seed)
@@ -149,6 +168,7 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
 
 #' @export
 summary.mixture_fit <- function(object, ...) {
+  check_dots(...)
   ll <- object$loglik
   n <- object$n
   post <- object$posterior
@@ -172,6 +192,7 @@ summary.mixture_fit <- function(object, ...) {
 
 #' @export
 print.summary.mixture_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("Model: ", x$label, " (", x$exactness, ")\n", sep = "")
   cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")

@@ -5,6 +5,7 @@
 
 #' @export
 print.hmm_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("<hmm_fit> ", x$model$label, "\n", sep = "")
   ll <- x$loglik
   ns <- length(x$sequences$lengths)
@@ -24,6 +25,7 @@ print.hmm_fit <- function(x, digits = 4, ...) {
 
 #' @export
 summary.hmm_fit <- function(object, ...) {
+  check_dots(...)
   tr <- object$params$transition
   S <- nrow(tr)
   ll <- object$loglik
@@ -45,6 +47,7 @@ summary.hmm_fit <- function(object, ...) {
 
 #' @export
 print.summary.hmm_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("Model: ", x$label, "\n", sep = "")
   cat("Fitted by Baum-Welch: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")
@@ -119,6 +122,7 @@ NULL
 #' @rdname hmm-states
 #' @export
 filter_states.hmm_fit <- function(fit, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(fit$filtered)) return(state_frame(fit$sequences, fit$filtered))
   inf <- hmm_inference(fit, newdata, c(TRUE, FALSE, FALSE), env)
@@ -128,6 +132,7 @@ filter_states.hmm_fit <- function(fit, newdata = NULL, ...) {
 #' @rdname hmm-states
 #' @export
 smooth_states.hmm_fit <- function(fit, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(fit$posterior)) return(state_frame(fit$sequences, fit$posterior))
   inf <- hmm_inference(fit, newdata, c(FALSE, TRUE, FALSE), env)
@@ -137,6 +142,7 @@ smooth_states.hmm_fit <- function(fit, newdata = NULL, ...) {
 #' @rdname hmm-states
 #' @export
 viterbi.hmm_fit <- function(fit, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   inf <- hmm_inference(fit, newdata, c(FALSE, FALSE, TRUE), env)
   out <- seq_index(inf$seqs)
@@ -179,6 +185,7 @@ state_obs_means <- function(fam, p) {
 #' @rdname hmm-states
 #' @export
 forecast.hmm_fit <- function(fit, h = 1, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   h <- check_count(h, min = 1L, max = 1e6, call = env)
   if (is.null(newdata) && !is.null(fit$filtered)) {
@@ -214,6 +221,7 @@ forecast.hmm_fit <- function(fit, h = 1, newdata = NULL, ...) {
 
 #' @export
 posterior.hmm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(object$posterior)) return(object$posterior)
   p <- hmm_inference(object, newdata, c(FALSE, TRUE, FALSE), env)$res$smoothed
@@ -235,16 +243,21 @@ posterior.hmm_fit <- function(object, newdata = NULL, ...) {
 #' head(predict(fit))
 #' @export
 predict.hmm_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
   if (type == "posterior") return(posterior(object, newdata))
   viterbi(object, newdata)$state
 }
 
 #' @export
-fitted.hmm_fit <- function(object, ...) predict(object, type = "class")
+fitted.hmm_fit <- function(object, ...) {
+  check_dots(...)
+  predict(object, type = "class")
+}
 
 #' @export
 log_density.hmm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(object$seq_loglik)) return(object$seq_loglik)
   inf <- hmm_inference(object, newdata, c(FALSE, FALSE, FALSE), env)
@@ -267,6 +280,7 @@ log_density.hmm_fit <- function(object, newdata = NULL, ...) {
 #' head(simulate(fit, seed = 1))
 #' @export
 simulate.hmm_fit <- function(object, nsim = 1, seed = NULL, lengths = NULL, ...) {
+  check_dots(...)
   nsim <- check_count(nsim, min = 1L)
   seed <- check_seed(seed)
   if (is.null(lengths)) lengths <- object$sequences$lengths

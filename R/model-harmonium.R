@@ -245,6 +245,7 @@ gradient_problem.conjugate_model <- function(m, call) {
 #'   levels as column names.
 #' @export
 posterior.categorical_dirichlet_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   x <- newdata_x(object, newdata)
   res <- native_model_posterior_fold(object$model, object$theta, x)
   stop_status(res, "the sequential posterior")
@@ -255,6 +256,7 @@ posterior.categorical_dirichlet_fit <- function(object, newdata = NULL, ...) {
 
 #' @export
 print.categorical_dirichlet_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   NextMethod()
   cat("  prior alpha: ", paste(names(x$params$alpha), format(x$params$alpha, digits = digits),
     sep = " = ", collapse = ", "), "\n", sep = "")

@@ -207,8 +207,7 @@ lds_data <- function(model, seqs, arg = "data", call = rlang::caller_env()) {
   df <- seqs$data
   if (ncol(df) != model$p) {
     abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but {model$label} needs {model$p}.",
-      i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b | id, data, model)}."),
-      "data", call = call)
+      i = columns_hint(arg, NULL, group = TRUE)), "data", call = call)
   }
   num <- vapply(df, function(v) is.numeric(v) || (is.logical(v) && all(is.na(v))), TRUE)
   if (!all(num)) {

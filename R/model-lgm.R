@@ -75,7 +75,7 @@ lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
 #' @export
 factor_analysis <- function(dim, factors) {
   dim <- check_count(dim, max = 10000L)
-  factors <- check_count(factors, max = max(1L, dim - 1L))
+  factors <- check_latent_count(factors, dim, "factor")
   lgm(ef_normal(dim, "diagonal"), factors)
 }
 
@@ -84,7 +84,7 @@ factor_analysis <- function(dim, factors) {
 #' @export
 ppca <- function(dim, components) {
   dim <- check_count(dim, max = 10000L)
-  components <- check_count(components, max = max(1L, dim - 1L))
+  components <- check_latent_count(components, dim, "component")
   lgm(ef_normal(dim, "isotropic"), components)
 }
 
@@ -144,6 +144,27 @@ boltzmann_lgm <- function(observable, units, posterior = c("exact", "mean_field"
   new_lgm_model("boltzmann_lgm", observable, ef_boltzmann(q), q, label,
     n_free = p + p * q + noise + q * (q + 1L) / 2L, whiten = FALSE)
 }
+
+# The number of factors (or components) of a factor model of `dim`
+# variables: a whole number below `dim` (but 1 for one variable), the
+# message naming the user's argument and why.
+check_latent_count <- function(x, dim, what, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  force(arg)
+  if (missing(x)) abort_missing(arg, call)
+  x <- check_count(x, arg = arg, call = call)
+  top <- max(1L, dim - 1L)
+  if (x > top) {
+    whats <- paste0(what, if (top != 1L) "s")
+    abort_hm(c("{.arg {arg}} is {x}, but a model of {dim} variable{?s} has at most {top} {whats}.",
+      i = "Use fewer {what}s (the Ledermann bound identifies at most {ledermann_bound(dim)})."),
+      "argument", call = call)
+  }
+  x
+}
+
+# The largest number of factors whose loadings and uniquenesses are
+# identified for p variables: (2p + 1 - sqrt(8p + 1)) / 2, rounded down.
+ledermann_bound <- function(p) max(0L, as.integer(floor((2 * p + 1 - sqrt(8 * p + 1)) / 2 + 1e-9)))
 
 # kind: "lgm" and "lgm_diag" have a Gaussian latent, "boltzmann_lgm" and
 # "boltzmann_lgm_mf" a binary one; the restricted-posterior kinds ("_diag",

@@ -39,6 +39,13 @@
 #' exactness(mixture(ef_von_mises(), 2))
 #' @export
 mixture <- function(component, k) {
+  if (!missing(k) && is.numeric(k) && length(k) > 1L) {
+    comp_expr <- paste(deparse(substitute(component), width.cutoff = 60L)[1], collapse = "")
+    k_expr <- paste(deparse(substitute(k), width.cutoff = 60L)[1], collapse = "")
+    abort_hm(c("{.arg k} must be one number of components, not {length(k)} ({.val {k}}).",
+      i = "To compare numbers of components, use {.code select_k({comp_expr}, data, k = {k_expr})}."),
+      "argument")
+  }
   if (inherits(component, "lvm_model")) {
     k <- check_count(k, min = 1L, max = 10000L)
     return(new_mixture_of_model(component, k))
