@@ -19,7 +19,12 @@
 #' @param threads Number of OpenMP threads (`NULL`: the option
 #'   `harmonium.threads`, else every processor, at most 2 when
 #'   `_R_CHECK_LIMIT_CORES_` is set; always capped by `OMP_THREAD_LIMIT`).
-#' @param trace Report progress every 10 iterations.
+#' @param trace Show progress at once: a [cli::cli_progress_bar()] over the
+#'   starts and EM iterations, with the start number, the iteration, the
+#'   log-likelihood and its change. With `FALSE` the bar appears only when a
+#'   fit takes longer than 2 seconds (cli's option
+#'   `cli.progress_show_after`) and is cleared at the end. Progress never
+#'   changes the fit.
 #' @param reg Non-negative ridge added to the diagonal of every Normal
 #'   covariance at each M-step, in the units of the internally standardised
 #'   data (so `reg = 1e-6` is a millionth of each variable's variance). With
@@ -340,28 +345,35 @@ start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) 
 # --- EM ----------------------------------------------------------------------------
 
 # Runs EM from theta (internal coordinates) and returns the final state. The
-# glue runs at most `burst` iterations per call; with trace on, R reports
-# between bursts.
-run_em <- function(m, theta, xs, w, ctrl, control, threads) {
+# glue runs at most `burst` iterations per call; while a progress bar may
+# show (R/progress.R), R reports between bursts. Bursts continue exactly
+# where the last one stopped, so the result does not depend on them.
+# `report = FALSE` for an EM run inside a start (not a start of its own).
+run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE) {
   trace <- numeric(0)
   ll_old <- NA_real_
-  burst <- if (control$trace) 10L else control$maxit
+  if (report) progress_start()
+  bursts <- report && progress_active()
+  burst <- NULL
+  elapsed <- 0
   status <- 1L
   bad <- -1L
   converged <- FALSE
   repeat {
-    n_it <- min(burst, control$maxit - length(trace))
+    left <- control$maxit - length(trace)
+    n_it <- if (bursts) progress_burst(burst, elapsed, left) else left
+    burst <- n_it
+    t0 <- proc.time()[[3]]
     res <- native_em_run(m, theta, xs, w, ctrl, c(control$tol, n_it, ll_old), threads)
+    elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta
     status <- res$status
     bad <- res$bad
     converged <- res$converged
+    if (report) progress_tick(trace)
     if (converged || status != 1L || length(trace) >= control$maxit) break
     ll_old <- trace[length(trace)]
-    if (control$trace) {
-      cli::cli_inform("iteration {length(trace)}: log-likelihood {format(ll_old, digits = 10)}")
-    }
   }
   list(theta = theta, trace = trace, status = status, bad = bad, converged = converged)
 }
@@ -465,6 +477,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   if (!inherits(control, "lvm_control")) {
     abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
   }
+  progress <- progress_open(control, what = if (identical(model$kind, "hmm")) "Baum-Welch" else "EM")
+  on.exit(progress_close(progress), add = TRUE)
   if (is_sequence_model(model)) {
     seqs <- as_sequences(forms$data, forms$group, "data", env)
     if (na_action == "omit") {

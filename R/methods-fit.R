@@ -142,7 +142,10 @@ fitted.mixture_fit <- function(object, ...) {
 #' @param ... Unused.
 #' @return The draws (a matrix, or a data frame when the model has
 #'   categorical columns), with attribute `"latent"` holding each draw's
-#'   latent class and `"seed"` the RNG state used.
+#'   latent class and `"seed"` the RNG state used (the value of
+#'   `.Random.seed` before the draws, as [stats::simulate()] records it;
+#'   printed as one line, and `.Random.seed <- attr(sims, "seed")` restores
+#'   it).
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
 #' sims <- simulate(fit, 5, seed = 1)
@@ -154,7 +157,7 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   nsim <- check_draws(nsim, width = object$model$d + object$model$post_len)
   seed <- check_seed(seed)
   if (!is.null(seed)) set.seed(seed)
-  rng_state <- if (exists(".Random.seed", envir = globalenv())) get(".Random.seed", envir = globalenv())
+  rng_state <- rng_state_now()
   m <- object$model
   res <- native_model_sample(m, object$theta, nsim)
   stop_status(res, "samples")
@@ -164,6 +167,20 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   attr(out, "latent") <- if (m$kind == "mixture") as.integer(res$z) + 1L else res$z
   attr(out, "seed") <- rng_state
   out
+}
+
+# The RNG state a simulation starts from (as stats::simulate() records it),
+# classed so that printing the draws shows one line instead of 626 integers;
+# `.Random.seed <- attr(sims, "seed")` still restores it.
+rng_state_now <- function() {
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+  structure(get(".Random.seed", envir = globalenv(), inherits = FALSE), class = "harmonium_rng_state")
+}
+
+#' @export
+print.harmonium_rng_state <- function(x, ...) {
+  cat("<RNG state: .Random.seed of ", length(x), " integers>\n", sep = "")
+  invisible(x)
 }
 
 #' @export

@@ -416,26 +416,31 @@ hmm_family_start <- function(m, xs, x, ok, row_w, i, control, ctrl, threads) {
   th
 }
 
-# Baum-Welch from a start, run by the engine in bursts (reports in between with
-# trace on), as run_em() does for independent data.
+# Baum-Welch from a start, run by the engine in bursts (progress reported in
+# between, R/progress.R), as run_em() does for independent data.
 run_hmm_em <- function(m, st, xs, seqs, w, ctrl, control, threads) {
   theta <- st$theta
   chain <- hmm_chain(st$initial, st$transition)
   trace <- numeric(0)
   ll_old <- NA_real_
-  burst <- if (control$trace) 10L else control$maxit
+  progress_start()
+  bursts <- progress_active()
+  burst <- NULL
+  elapsed <- 0
   repeat {
-    n_it <- min(burst, control$maxit - length(trace))
+    left <- control$maxit - length(trace)
+    n_it <- if (bursts) progress_burst(burst, elapsed, left) else left
+    burst <- n_it
+    t0 <- proc.time()[[3]]
     res <- native_hmm_em_run(m$mix, theta, chain, xs, seqs$start, seqs$lengths, w, ctrl,
       c(control$tol, n_it, ll_old, m$init_mode), threads)
+    elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta
     chain <- res$chain
+    progress_tick(trace)
     if (res$converged || res$status != 1L || length(trace) >= control$maxit) break
     ll_old <- trace[length(trace)]
-    if (control$trace) {
-      cli::cli_inform("iteration {length(trace)}: log-likelihood {format(ll_old, digits = 10)}")
-    }
   }
   list(theta = theta, chain = chain, trace = trace, status = res$status, bad = res$bad,
     converged = isTRUE(res$converged))

@@ -187,7 +187,8 @@ model_start.hmog_diag_model <- function(m, xs, x, w, i, control, ctrl, threads) 
   ms <- hmog(m$p, m$q, m$k, covariance = m$obs$covariance)
   th <- model_start(ms, xs, x, w, i, control, ctrl, threads)
   if (is.null(th)) return(NULL)
-  em <- run_em(ms, th, xs, w, ctrl, lvm_control(maxit = hmog_diag_start_em, tol = control$tol), threads)
+  em <- run_em(ms, th, xs, w, ctrl, lvm_control(maxit = hmog_diag_start_em, tol = control$tol), threads,
+    report = FALSE)
   if (em$status <= 1L) th <- em$theta
   params <- hmog_diag_project_params(model_to_src(ms, th))
   tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)

@@ -331,6 +331,7 @@ lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
   trace <- numeric(0)
   status <- "max_iter"
   converged <- FALSE
+  progress_start()
   for (it in seq_len(control$maxit)) {
     es <- lds_estep(y, seqs, w, par, threads)
     if (es$status != 0L) {
@@ -341,13 +342,11 @@ lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
     }
     ll <- es$stats[1]
     trace <- c(trace, ll)
+    progress_tick(trace)
     if (it > 1L && abs(ll - trace[it - 1L]) / (1 + abs(ll)) < control$tol) {
       converged <- TRUE
       status <- "converged"
       break
-    }
-    if (control$trace && it %% 10L == 0L) {
-      cli::cli_inform("iteration {it}: log-likelihood {format(ll, digits = 10)}")
     }
     prev <- par
     nxt <- tryCatch(lds_mstep(model, es$stats, par), error = function(e) NULL)
