@@ -36,8 +36,8 @@ progress_open <- function(control, n_starts = control$n_init, what = "EM") {
     on.exit(if (!is.null(op)) options(op), add = TRUE)
     p$id <- cli::cli_progress_bar(
       total = NA, clear = !trace, .auto_close = FALSE, .envir = p,
-      format = paste0("{cli::pb_spin} {what} start {start}/{n} | iteration {it} | ",
-        "log-likelihood {format_ll(ll)} | change {format_change(change)}"),
+      format = paste0("{cli::pb_spin} {what} start {start}/{n} | iter {it} | ",
+        "logLik {format_ll(ll)} | change {format_change(change)}"),
       format_done = "{what}: {n} start(s) done in {cli::pb_elapsed}"
     )
   }
@@ -48,6 +48,7 @@ progress_open <- function(control, n_starts = control$n_init, what = "EM") {
 progress_close <- function(p) {
   if (is.null(p)) return(invisible())
   if (!is.null(p$id)) {
+    if (p$trace && p$it > 0L) progress_show(p, force = TRUE)
     tryCatch(cli::cli_progress_done(id = p$id, .envir = p), error = function(e) NULL)
     p$id <- NULL
   }
@@ -68,11 +69,16 @@ progress_current <- function() {
 progress_start <- function() {
   p <- progress_current()
   if (is.null(p)) return(invisible())
+  # With trace on, the last start's final state is shown before the next.
+  if (p$trace && p$it > 0L) progress_show(p, force = TRUE)
   p$start <- if (p$start >= p$n) 1L else p$start + 1L
   p$it <- 0L
   p$ll <- NA_real_
   p$change <- NA_real_
-  progress_show(p)
+  # With trace on, each start is shown at once (cli otherwise draws only when
+  # its timer has ticked, which a quick start may never see), and so is its
+  # final state.
+  progress_show(p, force = p$trace)
 }
 
 # The driver's trace so far in this start.
@@ -86,8 +92,8 @@ progress_tick <- function(trace) {
   progress_show(p)
 }
 
-progress_show <- function(p) {
-  if (!is.null(p$id)) cli::cli_progress_update(id = p$id, set = p$it, .envir = p)
+progress_show <- function(p, force = FALSE) {
+  if (!is.null(p$id)) cli::cli_progress_update(id = p$id, set = p$it, force = force, .envir = p)
   invisible()
 }
 
