@@ -41,10 +41,12 @@
 #' @return An `lvm_model` of class `lgm_model`.
 #' @seealso [fit_lvm()], [boltzmann_lgm()].
 #' @examples
-#' fa <- factor_analysis(4, 1)
-#' fit <- fit_lvm(fa, iris[, 1:4])
+#' x <- mtcars[, c("mpg", "disp", "hp", "drat", "wt", "qsec")]
+#' fit <- fit_lvm(factor_analysis(6, 2), x)
 #' summary(fit)
 #' head(posterior(fit))
+#' # The same maximum as stats::factanal():
+#' rbind(harmonium = summary(fit)$uniquenesses, factanal = factanal(x, 2)$uniquenesses)
 #' @export
 lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
   posterior <- check_choice(posterior, c("full", "diagonal"))
@@ -176,7 +178,12 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = 
     hm_kind = hm_kind[[kind]], obs_spec = obs$spec, lat_spec = lat$spec,
     d = obs$d, n_free = as.integer(n_free), label = label, whiten = whiten, closed = kind == "lgm",
     gaussian_latent = kind %in% c("lgm", "lgm_diag"), restricted = kind %in% c("lgm_diag", "boltzmann_lgm_mf"),
-    has_em = kind %in% c("lgm", "boltzmann_lgm"), fit_class = "lgm_fit"
+    has_em = kind %in% c("lgm", "boltzmann_lgm"), fit_class = "lgm_fit",
+    # EM for a Gaussian latent converges slowly (linearly, at rates near 1
+    # when the factors explain little): stop on Aitken's estimate of the
+    # distance to the maximum (run_em()).
+    stop_rule = if (kind %in% c("lgm", "lgm_diag")) "aitken" else "change",
+    default_maxit = if (kind %in% c("lgm", "lgm_diag")) 10000L else NULL
   )
   info <- native_model_info(m)
   m$dim <- info[1]
