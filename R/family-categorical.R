@@ -1,4 +1,4 @@
-# Categorical(K) (theory.md 2.3): category 0 (the first level) is the
+# Categorical(K): category 0 (the first level) is the
 # reference; natural parameters theta_i = log(p_i / p_0), i = 1..K-1.
 
 #' @rdname ef_family

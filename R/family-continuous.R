@@ -1,4 +1,4 @@
-# von Mises, Dirichlet and Gamma families (theory.md 2.6, 2.9, 2.10): exact
+# von Mises, Dirichlet and Gamma families: exact
 # log-partition and mean maps, numerical mean -> natural maps in the engine.
 
 #' @rdname ef_family

@@ -55,7 +55,8 @@
 #' @param lr Adam's learning rate (on the unconstrained parameters).
 #' @param cd_k For `method = "gradient"` on Gaussian-Boltzmann harmoniums:
 #'   0 (the default) uses the exact gradient; a positive k uses the
-#'   contrastive-divergence estimate CD-k (theory.md 1.6) with Adam, the
+#'   contrastive-divergence estimate CD-k (k steps of block Gibbs sampling
+#'   from each observation) with Adam, the
 #'   log-likelihood being evaluated exactly every 10 steps for the trace.
 #' @return An object of class `lvm_control`.
 #' @examples
@@ -463,7 +464,8 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #'   of hard labels in `1..k`. `NULL` uses k-means++ starts.
 #' @param method `"em"`: exact EM (closed-form M-step for `"analytic"`
 #'   models, an exact numerical M-step otherwise). `"gradient"`: maximise
-#'   the exact log-likelihood with its exact gradient (theory.md 1.5) by
+#'   the exact log-likelihood with its exact gradient (the difference of the
+#'   data's and the model's expected sufficient statistics) by
 #'   L-BFGS or Adam (see [lvm_control()]), on unconstrained
 #'   reparameterisations of the natural parameters. `"auto"` uses EM
 #'   whenever the model has one, which all current models do.

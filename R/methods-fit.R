@@ -62,7 +62,7 @@ fit_rows <- function(fit, newdata, call = rlang::caller_env()) {
 #' Posterior distribution of the latent variables
 #'
 #' For a mixture, the posterior class probabilities p(class | x) of each
-#' row (theory.md 3.1.4).
+#' row, by Bayes' rule from the weights and the component densities.
 #'
 #' @param object A fit.
 #' @param newdata Data (default: the data the model was fitted to).
@@ -84,7 +84,10 @@ posterior.lvm_fit <- function(object, newdata = NULL, ...) {
 #' Log density of each observation
 #'
 #' log p(x) under the fitted model, per observation, computed from the
-#' harmonium's closed form (theory.md 1.3).
+#' harmonium's closed form: for a conjugated harmonium, log p(x) is the
+#' base measure and linear term of x plus the difference of the latent
+#' log-partition functions at the posterior and at the prior natural
+#' parameters (Sokoloski 2024, arXiv:2404.19501).
 #'
 #' @param object A fit.
 #' @param newdata Data (default: the data the model was fitted to).
@@ -132,7 +135,7 @@ fitted.mixture_fit <- function(object, ...) {
 
 #' Simulate from a fitted model
 #'
-#' Ancestral sampling (theory.md 1.3): a class from the mixture weights, then
+#' Ancestral sampling: a class from the mixture weights, then
 #' an observation from that component, through R's random number generator.
 #'
 #' @param object A fit.

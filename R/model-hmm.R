@@ -1,4 +1,4 @@
-# Hidden Markov chains (theory.md section 5.8): exact inference given log
+# Hidden Markov chains: exact inference given log
 # emission densities. The constructor hmm() and Baum-Welch build on this.
 
 # Forward-backward and Viterbi for one sequence. logp: T x S log emission
@@ -37,7 +37,8 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' `hmm(emission, states)` is the hidden Markov model whose state is a
 #' Markov chain on `states` values and whose observation at each time point
 #' is drawn from the emission family with the current state's parameters
-#' (theory.md 5.8). The emission is the package's mixture harmonium between
+#' (Rabiner 1989; fitted by Baum-Welch). The emission is the package's
+#' mixture harmonium between
 #' the observation and the categorical state, for every family of
 #' [ef_family] and every [ef_product()] of them (several columns, e.g. a
 #' Gaussian and a categorical variable); the engine computes each state's

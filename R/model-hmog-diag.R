@@ -1,5 +1,5 @@
 # The hierarchical mixture of Gaussians with a restricted (diagonal)
-# posterior, theory.md 4.3 "DifferentiableHMoG": hmog(posterior =
+# posterior (Sokoloski 2024, arXiv:2404.19501): hmog(posterior =
 # "diagonal"). The engine kind HM_HM_HMOG_DIAG (src/engine/hmog_diag.c)
 # holds the algebra; this file converts source parameters, supplies the
 # starts and the gradient problem.

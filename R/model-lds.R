@@ -1,4 +1,4 @@
-# Linear dynamical systems (theory.md 5.7): the lds() constructor, its
+# Linear dynamical systems: the lds() constructor, its
 # parameter checks, the Shumway-Stoffer EM (the engine's hm_lds_estep gives
 # the additive statistics over sequences; the closed-form M-step on these
 # small matrices is here) and the fit drivers called by fit_lvm() and

@@ -1,5 +1,5 @@
-# Linear Gaussian models (theory.md 3.2) and Gaussian-Boltzmann harmoniums
-# (theory.md 3.3): a Normal observable coupled through its location to a
+# Linear Gaussian models and Gaussian-Boltzmann harmoniums: a Normal
+# observable coupled through its location to a
 # Normal latent (factor analysis, probabilistic PCA, the full LGM) or to a
 # Boltzmann machine over binary units. The engine holds the algebra
 # (conjugation parameters, E-step, closed-form M-step, whitening); this file
@@ -15,7 +15,8 @@
 #' sets the noise: `"diagonal"` is factor analysis ([factor_analysis()]),
 #' `"isotropic"` probabilistic PCA ([ppca()]), `"full"` the general model.
 #' All are fitted by closed-form EM with whitening of the latent prior
-#' (theory.md 3.2), started from principal components.
+#' (the M-step maps the latent statistics back to a standard Normal prior),
+#' started from principal components.
 #'
 #' Source parameters are `list(mean = , loadings = , cov = )`: the mean `b`
 #' (length p), the p x q loadings `A` and the p x p noise covariance `Psi`.
@@ -24,8 +25,8 @@
 #' loadings come from [rotate_loadings()].
 #'
 #' With `posterior = "diagonal"` the latent biases are restricted to a
-#' diagonal-covariance Normal (theory.md 1.3, asymmetric case; `NormalLGM`
-#' in 3.2): the posterior of each observation is exactly a Normal with
+#' diagonal-covariance Normal (a restricted-posterior harmonium, Sokoloski
+#' 2024): the posterior of each observation is exactly a Normal with
 #' independent factors, while the prior is a full-covariance Normal. The
 #' likelihood is still exact, but there is no closed-form M-step, so the
 #' model is fitted by gradient ascent (`fit_lvm(method = "auto")` chooses
@@ -105,7 +106,7 @@ ppca <- function(dim, components) {
 #' with `prior = list(bias = , coupling = )` the Boltzmann machine.
 #'
 #' With `posterior = "mean_field"` the latent biases are restricted to
-#' independent units (theory.md 3.3, `DifferentiableBoltzmannLGM`): the
+#' independent units (a restricted-posterior harmonium, Sokoloski 2024): the
 #' posterior factorises exactly over the units and costs no enumeration per
 #' observation, while the prior is a Boltzmann machine whose couplings are
 #' implied by the loadings, `t(A) %*% solve(Psi, A)` off the diagonal (so
@@ -195,16 +196,16 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = 
 # --- coordinates ---------------------------------------------------------------
 
 # The packed natural second-order block of the precision matrix M, in the
-# latent family's layout (theory.md 2.7, 2.11): -M_ii / 2 on the diagonal and
+# latent family's layout: -M_ii / 2 on the diagonal and
 # -M_ij off it, for a Normal; a Boltzmann machine uses the same packing of
-# its generalized-Gaussian precision (theory.md 2.12).
+# its generalized-Gaussian precision.
 packed_precision <- function(M) {
   out <- -M
   diag(out) <- -diag(M) / 2
   pack_sym(out)
 }
 
-# rho of theory.md 3.2 / 3.3 in latent coordinates: location W'b on the
+# The conjugation parameter rho in latent coordinates: location W'b on the
 # first q entries (Normal latent) or the diagonal (Boltzmann latent), and
 # the packed precision -W' Sigma_x W.
 lgm_rho <- function(m, W, b, Sx) {
