@@ -202,8 +202,9 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
 #' @param ... Passed to [graphics::plot()].
 #' @return `x`, invisibly.
 #' @examples
-#' fit <- fit_lvm(hmog(4, 2, 3), iris[, 1:4])
+#' fit <- fit_lvm(hmog(4, 2, 2), iris[, 1:4])
 #' plot(fit)
+#' plot(fit, type = "trace")
 #' @export
 plot.composite_fit <- function(x, type = c("latent", "trace"), dims = c(1L, 2L), ...) {
   type <- check_choice(type, c("latent", "trace"))
