@@ -66,7 +66,8 @@ fit_rows <- function(fit, newdata, call = rlang::caller_env()) {
 #'
 #' @param object A fit.
 #' @param newdata Data (default: the data the model was fitted to).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A matrix with one row per observation and one column per class.
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(1), 2), faithful$waiting)
@@ -91,7 +92,8 @@ posterior.lvm_fit <- function(object, newdata = NULL, ...) {
 #'
 #' @param object A fit.
 #' @param newdata Data (default: the data the model was fitted to).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A numeric vector.
 #' @examples
 #' fit <- fit_lvm(mixture(ef_poisson(), 2), c(0, 1, 1, 2, 8, 9, 11, 10))
@@ -112,7 +114,8 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) {
 #' @param newdata Data (default: the data the model was fitted to).
 #' @param type `"class"` for the most probable class (an integer in `1..k`),
 #'   `"posterior"` for the matrix of class probabilities.
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return An integer vector or a matrix.
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
@@ -142,7 +145,8 @@ fitted.mixture_fit <- function(object, ...) {
 #' @param nsim Number of observations to draw (default: as many as were
 #'   fitted).
 #' @param seed Optional seed, as in [stats::simulate()].
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return The draws (a matrix, or a data frame when the model has
 #'   categorical columns), with attribute `"latent"` holding each draw's
 #'   latent class and `"seed"` the RNG state used (the value of

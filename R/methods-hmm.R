@@ -101,7 +101,8 @@ state_frame <- function(seqs, p) {
 #'   grouping formula: a vector, matrix, data frame or `ts`, or a list of
 #'   them); the fitted sequences by default.
 #' @param h Number of steps ahead.
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return `filter_states()` and `smooth_states()`: a data frame with
 #'   columns `sequence`, `time` and `S1`, ..., `Sk` (the state
 #'   probabilities). `viterbi()`: columns `sequence`, `time`, `state` (the
@@ -236,7 +237,8 @@ posterior.hmm_fit <- function(object, newdata = NULL, ...) {
 #' @param type `"class"`: the Viterbi path (the jointly most probable states;
 #'   not always the argmax of each smoothed probability). `"posterior"`: the
 #'   smoothed state probabilities (a matrix, one row per time point).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return An integer vector of states or a matrix of probabilities.
 #' @examples
 #' fit <- fit_lvm(hmm(ef_poisson(), 2), earthquakes$count)
@@ -272,7 +274,8 @@ log_density.hmm_fit <- function(object, newdata = NULL, ...) {
 #' @param seed Optional seed, as in [stats::simulate()].
 #' @param lengths Lengths of the simulated sequences (default: the fitted
 #'   ones; required for a fit without data).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A data frame with columns `sim`, `sequence`, `time`, `state` and
 #'   the observation columns (factors for categorical columns).
 #' @examples

@@ -66,7 +66,8 @@ state_names <- function(q) paste0("state", seq_len(q))
 #' @param level Coverage of the intervals.
 #' @param h Steps ahead.
 #' @param type For `predict()`: `"one_step"` or `"smoothed"`.
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return See Description.
 #' @examples
 #' m <- lds(1, 1, fixed = list(transition = 1, observation = 1, transition_offset = 0,
@@ -213,7 +214,8 @@ log_density.lds_fit <- function(object, newdata = NULL, ...) {
 #' @param seed Optional seed, as in [stats::simulate()].
 #' @param length Time points per sequence (default: the first fitted
 #'   sequence's length, else 100).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A list of `nsim` matrices (length x p), each with attribute
 #'   `"states"` (length x q).
 #' @examples
