@@ -4,6 +4,7 @@
 
 check_count <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = 1L,
                         max = .Machine$integer.max) {
+  if (missing(x)) abort_missing(arg, call)
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min || x > max) {
     range <- if (max < .Machine$integer.max) paste0("between ", min, " and ", max) else paste0("at least ", min)
     got <- if (is.numeric(x) && length(x) == 1L) format(x) else rlang::as_label(x)
@@ -14,6 +15,7 @@ check_count <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(
 
 check_number <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(), min = -Inf,
                          max = Inf, allow_null = FALSE) {
+  if (missing(x)) abort_missing(arg, call)
   if (allow_null && is.null(x)) {
     return(NULL)
   }
@@ -22,6 +24,15 @@ check_number <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
       "argument", call = call)
   }
   as.double(x)
+}
+
+# A required argument the caller was not given, named as the user knows it
+# (not as the check that found it).
+abort_missing <- function(arg, call) {
+  fn <- tryCatch(rlang::call_name(rlang::frame_call(call)), error = function(e) NULL)
+  abort_hm(if (is.null(fn)) "{.arg {arg}} is missing, with no default." else
+    c("{.arg {arg}} is missing, with no default.", i = "See {.code ?{fn}} for what {.fn {fn}} needs."),
+    "argument_missing", call = call)
 }
 
 check_flag <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
@@ -72,6 +83,7 @@ check_matrix <- function(x, nrow, ncol, arg = rlang::caller_arg(x), call = rlang
 }
 
 check_family <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (missing(x)) abort_missing(arg, call)
   if (!inherits(x, "ef_family")) {
     abort_hm("{.arg {arg}} must be an exponential family such as {.code ef_normal(2)}, not {.obj_type_friendly {x}}.",
       "argument", call = call)
@@ -80,6 +92,7 @@ check_family <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
 }
 
 check_model <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (missing(x)) abort_missing(arg, call)
   if (!inherits(x, "lvm_model")) {
     abort_hm("{.arg {arg}} must be a model such as {.code mixture(ef_normal(2), 3)}, not {.obj_type_friendly {x}}.",
       "argument", call = call)
@@ -141,4 +154,91 @@ check_level <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env(
       "argument", call = call)
   }
   as.double(x)
+}
+
+# --- unknown arguments in `...` ----------------------------------------------
+
+# Rejects every argument in the caller's `...` (a function whose `...` exists
+# only for S3 consistency or for a calling form): a classed error
+# (harmonium_error_unknown_argument) naming the argument and the function,
+# suggesting the closest valid name (utils::adist). `valid` are the names the
+# user could have meant (by default the caller's formals); `control = TRUE`
+# also looks among lvm_control()'s arguments, and suggests
+# `control = lvm_control(<name> = <value>)` for them. Call it as
+# `check_dots(...)` at the top of the function.
+check_dots <- function(..., fn = NULL, valid = NULL, control = FALSE, call = rlang::caller_env()) {
+  if (...length() == 0L) {
+    return(invisible())
+  }
+  parent <- sys.parent()
+  if (is.null(valid)) valid <- setdiff(names(formals(sys.function(parent))), "...")
+  if (is.null(fn) && is.environment(call)) {
+    # An S3 method is named by its generic, as the user called it.
+    fn <- get0(".Generic", envir = call, inherits = FALSE)
+  }
+  if (is.null(fn)) {
+    fn <- tryCatch(rlang::call_name(sys.call(parent)), error = function(e) NULL)
+    if (is.null(fn)) fn <- "this function"
+  }
+  exprs <- rlang::enexprs(...)
+  nms <- names(exprs)
+  if (is.null(nms)) nms <- rep("", length(exprs))
+  ctrl_names <- if (control) setdiff(names(formals(lvm_control)), "...") else character(0)
+  i <- 1L
+  nm <- nms[i]
+  value <- paste(deparse(exprs[[i]], width.cutoff = 60L)[1], collapse = "")
+  if (!nzchar(nm)) {
+    abort_hm(c("{.fn {fn}} got an unnamed extra argument {.code {value}}.",
+      i = "Name every argument after the first ones; see {.code ?{fn}}."),
+      "unknown_argument", call = call)
+  }
+  sugg <- suggest_argument(nm, valid, ctrl_names, value)
+  hint <- if (is.null(sugg)) {
+    character(0)
+  } else if (identical(sugg$exact, TRUE)) {
+    c(i = "{.arg {nm}} is a setting of {.fn lvm_control}: use {.code {sugg$text}}.")
+  } else {
+    c(i = "Did you mean {.code {sugg$text}}?")
+  }
+  abort_hm(c("{.arg {nm}} is not an argument of {.fn {fn}}.", hint), "unknown_argument", call = call)
+}
+
+# The suggestion of check_dots(): the closest of `valid` (or of
+# lvm_control()'s `ctrl_names`, written as a control = lvm_control() call)
+# by edit distance ignoring case, dots and underscores, or by prefix; NULL
+# when nothing is close. `exact` says that `nm` is itself a control setting.
+suggest_argument <- function(nm, valid, ctrl_names, value) {
+  cand <- c(valid, ctrl_names)
+  if (!length(cand)) return(NULL)
+  is_ctrl <- c(rep(FALSE, length(valid)), rep(TRUE, length(ctrl_names)))
+  norm <- function(s) gsub("[._]", "", tolower(s))
+  d <- as.vector(utils::adist(norm(nm), norm(cand)))
+  pre <- startsWith(norm(cand), norm(nm)) | startsWith(norm(nm), norm(cand))
+  d[pre & nchar(norm(nm)) >= 2L] <- pmin(d[pre & nchar(norm(nm)) >= 2L], 1)
+  d[cand == nm] <- 0
+  best <- which.min(d)
+  if (d[best] > max(2, nchar(nm) %/% 3)) return(NULL)
+  if (is_ctrl[best]) {
+    list(text = paste0("control = lvm_control(", cand[best], " = ", value, ")"), exact = cand[best] == nm)
+  } else {
+    list(text = paste0(cand[best], " = ", value), exact = FALSE)
+  }
+}
+
+# The advice when data have the wrong number of columns: new data for a fit
+# (`arg` "newdata") need the fitted columns (`cols`, when known); data to fit
+# are selected with a formula (`group`: with a grouping term, for sequences).
+columns_hint <- function(arg, cols = NULL, group = FALSE) {
+  if (identical(arg, "newdata")) {
+    if (is.null(cols)) {
+      return("Give {.arg newdata} the columns the model was fitted to, in that order.")
+    }
+    txt <- cli::format_inline("Give {.arg newdata} the column{?s} the model was fitted to: {.val {cols}}.")
+    return(gsub("([{}])", "\\1\\1", txt))
+  }
+  if (group) {
+    "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b | id, data, model)}."
+  } else {
+    "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."
+  }
 }

@@ -26,10 +26,15 @@
 #'   `+`. `lvm_mstep()`: the updated source parameters.
 #' @examples
 #' m <- mixture(ef_normal(2), 2)
-#' p <- coef(fit_lvm(m, faithful, control = lvm_control(maxit = 2)))
+#' p <- list(weights = c(0.5, 0.5), components = list(
+#'   list(mean = c(2, 55), cov = diag(c(0.1, 30))),
+#'   list(mean = c(4.5, 80), cov = diag(c(0.2, 35)))))
 #' chunks <- split(faithful, rep(1:3, length.out = nrow(faithful)))
 #' s <- Reduce(`+`, lapply(chunks, function(d) lvm_estep(m, p, d)))
+#' # The sums over chunks are those of the whole data:
 #' s$loglik
+#' logLik(with_params(m, p, faithful))
+#' # One EM step from p:
 #' lvm_mstep(m, s)$weights
 #' @export
 lvm_estep <- function(model, params, data, weights = NULL) {

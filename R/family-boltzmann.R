@@ -1,4 +1,4 @@
-# Boltzmann machines (theory.md 2.11): binary vectors with pairwise
+# Boltzmann machines: binary vectors with pairwise
 # couplings, energy bias . x + sum_{i<j} coupling_ij x_i x_j; exact by
 # enumeration of the 2^dim states, so dim is limited to 20.
 

@@ -1,4 +1,4 @@
-# Categorical(K) (theory.md 2.3): category 0 (the first level) is the
+# Categorical(K): category 0 (the first level) is the
 # reference; natural parameters theta_i = log(p_i / p_0), i = 1..K-1.
 
 #' @rdname ef_family
@@ -44,10 +44,7 @@ ef_categorical <- function(levels) {
         match(as.character(v), lev)
       }
       unseen <- which(is.na(codes) & !is.na(v))
-      if (length(unseen)) {
-        abort_hm(c("{.arg {arg}} has level{?s} {.val {unique(as.character(v[unseen]))}} unseen by the model.",
-          i = "The categorical family has levels {.val {lev}}."), "data_levels", call = call)
-      }
+      if (length(unseen)) abort_unseen_levels(v, unseen, fam, names(x)[1], arg, call)
       return(matrix(as.double(codes) - 1, ncol = 1))
     }
     if (is.logical(v)) v <- as.integer(v) + 1L
@@ -62,6 +59,29 @@ ef_categorical <- function(levels) {
     features = function(x) outer(as.vector(x), seq_len(k) - 1, "==") * 1,
     levels = levels, default_levels = default, n_free = k - 1L
   )
+}
+
+# Data levels the family does not have. A family made from a count
+# (ef_categorical(k)) is told in words how many levels the column has and
+# which k it was given; one made from level names is told which are new.
+abort_unseen_levels <- function(v, unseen, fam, col, arg, call) {
+  lev <- fam$levels
+  k <- length(lev)
+  data_lev <- if (is.factor(v)) levels(v) else sort(unique(as.character(v[!is.na(v)])))
+  n_lev <- length(data_lev)
+  col <- if (is.null(col) || !nzchar(col)) "" else paste0(" ", col)
+  new <- unique(as.character(v[unseen]))
+  if (isTRUE(fam$default_levels)) {
+    abort_hm(c("Column{col} of {.arg {arg}} has {n_lev} level{?s} ({.val {data_lev}}), but the family is {.code ef_categorical({k})}, with {k} categories.",
+      i = if (n_lev > k) {
+        "Use {.code ef_categorical({n_lev})}, or {.code ef_categorical(levels(x))} to name them."
+      } else {
+        "Use {.code ef_categorical({n_lev})}, or {.code ef_categorical(<all {k} levels>)} to keep {k} categories."
+      }), "data_levels", call = call)
+  }
+  abort_hm(c("Column{col} of {.arg {arg}} has {length(new)} level{?s} ({.val {new}}) that the family's {k} categories ({.val {lev}}) do not include.",
+    i = "Give {.fn ef_categorical} every level, e.g. {.code ef_categorical(levels(x))}."),
+    "data_levels", call = call)
 }
 
 # A categorical family created from a level count takes the level names of

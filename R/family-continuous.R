@@ -1,4 +1,4 @@
-# von Mises, Dirichlet and Gamma families (theory.md 2.6, 2.9, 2.10): exact
+# von Mises, Dirichlet and Gamma families: exact
 # log-partition and mean maps, numerical mean -> natural maps in the engine.
 
 #' @rdname ef_family
@@ -21,9 +21,21 @@ ef_von_mises <- function(dim = 1) {
     to_src = function(theta) {
       list(mean = atan2(theta[i1 + 1], theta[i1]), kappa = sqrt(theta[i1]^2 + theta[i1 + 1]^2))
     },
-    support = support_any,
+    support = support_radians,
     features = function(x) cbind(cos(x), sin(x)), n_free = 2L * n
   )
+}
+
+# Von Mises data are angles in radians; values beyond two full turns are
+# almost surely degrees (a classed warning, harmonium_warning_radians; the fit
+# goes on, as any real number is an angle).
+support_radians <- function(x, arg, call) {
+  big <- which(abs(x) > 2 * pi)
+  if (length(big)) {
+    warn_hm(c("{.arg {arg}} has {length(big)} angle{?s} outside [-2 pi, 2 pi] (largest {format(max(abs(x[big])), digits = 4)}); von Mises data are in radians.",
+      i = "If the data are in degrees, convert them with {.code x * pi / 180}."), "radians")
+  }
+  invisible(x)
 }
 
 #' @rdname ef_family

@@ -1,6 +1,5 @@
-# Bernoulli, Binomial, Poisson and Conway-Maxwell-Poisson families
-# (theory.md 2.1, 2.2, 2.4, 2.5), each replicated over `dim` independent
-# columns.
+# Bernoulli, Binomial, Poisson and Conway-Maxwell-Poisson families, each
+# replicated over `dim` independent columns.
 
 logit <- function(p) log(p) - log1p(-p)
 expit <- function(a) 1 / (1 + exp(-a))
@@ -91,7 +90,7 @@ ef_com_poisson <- function(dim = 1) {
       list(mode = exp(theta[i1] / nu), nu = nu)
     },
     # The normaliser is summed term by term around the mode, so counts are
-    # capped where that stays fast (theory.md 2.5).
+    # capped where that stays fast.
     support = support_counts(0, 1e6, "CoM-Poisson data must be whole numbers in [0, 1e6]."),
     features = function(x) log1p(x), n_free = 2L * n
   )

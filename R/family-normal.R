@@ -1,5 +1,5 @@
-# The Normal family with full, diagonal or isotropic covariance
-# (theory.md 2.7). Natural parameters: theta1 = P mu and the packed
+# The Normal family with full, diagonal or isotropic covariance. Natural
+# parameters: theta1 = P mu and the packed
 # second-order block (-P_ii / 2 on the diagonal, -P_ij off it, for the full
 # representation; -P_ii / 2 for the diagonal one; -(d / 2) p for P = p I).
 

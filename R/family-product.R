@@ -1,4 +1,4 @@
-# Independent products of families (theory.md 1.1): each block consumes its
+# Independent products of families: each block consumes its
 # own columns, left to right; statistics and parameters are concatenated.
 
 #' @rdname ef_family

@@ -122,7 +122,7 @@ support_counts <- function(lo = 0, hi = Inf, what) {
 
 support_any <- function(x, arg, call) invisible(x)
 
-# --- packing (theory.md section 0) ---------------------------------------------
+# --- packing of symmetric matrices ---------------------------------------------
 
 # Packed upper triangle row by row: for a symmetric matrix this is the
 # column-major lower triangle.

@@ -1,4 +1,4 @@
-# Gradient-based fitting (theory.md 1.5, 1.6): the exact log-likelihood and
+# Gradient-based fitting: the exact log-likelihood and
 # its gradient in the harmonium's natural coordinates come from the engine
 # (one E-step and one mean map, src/glue/glue_grad.c); R chains the gradient
 # through an unconstrained reparameterisation and runs L-BFGS (stats::optim)
@@ -105,7 +105,7 @@ gradient_problem.mixture_model <- function(m, call) {
       if (dx == 1L) comps <- matrix(comps, k, 1L)
       mixture_join(m, comps, u[k * dx + seq_len(k - 1L)])
     },
-    # Chain rule through join_conjugated (theory.md 1.3, 3.1.3): with
+    # Chain rule through join_conjugated: with
     # theta_X = c_0, Theta_k = c_k - c_0 and theta_Z = pi - rho(c), the
     # gradient in component coordinates is g_Theta_k - g_Z_k eta(c_k) for
     # k >= 1, g_X - sum_k g_Theta_k + (sum_k g_Z_k) eta(c_0) for k = 0, and
@@ -220,8 +220,8 @@ run_gradient <- function(m, theta, xs, w, control, threads, call) {
     converged = converged)
 }
 
-# Adam on the contrastive-divergence estimate of the gradient (theory.md
-# 1.6), for Boltzmann latents. The estimate is noisy, so the stopping rule
+# Adam on the contrastive-divergence estimate of the gradient, for
+# Boltzmann latents. The estimate is noisy, so the stopping rule
 # looks at the exact log-likelihood, evaluated every 10 steps: it stops when
 # the best value has not improved by tol (relative) over 200 steps. The fit
 # is the best point seen.

@@ -21,6 +21,15 @@
 #'   state dimension) and covariances (array) per sequence. `forecast()`
 #'   returns state and observation means with their covariances (LDS) or
 #'   probabilities (HMM). See the methods' pages for the details.
+#' @examples
+#' fit <- fit_lvm(hmm(ef_normal(1), 2), as.numeric(LakeHuron))
+#' head(filter_states(fit))
+#' head(smooth_states(fit))
+#' table(viterbi(fit)$state)
+#' forecast(fit, h = 3)
+#' kf <- fit_lvm(lds(1, 1), as.numeric(Nile))
+#' str(filter_states(kf))
+#' forecast(kf, h = 2)
 #' @name state-inference
 NULL
 
@@ -40,4 +49,3 @@ viterbi <- function(fit, newdata = NULL, ...) UseMethod("viterbi")
 #' @export
 forecast <- function(fit, h = 1, ...) UseMethod("forecast")
 
-# No examples here: each method's page (hmm(), lds()) has runnable ones.

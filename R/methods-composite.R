@@ -13,6 +13,7 @@ composite_post <- function(fit, newdata = NULL, call = rlang::caller_env()) {
 #' @rdname predict.mixture_fit
 #' @export
 predict.composite_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
   cl <- composite_post(object, newdata)$cluster
   if (type == "posterior") return(cl)
@@ -20,7 +21,10 @@ predict.composite_fit <- function(object, newdata = NULL, type = c("class", "pos
 }
 
 #' @export
-fitted.composite_fit <- function(object, ...) predict(object, type = "class")
+fitted.composite_fit <- function(object, ...) {
+  check_dots(...)
+  predict(object, type = "class")
+}
 
 #' @rdname posterior
 #' @param type For hierarchical models and mixtures of models:
@@ -30,6 +34,7 @@ fitted.composite_fit <- function(object, ...) predict(object, type = "class")
 #'   `"cov"` (a q x q x n array; the posterior of y is a mixture of Normals).
 #' @export
 posterior.composite_fit <- function(object, newdata = NULL, type = c("cluster", "latent"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("cluster", "latent"))
   pp <- composite_post(object, newdata)
   if (type == "cluster") return(pp$cluster)
@@ -87,6 +92,7 @@ latent_mixture_cov <- function(parts, x, r) {
 
 #' @export
 summary.composite_fit <- function(object, ...) {
+  check_dots(...)
   ll <- object$loglik
   n <- object$n
   cl <- composite_post(object)$cluster
@@ -134,6 +140,7 @@ composite_explained <- function(fit) {
 
 #' @export
 print.summary.composite_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("Model: ", x$label, " (", x$exactness, ")\n", sep = "")
   how <- if (identical(x$method, "gradient")) "gradient: " else "EM: "
   unit <- if (identical(x$method, "gradient")) " evaluation" else " iteration"
@@ -163,6 +170,7 @@ print.summary.composite_fit <- function(x, digits = 4, ...) {
 
 #' @export
 simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
+  check_dots(...)
   out <- NextMethod()
   z <- attr(out, "latent")
   m <- object$model
@@ -194,8 +202,9 @@ simulate.composite_fit <- function(object, nsim = NULL, seed = NULL, ...) {
 #' @param ... Passed to [graphics::plot()].
 #' @return `x`, invisibly.
 #' @examples
-#' fit <- fit_lvm(hmog(4, 2, 3), iris[, 1:4])
+#' fit <- fit_lvm(hmog(4, 2, 2), iris[, 1:4])
 #' plot(fit)
+#' plot(fit, type = "trace")
 #' @export
 plot.composite_fit <- function(x, type = c("latent", "trace"), dims = c(1L, 2L), ...) {
   type <- check_choice(type, c("latent", "trace"))

@@ -30,6 +30,7 @@ forecast.default <- function(fit, h = 1, ...) not_a_fit(fit, "fit", sequence_fit
 # whose posterior() is the whole answer).
 #' @export
 predict.lvm_fit <- function(object, ...) {
+  check_dots(...)
   abort_hm(c("{.arg object} ({object$model$label}) has no {.fn predict} method.",
     i = "Use {.fn posterior} or {.fn log_density}."), "unsupported")
 }

@@ -4,6 +4,7 @@
 
 #' @export
 print.lvm_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("<", class(x)[1], "> ", x$model$label, "\n", sep = "")
   ll <- x$loglik
   cat("  n = ", x$n, ", log-likelihood = ", format(ll, digits = 10), ", df = ", x$df,
@@ -22,14 +23,21 @@ print.lvm_fit <- function(x, digits = 4, ...) {
 
 #' @export
 logLik.lvm_fit <- function(object, ...) {
+  check_dots(...)
   structure(object$loglik, df = object$df, nobs = object$n, class = "logLik")
 }
 
 #' @export
-nobs.lvm_fit <- function(object, ...) object$n
+nobs.lvm_fit <- function(object, ...) {
+  check_dots(...)
+  object$n
+}
 
 #' @export
-coef.lvm_fit <- function(object, ...) object$params
+coef.lvm_fit <- function(object, ...) {
+  check_dots(...)
+  object$params
+}
 
 # Data for a method: the fitted data when newdata is missing, else newdata
 # encoded and scaled like the fit.
@@ -54,11 +62,12 @@ fit_rows <- function(fit, newdata, call = rlang::caller_env()) {
 #' Posterior distribution of the latent variables
 #'
 #' For a mixture, the posterior class probabilities p(class | x) of each
-#' row (theory.md 3.1.4).
+#' row, by Bayes' rule from the weights and the component densities.
 #'
 #' @param object A fit.
 #' @param newdata Data (default: the data the model was fitted to).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A matrix with one row per observation and one column per class.
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(1), 2), faithful$waiting)
@@ -68,16 +77,23 @@ posterior <- function(object, ...) UseMethod("posterior")
 
 #' @rdname posterior
 #' @export
-posterior.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, newdata)$post
+posterior.lvm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
+  fit_rows(object, newdata)$post
+}
 
 #' Log density of each observation
 #'
 #' log p(x) under the fitted model, per observation, computed from the
-#' harmonium's closed form (theory.md 1.3).
+#' harmonium's closed form: for a conjugated harmonium, log p(x) is the
+#' base measure and linear term of x plus the difference of the latent
+#' log-partition functions at the posterior and at the prior natural
+#' parameters (Sokoloski 2024, arXiv:2404.19501).
 #'
 #' @param object A fit.
 #' @param newdata Data (default: the data the model was fitted to).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A numeric vector.
 #' @examples
 #' fit <- fit_lvm(mixture(ef_poisson(), 2), c(0, 1, 1, 2, 8, 9, 11, 10))
@@ -87,7 +103,10 @@ log_density <- function(object, ...) UseMethod("log_density")
 
 #' @rdname log_density
 #' @export
-log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, newdata)$logp
+log_density.lvm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
+  fit_rows(object, newdata)$logp
+}
 
 #' Predicted classes or posterior probabilities
 #'
@@ -95,7 +114,8 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, ne
 #' @param newdata Data (default: the data the model was fitted to).
 #' @param type `"class"` for the most probable class (an integer in `1..k`),
 #'   `"posterior"` for the matrix of class probabilities.
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return An integer vector or a matrix.
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
@@ -103,6 +123,7 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) fit_rows(object, ne
 #' predict(fit, data.frame(eruptions = c(2, 4.5), waiting = c(55, 80)), type = "posterior")
 #' @export
 predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
   post <- fit_rows(object, newdata)$post
   if (type == "posterior") return(post)
@@ -110,32 +131,40 @@ predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "poste
 }
 
 #' @export
-fitted.mixture_fit <- function(object, ...) predict(object, type = "class")
+fitted.mixture_fit <- function(object, ...) {
+  check_dots(...)
+  predict(object, type = "class")
+}
 
 #' Simulate from a fitted model
 #'
-#' Ancestral sampling (theory.md 1.3): a class from the mixture weights, then
+#' Ancestral sampling: a class from the mixture weights, then
 #' an observation from that component, through R's random number generator.
 #'
 #' @param object A fit.
 #' @param nsim Number of observations to draw (default: as many as were
 #'   fitted).
 #' @param seed Optional seed, as in [stats::simulate()].
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return The draws (a matrix, or a data frame when the model has
 #'   categorical columns), with attribute `"latent"` holding each draw's
-#'   latent class and `"seed"` the RNG state used.
+#'   latent class and `"seed"` the RNG state used (the value of
+#'   `.Random.seed` before the draws, as [stats::simulate()] records it;
+#'   printed as one line, and `.Random.seed <- attr(sims, "seed")` restores
+#'   it).
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
 #' sims <- simulate(fit, 5, seed = 1)
 #' sims
 #' @export
 simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
+  check_dots(...)
   if (is.null(nsim)) nsim <- object$n
   nsim <- check_draws(nsim, width = object$model$d + object$model$post_len)
   seed <- check_seed(seed)
   if (!is.null(seed)) set.seed(seed)
-  rng_state <- if (exists(".Random.seed", envir = globalenv())) get(".Random.seed", envir = globalenv())
+  rng_state <- rng_state_now()
   m <- object$model
   res <- native_model_sample(m, object$theta, nsim)
   stop_status(res, "samples")
@@ -147,8 +176,23 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
   out
 }
 
+# The RNG state a simulation starts from (as stats::simulate() records it),
+# classed so that printing the draws shows one line instead of 626 integers;
+# `.Random.seed <- attr(sims, "seed")` still restores it.
+rng_state_now <- function() {
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+  structure(get(".Random.seed", envir = globalenv(), inherits = FALSE), class = "harmonium_rng_state")
+}
+
+#' @export
+print.harmonium_rng_state <- function(x, ...) {
+  cat("<RNG state: .Random.seed of ", length(x), " integers>\n", sep = "")
+  invisible(x)
+}
+
 #' @export
 summary.mixture_fit <- function(object, ...) {
+  check_dots(...)
   ll <- object$loglik
   n <- object$n
   post <- object$posterior
@@ -172,6 +216,7 @@ summary.mixture_fit <- function(object, ...) {
 
 #' @export
 print.summary.mixture_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("Model: ", x$label, " (", x$exactness, ")\n", sep = "")
   cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")

@@ -5,6 +5,7 @@
 
 #' @export
 print.hmm_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("<hmm_fit> ", x$model$label, "\n", sep = "")
   ll <- x$loglik
   ns <- length(x$sequences$lengths)
@@ -24,6 +25,7 @@ print.hmm_fit <- function(x, digits = 4, ...) {
 
 #' @export
 summary.hmm_fit <- function(object, ...) {
+  check_dots(...)
   tr <- object$params$transition
   S <- nrow(tr)
   ll <- object$loglik
@@ -45,6 +47,7 @@ summary.hmm_fit <- function(object, ...) {
 
 #' @export
 print.summary.hmm_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("Model: ", x$label, "\n", sep = "")
   cat("Fitted by Baum-Welch: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else paste0("not converged (", x$status, ")"), "\n\n", sep = "")
@@ -98,7 +101,8 @@ state_frame <- function(seqs, p) {
 #'   grouping formula: a vector, matrix, data frame or `ts`, or a list of
 #'   them); the fitted sequences by default.
 #' @param h Number of steps ahead.
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return `filter_states()` and `smooth_states()`: a data frame with
 #'   columns `sequence`, `time` and `S1`, ..., `Sk` (the state
 #'   probabilities). `viterbi()`: columns `sequence`, `time`, `state` (the
@@ -119,6 +123,7 @@ NULL
 #' @rdname hmm-states
 #' @export
 filter_states.hmm_fit <- function(fit, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(fit$filtered)) return(state_frame(fit$sequences, fit$filtered))
   inf <- hmm_inference(fit, newdata, c(TRUE, FALSE, FALSE), env)
@@ -128,6 +133,7 @@ filter_states.hmm_fit <- function(fit, newdata = NULL, ...) {
 #' @rdname hmm-states
 #' @export
 smooth_states.hmm_fit <- function(fit, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(fit$posterior)) return(state_frame(fit$sequences, fit$posterior))
   inf <- hmm_inference(fit, newdata, c(FALSE, TRUE, FALSE), env)
@@ -137,6 +143,7 @@ smooth_states.hmm_fit <- function(fit, newdata = NULL, ...) {
 #' @rdname hmm-states
 #' @export
 viterbi.hmm_fit <- function(fit, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   inf <- hmm_inference(fit, newdata, c(FALSE, FALSE, TRUE), env)
   out <- seq_index(inf$seqs)
@@ -179,6 +186,7 @@ state_obs_means <- function(fam, p) {
 #' @rdname hmm-states
 #' @export
 forecast.hmm_fit <- function(fit, h = 1, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   h <- check_count(h, min = 1L, max = 1e6, call = env)
   if (is.null(newdata) && !is.null(fit$filtered)) {
@@ -214,6 +222,7 @@ forecast.hmm_fit <- function(fit, h = 1, newdata = NULL, ...) {
 
 #' @export
 posterior.hmm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(object$posterior)) return(object$posterior)
   p <- hmm_inference(object, newdata, c(FALSE, TRUE, FALSE), env)$res$smoothed
@@ -228,23 +237,29 @@ posterior.hmm_fit <- function(object, newdata = NULL, ...) {
 #' @param type `"class"`: the Viterbi path (the jointly most probable states;
 #'   not always the argmax of each smoothed probability). `"posterior"`: the
 #'   smoothed state probabilities (a matrix, one row per time point).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return An integer vector of states or a matrix of probabilities.
 #' @examples
 #' fit <- fit_lvm(hmm(ef_poisson(), 2), earthquakes$count)
 #' head(predict(fit))
 #' @export
 predict.hmm_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
   if (type == "posterior") return(posterior(object, newdata))
   viterbi(object, newdata)$state
 }
 
 #' @export
-fitted.hmm_fit <- function(object, ...) predict(object, type = "class")
+fitted.hmm_fit <- function(object, ...) {
+  check_dots(...)
+  predict(object, type = "class")
+}
 
 #' @export
 log_density.hmm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   env <- rlang::current_env()
   if (is.null(newdata) && !is.null(object$seq_loglik)) return(object$seq_loglik)
   inf <- hmm_inference(object, newdata, c(FALSE, FALSE, FALSE), env)
@@ -259,7 +274,8 @@ log_density.hmm_fit <- function(object, newdata = NULL, ...) {
 #' @param seed Optional seed, as in [stats::simulate()].
 #' @param lengths Lengths of the simulated sequences (default: the fitted
 #'   ones; required for a fit without data).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A data frame with columns `sim`, `sequence`, `time`, `state` and
 #'   the observation columns (factors for categorical columns).
 #' @examples
@@ -267,6 +283,7 @@ log_density.hmm_fit <- function(object, newdata = NULL, ...) {
 #' head(simulate(fit, seed = 1))
 #' @export
 simulate.hmm_fit <- function(object, nsim = 1, seed = NULL, lengths = NULL, ...) {
+  check_dots(...)
   nsim <- check_count(nsim, min = 1L)
   seed <- check_seed(seed)
   if (is.null(lengths)) lengths <- object$sequences$lengths

@@ -66,7 +66,8 @@ state_names <- function(q) paste0("state", seq_len(q))
 #' @param level Coverage of the intervals.
 #' @param h Steps ahead.
 #' @param type For `predict()`: `"one_step"` or `"smoothed"`.
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return See Description.
 #' @examples
 #' m <- lds(1, 1, fixed = list(transition = 1, observation = 1, transition_offset = 0,
@@ -83,6 +84,7 @@ NULL
 #' @rdname lds-methods
 #' @export
 filter_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.95, ...) {
+  check_dots(...)
   tidy <- check_flag(tidy)
   level <- check_level(level)
   r <- lds_moments(fit, newdata, c(0L, 0L, 1L, 0L, 0L), rlang::current_env())
@@ -93,6 +95,7 @@ filter_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.9
 #' @rdname lds-methods
 #' @export
 smooth_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.95, ...) {
+  check_dots(...)
   tidy <- check_flag(tidy)
   level <- check_level(level)
   r <- lds_moments(fit, newdata, c(0L, 0L, 0L, 1L, 0L), rlang::current_env())
@@ -102,11 +105,15 @@ smooth_states.lds_fit <- function(fit, newdata = NULL, tidy = FALSE, level = 0.9
 
 #' @rdname lds-methods
 #' @export
-posterior.lds_fit <- function(object, newdata = NULL, ...) smooth_states.lds_fit(object, newdata)
+posterior.lds_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
+  smooth_states.lds_fit(object, newdata)
+}
 
 #' @rdname lds-methods
 #' @export
 forecast.lds_fit <- function(fit, h = 1, newdata = NULL, level = 0.95, ...) {
+  check_dots(...)
   h <- check_count(h, min = 1L, max = 1e6)
   level <- check_level(level)
   r <- lds_moments(fit, newdata, c(0L, 0L, 1L, 0L, 0L), rlang::current_env())
@@ -141,6 +148,7 @@ forecast.lds_fit <- function(fit, h = 1, newdata = NULL, level = 0.95, ...) {
 
 #' @export
 print.lds_forecast <- function(x, digits = 5, ...) {
+  check_dots(...)
   cat("<lds_forecast> ", length(x), " sequence", if (length(x) != 1L) "s", ", ",
     nrow(x[[1]]$mean), " step", if (nrow(x[[1]]$mean) != 1L) "s", " ahead, ",
     100 * attr(x, "level"), "% intervals\n", sep = "")
@@ -162,6 +170,7 @@ print.lds_forecast <- function(x, digits = 5, ...) {
 #' @rdname lds-methods
 #' @export
 predict.lds_fit <- function(object, newdata = NULL, type = c("one_step", "smoothed"), ...) {
+  check_dots(...)
   type <- check_choice(type, c("one_step", "smoothed"))
   want <- if (type == "one_step") c(0L, 1L, 0L, 0L, 0L) else c(0L, 0L, 0L, 1L, 0L)
   r <- lds_moments(object, newdata, want, rlang::current_env())
@@ -184,11 +193,15 @@ predict.lds_fit <- function(object, newdata = NULL, type = c("one_step", "smooth
 }
 
 #' @export
-fitted.lds_fit <- function(object, ...) predict.lds_fit(object, type = "smoothed")
+fitted.lds_fit <- function(object, ...) {
+  check_dots(...)
+  predict.lds_fit(object, type = "smoothed")
+}
 
 #' @rdname lds-methods
 #' @export
 log_density.lds_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   if (is.null(newdata) && length(object$logp)) return(object$logp)
   r <- lds_moments(object, newdata, c(0L, 0L, 0L, 0L, 0L), rlang::current_env())
   stats::setNames(r$loglik, r$seqs$ids)
@@ -201,7 +214,8 @@ log_density.lds_fit <- function(object, newdata = NULL, ...) {
 #' @param seed Optional seed, as in [stats::simulate()].
 #' @param length Time points per sequence (default: the first fitted
 #'   sequence's length, else 100).
-#' @param ... Unused.
+#' @param ... Not used: an argument here is an error of class
+#'   `harmonium_error_unknown_argument` naming the closest valid one.
 #' @return A list of `nsim` matrices (length x p), each with attribute
 #'   `"states"` (length x q).
 #' @examples
@@ -211,6 +225,7 @@ log_density.lds_fit <- function(object, newdata = NULL, ...) {
 #' str(simulate(fit, 2, seed = 1, length = 5))
 #' @export
 simulate.lds_fit <- function(object, nsim = 1, seed = NULL, length = NULL, ...) {
+  check_dots(...)
   nsim <- check_count(nsim, min = 1L)
   if (is.null(length)) length <- if (length(object$lengths)) object$lengths[1] else 100L
   length <- check_count(length, min = 1L)
@@ -244,6 +259,7 @@ simulate.lds_fit <- function(object, nsim = 1, seed = NULL, length = NULL, ...) 
 
 #' @export
 print.lds_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("<lds_fit> ", x$model$label, "\n", sep = "")
   cat("  ", length(x$lengths), " sequence", if (length(x$lengths) != 1L) "s", ", n = ", x$n,
     " time points, log-likelihood = ", format(x$loglik, digits = 10), ", df = ", x$df,
@@ -258,6 +274,7 @@ print.lds_fit <- function(x, digits = 4, ...) {
 
 #' @export
 summary.lds_fit <- function(object, ...) {
+  check_dots(...)
   ll <- object$loglik
   structure(list(warnings = object$warnings, label = object$model$label, n = object$n, sequences = length(object$lengths), loglik = ll,
     df = object$df, AIC = -2 * ll + 2 * object$df, BIC = -2 * ll + object$df * log(max(object$n, 1)),
@@ -268,6 +285,7 @@ summary.lds_fit <- function(object, ...) {
 
 #' @export
 print.summary.lds_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   cat("Model: ", x$label, " (analytic)\n", sep = "")
   cat("Fitted by EM: ", x$iterations, " iteration", if (x$iterations != 1L) "s", ", ",
     if (isTRUE(x$converged)) "converged" else x$status, "\n\n", sep = "")

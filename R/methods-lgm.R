@@ -3,7 +3,10 @@
 # a plot of the data in the latent space.
 
 #' @export
-predict.lgm_fit <- function(object, newdata = NULL, ...) posterior(object, newdata)
+predict.lgm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
+  posterior(object, newdata)
+}
 
 #' @rdname posterior
 #' @details For linear Gaussian models the posterior of the factors is
@@ -13,6 +16,7 @@ predict.lgm_fit <- function(object, newdata = NULL, ...) posterior(object, newda
 #'   unit's posterior probability of being on.
 #' @export
 posterior.lgm_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   post <- fit_rows(object, newdata)$post
   if (isTRUE(object$model$gaussian_latent)) attr(post, "cov") <- lgm_posterior_cov(object$params)
   post

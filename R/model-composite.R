@@ -1,4 +1,4 @@
-# Composite models (theory.md section 4): hierarchical harmoniums, whose
+# Composite models: hierarchical harmoniums, whose
 # latent is itself a conjugated model (hmog), and mixtures of conjugated
 # models (mfa, mixture(<model>, k)). The engine holds the algebra (kinds
 # HM_HM_HMOG and HM_HM_MIXTURE_OF, reached through its model-kind
@@ -8,7 +8,8 @@
 #' Hierarchical mixtures of Gaussians and mixtures of factor analysers
 #'
 #' `hmog(dim, latent_dim, k)` is the hierarchical mixture of Gaussians of
-#' theory.md 4.3: `x = mean + loadings y + e` with `e ~ N(0, cov)` and a
+#' Sokoloski (2024, arXiv:2404.19501): `x = mean + loadings y + e` with
+#' `e ~ N(0, cov)` and a
 #' latent `y` that is itself a mixture of `k` full-covariance Normals, so
 #' that dimension reduction and clustering are fitted jointly (the model of
 #' mixtures of common factor analysers). It is
@@ -19,7 +20,8 @@
 #' factors), k)`. More generally `mixture(model, k)` mixes `k` copies of
 #' any conjugated model with an exact E-step ([lgm()], [factor_analysis()],
 #' [ppca()], [boltzmann_lgm()], [hmog()]), by the complete-mixture
-#' construction of theory.md 4.4.
+#' construction: the mixture's latent is the pair (component, the model's
+#' own latent), which stays conjugate, so the E-step is exact.
 #'
 #' Deeper hierarchies, whose latent model is itself hierarchical, are built
 #' with [harmonium()], e.g. `harmonium(ef_normal(8, "diagonal"),
@@ -30,7 +32,7 @@
 #' `"analytic"`).
 #'
 #' With `posterior = "diagonal"`, `hmog()` is the restricted-posterior
-#' hierarchy of theory.md 4.3 (`DifferentiableHMoG`): the latent biases are
+#' hierarchy of Sokoloski (2024): the latent biases are
 #' a mixture of `k` diagonal-covariance Normals, so the posterior of every
 #' observation, `p(y, k | x)`, is exactly a mixture of Normals with
 #' independent latent coordinates, while the prior of `y` is a mixture of
@@ -200,8 +202,8 @@ hmog_latent_affine <- function(lat, Ti, c) {
   lat
 }
 
-# rho of the linear-Gaussian coupling in Normal(q) coordinates (theory.md
-# 3.2): location W'b and the packed precision of -W' Sigma_x W.
+# rho of the linear-Gaussian coupling in Normal(q) coordinates: location
+# W'b and the packed precision of -W' Sigma_x W.
 hmog_rho <- function(W, b, Sx) {
   c(as.vector(crossprod(W, b)), packed_precision(-crossprod(W, Sx %*% W)))
 }
@@ -384,7 +386,7 @@ new_mixture_of_model <- function(base, k, call = rlang::caller_env()) {
 
 # Per-component natural parameters and weights -> the complete-mixture
 # coordinates [theta^(0) | offsets | lambda] with lambda_k = log(w_k / w_0)
-# - (psi_B(theta^(k)) - psi_B(theta^(0))) (theory.md 3.1, 4.4).
+# - (psi_B(theta^(k)) - psi_B(theta^(0))).
 mixture_of_join <- function(m, thetas, w) {
   psi <- vapply(thetas, function(th) model_log_partition(m$base, th), 0)
   th0 <- thetas[[1]]

@@ -2,7 +2,7 @@
 # dispatches on the pair of families: a Normal observable with a Normal or
 # Boltzmann latent is a linear Gaussian model or a Gaussian-Boltzmann
 # harmonium (model-lgm.R); a categorical observable with a Dirichlet latent
-# is the Categorical-Dirichlet harmonium of theory.md 3.5, conjugate Bayesian
+# is the Categorical-Dirichlet harmonium, conjugate Bayesian
 # updating of category probabilities, defined here. The engine holds its
 # algebra (src/engine/conjugate.c) and the sequential update
 # (hm_hm_posterior_fold); this file converts between the Dirichlet prior
@@ -11,7 +11,10 @@
 #' Conjugated harmoniums from a pair of families
 #'
 #' `harmonium(observable, latent)` builds the conjugated harmonium of an
-#' observable and a latent exponential family (theory.md 1.2, 1.3). The
+#' observable and a latent exponential family (Sokoloski 2024,
+#' arXiv:2404.19501): a joint density proportional to
+#' `exp(theta_x . s(x) + theta_z . s(z) + s(x)' W s(z))` whose latent prior
+#' stays in the latent family. The
 #' available pairs are
 #'
 #' * `ef_normal(p, covariance)` with `ef_normal(q)`: the linear Gaussian
@@ -20,7 +23,7 @@
 #'   Gaussian-Boltzmann harmonium [boltzmann_lgm()] with `q` binary units;
 #' * `ef_categorical(k)` with `ef_dirichlet(k)`: the Categorical-Dirichlet
 #'   harmonium, conjugate Bayesian updating of the probabilities of `k`
-#'   categories (theory.md 3.5).
+#'   categories.
 #'
 #' In the Categorical-Dirichlet harmonium the category probabilities
 #' `z ~ Dirichlet(alpha)` are latent and an observation is
@@ -55,7 +58,7 @@
 #' @param latent The latent family: [ef_normal()] (full covariance),
 #'   [ef_boltzmann()], or [ef_dirichlet()] with as many components as the
 #'   categorical observable has levels; or a conjugated model, which
-#'   makes a hierarchical harmonium (theory.md 4.1): with a Normal
+#'   makes a hierarchical harmonium (Sokoloski 2024): with a Normal
 #'   observable and a mixture of full-covariance Normals,
 #'   `harmonium(ef_normal(p, "diagonal"), mixture(ef_normal(q), k))` is the
 #'   hierarchical mixture of Gaussians [hmog()]. The latent model may itself
@@ -72,7 +75,7 @@
 #'   of class `hmog_model` for a hierarchy.
 #' @seealso [lgm()], [boltzmann_lgm()], [with_params()], [posterior()].
 #' @examples
-#' # theory.md 3.5: a Dirichlet(0.5, 0.5, 0.5) prior on the probabilities of
+#' # A Dirichlet(0.5, 0.5, 0.5) prior on the probabilities of
 #' # three categories, updated by three batches of 10 draws from
 #' # probabilities (0.5, 0.2, 0.3).
 #' lev <- c("a", "b", "c")
@@ -151,7 +154,7 @@ new_conjugate_model <- function(obs, lat) {
 
 # --- coordinates ---------------------------------------------------------------
 
-# The fixed likelihood of theory.md 3.5: theta_X = 0 and the (k-1) x k
+# The fixed likelihood of the Categorical-Dirichlet harmonium: theta_X = 0 and the (k-1) x k
 # interaction with row i = e_i - e_0, so that the likelihood at z has the
 # log-odds log(z_i / z_0), i.e. x | z ~ Categorical(z). rho = (-1, 0, ..., 0).
 catdir_likelihood <- function(k) c(numeric(k - 1L), as.vector(t(cbind(-1, diag(k - 1L)))))
@@ -245,6 +248,7 @@ gradient_problem.conjugate_model <- function(m, call) {
 #'   levels as column names.
 #' @export
 posterior.categorical_dirichlet_fit <- function(object, newdata = NULL, ...) {
+  check_dots(...)
   x <- newdata_x(object, newdata)
   res <- native_model_posterior_fold(object$model, object$theta, x)
   stop_status(res, "the sequential posterior")
@@ -255,6 +259,7 @@ posterior.categorical_dirichlet_fit <- function(object, newdata = NULL, ...) {
 
 #' @export
 print.categorical_dirichlet_fit <- function(x, digits = 4, ...) {
+  check_dots(...)
   NextMethod()
   cat("  prior alpha: ", paste(names(x$params$alpha), format(x$params$alpha, digits = digits),
     sep = " = ", collapse = ", "), "\n", sep = "")

@@ -1,4 +1,4 @@
-# Hidden Markov chains (theory.md section 5.8): exact inference given log
+# Hidden Markov chains: exact inference given log
 # emission densities. The constructor hmm() and Baum-Welch build on this.
 
 # Forward-backward and Viterbi for one sequence. logp: T x S log emission
@@ -37,7 +37,8 @@ hmm_infer <- function(logp, initial, transition, call = rlang::caller_env()) {
 #' `hmm(emission, states)` is the hidden Markov model whose state is a
 #' Markov chain on `states` values and whose observation at each time point
 #' is drawn from the emission family with the current state's parameters
-#' (theory.md 5.8). The emission is the package's mixture harmonium between
+#' (Rabiner 1989; fitted by Baum-Welch). The emission is the package's
+#' mixture harmonium between
 #' the observation and the categorical state, for every family of
 #' [ef_family] and every [ef_product()] of them (several columns, e.g. a
 #' Gaussian and a categorical variable); the engine computes each state's
@@ -416,26 +417,31 @@ hmm_family_start <- function(m, xs, x, ok, row_w, i, control, ctrl, threads) {
   th
 }
 
-# Baum-Welch from a start, run by the engine in bursts (reports in between with
-# trace on), as run_em() does for independent data.
+# Baum-Welch from a start, run by the engine in bursts (progress reported in
+# between, R/progress.R), as run_em() does for independent data.
 run_hmm_em <- function(m, st, xs, seqs, w, ctrl, control, threads) {
   theta <- st$theta
   chain <- hmm_chain(st$initial, st$transition)
   trace <- numeric(0)
   ll_old <- NA_real_
-  burst <- if (control$trace) 10L else control$maxit
+  progress_start()
+  bursts <- progress_active()
+  burst <- NULL
+  elapsed <- 0
   repeat {
-    n_it <- min(burst, control$maxit - length(trace))
+    left <- control$maxit - length(trace)
+    n_it <- if (bursts) progress_burst(burst, elapsed, left) else left
+    burst <- n_it
+    t0 <- proc.time()[[3]]
     res <- native_hmm_em_run(m$mix, theta, chain, xs, seqs$start, seqs$lengths, w, ctrl,
       c(control$tol, n_it, ll_old, m$init_mode), threads)
+    elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta
     chain <- res$chain
+    progress_tick(trace)
     if (res$converged || res$status != 1L || length(trace) >= control$maxit) break
     ll_old <- trace[length(trace)]
-    if (control$trace) {
-      cli::cli_inform("iteration {length(trace)}: log-likelihood {format(ll_old, digits = 10)}")
-    }
   }
   list(theta = theta, chain = chain, trace = trace, status = res$status, bad = res$bad,
     converged = isTRUE(res$converged))

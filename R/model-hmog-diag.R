@@ -1,5 +1,5 @@
 # The hierarchical mixture of Gaussians with a restricted (diagonal)
-# posterior, theory.md 4.3 "DifferentiableHMoG": hmog(posterior =
+# posterior (Sokoloski 2024, arXiv:2404.19501): hmog(posterior =
 # "diagonal"). The engine kind HM_HM_HMOG_DIAG (src/engine/hmog_diag.c)
 # holds the algebra; this file converts source parameters, supplies the
 # starts and the gradient problem.
@@ -187,7 +187,8 @@ model_start.hmog_diag_model <- function(m, xs, x, w, i, control, ctrl, threads) 
   ms <- hmog(m$p, m$q, m$k, covariance = m$obs$covariance)
   th <- model_start(ms, xs, x, w, i, control, ctrl, threads)
   if (is.null(th)) return(NULL)
-  em <- run_em(ms, th, xs, w, ctrl, lvm_control(maxit = hmog_diag_start_em, tol = control$tol), threads)
+  em <- run_em(ms, th, xs, w, ctrl, lvm_control(maxit = hmog_diag_start_em, tol = control$tol), threads,
+    report = FALSE)
   if (em$status <= 1L) th <- em$theta
   params <- hmog_diag_project_params(model_to_src(ms, th))
   tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)

@@ -1,4 +1,4 @@
-# Linear dynamical systems (theory.md 5.7): the lds() constructor, its
+# Linear dynamical systems: the lds() constructor, its
 # parameter checks, the Shumway-Stoffer EM (the engine's hm_lds_estep gives
 # the additive statistics over sequences; the closed-form M-step on these
 # small matrices is here) and the fit drivers called by fit_lvm() and
@@ -207,8 +207,7 @@ lds_data <- function(model, seqs, arg = "data", call = rlang::caller_env()) {
   df <- seqs$data
   if (ncol(df) != model$p) {
     abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but {model$label} needs {model$p}.",
-      i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b | id, data, model)}."),
-      "data", call = call)
+      i = columns_hint(arg, NULL, group = TRUE)), "data", call = call)
   }
   num <- vapply(df, function(v) is.numeric(v) || (is.logical(v) && all(is.na(v))), TRUE)
   if (!all(num)) {
@@ -332,6 +331,7 @@ lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
   trace <- numeric(0)
   status <- "max_iter"
   converged <- FALSE
+  progress_start()
   for (it in seq_len(control$maxit)) {
     es <- lds_estep(y, seqs, w, par, threads)
     if (es$status != 0L) {
@@ -342,13 +342,11 @@ lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
     }
     ll <- es$stats[1]
     trace <- c(trace, ll)
+    progress_tick(trace)
     if (it > 1L && abs(ll - trace[it - 1L]) / (1 + abs(ll)) < control$tol) {
       converged <- TRUE
       status <- "converged"
       break
-    }
-    if (control$trace && it %% 10L == 0L) {
-      cli::cli_inform("iteration {it}: log-likelihood {format(ll, digits = 10)}")
     }
     prev <- par
     nxt <- tryCatch(lds_mstep(model, es$stats, par), error = function(e) NULL)

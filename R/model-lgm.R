@@ -1,5 +1,5 @@
-# Linear Gaussian models (theory.md 3.2) and Gaussian-Boltzmann harmoniums
-# (theory.md 3.3): a Normal observable coupled through its location to a
+# Linear Gaussian models and Gaussian-Boltzmann harmoniums: a Normal
+# observable coupled through its location to a
 # Normal latent (factor analysis, probabilistic PCA, the full LGM) or to a
 # Boltzmann machine over binary units. The engine holds the algebra
 # (conjugation parameters, E-step, closed-form M-step, whitening); this file
@@ -15,7 +15,8 @@
 #' sets the noise: `"diagonal"` is factor analysis ([factor_analysis()]),
 #' `"isotropic"` probabilistic PCA ([ppca()]), `"full"` the general model.
 #' All are fitted by closed-form EM with whitening of the latent prior
-#' (theory.md 3.2), started from principal components.
+#' (the M-step maps the latent statistics back to a standard Normal prior),
+#' started from principal components.
 #'
 #' Source parameters are `list(mean = , loadings = , cov = )`: the mean `b`
 #' (length p), the p x q loadings `A` and the p x p noise covariance `Psi`.
@@ -24,8 +25,8 @@
 #' loadings come from [rotate_loadings()].
 #'
 #' With `posterior = "diagonal"` the latent biases are restricted to a
-#' diagonal-covariance Normal (theory.md 1.3, asymmetric case; `NormalLGM`
-#' in 3.2): the posterior of each observation is exactly a Normal with
+#' diagonal-covariance Normal (a restricted-posterior harmonium, Sokoloski
+#' 2024): the posterior of each observation is exactly a Normal with
 #' independent factors, while the prior is a full-covariance Normal. The
 #' likelihood is still exact, but there is no closed-form M-step, so the
 #' model is fitted by gradient ascent (`fit_lvm(method = "auto")` chooses
@@ -41,10 +42,12 @@
 #' @return An `lvm_model` of class `lgm_model`.
 #' @seealso [fit_lvm()], [boltzmann_lgm()].
 #' @examples
-#' fa <- factor_analysis(4, 1)
-#' fit <- fit_lvm(fa, iris[, 1:4])
+#' x <- mtcars[, c("mpg", "disp", "hp", "drat", "wt", "qsec")]
+#' fit <- fit_lvm(factor_analysis(6, 2), x)
 #' summary(fit)
 #' head(posterior(fit))
+#' # The same maximum as stats::factanal():
+#' rbind(harmonium = summary(fit)$uniquenesses, factanal = factanal(x, 2)$uniquenesses)
 #' @export
 lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
   posterior <- check_choice(posterior, c("full", "diagonal"))
@@ -75,7 +78,7 @@ lgm <- function(observable, latent_dim, posterior = c("full", "diagonal")) {
 #' @export
 factor_analysis <- function(dim, factors) {
   dim <- check_count(dim, max = 10000L)
-  factors <- check_count(factors, max = max(1L, dim - 1L))
+  factors <- check_latent_count(factors, dim, "factor")
   lgm(ef_normal(dim, "diagonal"), factors)
 }
 
@@ -84,7 +87,7 @@ factor_analysis <- function(dim, factors) {
 #' @export
 ppca <- function(dim, components) {
   dim <- check_count(dim, max = 10000L)
-  components <- check_count(components, max = max(1L, dim - 1L))
+  components <- check_latent_count(components, dim, "component")
   lgm(ef_normal(dim, "isotropic"), components)
 }
 
@@ -103,7 +106,7 @@ ppca <- function(dim, components) {
 #' with `prior = list(bias = , coupling = )` the Boltzmann machine.
 #'
 #' With `posterior = "mean_field"` the latent biases are restricted to
-#' independent units (theory.md 3.3, `DifferentiableBoltzmannLGM`): the
+#' independent units (a restricted-posterior harmonium, Sokoloski 2024): the
 #' posterior factorises exactly over the units and costs no enumeration per
 #' observation, while the prior is a Boltzmann machine whose couplings are
 #' implied by the loadings, `t(A) %*% solve(Psi, A)` off the diagonal (so
@@ -145,6 +148,27 @@ boltzmann_lgm <- function(observable, units, posterior = c("exact", "mean_field"
     n_free = p + p * q + noise + q * (q + 1L) / 2L, whiten = FALSE)
 }
 
+# The number of factors (or components) of a factor model of `dim`
+# variables: a whole number below `dim` (but 1 for one variable), the
+# message naming the user's argument and why.
+check_latent_count <- function(x, dim, what, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  force(arg)
+  if (missing(x)) abort_missing(arg, call)
+  x <- check_count(x, arg = arg, call = call)
+  top <- max(1L, dim - 1L)
+  if (x > top) {
+    whats <- paste0(what, if (top != 1L) "s")
+    abort_hm(c("{.arg {arg}} is {x}, but a model of {dim} variable{?s} has at most {top} {whats}.",
+      i = "Use fewer {what}s (the Ledermann bound identifies at most {ledermann_bound(dim)})."),
+      "argument", call = call)
+  }
+  x
+}
+
+# The largest number of factors whose loadings and uniquenesses are
+# identified for p variables: (2p + 1 - sqrt(8p + 1)) / 2, rounded down.
+ledermann_bound <- function(p) max(0L, as.integer(floor((2 * p + 1 - sqrt(8 * p + 1)) / 2 + 1e-9)))
+
 # kind: "lgm" and "lgm_diag" have a Gaussian latent, "boltzmann_lgm" and
 # "boltzmann_lgm_mf" a binary one; the restricted-posterior kinds ("_diag",
 # "_mf") have a posterior family `lat` embedded in the prior family
@@ -155,7 +179,12 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = 
     hm_kind = hm_kind[[kind]], obs_spec = obs$spec, lat_spec = lat$spec,
     d = obs$d, n_free = as.integer(n_free), label = label, whiten = whiten, closed = kind == "lgm",
     gaussian_latent = kind %in% c("lgm", "lgm_diag"), restricted = kind %in% c("lgm_diag", "boltzmann_lgm_mf"),
-    has_em = kind %in% c("lgm", "boltzmann_lgm"), fit_class = "lgm_fit"
+    has_em = kind %in% c("lgm", "boltzmann_lgm"), fit_class = "lgm_fit",
+    # EM for a Gaussian latent converges slowly (linearly, at rates near 1
+    # when the factors explain little): stop on Aitken's estimate of the
+    # distance to the maximum (run_em()).
+    stop_rule = if (kind %in% c("lgm", "lgm_diag")) "aitken" else "change",
+    default_maxit = if (kind %in% c("lgm", "lgm_diag")) 10000L else NULL
   )
   info <- native_model_info(m)
   m$dim <- info[1]
@@ -167,16 +196,16 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = 
 # --- coordinates ---------------------------------------------------------------
 
 # The packed natural second-order block of the precision matrix M, in the
-# latent family's layout (theory.md 2.7, 2.11): -M_ii / 2 on the diagonal and
+# latent family's layout: -M_ii / 2 on the diagonal and
 # -M_ij off it, for a Normal; a Boltzmann machine uses the same packing of
-# its generalized-Gaussian precision (theory.md 2.12).
+# its generalized-Gaussian precision.
 packed_precision <- function(M) {
   out <- -M
   diag(out) <- -diag(M) / 2
   pack_sym(out)
 }
 
-# rho of theory.md 3.2 / 3.3 in latent coordinates: location W'b on the
+# The conjugation parameter rho in latent coordinates: location W'b on the
 # first q entries (Normal latent) or the diagonal (Boltzmann latent), and
 # the packed precision -W' Sigma_x W.
 lgm_rho <- function(m, W, b, Sx) {

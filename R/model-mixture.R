@@ -1,4 +1,4 @@
-# Mixture models (theory.md 3.1): a conjugated harmonium whose latent is a
+# Mixture models: a conjugated harmonium whose latent is a
 # Categorical(k) and whose observable is any family. The engine holds the
 # algebra (conjugation parameters, prior, E-step, exact M-step); this file
 # builds the descriptor and converts between source parameters (weights and
@@ -39,6 +39,13 @@
 #' exactness(mixture(ef_von_mises(), 2))
 #' @export
 mixture <- function(component, k) {
+  if (!missing(k) && is.numeric(k) && length(k) > 1L) {
+    comp_expr <- paste(deparse(substitute(component), width.cutoff = 60L)[1], collapse = "")
+    k_expr <- paste(deparse(substitute(k), width.cutoff = 60L)[1], collapse = "")
+    abort_hm(c("{.arg k} must be one number of components, not {length(k)} ({.val {k}}).",
+      i = "To compare numbers of components, use {.code select_k({comp_expr}, data, k = {k_expr})}."),
+      "argument")
+  }
   if (inherits(component, "lvm_model")) {
     k <- check_count(k, min = 1L, max = 10000L)
     return(new_mixture_of_model(component, k))
@@ -63,8 +70,9 @@ mixture <- function(component, k) {
 
 #' How exactly a model can be fitted
 #'
-#' `"analytic"`: the log-likelihood and a closed-form EM step (theory.md
-#' 1.6); `"differentiable"`: the exact log-likelihood and its gradient, with
+#' `"analytic"`: the log-likelihood and a closed-form EM step (the M-step
+#' maps expected sufficient statistics to natural parameters in closed
+#' form); `"differentiable"`: the exact log-likelihood and its gradient, with
 #' a numerical M-step; `"approximate"`: neither is exact.
 #'
 #' @param model An `lvm_model` (or a fit).
@@ -88,7 +96,7 @@ print.lvm_model <- function(x, ...) {
 # --- coordinates ---------------------------------------------------------------
 
 # Source parameters -> harmonium natural coordinates, through the per-component
-# natural parameters and join_conjugated (theory.md 1.3, 3.1.3).
+# natural parameters and join_conjugated.
 mixture_to_nat <- function(m, params, arg = "params", call = rlang::caller_env()) {
   if (!is.list(params) || !all(c("weights", "components") %in% names(params))) {
     abort_hm("{.arg {arg}} must be a list with elements {.field weights} and {.field components}.",
@@ -215,7 +223,7 @@ model_init.mixture_model <- function(m, xs, w, init, ctrl, threads, sc, call) {
   NextMethod()
 }
 
-# Conjugation parameters rho (length k - 1) and chi (theory.md 3.1.1).
+# Conjugation parameters rho (length k - 1) and chi.
 model_rho_chi <- function(m, theta) {
   res <- native_model_rho_chi(m, theta)
   stop_status(res, "the conjugation parameters")

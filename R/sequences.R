@@ -68,8 +68,7 @@ as_sequences <- function(data, group = NULL, arg = "data", call = rlang::caller_
 sequence_encode <- function(fam, df, arg = "data", call = rlang::caller_env()) {
   if (ncol(df) != fam$d) {
     abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but the emission ({fam$label}) needs {fam$d}.",
-      i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b | id, data, model)}."),
-      "data", call = call)
+      i = columns_hint(arg, fam$colnames, group = TRUE)), "data", call = call)
   }
   ok <- stats::complete.cases(df)
   if (!any(ok)) abort_hm("{.arg {arg}} has no complete observation.", "data_na", call = call)

@@ -40,7 +40,11 @@ test_that("von Mises log density equals the Bessel-function oracle", {
 test_that("von Mises density is periodic and uniform at kappa = 0", {
   f <- ef_von_mises()
   x <- c(-2.5, 0.3, 1.9)
-  expect_close(ef_log_density(f, vm_one, x + 2 * pi), ef_log_density(f, vm_one, x), rtol = 1e-12)
+  # Beyond 2 pi the angles are still angles, with a warning that von Mises
+  # data are radians (the data look like degrees).
+  expect_warning(shifted <- ef_log_density(f, vm_one, x + 2 * pi), class = "harmonium_warning_radians")
+  expect_close(shifted, ef_log_density(f, vm_one, x), rtol = 1e-12)
+  expect_no_warning(ef_log_density(f, vm_one, x + pi))
   expect_close(ef_log_density(f, list(mean = 0, kappa = 0), x), rep(-log(2 * pi), 3), rtol = 1e-14)
 })
 
