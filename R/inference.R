@@ -501,6 +501,11 @@ lgm_rotation_constraints <- function(A, W, psi, cov, w_psi, pp) {
 #' `components[[j]][[b]]$...` for block `b` of a product; `mean[i]`,
 #' `loadings[i,r]` and `cov[i,i]` (the uniquenesses) for factor models.
 #'
+#' `summary()` of mixture and factor-model fits shows these standard errors
+#' when the model has at most 200 free parameters and the data are not
+#' large (rows x parameters^2 x components at most 5e8); `summary(fit, se =
+#' FALSE)` skips them. `print()` never computes them.
+#'
 #' The information is that of the log-likelihood at the fitted parameters,
 #' so it is meaningful for converged fits in the interior of the parameter
 #' space (no weight, probability or uniqueness at a bound).
@@ -752,12 +757,15 @@ confint.lvm_fit <- function(object, parm = NULL, level = 0.95, method = c("wald"
 # Standard errors are computed in summary() when the model has at most this
 # many free parameters (the information costs O(n p^2)).
 summary_se_max <- 200L
+summary_se_cost <- 5e8
 
 # Estimate and standard error of each free parameter, or NULL (too many
 # parameters, or an information that cannot be inverted: `note` says why).
 coef_table <- function(fit) {
-  if (fit$model$n_free > summary_se_max) {
-    return(list(table = NULL, note = sprintf("more than %d free parameters; use vcov()", summary_se_max)))
+  k <- if (is.null(fit$model[["k"]])) 1 else fit$model[["k"]]
+  if (fit$model$n_free > summary_se_max || as.double(nrow(fit$x)) * fit$model$n_free^2 * k > summary_se_cost) {
+    return(list(table = NULL, note = sprintf("more than %d free parameters or a large data set; use vcov()",
+      summary_se_max)))
   }
   V <- tryCatch(vcov.lvm_fit(fit), harmonium_error = function(e) e)
   if (inherits(V, "condition")) return(list(table = NULL, note = conditionMessage(V)))

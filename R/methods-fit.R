@@ -148,7 +148,7 @@ simulate.lvm_fit <- function(object, nsim = NULL, seed = NULL, ...) {
 }
 
 #' @export
-summary.mixture_fit <- function(object, ...) {
+summary.mixture_fit <- function(object, se = TRUE, ...) {
   ll <- object$loglik
   n <- object$n
   post <- object$posterior
@@ -164,7 +164,8 @@ summary.mixture_fit <- function(object, ...) {
       iterations = object$iterations, converged = object$converged, status = object$status,
       starts = object$starts,
       sizes = table(factor(map, levels = seq_len(object$model$k))),
-      params = object$params, family = object$model$component
+      params = object$params, family = object$model$component,
+      coefficients = if (isTRUE(se)) coef_table(object)
     ),
     class = "summary.mixture_fit"
   )
@@ -191,6 +192,7 @@ print.summary.mixture_fit <- function(x, digits = 4, ...) {
     cat("-- component ", j, "\n", sep = "")
     print_params(x$params$components[[j]], digits)
   }
+  print_coef_table(x$coefficients, digits)
   if (!is.null(x$starts) && nrow(x$starts) > 1L) {
     cat("\nStarts:\n")
     print(x$starts, row.names = FALSE, digits = 10)
