@@ -239,6 +239,16 @@ inf_check_fit <- function(fit, call) {
   if (nrow(fit$x) == 0L) {
     abort_hm("This fit holds no data, so it has no observed information.", "argument", call = call)
   }
+  # A parameter at a bound (a floored probability, a Heywood uniqueness, a
+  # collapsed component) is not an interior maximum: no information there.
+  ev <- fit$warnings
+  bound <- c(degenerate_events, "harmonium_warning_boundary", "harmonium_warning_concentration")
+  if (!is.null(ev) && any(ev$class %in% bound & is.na(ev$start))) {
+    abort_hm(c("The fit has a parameter at the boundary of its domain, where the observed information does not give standard errors.",
+      x = gsub("\\s+", " ", ev$message[ev$class %in% bound & is.na(ev$start)][1]),
+      i = "Refit without the boundary (fewer components or factors, other starts), or use {.code vcov(fit, method = \"bootstrap\")}."),
+      "vcov_singular", call = call)
+  }
   invisible(fit)
 }
 
