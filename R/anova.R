@@ -36,7 +36,8 @@ anova.lvm_fit <- function(object, ...) {
   }
   for (i in seq_along(fits)) {
     if (!inherits(fits[[i]], "lvm_fit")) {
-      abort_hm("Argument {i} of {.fn anova} must be a fit from {.fn fit_lvm}, not {.obj_type_friendly {fits[[i]]}}.",
+      what <- if (i == 1L) "{.arg object}" else "Argument {i} of {.fn anova} (in {.arg ...})"
+      abort_hm(paste(what, "must be a fit from {.fn fit_lvm}, not {.obj_type_friendly {fits[[i]]}}."),
         "argument", call = env)
     }
     if (!is.finite(fits[[i]]$loglik)) {

@@ -10,7 +10,7 @@
 # `phi` (with names), the exact Jacobian d theta / d phi (dim x length(phi)),
 # the Fisher information of the family in natural coordinates (the Hessian
 # of the log-partition, dim x dim) and `rebuild(phi)` -> source parameters.
-inf_block <- function(b, src, call) {
+inf_block <- function(b, src, call, strict = TRUE) {
   # A categorical block that adopted the data's level names keeps its
   # original to_nat(): the probabilities are matched by position.
   if (b$name == "categorical") src$prob <- unname(src$prob)
@@ -18,7 +18,7 @@ inf_block <- function(b, src, call) {
   n <- b$n
   ix <- function(what, i) paste0(what, "[", i, "]")
   out <- switch(b$name,
-    normal = inf_normal(b, src),
+    normal = inf_normal(b, src, strict),
     poisson = {
       r <- as.double(src$rate)
       list(phi = r, names = ix("rate", seq_len(n)), jac = diag(1 / r, n), fisher = diag(r, n),
@@ -97,8 +97,10 @@ inf_block <- function(b, src, call) {
 
 # The Normal block with full, diagonal or isotropic covariance; free
 # parameters the mean and the upper triangle of the covariance (its diagonal
-# for "diagonal", the common variance for "isotropic").
-inf_normal <- function(b, src) {
+# for "diagonal", the common variance for "isotropic"). Other covariance
+# structures are an error when `strict`, else (for the bootstrap, which needs
+# only the parameter vector) treated as full.
+inf_normal <- function(b, src, strict = TRUE) {
   n <- b$n
   mu <- as.double(src$mean)
   S <- unname(as.matrix(src$cov))
@@ -119,7 +121,7 @@ inf_normal <- function(b, src) {
     return(list(phi = c(mu, v), names = c(ix(seq_len(n)), "cov[1,1]"), jac = J, fisher = F,
       rebuild = function(phi) list(mean = phi[seq_len(n)], cov = diag(phi[n + 1L], n))))
   }
-  if (cv != "full") {
+  if (cv != "full" && strict) {
     abort_hm(c("{.fn vcov} has no observed information for a {cv} covariance structure.",
       i = "Use {.code vcov(fit, method = \"bootstrap\")}."), "unsupported")
   }
@@ -191,14 +193,14 @@ richardson_jacobian <- function(f, x, h = 1e-3) {
 }
 
 # A whole component family: the blocks of a product side by side.
-inf_family <- function(fam, src, prefix, call) {
+inf_family <- function(fam, src, prefix, call, strict = TRUE) {
   if (fam$name != "product") {
-    ib <- inf_block(fam, src, call)
+    ib <- inf_block(fam, src, call, strict)
     ib$names <- paste0(prefix, ib$names)
     return(ib)
   }
   parts <- lapply(seq_along(fam$blocks), function(b) {
-    inf_family(fam$blocks[[b]], src[[b]], paste0(sub("\\$$", "", prefix), "[[", b, "]]$"), call)
+    inf_family(fam$blocks[[b]], src[[b]], paste0(sub("\\$$", "", prefix), "[[", b, "]]$"), call, strict)
   })
   np <- vapply(parts, function(p) length(p$phi), integer(1))
   list(
@@ -256,12 +258,12 @@ inf_check_fit <- function(fit, call) {
 # each component's free parameters; with the Jacobian to the natural
 # coordinates (prior logits log(w_j / w_1), then each component's natural
 # parameters) and the components' Fisher informations.
-mixture_inf_params <- function(fit, call) {
+mixture_inf_params <- function(fit, call, strict = TRUE) {
   m <- fit$model
   k <- m$k
   w <- as.double(fit$params$weights)
   comps <- lapply(seq_len(k), function(j) {
-    inf_family(m$component, fit$params$components[[j]], paste0("components[[", j, "]]$"), call)
+    inf_family(m$component, fit$params$components[[j]], paste0("components[[", j, "]]$"), call, strict)
   })
   wb <- list(phi = w[-k], names = sprintf("weights[%d]", seq_len(k - 1L)), jac = simplex_jacobian(w))
   list(weights = wb, comps = comps,
@@ -538,11 +540,9 @@ vcov.lvm_fit <- function(object, method = c("observed", "bootstrap"), B = 200, s
   env <- rlang::current_env()
   check_dots_empty_hm(...)
   method <- check_choice(method, c("observed", "bootstrap"))
-  if (method == "bootstrap") {
-    B <- check_count(B, min = 2L, max = 100000L)
-    seed <- check_seed(seed)
-    return(bootstrap_vcov(object, B, seed, env))
-  }
+  B <- check_count(B, min = 2L, max = 100000L)
+  seed <- check_seed(seed)
+  if (method == "bootstrap") return(bootstrap_vcov(object, B, seed, env))
   inf_check_fit(object, env)
   V <- if (object$model$kind == "mixture") mixture_vcov(object, env) else lgm_vcov(object, env)
   attr(V, "method") <- "observed"
@@ -563,7 +563,7 @@ check_dots_empty_hm <- function(..., call = rlang::caller_env()) {
 fit_param_vector <- function(fit, call = rlang::caller_env()) {
   m <- fit$model
   if (identical(m$kind, "mixture")) {
-    ip <- mixture_inf_params(fit, call)
+    ip <- mixture_inf_params(fit, call, strict = FALSE)
   } else if (m$kind %in% c("lgm", "lgm_diag") && !identical(m$obs$covariance, "full")) {
     ip <- lgm_inf_params(fit)
   } else if (m$kind %in% c("lgm", "lgm_diag")) {
@@ -777,7 +777,8 @@ coef_table <- function(fit) {
     return(list(table = NULL, note = sprintf("more than %d free parameters or a large data set; use vcov()",
       summary_se_max)))
   }
-  V <- tryCatch(vcov.lvm_fit(fit), harmonium_error = function(e) e)
+  # summary() never fails for its standard errors: any failure is a note.
+  V <- tryCatch(vcov.lvm_fit(fit), error = function(e) e)
   if (inherits(V, "condition")) return(list(table = NULL, note = conditionMessage(V)))
   est <- fit_param_vector(fit)
   list(table = data.frame(estimate = est, std.error = sqrt(diag(V)), row.names = names(est)), note = NULL)
