@@ -76,37 +76,74 @@ test_that("vcov() of a Poisson mixture and of a latent class model is the invers
   expect_lt(rel_diff(V, numeric_vcov(fl, df)), 1e-4)
 })
 
-test_that("vcov() of factor analysis is the inverse numerical Hessian of the marginal likelihood", {
+test_that("vcov() of one-factor analysis is the inverse numerical Hessian of the marginal likelihood", {
   skip_if_not_installed("numDeriv")
   x <- scale(as.matrix(attitude))
   p <- 7
-  # One factor: identified as it stands (up to sign).
+  # One factor: identified as it stands (up to sign). Two factors: below.
   f1 <- fit_lvm(factor_analysis(p, 1), x, control = tight)
   ip <- harmonium:::lgm_inf_params(f1)
   ll1 <- function(v) {
     logLik(with_params(f1$model, list(mean = v[1:p], loadings = matrix(v[p + 1:p]), cov = diag(v[2 * p + 1:p])),
       data = x))[1]
   }
-  Vn <- solve(-numDeriv::hessian(ll1, ip$phi))
+  Vn <- solve(-numDeriv::hessian(ll1, ip$phi, method.args = list(r = 2)))
   expect_lt(rel_diff(vcov(f1), Vn), 1e-3)
-  # Two factors: the mean and uniquenesses do not depend on the rotation
-  # convention; the numerical Hessian is taken with lower-triangular loadings.
-  f2 <- fit_lvm(factor_analysis(p, 2), x, control = tight)
-  V <- vcov(f2)
-  ip <- harmonium:::lgm_inf_params(f2)
-  L <- ip$A %*% qr.Q(qr(t(ip$A)))
+})
+
+test_that("vcov() of the loadings is that of the canonical orientation (delta method from identified loadings)", {
+  skip_if_not_installed("numDeriv")
+  # Raw units, so that the orientation (columns orthogonal after dividing
+  # each variable by its standard deviation) matters.
+  x <- as.matrix(attitude)
+  p <- 7
+  fit <- fit_lvm(factor_analysis(p, 2), x, control = tight)
+  V <- vcov(fit)
+  ip <- harmonium:::lgm_inf_params(fit)
   free <- lower.tri(matrix(0, p, 2), diag = TRUE)
   nf <- sum(free)
-  ll2 <- function(v) {
+  unpack <- function(v) {
     Lm <- matrix(0, p, 2)
     Lm[free] <- v[p + seq_len(nf)]
-    logLik(with_params(f2$model, list(mean = v[1:p], loadings = Lm, cov = diag(v[p + nf + 1:p])), data = x))[1]
+    list(mean = v[1:p], loadings = Lm, cov = diag(v[p + nf + 1:p]))
   }
-  Vn <- solve(-numDeriv::hessian(ll2, c(ip$mean, L[free], ip$psi)))
-  keep <- c(1:p, p + 2 * p + 1:p)
-  keep_n <- c(1:p, p + nf + 1:p)
-  expect_equal(unname(V[keep, keep]), Vn[keep_n, keep_n], tolerance = 1e-4)
-  expect_equal(rownames(V)[keep], c(sprintf("mean[%d]", 1:p), sprintf("cov[%d,%d]", 1:p, 1:p)))
+  # The Gaussian log-likelihood in plain R (checked against the fit's).
+  gauss_ll <- function(mu, Sig, x) {
+    R <- chol(Sig)
+    z <- backsolve(R, t(x) - mu, transpose = TRUE)
+    -0.5 * sum(z^2) - nrow(x) * (sum(log(diag(R))) + ncol(x) / 2 * log(2 * pi))
+  }
+  ll <- function(v) {
+    u <- unpack(v)
+    gauss_ll(u$mean, tcrossprod(u$loadings) + u$cov, x)
+  }
+  v0 <- c(ip$mean, (ip$A %*% qr.Q(qr(t(ip$A))))[free], ip$psi)
+  expect_equal(ll(v0), fit$loglik, tolerance = 1e-10)
+  Vn <- solve(-numDeriv::hessian(ll, v0))
+  # The canonical orientation as a function of lower-triangular loadings.
+  s <- fit$scaler$scale
+  canon <- function(v) {
+    u <- unpack(v)
+    Ac <- u$loadings %*% svd(u$loadings / s)$v
+    Ac <- Ac %*% diag(sign(colSums(Ac * ip$A)))
+    c(u$mean, Ac, diag(u$cov))
+  }
+  expect_equal(canon(v0), ip$phi, tolerance = 1e-10)
+  G <- numDeriv::jacobian(canon, v0)
+  expect_equal(unname(V), G %*% Vn %*% t(G), tolerance = 1e-4, ignore_attr = TRUE)
+  # PPCA: the common noise variance.
+  fp <- fit_lvm(ppca(p, 2), scale(x), control = tight)
+  ip <- harmonium:::lgm_inf_params(fp)
+  xs <- scale(x)
+  llp <- function(v) {
+    Lm <- matrix(0, p, 2)
+    Lm[free] <- v[p + seq_len(nf)]
+    gauss_ll(v[1:p], tcrossprod(Lm) + diag(v[p + nf + 1], p), xs)
+  }
+  vp <- c(ip$mean, (ip$A %*% qr.Q(qr(t(ip$A))))[free], ip$psi)
+  expect_equal(llp(vp), fp$loglik, tolerance = 1e-10)
+  Vn <- solve(-numDeriv::hessian(llp, vp))
+  expect_equal(vcov(fp)["cov[1,1]", "cov[1,1]"], Vn[p + nf + 1, p + nf + 1], tolerance = 1e-5)
 })
 
 test_that("bootstrap standard errors agree with mclust::MclustBootstrap on faithful (VVV, G = 2)", {
