@@ -779,18 +779,23 @@ coef_table <- function(fit) {
   }
   # summary() never fails for its standard errors: any failure is a note.
   V <- tryCatch(vcov.lvm_fit(fit), error = function(e) e)
-  if (inherits(V, "condition")) return(list(table = NULL, note = conditionMessage(V)))
+  if (inherits(V, "harmonium_error_unsupported")) return(NULL)
+  if (inherits(V, "condition")) {
+    hdr <- if (inherits(V, "rlang_error")) unname(rlang::cnd_header(V)) else conditionMessage(V)
+    return(list(table = NULL, note = sub("\\.$", "", gsub("\\s+", " ", hdr[1]))))
+  }
   est <- fit_param_vector(fit)
   list(table = data.frame(estimate = est, std.error = sqrt(diag(V)), row.names = names(est)), note = NULL)
 }
 
-print_coef_table <- function(ct, digits) {
+print_coef_table <- function(ct, digits, what = NULL) {
   if (is.null(ct)) return(invisible())
   if (is.null(ct$table)) {
     cat("\nStandard errors: not computed (", ct$note, ")\n", sep = "")
     return(invisible())
   }
-  cat("\nEstimates and standard errors (observed information):\n")
+  cat("\nEstimates and standard errors (observed information", if (!is.null(what)) paste0("; ", what), "):\n",
+    sep = "")
   print(ct$table, digits = digits)
   invisible()
 }

@@ -194,7 +194,7 @@ print.summary.lgm_fit <- function(x, digits = 3, ...) {
         if (t$dof != 1) "s", " of freedom, p-value = ", format(signif(t$p.value, 4)),
         "; RMSEA = ", format(round(t$rmsea, 4)), "\n", sep = "")
     }
-    print_coef_table(x$coefficients, digits)
+    print_coef_table(x$coefficients, digits, "data units, unrotated loadings")
   } else {
     cat("\nOffset:\n")
     print(round(x$params$offset, digits))

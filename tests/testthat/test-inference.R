@@ -302,6 +302,10 @@ test_that("anova() and vcov() reject bad inputs with classed errors", {
   expect_error(vcov(f2, foo = 1), class = "harmonium_error_argument")
   hm <- suppressWarnings(fit_lvm(hmm(ef_normal(1), 2), list(faithful$waiting[1:100], faithful$waiting[101:200])))
   expect_error(vcov(hm), "bootstrap", class = "harmonium_error_unsupported")
+  # A covariance structure other than full, diagonal or isotropic.
+  fv <- f2
+  fv$model$component$covariance <- "VEV"
+  expect_error(vcov(fv), "bootstrap", class = "harmonium_error_unsupported")
   nodata <- with_params(mixture(ef_poisson(), 2),
     list(weights = c(0.4, 0.6), components = list(list(rate = 2), list(rate = 9))))
   expect_error(vcov(nodata), class = "harmonium_error_argument")
