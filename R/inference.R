@@ -515,8 +515,11 @@ lgm_rotation_constraints <- function(A, W, psi, cov, w_psi, pp) {
 #'
 #' `summary()` of mixture and factor-model fits shows these standard errors
 #' when the model has at most 200 free parameters and the data are not
-#' large (rows x parameters^2 x components at most 5e8); `summary(fit, se =
-#' FALSE)` skips them. `print()` never computes them.
+#' large (rows x parameters^2 x components at most 5e8); they are computed
+#' when the summary is printed or its table taken by `coef(summary(fit))`
+#' (a data frame with columns `estimate` and `std.error`), not before, and
+#' `summary(fit, se = FALSE)` drops them. `print()` of a fit never computes
+#' them.
 #'
 #' The information is that of the log-likelihood at the fitted parameters,
 #' so it is meaningful for converged fits in the interior of the parameter
@@ -637,7 +640,7 @@ bootstrap_replicate <- function(fit, seed, control, data0) {
   attr(sim, "latent") <- NULL
   attr(sim, "seed") <- NULL
   refit <- tryCatch(
-    suppressWarnings(fit_lvm(m, sim, init = fit$params, control = control)),
+    suppressWarnings(fit_lvm(m, sim, init = unname_levels(fit$params), control = control)),
     error = function(e) NULL
   )
   if (is.null(refit)) return(NULL)
@@ -649,6 +652,21 @@ bootstrap_replicate <- function(fit, seed, control, data0) {
     refit$params$loadings <- match_loadings(fit$params$loadings, refit$params$loadings)
   }
   tryCatch(fit_param_vector(refit), error = function(e) NULL)
+}
+
+# Source parameters with the level names of categorical probabilities
+# dropped: a categorical family that adopted the data's level names keeps
+# the to_nat() of its original levels, so a fit's own coef() is matched by
+# position (family_adopt_levels() in R/family-categorical.R).
+unname_levels <- function(p) {
+  if (!is.list(p)) return(p)
+  out <- vector("list", length(p))
+  for (i in seq_along(p)) {
+    nm <- if (is.null(names(p))) "" else names(p)[i]
+    out[[i]] <- if (identical(nm, "prob")) unname(p[[i]]) else unname_levels(p[[i]])
+  }
+  names(out) <- names(p)
+  out
 }
 
 # The permutation of the refit's components that best agrees with the fit's
@@ -788,7 +806,24 @@ coef_table <- function(fit) {
   list(table = data.frame(estimate = est, std.error = sqrt(diag(V)), row.names = names(est)), note = NULL)
 }
 
+# The table is computed on first use (print() or coef() of the summary), so
+# summary() itself stays cheap for callers that read only its other fields.
+lazy_coef_table <- function(fit) {
+  env <- new.env(parent = emptyenv())
+  delayedAssign("value", coef_table(fit), assign.env = env)
+  env
+}
+
+force_coef_table <- function(ct) if (is.environment(ct)) ct$value else ct
+
+#' @export
+coef.summary.mixture_fit <- function(object, ...) force_coef_table(object$coefficients)$table
+
+#' @export
+coef.summary.lgm_fit <- function(object, ...) force_coef_table(object$coefficients)$table
+
 print_coef_table <- function(ct, digits, what = NULL) {
+  ct <- force_coef_table(ct)
   if (is.null(ct)) return(invisible())
   if (is.null(ct$table)) {
     cat("\nStandard errors: not computed (", ct$note, ")\n", sep = "")

@@ -165,7 +165,7 @@ summary.mixture_fit <- function(object, se = TRUE, ...) {
       starts = object$starts,
       sizes = table(factor(map, levels = seq_len(object$model$k))),
       params = object$params, family = object$model$component,
-      coefficients = if (isTRUE(se)) coef_table(object)
+      coefficients = if (isTRUE(se)) lazy_coef_table(object)
     ),
     class = "summary.mixture_fit"
   )

@@ -143,7 +143,7 @@ summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax", "o
     out$variance <- rbind(`SS loadings` = ss, `Proportion Var` = ss / nrow(L),
       `Cumulative Var` = cumsum(ss) / nrow(L))
     out$test <- lgm_chisq_test(object)
-    if (se) out$coefficients <- coef_table(object)
+    if (se) out$coefficients <- lazy_coef_table(object)
   }
   structure(out, class = "summary.lgm_fit")
 }

@@ -178,6 +178,20 @@ test_that("bootstrap standard errors agree with mclust::MclustBootstrap on faith
   expect_equal(unname(se), unname(sqrt(diag(vcov(fit)))), tolerance = 0.3)
 })
 
+test_that("bootstrap standard errors of a latent class model agree with the observed information", {
+  set.seed(2)
+  z <- rbinom(400, 1, 0.4)
+  pr <- function(p0, p1) ifelse(z == 1, p1, p0)
+  df <- data.frame(a = factor(ifelse(runif(400) < pr(.2, .8), "y", "n")),
+    b = factor(ifelse(runif(400) < pr(.15, .6), "p", ifelse(runif(400) < .5, "q", "r"))),
+    c = factor(ifelse(runif(400) < pr(.7, .25), "y", "n")))
+  m <- mixture(ef_product(ef_categorical(2), ef_categorical(3), ef_categorical(2)), 2)
+  fl <- fit_lvm(m, df, control = lvm_control(tol = 1e-10))
+  Vb <- vcov(fl, "bootstrap", B = 60, seed = 1)
+  expect_equal(nrow(attr(Vb, "replicates")), 60L)
+  expect_equal(sqrt(diag(Vb)), sqrt(diag(vcov(fl))), tolerance = 0.35, ignore_attr = TRUE)
+})
+
 test_that("the bootstrap is deterministic for a seed, under lapply and a future plan", {
   skip_if_not_installed("future")
   skip_if_not_installed("future.apply")
@@ -213,8 +227,11 @@ test_that("confint() gives Wald intervals from vcov()", {
 test_that("summary() shows standard errors; print() of the summary has no stray attributes", {
   fit <- fit_lvm(mixture(ef_normal(2), 2), faithful, control = lvm_control(tol = 1e-10))
   s <- summary(fit)
-  expect_equal(s$coefficients$table$std.error, unname(sqrt(diag(vcov(fit)))))
+  expect_equal(coef(s)$std.error, unname(sqrt(diag(vcov(fit)))))
+  expect_equal(rownames(coef(s)), rownames(vcov(fit)))
   expect_null(summary(fit, se = FALSE)$coefficients)
+  fa <- fit_lvm(factor_analysis(7, 2), attitude, control = lvm_control(tol = 1e-10, maxit = 100000L))
+  expect_equal(coef(summary(fa))$std.error, unname(sqrt(diag(vcov(fa)))))
   expect_output(print(s), "standard errors")
   fa <- fit_lvm(factor_analysis(7, 2), attitude, control = lvm_control(tol = 1e-10, maxit = 100000L))
   out <- utils::capture.output(print(summary(fa, rotation = "varimax")))
