@@ -503,7 +503,8 @@ lgm_rotation_constraints <- function(A, W, psi, cov, w_psi, pp) {
 #' [future::plan()] when future.apply is installed, else by [lapply()];
 #' each replicate draws from its own seed, taken from `seed`, so the result
 #' is the same for a given seed under every plan. Refits that fail are
-#' dropped with a warning.
+#' dropped with a warning. Each simulated data set has the fit's number of
+#' rows and no case weights.
 #'
 #' Parameter names follow the source parameters: `weights[j]` (all but
 #' the last weight), `components[[j]]$mean[i]`,

@@ -102,8 +102,9 @@ rotation_choices <- c("varimax", "promax", "oblimin", "quartimin", "none")
 #' `dof > 0`.
 #'
 #' Standard errors of the mean, loadings (in the fit's canonical
-#' orientation) and uniquenesses (see [vcov.lvm_fit()]) are computed when
-#' `se = TRUE` and the model has at most 200 free parameters.
+#' orientation) and uniquenesses (see [vcov.lvm_fit()]) are shown when
+#' `se = TRUE` and the model has at most 200 free parameters; they are
+#' computed when the summary is printed or by `coef(summary(fit))`.
 #'
 #' @param object A fit of [lgm()], [factor_analysis()], [ppca()] or
 #'   [boltzmann_lgm()].
