@@ -191,7 +191,7 @@ print.harmonium_rng_state <- function(x, ...) {
 }
 
 #' @export
-summary.mixture_fit <- function(object, ...) {
+summary.mixture_fit <- function(object, se = TRUE, ...) {
   check_dots(...)
   ll <- object$loglik
   n <- object$n
@@ -208,7 +208,8 @@ summary.mixture_fit <- function(object, ...) {
       iterations = object$iterations, converged = object$converged, status = object$status,
       starts = object$starts,
       sizes = table(factor(map, levels = seq_len(object$model$k))),
-      params = object$params, family = object$model$component
+      params = object$params, family = object$model$component,
+      coefficients = if (isTRUE(se)) lazy_coef_table(object)
     ),
     class = "summary.mixture_fit"
   )
@@ -236,6 +237,7 @@ print.summary.mixture_fit <- function(x, digits = 4, ...) {
     cat("-- component ", j, "\n", sep = "")
     print_params(x$params$components[[j]], digits)
   }
+  print_coef_table(x$coefficients, digits)
   if (!is.null(x$starts) && nrow(x$starts) > 1L) {
     cat("\nStarts:\n")
     print(x$starts, row.names = FALSE, digits = 10)

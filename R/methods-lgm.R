@@ -34,39 +34,97 @@ lgm_posterior_cov <- function(params) {
 #' Rotated factor loadings
 #'
 #' Loadings of a fitted linear Gaussian model after an orthogonal (varimax)
-#' or oblique (promax) rotation, from [stats::varimax()] and
-#' [stats::promax()]. The model, and so its likelihood, is unchanged by
-#' any rotation of the latent space; rotation only eases interpretation.
+#' or oblique (promax, oblimin, quartimin) rotation, from [stats::varimax()],
+#' [stats::promax()] and, for oblimin and quartimin, the GPArotation
+#' package (`GPArotation::oblimin()`, `GPArotation::quartimin()` with their
+#' defaults; GPArotation must be installed). The model, and so its
+#' likelihood, is unchanged by any rotation of the latent space; rotation
+#' only eases interpretation.
 #'
 #' @param fit A fit of [lgm()], [factor_analysis()] or [ppca()].
-#' @param rotation `"varimax"`, `"promax"` or `"none"`.
+#' @param rotation `"varimax"`, `"promax"`, `"oblimin"`, `"quartimin"` or
+#'   `"none"`.
 #' @param standardize Rotate and report loadings on the correlation scale
 #'   (each row divided by the variable's fitted standard deviation), as
 #'   [stats::factanal()] does.
 #' @return The p x q matrix of loadings, with attribute `"rotmat"` (the
-#'   rotation matrix) for the rotated forms.
+#'   rotation matrix) for the rotated forms and, for the oblique rotations,
+#'   attribute `"Phi"`, the correlation matrix of the rotated factors.
 #' @examples
 #' fit <- fit_lvm(factor_analysis(7, 2), attitude)
 #' rotate_loadings(fit, "varimax")
+#' if (requireNamespace("GPArotation", quietly = TRUE)) rotate_loadings(fit, "oblimin")
 #' @export
-rotate_loadings <- function(fit, rotation = c("varimax", "promax", "none"), standardize = TRUE) {
+rotate_loadings <- function(fit, rotation = c("varimax", "promax", "oblimin", "quartimin", "none"),
+                            standardize = TRUE) {
   if (!inherits(fit, "lgm_fit") || !isTRUE(fit$model$gaussian_latent)) {
     abort_hm("{.arg fit} must be a fit of {.fn lgm}, {.fn factor_analysis} or {.fn ppca}.", "argument")
   }
-  rotation <- check_choice(rotation, c("varimax", "promax", "none"))
+  rotation <- check_choice(rotation, rotation_choices)
   standardize <- check_flag(standardize)
   A <- fit$params$loadings
   if (standardize) A <- A / sqrt(diag(tcrossprod(A) + fit$params$cov))
   if (rotation == "none" || ncol(A) < 2L) return(A)
-  r <- if (rotation == "varimax") stats::varimax(A) else stats::promax(A)
-  out <- unclass(r$loadings)
-  attr(out, "rotmat") <- r$rotmat
+  if (rotation %in% c("oblimin", "quartimin") && !requireNamespace("GPArotation", quietly = TRUE)) {
+    abort_hm(c("The {rotation} rotation needs the {.pkg GPArotation} package.",
+      i = "Install it with {.code install.packages(\"GPArotation\")}."), "unsupported")
+  }
+  out <- switch(rotation,
+    varimax = {
+      r <- stats::varimax(A)
+      structure(unclass(r$loadings), rotmat = r$rotmat)
+    },
+    promax = {
+      r <- stats::promax(A)
+      structure(unclass(r$loadings), rotmat = r$rotmat, Phi = solve(crossprod(r$rotmat)))
+    },
+    {
+      r <- if (rotation == "oblimin") GPArotation::oblimin(A) else GPArotation::quartimin(A)
+      structure(unclass(r$loadings), rotmat = r$Th, Phi = r$Phi)
+    }
+  )
+  dimnames(out) <- dimnames(A)
+  if (!is.null(attr(out, "Phi"))) dimnames(attr(out, "Phi")) <- list(colnames(A), colnames(A))
   out
 }
 
+rotation_choices <- c("varimax", "promax", "oblimin", "quartimin", "none")
+
+#' Summary of a fitted linear Gaussian model
+#'
+#' For factor analysis, probabilistic PCA and the linear Gaussian model:
+#' uniquenesses, loadings on the correlation scale (optionally rotated, see
+#' [rotate_loadings()]; the factor correlations for oblique rotations),
+#' their sums of squares, and the likelihood-ratio test of the model
+#' against the saturated Gaussian exactly as [stats::factanal()] computes
+#' it: the statistic `(n - 1 - (2p + 5) / 6 - 2q / 3)` times the minimised
+#' discrepancy `log det(Sigma) - log det(S) + tr(Sigma^-1 S) - p`
+#' (Bartlett's correction), with `dof = p (p + 1) / 2` minus the number
+#' of free covariance parameters (`((p - q)^2 - p - q) / 2` for factor
+#' analysis), its chi-square p-value, and the RMSEA
+#' `sqrt(max(chi2 - dof, 0) / (dof (n - 1)))`. The test is reported when
+#' `dof > 0`.
+#'
+#' Standard errors of the mean, loadings (in the fit's canonical
+#' orientation) and uniquenesses (see [vcov.lvm_fit()]) are shown when
+#' `se = TRUE` and the model has at most 200 free parameters; they are
+#' computed when the summary is printed or by `coef(summary(fit))`.
+#'
+#' @param object A fit of [lgm()], [factor_analysis()], [ppca()] or
+#'   [boltzmann_lgm()].
+#' @param rotation One of `"none"`, `"varimax"`, `"promax"`, `"oblimin"`,
+#'   `"quartimin"`.
+#' @param se Compute standard errors.
+#' @param ... Unused.
+#' @return An object of class `summary.lgm_fit`.
+#' @examples
+#' fit <- fit_lvm(factor_analysis(7, 2), attitude)
+#' summary(fit, rotation = "varimax")
 #' @export
-summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax"), ...) {
-  rotation <- check_choice(rotation, c("none", "varimax", "promax"))
+summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax", "oblimin", "quartimin"),
+                            se = TRUE, ...) {
+  rotation <- check_choice(rotation, c("none", "varimax", "promax", "oblimin", "quartimin"))
+  se <- check_flag(se)
   ll <- object$loglik
   p <- object$params
   out <- list(
@@ -80,12 +138,39 @@ summary.lgm_fit <- function(object, rotation = c("none", "varimax", "promax"), .
     marg <- diag(tcrossprod(p$loadings) + p$cov)
     out$uniquenesses <- diag(p$cov) / marg
     L <- rotate_loadings(object, rotation, standardize = TRUE)
+    out$rotmat <- attr(L, "rotmat")
+    out$Phi <- attr(L, "Phi")
+    attr(L, "rotmat") <- NULL
+    attr(L, "Phi") <- NULL
     out$loadings <- L
+    # Sums of squares of the (pattern) loadings, as factanal() prints them.
     ss <- colSums(L^2)
     out$variance <- rbind(`SS loadings` = ss, `Proportion Var` = ss / nrow(L),
       `Cumulative Var` = cumsum(ss) / nrow(L))
+    out$test <- lgm_chisq_test(object)
+    if (se) out$coefficients <- lazy_coef_table(object)
   }
   structure(out, class = "summary.lgm_fit")
+}
+
+# The likelihood-ratio test against the saturated Gaussian, as factanal().
+lgm_chisq_test <- function(fit) {
+  x <- fit$x
+  if (nrow(x) == 0L) return(NULL)
+  pp <- ncol(x)
+  q <- fit$model$q
+  n <- fit$n
+  w <- if (is.null(fit$weights)) rep(1, nrow(x)) else fit$weights
+  xc <- sweep(x, 2L, colSums(x * w) / sum(w))
+  S <- crossprod(xc * sqrt(w)) / sum(w)
+  Sig <- tcrossprod(fit$params$loadings) + fit$params$cov
+  obj <- as.numeric(determinant(Sig)$modulus - determinant(S)$modulus) + sum(diag(solve(Sig, S))) - pp
+  dof <- pp * (pp + 1) / 2 - (fit$df - pp)
+  if (dof <= 0) return(NULL)
+  stat <- (n - 1 - (2 * pp + 5) / 6 - 2 * q / 3) * obj
+  list(objective = obj, statistic = stat, dof = dof,
+    p.value = stats::pchisq(stat, dof, lower.tail = FALSE),
+    rmsea = sqrt(max(stat - dof, 0) / (dof * (n - 1))))
 }
 
 #' @export
@@ -103,6 +188,18 @@ print.summary.lgm_fit <- function(x, digits = 3, ...) {
     print(round(x$loadings, digits))
     cat("\n")
     print(round(x$variance, digits))
+    if (!is.null(x$Phi)) {
+      cat("\nFactor correlations:\n")
+      print(round(x$Phi, digits))
+    }
+    if (!is.null(x$test)) {
+      t <- x$test
+      cat("\nTest of the hypothesis that ", ncol(x$loadings), " factor", if (ncol(x$loadings) != 1L) "s are" else " is",
+        " sufficient:\nchi-square = ", format(round(t$statistic, 2)), " on ", t$dof, " degree",
+        if (t$dof != 1) "s", " of freedom, p-value = ", format(signif(t$p.value, 4)),
+        "; RMSEA = ", format(round(t$rmsea, 4)), "\n", sep = "")
+    }
+    print_coef_table(x$coefficients, digits, "data units, unrotated loadings")
   } else {
     cat("\nOffset:\n")
     print(round(x$params$offset, digits))

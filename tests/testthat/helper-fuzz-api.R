@@ -618,6 +618,48 @@ fuzz_cases_methods <- function(values) {
       fuzz_case("rotate_loadings: a model", quote(rotate_loadings(factor_analysis(3, 1))))
     )
   )
+  # Inference: vcov, confint, anova (issue 10).
+  add(
+    fuzz_substitute_fit("mix", "vcov", quote(vcov(.f, method = "observed")), "method", values),
+    fuzz_substitute_fit("pois", "vcov", quote(vcov(.f, method = "bootstrap", B = 3, seed = 1)), "B", values),
+    fuzz_substitute_fit("pois", "vcov", quote(vcov(.f, method = "bootstrap", B = 3, seed = 1)), "seed", values),
+    fuzz_substitute_fit("pois", "confint", quote(confint(.f, parm = NULL, level = 0.95)), "parm", values),
+    fuzz_substitute_fit("pois", "confint", quote(confint(.f, parm = NULL, level = 0.95)), "level", values),
+    fuzz_substitute_fit("pois", "confint", quote(confint(.f, method = "wald")), "method", values),
+    fuzz_substitute_fit("pois", "confint", quote(confint(.f, vcov = NULL)), "vcov", values),
+    # anova() dispatches on its first argument: the method itself for a bad one.
+    lapply(fuzz_substitute("anova", quote(harmonium:::anova.lvm_fit(object = NULL, .f)), "object",
+      fuzz_pick(values, "anova object")), function(cs) {
+      cs$expr <- fuzz_with_fit("mix", cs$expr)
+      cs$arg <- "object"
+      cs
+    }),
+    list(
+      fuzz_case("vcov(mix)", fuzz_with_fit("mix", quote(vcov(.f)))),
+      fuzz_case("vcov(pois)", fuzz_with_fit("pois", quote(vcov(.f)))),
+      fuzz_case("vcov(mixdf)", fuzz_with_fit("mixdf", quote(vcov(.f)))),
+      fuzz_case("vcov(fa)", fuzz_with_fit("fa", quote(vcov(.f)))),
+      fuzz_case("vcov(hmog): unsupported", fuzz_with_fit("hmog", quote(vcov(.f)))),
+      fuzz_case("vcov(mfa): unsupported", fuzz_with_fit("mfa", quote(vcov(.f)))),
+      fuzz_case("vcov(blgm): unsupported", fuzz_with_fit("blgm", quote(vcov(.f)))),
+      fuzz_case("vcov(hmm): unsupported", fuzz_with_fit("hmm", quote(vcov(.f)))),
+      fuzz_case("vcov(catdir): unsupported", fuzz_with_fit("catdir", quote(vcov(.f)))),
+      fuzz_case("vcov(mixdf): bootstrap", fuzz_with_fit("mixdf", quote(vcov(.f, "bootstrap", B = 2, seed = 1)))),
+      fuzz_case("vcov(fa): bootstrap", fuzz_with_fit("fa", quote(vcov(.f, "bootstrap", B = 2, seed = 1)))),
+      fuzz_case("vcov(mix): unknown argument", fuzz_with_fit("mix", quote(vcov(.f, foo = 1)))),
+      fuzz_case("confint(mix): bootstrap", fuzz_with_fit("mix", quote(confint(.f, method = "bootstrap", B = 2, seed = 1)))),
+      fuzz_case("confint(pois): vcov without replicates", fuzz_with_fit("pois", quote(confint(.f, method = "bootstrap", vcov = vcov(.f))))),
+      fuzz_case("anova(mix): itself", fuzz_with_fit("mix", quote(anova(.f, .f)))),
+      fuzz_case("anova(mix): one fit", fuzz_with_fit("mix", quote(anova(.f)))),
+      fuzz_case("anova(mix): not a fit", fuzz_with_fit("mix", quote(anova(.f, 1)))),
+      fuzz_case("anova(mix, fa): not nested", fuzz_with_fit("mix", quote(anova(.f, fit_lvm(factor_analysis(3, 1), X,
+        control = lvm_control(maxit = 2L)))))),
+      fuzz_case("anova(pois, mix): other data", fuzz_with_fit("pois", quote(anova(.f, fit_lvm(mixture(ef_normal(3), 2), X,
+        control = lvm_control(maxit = 2L)))))),
+      fuzz_case("summary(fa): oblimin", fuzz_with_fit("fa", quote(utils::capture.output(print(summary(.f, rotation = "oblimin")))))),
+      fuzz_case("rotate_loadings: quartimin", fuzz_with_fit("fa", quote(rotate_loadings(.f, "quartimin"))))
+    )
+  )
   # Sequence fits.
   seq_nd <- list(
     wrong_cols = quote(X[, 1:2]), zero_len = quote(numeric(0)), one_point = quote(1), na = quote(c(NA, 1, 2)),

@@ -38,7 +38,7 @@ test_that("every export has at least one fuzz case", {
 
 test_that("every S3 method on fits is reached by a fuzz case", {
   generics <- c("predict", "simulate", "logLik", "summary", "coef", "update", "plot", "print", "posterior",
-    "log_density", "filter_states", "smooth_states", "viterbi", "forecast", "nobs")
+    "log_density", "filter_states", "smooth_states", "viterbi", "forecast", "nobs", "vcov", "confint", "anova")
   called <- unique(unlist(lapply(cases, function(cs) all.names(cs$expr))))
   expect_setequal(intersect(generics, called), generics)
 })
