@@ -13,6 +13,8 @@ utils::globalVariables("prop")
 # Registers `method` for `generic` ("pkg::name") and `class` in pkg's
 # namespace once pkg is loaded: at once if it is, else on its load hook.
 register_s3_lazily <- function(generic, class, method) {
+  force(class)
+  force(method)
   parts <- strsplit(generic, "::", fixed = TRUE)[[1]]
   pkg <- parts[1]
   name <- parts[2]
@@ -48,8 +50,9 @@ autoplot_trace <- function(object) {
   tr <- object$trace
   if (!length(tr)) abort_hm("This fit has no log-likelihood trace.", "argument")
   df <- data.frame(iteration = seq_along(tr), loglik = tr)
-  ggplot2::ggplot(df, ggplot2::aes(x = .data$iteration, y = .data$loglik)) +
-    ggplot2::geom_line() + ggplot2::geom_point(size = 1) +
+  p <- ggplot2::ggplot(df, ggplot2::aes(x = .data$iteration, y = .data$loglik)) + ggplot2::geom_point(size = 1)
+  if (length(tr) > 1L) p <- p + ggplot2::geom_line()
+  p +
     ggplot2::labs(x = "EM iteration", y = "log-likelihood", title = "Log-likelihood trace")
 }
 
@@ -126,16 +129,17 @@ autoplot_mixture_1d <- function(object, aug, cn) {
   grid <- seq(min(xs), max(xs), length.out = 200L)
   comp <- component_curves(object, grid)
   curves <- data.frame(
-    x = rep(grid, ncol(comp) + 1L),
-    density = c(as.double(comp), rowSums(comp)),
-    curve = factor(rep(c(paste("component", seq_len(ncol(comp))), "mixture"), each = length(grid)),
-      levels = c(paste("component", seq_len(ncol(comp))), "mixture"))
+    x = rep(grid, ncol(comp)),
+    density = as.double(comp),
+    component = factor(rep(seq_len(ncol(comp)), each = length(grid)))
   )
+  total <- data.frame(x = grid, density = rowSums(comp))
   ggplot2::ggplot(aug, ggplot2::aes(x = .data[[cn]])) +
     ggplot2::geom_histogram(ggplot2::aes(y = ggplot2::after_stat(density)), bins = 30L, fill = "grey85",
       colour = "grey60") +
-    ggplot2::geom_line(data = curves, ggplot2::aes(x = .data$x, y = .data$density, colour = .data$curve)) +
-    ggplot2::labs(y = "density", colour = NULL, title = object$model$label)
+    ggplot2::geom_line(data = curves, ggplot2::aes(x = .data$x, y = .data$density, colour = .data$component)) +
+    ggplot2::geom_line(data = total, ggplot2::aes(x = .data$x, y = .data$density), linetype = "dashed") +
+    ggplot2::labs(y = "density (dashed: the mixture)", colour = "component", title = object$model$label)
 }
 
 #' @rdname autoplot.lvm_fit

@@ -21,11 +21,13 @@ generics::augment
 # Index labels of a vector (its names, else 1..n).
 tidy_index <- function(n, nm) if (is.null(nm)) as.character(seq_len(n)) else nm
 
-# Rows (parameter, term, estimate) of one numeric parameter `v` named `par`.
-# A covariance-like symmetric matrix gives its upper triangle (its free
-# entries), or only its diagonal when every off-diagonal entry is zero (a
-# diagonal or isotropic structure); other matrices give every entry.
-tidy_leaf <- function(v, par) {
+# Rows (parameter, term, estimate, .key) of one numeric parameter `v` named
+# `par`. A covariance-like symmetric matrix gives its upper triangle (its
+# free entries), or only its diagonal when every off-diagonal entry is zero
+# (a diagonal or isotropic structure); other matrices give every entry.
+# `.key` names the entry as vcov() does: the path of the parameter in
+# coef() (`vpath`, e.g. "components[[2]]$cov") with numeric indices.
+tidy_leaf <- function(v, par, vpath = par) {
   if (is.matrix(v)) {
     rn <- tidy_index(nrow(v), rownames(v))
     cn <- tidy_index(ncol(v), colnames(v))
@@ -41,27 +43,38 @@ tidy_leaf <- function(v, par) {
       parameter = rep(par, nrow(idx)),
       term = paste0(par, "[", rn[idx[, 1]], ",", cn[idx[, 2]], "]"),
       estimate = as.double(v[idx]),
+      .key = sprintf("%s[%d,%d]", vpath, idx[, 1], idx[, 2]),
       stringsAsFactors = FALSE
     ))
   }
   nm <- names(v)
   v <- as.double(v)
   term <- if (length(v) == 1L && is.null(nm)) par else paste0(par, "[", tidy_index(length(v), nm), "]")
-  data.frame(parameter = rep(par, length(v)), term = term, estimate = v, stringsAsFactors = FALSE)
+  data.frame(parameter = rep(par, length(v)), term = term, estimate = v,
+    .key = sprintf("%s[%d]", rep(vpath, length(v)), seq_along(v)), stringsAsFactors = FALSE)
+}
+
+tidy_empty <- function() {
+  data.frame(parameter = character(), term = character(), estimate = double(), .key = character(),
+    stringsAsFactors = FALSE)
 }
 
 # Rows of a (nested) parameter list: names join with "." into the parameter
-# name; unnamed blocks (of a product family) take `block_names`.
-tidy_params <- function(p, prefix = "", block_names = NULL) {
-  if (!is.list(p)) return(tidy_leaf(p, prefix))
+# name; unnamed blocks (of a product family) take `block_names`. `vpath` is
+# the path in coef() so far, as vcov() writes it ("components[[1]]$",
+# "components[[1]][[2]]$").
+tidy_params <- function(p, prefix = "", block_names = NULL, vpath = "") {
+  if (!is.list(p)) return(tidy_leaf(p, prefix, sub("\\$$", "", vpath)))
   nm <- names(p)
-  if (is.null(nm)) nm <- if (length(block_names) == length(p)) block_names else paste0("block", seq_along(p))
+  unnamed <- is.null(nm)
+  if (unnamed) nm <- if (length(block_names) == length(p)) block_names else paste0("block", seq_along(p))
   nm[nm == ""] <- paste0("block", which(nm == ""))
   rows <- lapply(seq_along(p), function(i) {
-    tidy_params(p[[i]], if (nzchar(prefix)) paste0(prefix, ".", nm[i]) else nm[i])
+    child <- if (unnamed) paste0(sub("\\$$", "", vpath), "[[", i, "]]$") else paste0(vpath, nm[i], "$")
+    tidy_params(p[[i]], if (nzchar(prefix)) paste0(prefix, ".", nm[i]) else nm[i], vpath = child)
   })
   rows <- rows[vapply(rows, nrow, integer(1)) > 0L]
-  if (!length(rows)) return(data.frame(parameter = character(), term = character(), estimate = double()))
+  if (!length(rows)) return(tidy_empty())
   do.call(rbind, rows)
 }
 
@@ -80,9 +93,10 @@ tidy_mixture_rows <- function(p, fam, prefix = "") {
   pre <- function(s) if (nzchar(prefix)) paste0(prefix, ".", s) else s
   blocks <- tidy_block_names(fam)
   rows <- lapply(seq_len(k), function(j) {
+    vpre <- if (nzchar(prefix)) paste0(prefix, "$") else ""
     w <- data.frame(parameter = pre("weight"), term = pre("weight"), estimate = as.double(p$weights[j]),
-      stringsAsFactors = FALSE)
-    comp <- tidy_params(p$components[[j]], prefix, blocks)
+      .key = sprintf("%sweights[%d]", vpre, j), stringsAsFactors = FALSE)
+    comp <- tidy_params(p$components[[j]], prefix, blocks, vpath = sprintf("%scomponents[[%d]]$", vpre, j))
     out <- rbind(w, comp)
     cbind(data.frame(component = rep(j, nrow(out))), out)
   })
@@ -107,10 +121,11 @@ tidy_table <- function(x) {
     rows <- lapply(seq_len(S), function(s) {
       tr <- p$transition[s, ]
       out <- rbind(
-        data.frame(parameter = "initial", term = "initial", estimate = as.double(p$initial[s]), stringsAsFactors = FALSE),
+        data.frame(parameter = "initial", term = "initial", estimate = as.double(p$initial[s]),
+          .key = sprintf("initial[%d]", s), stringsAsFactors = FALSE),
         data.frame(parameter = rep("transition", S), term = paste0("transition[", st, "]"), estimate = as.double(tr),
-          stringsAsFactors = FALSE),
-        tidy_params(p$emission[[s]], "emission", blocks)
+          .key = sprintf("transition[%d,%d]", s, seq_len(S)), stringsAsFactors = FALSE),
+        tidy_params(p$emission[[s]], "emission", blocks, vpath = sprintf("emission[[%d]]$", s))
       )
       cbind(data.frame(state = rep(s, nrow(out))), out)
     })
@@ -126,13 +141,6 @@ tidy_table <- function(x) {
     return(rbind(shared, lat))
   }
   tidy_shared(tidy_params(p))
-}
-
-# The key of each row by which standard errors are looked up in the row
-# names of vcov(): the term, prefixed by "<group>:" for per-component rows.
-tidy_keys <- function(tab) {
-  g <- tab[[1]]
-  ifelse(is.na(g), tab$term, paste0(g, ":", tab$term))
 }
 
 # A data frame as a tibble when tibble is installed (broom's convention).
@@ -166,11 +174,14 @@ check_tidy_fit <- function(x, call = rlang::caller_env()) {
 #' symmetric covariance (or Boltzmann coupling) contributes its upper
 #' triangle, only its diagonal when it is diagonal. With `conf.int = TRUE`
 #' or `se = TRUE`, and when a [stats::vcov()] method exists for the fit,
-#' `std.error` (the square root of the diagonal of `vcov(x)`, matched by row
-#' name to `term`, prefixed by `"<component>:"` or `"<state>:"` for grouped
-#' rows) is added, and with `conf.int = TRUE` the Wald interval `conf.low`,
-#' `conf.high`; without a `vcov()` method a warning says so and those
-#' columns are left out.
+#' `std.error` (the square root of the diagonal of `vcov(x)`) is added, and
+#' with `conf.int = TRUE` the Wald interval `conf.low`, `conf.high`. The
+#' rows of `vcov()` are matched by name: the path of the parameter in
+#' [coef()] with numeric indices, as `vcov()` names them (`weights[1]`,
+#' `components[[2]]$mean[1]`, `components[[2]]$cov[1,2]`, `loadings[3,1]`);
+#' a row that is not a free parameter of `vcov()` (e.g. the last mixture
+#' weight, fixed by the others) gets `NA`. Without a `vcov()` method for the
+#' fit a warning says so and those columns are left out.
 #'
 #' `glance()` gives one row: `logLik`, `df`, `AIC`, `BIC` (`-2 l + df log
 #' n`, smaller is better), `ICL` (for mixtures and hierarchical models: BIC
@@ -232,13 +243,18 @@ tidy.lvm_fit <- function(x, conf.int = FALSE, conf.level = 0.95, se = conf.int, 
   conf.level <- check_level(conf.level)
   tab <- tidy_table(x)
   if (se || conf.int) {
-    V <- tryCatch(stats::vcov(x), error = function(e) NULL)
+    why <- NULL
+    V <- tryCatch(stats::vcov(x), error = function(e) {
+      why <<- conditionMessage(e)
+      NULL
+    })
     if (is.null(V) || !is.matrix(V) || is.null(rownames(V))) {
-      warn_hm("No {.fn vcov} for this fit: {.code std.error} and confidence limits are left out.", "no_vcov")
+      warn_hm(c("No {.fn vcov} for this fit, so {.code std.error} and confidence limits are left out.",
+        i = if (!is.null(why)) "{.fn vcov} said: {why}"), "no_vcov")
     } else {
       sdv <- sqrt(pmax(diag(V), 0))
       names(sdv) <- rownames(V)
-      tab$std.error <- unname(sdv[tidy_keys(tab)])
+      tab$std.error <- unname(sdv[tab$.key])
       if (conf.int) {
         z <- stats::qnorm(1 - (1 - conf.level) / 2)
         tab$conf.low <- tab$estimate - z * tab$std.error
@@ -246,6 +262,7 @@ tidy.lvm_fit <- function(x, conf.int = FALSE, conf.level = 0.95, se = conf.int, 
       }
     }
   }
+  tab$.key <- NULL
   as_tidy_frame(tab)
 }
 
@@ -255,6 +272,7 @@ tidy.lvm_fit <- function(x, conf.int = FALSE, conf.level = 0.95, se = conf.int, 
 as.data.frame.lvm_fit <- function(x, row.names = NULL, optional = FALSE, ...) {
   check_tidy_fit(x)
   out <- as.data.frame(tidy_table(x), stringsAsFactors = FALSE)
+  out$.key <- NULL
   rownames(out) <- NULL
   out
 }
