@@ -36,6 +36,8 @@ tidy_leaf <- function(v, par, vpath = par) {
     if (symmetric_name && nrow(v) == ncol(v) && isSymmetric(unname(v))) {
       off <- v[row(v) != col(v)]
       keep <- if (all(off == 0)) row(v) == col(v) else row(v) <= col(v)
+      # A Boltzmann coupling has a structurally zero diagonal.
+      if (grepl("coupling$", par)) keep <- row(v) < col(v)
     }
     idx <- which(keep, arr.ind = TRUE)
     idx <- idx[order(idx[, 1], idx[, 2]), , drop = FALSE]
@@ -171,8 +173,8 @@ check_tidy_fit <- function(x, call = rlang::caller_env()) {
 #' `term` (the parameter with its index, e.g. `mean[Sepal.Length]`,
 #' `cov[Sepal.Length,Sepal.Width]`, `transition[S2]` for the row of the
 #' transition matrix that starts in the row's state) and `estimate`. A
-#' symmetric covariance (or Boltzmann coupling) contributes its upper
-#' triangle, only its diagonal when it is diagonal. With `conf.int = TRUE`
+#' symmetric covariance contributes its upper triangle, only its diagonal
+#' when it is diagonal; a Boltzmann coupling its strict upper triangle. With `conf.int = TRUE`
 #' or `se = TRUE`, and when a [stats::vcov()] method exists for the fit,
 #' `std.error` (the square root of the diagonal of `vcov(x)`) is added, and
 #' with `conf.int = TRUE` the Wald interval `conf.low`, `conf.high`. The
