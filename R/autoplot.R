@@ -88,7 +88,7 @@ autoplot_trace <- function(object) {
 #'   library(ggplot2)
 #'   fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
 #'   autoplot(fit)
-#'   fa <- fit_lvm(factor_analysis(4, 1), iris[, 1:4], control = lvm_control(tol = 1e-10))
+#'   fa <- fit_lvm(factor_analysis(7, 2), attitude)
 #'   autoplot(fa)
 #' }
 #' @name autoplot.lvm_fit

@@ -230,9 +230,9 @@ check_tidy_fit <- function(x, call = rlang::caller_env()) {
 #' glance(fit)
 #' head(augment(fit))
 #' as.data.frame(fit)[1:3, ]
-#' fa <- fit_lvm(factor_analysis(4, 1), iris[, 1:4], control = lvm_control(tol = 1e-10))
+#' fa <- fit_lvm(factor_analysis(7, 2), attitude)
 #' subset(tidy(fa), parameter == "loadings")
-#' head(augment(fa, data = iris))
+#' head(augment(fa))
 #' @name tidy.lvm_fit
 NULL
 
@@ -472,7 +472,6 @@ augment.lds_fit <- function(x, data = NULL, newdata = NULL, ...) {
   call <- rlang::current_env()
   augment_check_args(data, newdata, call)
   st <- smooth_states(x, newdata, tidy = TRUE)
-  q <- as.integer(x$model$q)
   states <- unique(st$state)
   first <- st[st$state == states[1], , drop = FALSE]
   cols <- list(.sequence = first$sequence, .time = first$time)
