@@ -95,7 +95,7 @@ tidy_mixture_rows <- function(p, fam, prefix = "") {
   pre <- function(s) if (nzchar(prefix)) paste0(prefix, ".", s) else s
   blocks <- tidy_block_names(fam)
   rows <- lapply(seq_len(k), function(j) {
-    vpre <- if (nzchar(prefix)) paste0(prefix, "$") else ""
+    vpre <- if (nzchar(prefix)) paste0(gsub(".", "$", prefix, fixed = TRUE), "$") else ""
     w <- data.frame(parameter = pre("weight"), term = pre("weight"), estimate = as.double(p$weights[j]),
       .key = sprintf("%sweights[%d]", vpre, j), stringsAsFactors = FALSE)
     comp <- tidy_params(p$components[[j]], prefix, blocks, vpath = sprintf("%scomponents[[%d]]$", vpre, j))
@@ -133,16 +133,22 @@ tidy_table <- function(x) {
     })
     return(do.call(rbind, rows))
   }
-  if (!is.null(p$weights) && !is.null(p$components)) {
-    fam <- if (inherits(m$component, "ef_family")) m$component else NULL
-    return(tidy_mixture_rows(p, fam))
+  fam <- if (inherits(m$component, "ef_family")) m$component else NULL
+  tidy_nested(p, fam)
+}
+
+# Mixtures (weights, components) give rows per component; hierarchical
+# models their shared parameters, then their latent model's rows (which may
+# itself be hierarchical) under the prefix "latent".
+tidy_nested <- function(p, fam = NULL, prefix = "") {
+  if (!is.null(p$weights) && !is.null(p$components)) return(tidy_mixture_rows(p, fam, prefix))
+  vpre <- if (nzchar(prefix)) paste0(gsub(".", "$", prefix, fixed = TRUE), "$") else ""
+  if (is.list(p$latent) && !is.null(names(p$latent))) {
+    shared <- tidy_shared(tidy_params(p[setdiff(names(p), "latent")], prefix, vpath = vpre))
+    inner <- if (nzchar(prefix)) paste0(prefix, ".latent") else "latent"
+    return(rbind(shared, tidy_nested(p$latent, NULL, inner)))
   }
-  if (!is.null(p$latent) && is.list(p$latent) && !is.null(p$latent$weights)) {
-    shared <- tidy_shared(tidy_params(p[setdiff(names(p), "latent")]))
-    lat <- tidy_mixture_rows(p$latent, NULL, "latent")
-    return(rbind(shared, lat))
-  }
-  tidy_shared(tidy_params(p))
+  tidy_shared(tidy_params(p, prefix, vpath = vpre))
 }
 
 # A data frame as a tibble when tibble is installed (broom's convention).

@@ -26,6 +26,9 @@ tidy_fits <- local({
       blgm = q(fit_lvm(boltzmann_lgm(ef_normal(4), 2), X, control = lvm_control(maxit = 30))),
       hmog = q(fit_lvm(hmog(4, 1, 2), X, control = lvm_control(maxit = 30))),
       mfa = q(fit_lvm(mfa(4, 1, 2), X, control = lvm_control(maxit = 30))),
+      hmogd = q(fit_lvm(hmog(4, 1, 2, posterior = "diagonal"), X, control = lvm_control(maxit = 20))),
+      deep = q(fit_lvm(harmonium(ef_normal(4, "diagonal"), hmog(2, 1, 2, covariance = "full")), X,
+        control = lvm_control(maxit = 20))),
       catdir = with_params(harmonium(ef_categorical(c("a", "b", "c")), ef_dirichlet(3)),
         list(alpha = c(a = 1, b = 2, c = 3)), data = factor(c("a", "c", "c", "b", "a", "c"), levels = c("a", "b", "c"))),
       hmm = q(fit_lvm(hmm(ef_normal(1), 2), list(X[1:60, 1], X[61:150, 1]), control = ctl)),
@@ -134,6 +137,17 @@ test_that("tidy() of hierarchical models: shared loadings, then the latent mixtu
   expect_equal(td$estimate[td$parameter == "latent.weight"], cf$latent$weights)
   expect_equal(td$estimate[td$parameter == "latent.mean"], vapply(cf$latent$components, function(p) unname(p$mean), 0))
   expect_identical(td$component[td$parameter == "latent.mean"], 1:2)
+  f <- tidy_fits()$hmogd
+  td <- tidy(f)
+  expect_equal(td$estimate[td$parameter == "latent.weight"], coef(f)$latent$weights)
+  # Two levels: the latent of the latent is the mixture.
+  f <- tidy_fits()$deep
+  td <- tidy(f)
+  cf <- coef(f)
+  expect_equal(td$estimate[td$parameter == "latent.loadings"], as.double(t(cf$latent$loadings)))
+  expect_equal(td$estimate[td$parameter == "latent.latent.weight"], cf$latent$latent$weights)
+  expect_identical(td$component[td$parameter == "latent.latent.mean"], 1:2)
+  expect_true(all(is.na(td$component[td$parameter == "latent.cov"])))
   f <- tidy_fits()$mfa
   td <- tidy(f)
   expect_equal(td$estimate[td$component == 2 & td$parameter == "loadings"], as.double(coef(f)$components[[2]]$loadings))
@@ -265,6 +279,12 @@ test_that("augment() of latent-variable models adds factor scores and latent pro
   f <- tidy_fits()$blgm
   a <- augment(f)
   expect_equal(a$.prob_z2, as.double(posterior(f)[, 2]))
+  for (nm in c("hmogd", "deep")) {
+    f <- tidy_fits()[[nm]]
+    a <- augment(f)
+    expect_identical(a$.class, predict(f), info = nm)
+    expect_equal(a$.prob_2, unname(posterior(f)[, 2]), info = nm)
+  }
   f <- tidy_fits()$hmog
   a <- augment(f)
   expect_identical(a$.class, predict(f))
