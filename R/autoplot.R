@@ -7,8 +7,8 @@
 #' @importFrom rlang .data
 NULL
 
-# `prop` is a variable computed by ggplot2's stat_count().
-utils::globalVariables("prop")
+# `prop` and `density` are variables computed by ggplot2's stats (after_stat()).
+utils::globalVariables(c("prop", "density"))
 
 # Registers `method` for `generic` ("pkg::name") and `class` in pkg's
 # namespace once pkg is loaded: at once if it is, else on its load hook.
