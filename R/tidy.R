@@ -187,8 +187,10 @@ check_tidy_fit <- function(x, call = rlang::caller_env()) {
 #' rows of `vcov()` are matched by name: the path of the parameter in
 #' [coef()] with numeric indices, as `vcov()` names them (`weights[1]`,
 #' `components[[2]]$mean[1]`, `components[[2]]$cov[1,2]`, `loadings[3,1]`);
-#' a row that is not a free parameter of `vcov()` (e.g. the last mixture
-#' weight, fixed by the others) gets `NA`. Without a `vcov()` method for the
+#' the last entry of a probability vector (a mixture weight, a
+#' categorical probability), which `vcov()` leaves out as 1 minus the
+#' others, gets the standard error of that difference, and any other row
+#' that `vcov()` does not have gets `NA`. Without a `vcov()` method for the
 #' fit a warning says so and those columns are left out.
 #'
 #' `glance()` gives one row: `logLik`, `df`, `AIC`, `BIC` (`-2 l + df log
@@ -260,9 +262,7 @@ tidy.lvm_fit <- function(x, conf.int = FALSE, conf.level = 0.95, se = conf.int, 
       warn_hm(c("No {.fn vcov} for this fit, so {.code std.error} and confidence limits are left out.",
         i = if (!is.null(why)) "{.fn vcov} said: {why}"), "no_vcov")
     } else {
-      sdv <- sqrt(pmax(diag(V), 0))
-      names(sdv) <- rownames(V)
-      tab$std.error <- unname(sdv[tab$.key])
+      tab$std.error <- tidy_std_errors(tab, V)
       if (conf.int) {
         z <- stats::qnorm(1 - (1 - conf.level) / 2)
         tab$conf.low <- tab$estimate - z * tab$std.error
@@ -272,6 +272,27 @@ tidy.lvm_fit <- function(x, conf.int = FALSE, conf.level = 0.95, se = conf.int, 
   }
   tab$.key <- NULL
   as_tidy_frame(tab)
+}
+
+# Standard errors of the rows of `tab` from `V`, matched by `.key`. A
+# probability vector (mixture weights, categorical probabilities, an hmm's
+# initial distribution and transition rows) has one entry fewer in vcov()
+# than in the table: its last entry is 1 minus the others, so its variance
+# is the sum of the others' covariance block.
+tidy_std_errors <- function(tab, V) {
+  sdv <- sqrt(pmax(diag(V), 0))
+  names(sdv) <- rownames(V)
+  se <- unname(sdv[tab$.key])
+  simplex <- grepl("(^|\\.)(weight|prob|initial|transition)$", tab$parameter)
+  group <- sub("[0-9]+\\]$", "", tab$.key)
+  for (i in which(is.na(se) & simplex)) {
+    members <- tab$.key[group == group[i] & simplex]
+    others <- setdiff(members, tab$.key[i])
+    if (length(others) && length(others) == length(members) - 1L && all(others %in% rownames(V))) {
+      se[i] <- sqrt(max(sum(V[others, others]), 0))
+    }
+  }
+  se
 }
 
 #' @rdname tidy.lvm_fit

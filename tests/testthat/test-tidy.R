@@ -187,10 +187,20 @@ test_that("tidy(se = TRUE, conf.int = TRUE) adds std.error and Wald limits only 
   i <- c(which(td$component == 1 & td$parameter == "weight"), which(td$component == 1 & td$term == "mean[eruptions]"),
     which(td$component == 2 & td$term == "cov[eruptions,waiting]"))
   expect_equal(td$std.error[i], c(0.1, 0.2, 0.3))
-  expect_true(all(is.na(td$std.error[-i])))
+  # The last weight is 1 minus the others: the same standard error here.
+  w2 <- which(td$component == 2 & td$parameter == "weight")
+  expect_equal(td$std.error[w2], 0.1)
+  expect_true(all(is.na(td$std.error[-c(i, w2)])))
   z <- qnorm(0.95)
   expect_equal(td$conf.low[i], td$estimate[i] - z * c(0.1, 0.2, 0.3))
   expect_equal(td$conf.high[i], td$estimate[i] + z * c(0.1, 0.2, 0.3))
+  # Three weights: var(w3) = var(w1) + var(w2) + 2 cov(w1, w2).
+  f3 <- tidy_fits()$diag
+  class(f3) <- c("tidy_test_fit3", class(f3))
+  V3 <- matrix(c(0.04, -0.01, -0.01, 0.09), 2, dimnames = list(c("weights[1]", "weights[2]"), c("weights[1]", "weights[2]")))
+  registerS3method("vcov", "tidy_test_fit3", function(object, ...) V3, envir = asNamespace("stats"))
+  t3 <- tidy(f3, se = TRUE)
+  expect_equal(t3$std.error[t3$parameter == "weight"], sqrt(c(0.04, 0.09, 0.04 + 0.09 - 0.02)))
   se <- tidy(fake, se = TRUE)
   expect_identical(names(se), c("component", "parameter", "term", "estimate", "std.error"))
   # Without a vcov() method: a classed warning, and no such columns.
