@@ -224,7 +224,10 @@ check_tidy_fit <- function(x, call = rlang::caller_env()) {
 #'   independent-data models, a data frame or matrix with one row per
 #'   fitted observation (rows omitted by `na_action = "omit"` get `NA`);
 #'   for sequence models, a data frame with one row per time point of the
-#'   fitted sequences.
+#'   fitted sequences (in the order they were fitted; for a fit grouped by
+#'   `fit_lvm(~ ... | id, data, model)`, the `data` of that call, whose rows
+#'   are matched to the sequences by the `id` column). Without `data`, the
+#'   fitted sequences are returned stacked, one after another.
 #' @param newdata New data: the columns are computed for it (and it is
 #'   returned with them) instead of the fitted data.
 #' @param ... Unused.
@@ -443,8 +446,25 @@ augment.lvm_fit <- function(x, data = NULL, newdata = NULL, ...) {
   augment_bind(base$frame, cols, base$rows)
 }
 
-# Sequence fits: the observations of the fitted (or new) sequences as one
-# data frame with .sequence and .time.
+# The grouping column of a sequence fit made with `fit_lvm(~ ... | id, data,
+# model)`, from the formula written in its call; NULL otherwise.
+seq_group_var <- function(x) {
+  cl <- x$call
+  if (!is.call(cl)) return(NULL)
+  for (a in as.list(cl)[-1]) {
+    if (is.call(a) && identical(a[[1]], as.name("~"))) {
+      rhs <- a[[length(a)]]
+      if (is.call(rhs) && identical(rhs[[1]], as.name("|")) && is.name(rhs[[3]])) return(as.character(rhs[[3]]))
+    }
+  }
+  NULL
+}
+
+# Sequence fits: `data` given by the user, with one row per fitted time
+# point, and the row of `data` each stacked time point is. A fit grouped by
+# a formula's `| id` stacks its sequences in order of first appearance, so
+# when `data` has that column its rows are matched back to the sequences;
+# otherwise rows are taken in the stacked order.
 augment_seq_base <- function(x, data, index, call) {
   n <- nrow(index)
   if (!is.null(data)) {
@@ -457,7 +477,16 @@ augment_seq_base <- function(x, data, index, call) {
       abort_hm(c("{.arg data} must have one row per fitted time point ({n}), not {nrow(frame)}.",
         i = "For other sequences use {.arg newdata}."), "argument", call = call)
     }
-    return(frame)
+    rows <- seq_len(n)
+    gv <- seq_group_var(x)
+    if (!is.null(gv) && gv %in% names(frame) && !anyNA(frame[[gv]])) {
+      key <- as.character(frame[[gv]])
+      ids <- unique(key)
+      if (identical(ids, as.character(unique(index$sequence)))) {
+        rows <- unlist(split(seq_len(n), factor(key, levels = ids)), use.names = FALSE)
+      }
+    }
+    return(list(frame = frame, rows = rows))
   }
   NULL
 }
@@ -483,12 +512,11 @@ augment.hmm_fit <- function(x, data = NULL, newdata = NULL, ...) {
   cols <- list(.sequence = sm$sequence, .time = sm$time, .state = as.integer(vt$state),
     .uncertainty = 1 - apply(post, 1L, max))
   for (s in pc) cols[[paste0(".prob_", s)]] <- sm[[s]]
-  frame <- augment_seq_base(x, data, sm, call)
-  if (is.null(frame)) {
-    frame <- if (!is.null(newdata)) seq_stack(newdata) else
-      as.data.frame(family_decode(x$model$obs, x$x), stringsAsFactors = FALSE)
-    if (is.null(frame) || nrow(frame) != nrow(sm)) frame <- data.frame(row.names = seq_len(nrow(sm)))
-  }
+  base <- augment_seq_base(x, data, sm, call)
+  if (!is.null(base)) return(augment_bind(base$frame, cols, base$rows))
+  frame <- if (!is.null(newdata)) seq_stack(newdata) else
+    as.data.frame(family_decode(x$model$obs, x$x), stringsAsFactors = FALSE)
+  if (is.null(frame) || nrow(frame) != nrow(sm)) frame <- data.frame(row.names = seq_len(nrow(sm)))
   augment_bind(frame, cols, seq_len(nrow(sm)))
 }
 
@@ -511,14 +539,13 @@ augment.lds_fit <- function(x, data = NULL, newdata = NULL, ...) {
   on <- colnames(fitted_obs)
   if (is.null(on)) on <- paste0("y", seq_len(ncol(fitted_obs)))
   for (j in seq_len(ncol(fitted_obs))) cols[[paste0(".fitted_", on[j])]] <- as.double(fitted_obs[, j])
-  frame <- augment_seq_base(x, data, first, call)
-  if (is.null(frame)) {
-    frame <- if (!is.null(newdata)) seq_stack(newdata) else {
-      y <- t(x$y)
-      colnames(y) <- on
-      as.data.frame(y)
-    }
-    if (is.null(frame) || nrow(frame) != nrow(first)) frame <- data.frame(row.names = seq_len(nrow(first)))
+  base <- augment_seq_base(x, data, first, call)
+  if (!is.null(base)) return(augment_bind(base$frame, cols, base$rows))
+  frame <- if (!is.null(newdata)) seq_stack(newdata) else {
+    y <- t(x$y)
+    colnames(y) <- on
+    as.data.frame(y)
   }
+  if (is.null(frame) || nrow(frame) != nrow(first)) frame <- data.frame(row.names = seq_len(nrow(first)))
   augment_bind(frame, cols, seq_len(nrow(first)))
 }

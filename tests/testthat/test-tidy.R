@@ -325,6 +325,26 @@ test_that("augment() of an hmm gives the Viterbi path and smoothed state probabi
   expect_equal(a$x, nd[[1]])
 })
 
+test_that("augment(data =) of a sequence fit grouped by a formula matches rows to their sequences", {
+  set.seed(12)
+  DF <- data.frame(x = c(rnorm(30, rep(c(0, 3), each = 15)), rnorm(30, rep(c(3, 0), each = 15))),
+    g = rep(c("b", "a"), 30))
+  f <- suppressWarnings(fit_lvm(~ x | g, DF, hmm(ef_normal(1), 2), control = lvm_control(maxit = 50)))
+  a <- augment(f, data = DF)
+  expect_identical(nrow(a), 60L)
+  # Each data row carries its own sequence and time point.
+  expect_identical(a$.sequence, DF$g)
+  expect_identical(a$.time, as.integer(ave(seq_len(60), DF$g, FUN = seq_along)))
+  vt <- viterbi(f)
+  for (id in c("a", "b")) {
+    expect_identical(a$.state[DF$g == id], as.integer(vt$state[vt$sequence == id]))
+  }
+  l <- suppressWarnings(fit_lvm(~ x | g, DF, lds(1, 1), control = lvm_control(maxit = 10)))
+  b <- augment(l, data = DF)
+  st <- smooth_states(l, tidy = TRUE)
+  expect_equal(b$.state1[DF$g == "a"], st$mean[st$sequence == "a"])
+})
+
 test_that("augment() of an lds gives smoothed state means, their standard errors and fitted values", {
   f <- tidy_fits()$lds
   a <- augment(f)
