@@ -171,14 +171,14 @@ check_tidy_fit <- function(x, call = rlang::caller_env()) {
 #' [hmog()], the Categorical-Dirichlet harmonium, [hmm()] and [lds()], fitted
 #' by EM or by gradient.
 #'
-#' `tidy()` gives one row per parameter, in the order of [coef()]: a group
+#' `tidy()` gives one row per parameter, by group in the order of [coef()]: a group
 #' column (`component` for mixtures and for the latent mixture of [hmog()],
 #' `state` for [hmm()]; `NA` for parameters shared by all), `parameter` (the
 #' name in [coef()], nested names joined by `.`, e.g. `latent.mean`; for a
 #' product family the block's column names come first, e.g. `g.prob`),
 #' `term` (the parameter with its index, e.g. `mean[Sepal.Length]`,
-#' `cov[Sepal.Length,Sepal.Width]`, `transition[S2]` for the row of the
-#' transition matrix that starts in the row's state) and `estimate`. A
+#' `cov[Sepal.Length,Sepal.Width]`; `transition[S2]` in the rows of state
+#' 1 is the probability of moving from state 1 to state 2) and `estimate`. A
 #' symmetric covariance contributes its upper triangle, only its diagonal
 #' when it is diagonal; a Boltzmann coupling its strict upper triangle. With `conf.int = TRUE`
 #' or `se = TRUE`, and when a [stats::vcov()] method exists for the fit,
