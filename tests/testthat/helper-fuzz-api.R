@@ -810,7 +810,8 @@ fuzz_cases_api <- function(level = c("ci", "full")) {
     fuzz_cases_family_data(),
     fuzz_cases_family_fns(values),
     fuzz_cases_params(values),
-    fuzz_cases_methods(values)
+    fuzz_cases_methods(values),
+    fuzz_cases_tidy(values)
   )
   if (level == "full") cases <- c(cases, fuzz_cases_random(3000L))
   cases
