@@ -96,26 +96,27 @@ family_adopt_levels <- function(fam, df) {
     }
     # The product's conversions were made over its original blocks: remade over
     # the blocks that adopted the data's levels, so its source parameters carry
-    # the level names.
+    # the level names both ways.
     blocks <- fam$blocks
     po <- fam$par_off
     dims <- vapply(blocks, `[[`, integer(1), "dim")
     fam$to_src <- function(theta) {
       lapply(seq_along(blocks), function(b) blocks[[b]]$to_src(theta[po[b] + seq_len(dims[b])]))
     }
+    fam$to_nat <- function(params) {
+      if (!is.list(params) || length(params) != length(blocks)) {
+        abort_hm("{.arg params} must be a list with one element per block ({length(blocks)}).", "params")
+      }
+      unlist(lapply(seq_along(blocks), function(b) blocks[[b]]$to_nat(params[[b]])))
+    }
     fam$colnames <- names(df)
     return(fam)
   }
   if (fam$name == "categorical" && isTRUE(fam$default_levels) && is.factor(df[[1]]) &&
     nlevels(df[[1]]) == length(fam$levels)) {
-    fam$levels <- levels(df[[1]])
-    fam$default_levels <- FALSE
-    lev <- fam$levels
-    fam$to_src <- function(theta) {
-      a <- c(0, theta)
-      p <- exp(a - max(a))
-      list(prob = stats::setNames(p / sum(p), lev))
-    }
+    # The family remade over the data's level names, so both of its
+    # conversions (source parameters in and out) use them.
+    fam <- ef_categorical(levels(df[[1]]))
   }
   fam$colnames <- names(df)
   fam

@@ -498,7 +498,7 @@ lgm_rotation_constraints <- function(A, W, psi, cov, w_psi, pp) {
 #' components of each refit are matched to the fit's (against label
 #' switching, by the permutation that best agrees with the fit's posterior
 #' on the data), and the covariance of the replicates is returned with the
-#' replicates as attribute `"replicates"` (used by [confint()]). Replicates
+#' replicates as attribute `"replicates"` (used by [stats::confint()]). Replicates
 #' are mapped by `future.apply::future_lapply()` under the current
 #' [future::plan()] when future.apply is installed, else by [lapply()];
 #' each replicate draws from its own seed, taken from `seed`, so the result
@@ -542,7 +542,7 @@ lgm_rotation_constraints <- function(A, W, psi, cov, w_psi, pp) {
 #' @export
 vcov.lvm_fit <- function(object, method = c("observed", "bootstrap"), B = 200, seed = NULL, ...) {
   env <- rlang::current_env()
-  check_dots_empty_hm(...)
+  check_dots(...)
   method <- check_choice(method, c("observed", "bootstrap"))
   B <- check_count(B, min = 2L, max = 100000L)
   seed <- check_seed(seed)
@@ -553,14 +553,6 @@ vcov.lvm_fit <- function(object, method = c("observed", "bootstrap"), B = 200, s
   V
 }
 
-check_dots_empty_hm <- function(..., call = rlang::caller_env()) {
-  dots <- list(...)
-  if (length(dots)) {
-    nm <- names(dots)
-    nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("{.arg ", nm[1], "}")
-    abort_hm(paste0("Unknown argument: ", nm, "."), "argument", call = call)
-  }
-}
 
 # The named vector of free source parameters of a fit, in the order of
 # vcov().
@@ -737,7 +729,7 @@ match_loadings <- function(A0, A1) {
 confint.lvm_fit <- function(object, parm = NULL, level = 0.95, method = c("wald", "bootstrap"),
                             vcov = NULL, B = 200, seed = NULL, ...) {
   env <- rlang::current_env()
-  check_dots_empty_hm(...)
+  check_dots(...)
   method <- check_choice(method, c("wald", "bootstrap"))
   if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 1) {
     abort_hm("{.arg level} must be a number strictly between 0 and 1.", "argument")

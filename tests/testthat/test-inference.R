@@ -316,7 +316,7 @@ test_that("anova() and vcov() reject bad inputs with classed errors", {
 
   expect_error(vcov(f2, method = "banana"), class = "harmonium_error_argument")
   expect_error(vcov(f2, B = 1, method = "bootstrap"), class = "harmonium_error_argument")
-  expect_error(vcov(f2, foo = 1), class = "harmonium_error_argument")
+  expect_error(vcov(f2, foo = 1), class = "harmonium_error_unknown_argument")
   hm <- suppressWarnings(fit_lvm(hmm(ef_normal(1), 2), list(faithful$waiting[1:100], faithful$waiting[101:200])))
   expect_error(vcov(hm), "bootstrap", class = "harmonium_error_unsupported")
   # A covariance structure other than full, diagonal or isotropic.
