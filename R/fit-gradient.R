@@ -71,9 +71,14 @@ gradient_problem.lgm_model <- function(m, call) {
   co <- family_reparam(m$obs)
   cz <- family_reparam(m$lat)
   if (is.null(co) || is.null(cz)) {
+    hint <- if (isFALSE(m$has_em)) {
+      "This model has no EM either: use a diagonal or isotropic observable, e.g. {.code ef_normal({m$p}, \"diagonal\")}."
+    } else {
+      "Use {.code method = \"em\"} (closed form for this model)."
+    }
     abort_hm(c("{.code method = \"gradient\"} needs parameters that can be reparameterised elementwise.",
       x = "{m$label} has a full covariance matrix (in its observable or its latent block).",
-      i = "Use {.code method = \"em\"} (closed form for this model)."), "unsupported", call = call)
+      i = hint), "unsupported", call = call)
   }
   codes <- c(co, rep(0L, m$p * m$q), cz)
   list(

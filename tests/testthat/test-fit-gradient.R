@@ -166,3 +166,13 @@ test_that("contrastive divergence runs as an option and is checked against the e
   expect_error(fit_lvm(mixture(ef_von_mises(), 2), c(0.1, 0.2, 3, 3.1), method = "gradient",
     control = lvm_control(cd_k = 2)), class = "harmonium_error_unsupported")
 })
+
+test_that("restricted-posterior models with a full observable say what to change", {
+  X <- scale(as.matrix(mtcars[, 1:4]))
+  for (m in list(lgm(ef_normal(4), 2, posterior = "diagonal"),
+    boltzmann_lgm(ef_normal(4), 2, posterior = "mean_field"))) {
+    expect_error(fit_lvm(m, X), "no EM either.*diagonal", class = "harmonium_error_unsupported")
+  }
+  expect_error(fit_lvm(lgm(ef_normal(4), 2), X, method = "gradient"), "method = \"em\"",
+    class = "harmonium_error_unsupported")
+})
