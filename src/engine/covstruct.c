@@ -33,7 +33,13 @@
  * largest eigenvalue of W_k), then through Psi_k - beta_k I (beta_k the
  * largest element of Psi_k), each minimised over orthogonal D by the polar
  * factor of its gradient (an SVD). Like mclust's M-step, D starts at the
- * identity in every call, so the M-step is a pure function of the moments.
+ * identity (and the shapes at 1) in every call, so the M-step is a pure
+ * function of the moments. One difference from mclust (6.1): for VVE its
+ * orientation step weights W_k by the shape A_k^-1 alone, leaving out
+ * 1 / lambda_k, so its inner iteration settles where the orientation is
+ * optimal for that objective rather than for F; here Psi_k = (lambda_k
+ * A_k)^-1 and the step is the exact M-step (F at least as small; for EVE,
+ * whose lambda is common, the two coincide).
  *
  * The iterative structures stop when no entry of any Sigma_k moves by more
  * than tol times the largest variance; after maxit sweeps they return the
@@ -346,11 +352,61 @@ static hm_status solve_common_orientation(int cs,
         }
         alpha[k] = s[d - 1];
     }
+    // Start as mclust does: D = I and unit shapes, the majorisation steps
+    // first.
     memset(D, 0, dd * sizeof(double));
     for (size_t i = 0; i < d; i++) {
         D[ix(d, i, i)] = 1.0;
     }
+    for (size_t e = 0; e < K * d; e++) {
+        psi[e] = 1.0;
+    }
     for (int it = 1; it <= maxit; it++) {
+        // First majorisation: G = sum_k (W_k - alpha_k I) D Psi_k.
+        memset(G, 0, dd * sizeof(double));
+        for (size_t k = 0; k < K; k++) {
+            const double *p = psi + (size_t)k * d;
+            for (size_t i = 0; i < d; i++) {
+                for (size_t l = 0; l < d; l++) {
+                    M[ix(d, i, l)] = W[k * dd + ix(d, i, l)] - (i == l ? alpha[k] : 0.0);
+                }
+            }
+            for (size_t j = 0; j < d; j++) {
+                for (size_t i = 0; i < d; i++) {
+                    double t = 0.0;
+                    for (size_t l = 0; l < d; l++) {
+                        t += M[ix(d, i, l)] * D[ix(d, l, j)];
+                    }
+                    G[ix(d, i, j)] += t * p[j];
+                }
+            }
+        }
+        hm_status st = polar_min(d, G, D, u, vt, s, sw);
+        if (st != HM_OK) {
+            return st;
+        }
+        // Second majorisation: G = sum_k W_k D (Psi_k - beta_k I).
+        memset(G, 0, dd * sizeof(double));
+        for (size_t k = 0; k < K; k++) {
+            const double *p = psi + (size_t)k * d;
+            double beta = p[0];
+            for (size_t j = 1; j < d; j++) {
+                beta = p[j] > beta ? p[j] : beta;
+            }
+            for (size_t j = 0; j < d; j++) {
+                for (size_t i = 0; i < d; i++) {
+                    double t = 0.0;
+                    for (size_t l = 0; l < d; l++) {
+                        t += W[k * dd + ix(d, i, l)] * D[ix(d, l, j)];
+                    }
+                    G[ix(d, i, j)] += t * (p[j] - beta);
+                }
+            }
+        }
+        st = polar_min(d, G, D, u, vt, s, sw);
+        if (st != HM_OK) {
+            return st;
+        }
         // Volumes and shapes given D: the variances b_kj of W_k along the
         // axes of D; EVE: lambda = sum_k geomean(b_k), A_k = b_k /
         // geomean(b_k); VVE: lambda_k A_k = b_k / w_k.
@@ -400,51 +456,6 @@ static hm_status solve_common_orientation(int cs,
         *iters = it;
         if (it > 1 && rel_change(d, K, sigma, old) <= tol) {
             return HM_OK;
-        }
-        // First majorisation: G = sum_k (W_k - alpha_k I) D Psi_k.
-        memset(G, 0, dd * sizeof(double));
-        for (size_t k = 0; k < K; k++) {
-            const double *p = psi + (size_t)k * d;
-            for (size_t i = 0; i < d; i++) {
-                for (size_t l = 0; l < d; l++) {
-                    M[ix(d, i, l)] = W[k * dd + ix(d, i, l)] - (i == l ? alpha[k] : 0.0);
-                }
-            }
-            for (size_t j = 0; j < d; j++) {
-                for (size_t i = 0; i < d; i++) {
-                    double t = 0.0;
-                    for (size_t l = 0; l < d; l++) {
-                        t += M[ix(d, i, l)] * D[ix(d, l, j)];
-                    }
-                    G[ix(d, i, j)] += t * p[j];
-                }
-            }
-        }
-        hm_status st = polar_min(d, G, D, u, vt, s, sw);
-        if (st != HM_OK) {
-            return st;
-        }
-        // Second majorisation: G = sum_k W_k D (Psi_k - beta_k I).
-        memset(G, 0, dd * sizeof(double));
-        for (size_t k = 0; k < K; k++) {
-            const double *p = psi + (size_t)k * d;
-            double beta = p[0];
-            for (size_t j = 1; j < d; j++) {
-                beta = p[j] > beta ? p[j] : beta;
-            }
-            for (size_t j = 0; j < d; j++) {
-                for (size_t i = 0; i < d; i++) {
-                    double t = 0.0;
-                    for (size_t l = 0; l < d; l++) {
-                        t += W[k * dd + ix(d, i, l)] * D[ix(d, l, j)];
-                    }
-                    G[ix(d, i, j)] += t * (p[j] - beta);
-                }
-            }
-        }
-        st = polar_min(d, G, D, u, vt, s, sw);
-        if (st != HM_OK) {
-            return st;
         }
     }
     return HM_EMAXITER;
