@@ -235,3 +235,25 @@ test_that("VVE's M-step is the exact constrained maximiser (and beats mclust's)"
     tolerance = 1e-9)
   expect_identical(as.numeric(fit$df), as.numeric(mclust::nMclustParams("VVE", 4, 3)))
 })
+
+test_that("a structured Normal emission of a hidden Markov model keeps its structure and df", {
+  set.seed(1)
+  x <- matrix(rnorm(400), 200, 2) + rep(c(0, 3), each = 100)
+  fit <- fit_lvm(hmm(ef_normal(2, "EEE"), 2), x)
+  cv <- lapply(coef(fit)$emission, `[[`, "cov")
+  expect_equal(cv[[1]], cv[[2]], tolerance = 1e-12)
+  # 2 x 2 means, 3 covariance terms, 2 transition and 1 initial probabilities.
+  expect_identical(as.integer(fit$df), 10L)
+  expect_true(all(diff(fit$trace) >= -1e-9 * abs(fit$loglik)))
+})
+
+test_that("the ridge of lvm_control(reg) keeps the structure", {
+  for (s in c("EVV", "VEE", "EEE", "VEI")) {
+    fit <- suppressWarnings(fit_lvm(mixture(ef_normal(4, s), 3), X_iris, init = lab_iris,
+      control = lvm_control(maxit = 5, reg = 0.05)))
+    covs <- lapply(coef(fit)$components, `[[`, "cov")
+    expect_true(harmonium:::cov_structure_holds(s, covs), label = s)
+    expect_false(harmonium:::cov_structure_holds(s, lapply(seq_along(covs), function(j) covs[[j]] + j * 0.01 * diag(4))))
+    expect_equal(with_params(mixture(ef_normal(4, s), 3), coef(fit), X_iris)$loglik, fit$loglik, tolerance = 1e-9)
+  }
+})
