@@ -107,6 +107,13 @@ inf_normal <- function(b, src, strict = TRUE) {
   P <- chol2inv(chol(S))
   ix <- function(i) paste0("mean[", i, "]")
   cv <- b$covariance
+  # A structure that ties components (mclust's E letters) has fewer free
+  # parameters than one covariance per component: no closed form here.
+  st <- if (is.null(b$structure)) cv else b$structure
+  if (strict && !(st %in% c("full", "diagonal", "isotropic", "VVV", "VVI", "VII", "V"))) {
+    abort_hm(c("{.fn vcov} has no observed information for a {st} covariance structure.",
+      i = "Use {.code vcov(fit, method = \"bootstrap\")}."), "unsupported")
+  }
   if (cv == "diagonal") {
     v <- diag(S)
     J <- rbind(cbind(diag(1 / v, n), diag(-mu / v^2, n)), cbind(matrix(0, n, n), diag(1 / (2 * v^2), n)))

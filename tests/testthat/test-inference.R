@@ -320,9 +320,15 @@ test_that("anova() and vcov() reject bad inputs with classed errors", {
   hm <- suppressWarnings(fit_lvm(hmm(ef_normal(1), 2), list(faithful$waiting[1:100], faithful$waiting[101:200])))
   expect_error(vcov(hm), "bootstrap", class = "harmonium_error_unsupported")
   # A covariance structure other than full, diagonal or isotropic.
-  fv <- f2
-  fv$model$component$covariance <- "VEV"
-  expect_error(vcov(fv), "bootstrap", class = "harmonium_error_unsupported")
+  for (st in c("VEV", "EEE", "EII")) {
+    fv <- fit_lvm(mixture(ef_normal(2, st), 2), faithful)
+    expect_error(vcov(fv), paste0("bootstrap"), class = "harmonium_error_unsupported")
+    expect_error(vcov(fv), st, class = "harmonium_error_unsupported")
+  }
+  # Per-component structures named as mclust does are the plain ones.
+  fvv <- fit_lvm(mixture(ef_normal(2, "VVI"), 2), faithful)
+  fd <- fit_lvm(mixture(ef_normal(2, "diagonal"), 2), faithful)
+  expect_equal(unname(vcov(fvv)), unname(vcov(fd)), tolerance = 1e-6)
   nodata <- with_params(mixture(ef_poisson(), 2),
     list(weights = c(0.4, 0.6), components = list(list(rate = 2), list(rate = 9))))
   expect_error(vcov(nodata), class = "harmonium_error_argument")
