@@ -371,9 +371,10 @@ dirichlet_params <- function(fam, k) {
   blocks <- fam_blocks(fam)$blocks
   draw <- function(b) {
     if (b$name == "categorical") {
+      # Unnamed: positions are the levels in the encoded order.
       g <- stats::rgamma(length(b$levels), 1)
       g <- pmax(g / sum(g), 1e-6)
-      list(prob = stats::setNames(g / sum(g), b$levels))
+      list(prob = g / sum(g))
     } else {
       list(prob = pmin(pmax(stats::runif(b$d), 1e-6), 1 - 1e-6))
     }

@@ -210,6 +210,13 @@ model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads) {
   } else {
     with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
   }
+  if (kind == "discrete") {
+    # Hard labels give each class probabilities of exactly 0 for the levels
+    # it did not receive, a boundary EM cannot leave (on gss82 with 3 classes
+    # EM stops there at -2825.1, the maximum being -2754.5): softened.
+    th <- theta_from_post(m, xs, w, labels_to_post(labels, m$k, 0.25), ctrl, threads)
+    if (!is.null(th)) return(th)
+  }
   theta_from_labels(m, xs, w, labels, ctrl, threads)
 }
 
