@@ -308,10 +308,75 @@ to_source.ef_family <- function(family, theta) {
 #' | boltzmann | `bias` (length dim), `coupling` (symmetric, zero diagonal) |
 #' | product | an unnamed list, one element per block |
 #'
+#' @section Covariance structures:
+#' Inside [mixture()], a normal component may carry one of the 14
+#' parsimonious structures of Celeux and Govaert (1995), under mclust's
+#' names. Each component covariance is decomposed as
+#' \deqn{\Sigma_k = \lambda_k D_k A_k D_k^\top,}{Sigma_k = lambda_k D_k A_k D_k',}
+#' with volume \eqn{\lambda_k = |\Sigma_k|^{1/d}}{lambda_k = |Sigma_k|^(1/d)},
+#' shape \eqn{A_k} (diagonal, determinant 1) and orientation \eqn{D_k}
+#' (orthogonal: the eigenvectors). The three letters say, in that order,
+#' whether volume, shape and orientation are equal across the components
+#' (`E`), vary (`V`), or are the identity (`I`: a spherical shape, or axes
+#' along the coordinates):
+#'
+#' | structure | \eqn{\Sigma_k} | covariance parameters |
+#' |---|---|---|
+#' | `EII` | \eqn{\lambda I} | 1 |
+#' | `VII` (= `"isotropic"`) | \eqn{\lambda_k I} | k |
+#' | `EEI` | \eqn{\lambda A} | d |
+#' | `VEI` | \eqn{\lambda_k A} | k + d - 1 |
+#' | `EVI` | \eqn{\lambda A_k} | 1 + k (d - 1) |
+#' | `VVI` (= `"diagonal"`) | \eqn{\lambda_k A_k} | k d |
+#' | `EEE` | \eqn{\lambda D A D'} | d (d + 1) / 2 |
+#' | `VEE` | \eqn{\lambda_k D A D'} | k + d (d + 1) / 2 - 1 |
+#' | `EVE` | \eqn{\lambda D A_k D'} | 1 + k (d - 1) + d (d - 1) / 2 |
+#' | `VVE` | \eqn{\lambda_k D A_k D'} | k d + d (d - 1) / 2 |
+#' | `EEV` | \eqn{\lambda D_k A D_k'} | d + k d (d - 1) / 2 |
+#' | `VEV` | \eqn{\lambda_k D_k A D_k'} | k + d - 1 + k d (d - 1) / 2 |
+#' | `EVV` | \eqn{\lambda D_k A_k D_k'} | 1 + k (d (d + 1) / 2 - 1) |
+#' | `VVV` (= `"full"`) | \eqn{\lambda_k D_k A_k D_k'} | k d (d + 1) / 2 |
+#'
+#' The fit's `df` (and so [BIC()]) counts k - 1 weights, k d means and
+#' these covariance parameters, as mclust does, so `BIC(fit)` is minus
+#' mclust's BIC of the same fit.
+#'
+#' EM handles every structure in its M-step: the weights, means and
+#' scatter matrices of the components in closed form, then the covariances
+#' that maximise the expected log-likelihood under the structure. That is
+#' closed-form for EII, VII, EEI, EVI, VVI, EEE, EEV, EVV and VVV; VEI, VEE
+#' and VEV alternate volumes and the common shape (or matrix) to
+#' convergence; EVE and VVE find the common orientation by the
+#' majorisation-minimisation algorithm of Browne and McNicholas (2014), as
+#' mclust does. (For VVE mclust's orientation step leaves out the volumes,
+#' so its M-step is not the exact maximiser; here it is, and the two fits
+#' can differ.) The equal-covariance structures EII, EEI and EEE share one
+#' precision matrix: the mixture is then a harmonium whose interaction acts
+#' only on the linear statistic x, which the engine uses (one factorisation,
+#' and class scores from x alone).
+#'
+#' The data are standardised internally; structures that rescaling columns
+#' one by one would change (EII, VII, EEV, VEV, EVE, VVE) are fitted with
+#' one common scale factor, so every fit equals the fit on the raw data,
+#' and parameters and log-likelihoods are in the data's units.
+#'
+#' Outside a mixture, a structure only fixes the form of a single normal:
+#' names ending in `II` are isotropic, other names ending in `I` diagonal,
+#' the rest full. Source parameters always hold the full d x d `cov`.
+#' [with_params()] and the other functions that take parameters refuse
+#' component covariances that do not have the structure; as `init` of
+#' [fit_lvm()] such parameters (for example a full-covariance fit) are
+#' projected onto it by one M-step of the structure from their posterior
+#' class probabilities. `method = "gradient"` is not available for the
+#' structures that tie components.
+#'
 #' @param dim Number of columns (independent units for the replicated
 #'   families; the dimension for the normal).
 #' @param covariance Covariance structure of the normal: `"full"`,
-#'   `"diagonal"` or `"isotropic"`.
+#'   `"diagonal"` or `"isotropic"`, or one of mclust's 14 structure names
+#'   `"EII"`, `"VII"`, `"EEI"`, `"VEI"`, `"EVI"`, `"VVI"`, `"EEE"`,
+#'   `"VEE"`, `"EVE"`, `"VVE"`, `"EEV"`, `"VEV"`, `"EVV"`, `"VVV"` (and, for
+#'   `dim = 1`, `"E"` and `"V"`); see "Covariance structures".
 #' @param levels Number of categories, or a character vector of level names.
 #' @param trials Number of binomial trials.
 #' @param ... Families for `ef_product()` (or one list of families).
@@ -319,6 +384,10 @@ to_source.ef_family <- function(family, theta) {
 #' @name ef_family
 #' @examples
 #' ef_normal(2)
+#' ef_normal(2, "EEV")
+#' fit <- fit_lvm(mixture(ef_normal(2, "EEE"), 2), faithful)
+#' fit
+#' BIC(fit)
 #' ef_categorical(c("no", "yes"))
 #' ef_product(ef_normal(1), ef_categorical(3))
 NULL

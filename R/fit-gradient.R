@@ -86,6 +86,12 @@ gradient_problem.lgm_model <- function(m, call) {
 #' @export
 gradient_problem.mixture_model <- function(m, call) {
   fam <- m$component
+  if (is_coupling_structure(fam) && m$k > 1L) {
+    # The gradient path optimises free per-component parameters; the
+    # structures live in the EM's M-step.
+    abort_hm(c("{.code method = \"gradient\"} is not available for the {fam$structure} covariance structure.",
+      i = "Use {.code method = \"em\"}."), "unsupported", call = call)
+  }
   codes <- family_reparam(fam)
   if (is.null(codes)) {
     abort_hm(c("{.code method = \"gradient\"} needs a family whose parameters can be reparameterised elementwise.",

@@ -45,6 +45,7 @@ mixture <- function(component, k) {
   }
   check_family(component)
   k <- check_count(k, min = 1L, max = 10000L)
+  check_structured_blocks(component)
   lat_spec <- c(fam_kind[["categorical"]], k, 0L, 0L)
   m <- list(
     kind = "mixture", component = component, obs = component, k = k,
@@ -57,6 +58,12 @@ mixture <- function(component, k) {
   m$closed <- info[4] == 1L
   m$d <- component$d
   m$n_free <- (k - 1L) + k * as.integer(component$n_free)
+  if (is_structured_normal(component)) {
+    # Structured Gaussian mixtures count parameters as mclust's
+    # nMclustParams: weights, means and the structure's covariance terms.
+    d <- component$d
+    m$n_free <- as.integer((k - 1L) + k * d + cov_structure_df(component$structure, d, k))
+  }
   m$label <- sprintf("mixture of %d %s", k, component$label)
   structure(m, class = c("mixture_model", "lvm_model"))
 }
@@ -105,7 +112,38 @@ mixture_to_nat <- function(m, params, arg = "params", call = rlang::caller_env()
   fam <- m$component
   cm <- matrix(0, m$k, fam$dim)
   for (j in seq_len(m$k)) cm[j, ] <- fam$to_nat(comps[[j]])
+  if (is_structured_normal(fam) && m$k > 1L &&
+    !cov_structure_holds(fam$structure, lapply(comps, `[[`, "cov"))) {
+    abort_hm(c("The component covariances in {.arg {arg}} do not have the {fam$structure} structure.",
+      i = "See {.help [ef_normal](harmonium::ef_family)} for what each structure ties."), "params", call = call)
+  }
   mixture_join(m, cm, log(w[-1]) - log(w[1]), call = call)
+}
+
+# A Normal family carrying one of mclust's structure names (other than the
+# historical "full", "diagonal", "isotropic").
+is_structured_normal <- function(fam) {
+  identical(fam$name, "normal") && !is.null(fam$structure) && fam$spec[4] != 0L
+}
+
+# Whether the structure couples the components in the M-step (not VII, VVI,
+# VVV).
+is_coupling_structure <- function(fam) {
+  is_structured_normal(fam) && !(normal_structure_code_name(fam) %in% c("VII", "VVI", "VVV"))
+}
+
+# The structures act on a mixture of one Normal; inside a product they
+# would tie only part of the parameters, which the engine does not do.
+check_structured_blocks <- function(component, call = rlang::caller_env()) {
+  if (!identical(component$name, "product")) return(invisible())
+  for (b in component$blocks) {
+    if (is_coupling_structure(b)) {
+      abort_hm(c("A covariance structure ({b$structure}) is supported for a mixture of one Normal, not a block of a product.",
+        i = "Use {.code ef_normal(d, \"full\")}, {.val diagonal} or {.val isotropic} inside {.fn ef_product}."),
+        "unsupported", call = call)
+    }
+  }
+  invisible()
 }
 
 mixture_join <- function(m, comp_nat, prior, call = rlang::caller_env()) {
@@ -237,7 +275,38 @@ model_init.mixture_model <- function(m, xs, w, init, ctrl, threads, sc, call) {
     abort_hm(c("{.arg init} must be a fit, source parameters, or {nrow(xs)} labels in 1..{m$k}.",
       x = "It is {.obj_type_friendly {init}}."), "init", call = call)
   }
+  if (is_coupling_structure(m$component) && m$k > 1L) {
+    return(structured_init(m, xs, w, init, ctrl, threads, sc, call))
+  }
   NextMethod()
+}
+
+# Initial parameters for a structured Gaussian mixture. Parameters (or a
+# fit) that already have the structure are used as they are; others (for
+# example a full-covariance fit as the start of an EEV fit) are projected
+# onto it: their posterior class probabilities, computed by an
+# unconstrained mixture, go through one M-step of the structure.
+structured_init <- function(m, xs, w, init, ctrl, threads, sc, call) {
+  p <- if (inherits(init, "lvm_fit")) init$params else init
+  comps <- p$components
+  covs <- if (is.list(comps) && length(comps) == m$k) lapply(comps, function(cp) cp$cov)
+  ok_shape <- length(covs) == m$k && all(vapply(covs, function(S) {
+    is.matrix(S) && is.numeric(S) && all(dim(S) == m$d) && all(is.finite(S))
+  }, TRUE))
+  if (ok_shape && cov_structure_holds(m$component$structure, covs)) {
+    return(model_to_nat(m, model_affine(m, sc, p, inverse = FALSE), arg = "init", call = call))
+  }
+  free <- mixture(ef_normal(m$d, "full"), m$k)
+  th <- model_to_nat(free, model_affine(free, sc, p, inverse = FALSE), arg = "init", call = call)
+  es <- native_model_estep(free, th, xs, w, logp = FALSE, post = TRUE, threads = threads)
+  stop_status(es, "the posterior of the initial parameters", call = call)
+  out <- theta_from_post(m, xs, w, es$post, ctrl, threads)
+  if (is.null(out)) {
+    abort_hm(c("The initial parameters in {.arg init} give no valid {m$component$structure} parameters.",
+      i = "Their posterior class probabilities leave a covariance singular under the structure."),
+      "init", call = call)
+  }
+  out
 }
 
 # Conjugation parameters rho (length k - 1) and chi (theory.md 3.1.1).

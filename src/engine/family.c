@@ -107,6 +107,7 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
     f->n = n;
     f->rep = 0;
     f->trials = 0;
+    f->cstr = 0;
     f->n_sub = 0;
     f->sub = NULL;
     if (n < 1) {
@@ -117,7 +118,13 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials) {
         if (rep < HM_COV_FULL || rep > HM_COV_ISO) {
             return HM_EINVAL;
         }
+        // The fourth integer is the mixture covariance structure, which
+        // must have this rep as its per-component form (hm_cs_rep).
+        if (trials < HM_CS_FREE || trials >= HM_CS_N || (trials != HM_CS_FREE && hm_cs_rep(trials) != rep)) {
+            return HM_EINVAL;
+        }
         f->rep = rep;
+        f->cstr = trials;
         f->d = n;
         {
             long long nn = n;
@@ -193,6 +200,7 @@ hm_status hm_family_from_spec(const int *spec, int len, hm_family *f, hm_family 
     f->n = nb;
     f->rep = 0;
     f->trials = 0;
+    f->cstr = 0;
     f->d = 0;
     f->dim = 0;
     for (int b = 0; b < nb; b++) {

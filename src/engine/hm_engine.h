@@ -103,6 +103,43 @@ enum hm_family_kind {
 /* Covariance representations of the Normal family (theory.md 2.7). */
 enum hm_cov_rep { HM_COV_FULL = 0, HM_COV_DIAG = 1, HM_COV_ISO = 2 };
 
+/*
+ * Covariance structures of a mixture of Normals (covstruct.c): the
+ * parsimonious models of Celeux and Govaert under mclust's names, for
+ * Sigma_k = lambda_k D_k A_k D_k' (volume, shape, orientation; E equal
+ * across components, V varying, I identity). HM_CS_FREE (0) is no
+ * structure: each component free in its rep. A Normal family carries its
+ * structure in the fourth spec integer (hm_family.cstr); only the mixture
+ * kind's M-step reads it, and each structure needs the rep of its
+ * per-component form (hm_cs_rep: XYI with Y = I isotropic, XYI diagonal,
+ * else full). The tied structures EII, EEI, EEE share one precision, so
+ * the mixture's interaction acts on the linear statistic x alone.
+ */
+enum hm_cov_struct {
+    HM_CS_FREE = 0,
+    HM_CS_EII = 1,
+    HM_CS_VII = 2,
+    HM_CS_EEI = 3,
+    HM_CS_VEI = 4,
+    HM_CS_EVI = 5,
+    HM_CS_VVI = 6,
+    HM_CS_EEE = 7,
+    HM_CS_VEE = 8,
+    HM_CS_EVE = 9,
+    HM_CS_VVE = 10,
+    HM_CS_EEV = 11,
+    HM_CS_VEV = 12,
+    HM_CS_EVV = 13,
+    HM_CS_VVV = 14,
+    HM_CS_N = 15
+};
+
+/* Convergence of the iterative structures' M-step (VEI, VEV, VEE, EVE,
+ * VVE): the largest move of a covariance entry relative to the largest
+ * variance, and the cap on sweeps. */
+#define HM_CS_TOL 1e-13
+#define HM_CS_MAXIT 20000
+
 /* Largest Boltzmann machine handled by exact enumeration (2^20 states). */
 #define HM_BOLTZMANN_MAX_UNITS 20
 /* Largest number of blocks in a product family. */
@@ -143,6 +180,8 @@ typedef struct hm_family {
     int n;                     /* size hyper-parameter (see table) */
     int rep;                   /* enum hm_cov_rep for normal, else 0 */
     int trials;                /* binomial trials, else 0 */
+    int cstr;                  /* normal: enum hm_cov_struct (the spec's
+                                  fourth integer), else 0 */
     int d;                     /* doubles per datum */
     int dim;                   /* parameter length */
     int n_sub;                 /* product: number of blocks, else 0 */
@@ -724,6 +763,44 @@ hm_status hm_mix_join(const hm_harmonium *h,
 void hm_cmix_add_mean(int K, int d, int k, double w, const double *ek, double *eta);
 hm_status hm_cmix_weights(int K, int d, const double *eta, double *w, int *bad);
 void hm_cmix_component_mean(int K, int d, const double *eta, const double *w, int k, double *ek);
+
+/*
+ * Covariance structures (covstruct.c, enum hm_cov_struct). hm_cs_name:
+ * mclust's name ("" for none); hm_cs_rep: the Normal rep a structure needs
+ * (-1 for HM_CS_FREE or an unknown code); hm_cs_tied: 1 for the one-
+ * precision structures EII, EEI, EEE; hm_cs_constrains: 1 if the M-step
+ * couples the components (not FREE, VII, VVI, VVV).
+ *
+ * hm_cs_covariances: the constrained M-step of the covariances. w[K] are
+ * the class weights n_k / n (positive), W the K scatter matrices W_k =
+ * sum_i r_ik (x_i - mu_k)(x_i - mu_k)' / n (column-major d x d each, both
+ * triangles; the diagonal structures read only the diagonals, EII and VII
+ * only the traces, the tied ones only sum_k W_k); sigma receives the K
+ * covariance matrices maximising the expected complete-data
+ * log-likelihood under the structure. tol, maxit: the iterative
+ * structures' stopping rule (HM_CS_TOL, HM_CS_MAXIT in the mixture);
+ * *iters their sweeps (0 for closed forms). work: hm_cs_work_len(d, K)
+ * doubles. Statuses: HM_EINVAL (bad code or sizes), HM_ENOPROG (a weight
+ * not positive), HM_EDOM (non-finite W), HM_ENOTPD (a singular scatter),
+ * HM_EMAXITER (not converged in maxit sweeps: sigma holds the last
+ * iterate). Cost: closed forms O(K d^2), with eigen-decompositions O(K
+ * d^3); iterative ones O(sweeps K d^3).
+ */
+const char *hm_cs_name(int cs);
+int hm_cs_rep(int cs);
+int hm_cs_tied(int cs);
+int hm_cs_constrains(int cs);
+size_t hm_cs_work_len(int d, int K);
+hm_status hm_cs_covariances(int cs,
+                            int d,
+                            int K,
+                            const double *w,
+                            const double *W,
+                            double *sigma,
+                            double tol,
+                            int maxit,
+                            double *work,
+                            int *iters);
 
 /*
  * Whitening of mean coordinates (theory.md 1.6, 3.2 whiten_prior), for the

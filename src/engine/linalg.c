@@ -286,3 +286,39 @@ hm_status hm_la_syev(int n, double *a, double *w, double *work, int lwork) {
     }
     return info == 0 ? HM_OK : HM_EINVAL;
 }
+
+// --- singular value decomposition --------------------------------------------
+
+/*
+ * a = U diag(s) V' for the square n x n a (LAPACK dgesvd, all vectors): s
+ * descending, u and vt n x n column-major; a is destroyed. dgesvd needs
+ * lwork >= max(1, 5n); shorter is refused with HM_ENOMEM, non-finite
+ * input with HM_EDOM, and a failed bidiagonal QR gives HM_EMAXITER.
+ */
+hm_status hm_la_gesvd(int n, double *a, double *s, double *u, double *vt, double *work, int lwork) {
+    hm_status st = square_ok(n);
+    if (st != HM_OK) {
+        return st;
+    }
+    if (n == 0) {
+        return HM_OK;
+    }
+    if (n > (INT_MAX - 1) / 5) {
+        return HM_EOVERFLOW;
+    }
+    if (lwork < ld_floor(5 * n)) {
+        return HM_ENOMEM;
+    }
+    const size_t nn = (size_t)n * (size_t)n;
+    for (size_t i = 0; i < nn; i++) {
+        if (!isfinite(a[i])) {
+            return HM_EDOM;
+        }
+    }
+    int info = 0;
+    F77_CALL(dgesvd)("A", "A", &n, &n, a, &n, s, u, &n, vt, &n, work, &lwork, &info FCONE FCONE); // LAPACK
+    if (info > 0) {
+        return HM_EMAXITER;
+    }
+    return info == 0 ? HM_OK : HM_EINVAL;
+}

@@ -55,4 +55,9 @@ hm_status hm_la_gemm(char ta,
  * at least 3 n doubles. */
 hm_status hm_la_syev(int n, double *a, double *w, double *work, int lwork);
 
+/* Singular value decomposition a = U diag(s) V' of the square n x n a
+ * (LAPACK dgesvd): s descending, u and vt n x n; a is overwritten. work has
+ * at least 5 n doubles. */
+hm_status hm_la_gesvd(int n, double *a, double *s, double *u, double *vt, double *work, int lwork);
+
 #endif

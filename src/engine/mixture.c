@@ -29,6 +29,22 @@
 // is 1e-304 relative to the largest class, whose shifted logit is 0).
 #define EXP_FLOOR (-700.0)
 
+// --- covariance structures ------------------------------------------------------------
+
+// A Normal observable whose covariance structure couples the components
+// in the M-step (covstruct.c); the other structures' M-step is the
+// per-component one.
+static int mix_structured(const hm_harmonium *h) {
+    return h->obs->kind == HM_FAM_NORMAL && hm_cs_constrains(h->obs->cstr);
+}
+
+// A Normal observable with one precision shared by all components (EII,
+// EEI, EEE): the harmonium's interaction Theta is zero on the second-order
+// statistic, so it acts on the linear statistic x alone.
+static int mix_tied(const hm_harmonium *h) {
+    return h->obs->kind == HM_FAM_NORMAL && hm_cs_tied(h->obs->cstr);
+}
+
 // --- descriptor and scratch ------------------------------------------------------------
 
 static hm_status mix_init(hm_harmonium *h) {
@@ -65,7 +81,12 @@ static int mix_rho_len(const hm_harmonium *h) {
 static size_t mix_work_len(const hm_harmonium *h) {
     size_t k = (size_t)h->lat->n;
     size_t dx = (size_t)h->obs->dim;
-    return k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
+    size_t len = k * dx + 2 * dx + 2 * k + hm_fam_work_len(h->obs) + hm_fam_work_len(h->lat) + 8;
+    if (mix_structured(h)) {
+        size_t d = (size_t)h->obs->n;
+        len += k * d + 2 * k * d * d + d * d + hm_cs_work_len((int)d, (int)k);
+    }
+    return len;
 }
 
 static size_t mix_sample_work_len(const hm_harmonium *h, int n) {
@@ -205,6 +226,184 @@ void hm_cmix_component_mean(int K, int d, const double *eta, const double *w, in
     }
 }
 
+// Flat index of (i, j), i <= j, in the Normal's packed upper triangle.
+static size_t mix_pidx(int d, int i, int j) {
+    return (size_t)i * (size_t)d - (size_t)i * (size_t)(i + 1) / 2 + (size_t)j;
+}
+
+// The second-moment block m2 of a Normal's mean coordinates in rep `rep`
+// (packed upper triangle, the squares, or their mean) into the full d x d
+// matrix M (off-diagonals 0 outside the full rep).
+static void mix_unpack_moments(int rep, int d, const double *m2, double *M) {
+    memset(M, 0, (size_t)d * (size_t)d * sizeof(double));
+    for (int i = 0; i < d; i++) {
+        if (rep == HM_COV_FULL) {
+            for (int j = i; j < d; j++) {
+                double v = m2[mix_pidx(d, i, j)];
+                M[(size_t)j * (size_t)d + (size_t)i] = v;
+                M[(size_t)i * (size_t)d + (size_t)j] = v;
+            }
+        } else {
+            M[(size_t)i * (size_t)d + (size_t)i] = rep == HM_COV_DIAG ? m2[i] : m2[0];
+        }
+    }
+}
+
+// M -= c mu mu' (only the diagonal outside the full rep).
+static void mix_sub_outer(int rep, int d, double c, const double *mu, double *M) {
+    for (int j = 0; j < d; j++) {
+        for (int i = 0; i < d; i++) {
+            if (rep == HM_COV_FULL || i == j) {
+                M[(size_t)j * (size_t)d + (size_t)i] -= c * mu[i] * mu[j];
+            }
+        }
+    }
+}
+
+// Mean coordinates (mu, second moments Sigma + mu mu' in rep's packing).
+static void mix_pack_moments(int rep, int d, const double *mu, const double *S, double *e) {
+    memcpy(e, mu, (size_t)d * sizeof(double));
+    double iso = 0.0;
+    for (int i = 0; i < d; i++) {
+        if (rep == HM_COV_FULL) {
+            for (int j = i; j < d; j++) {
+                e[d + (int)mix_pidx(d, i, j)] = S[(size_t)j * (size_t)d + (size_t)i] + mu[i] * mu[j];
+            }
+        } else if (rep == HM_COV_DIAG) {
+            e[d + i] = S[(size_t)i * (size_t)d + (size_t)i] + mu[i] * mu[i];
+        } else {
+            iso += S[(size_t)i * (size_t)d + (size_t)i] + mu[i] * mu[i];
+        }
+    }
+    if (rep == HM_COV_ISO) {
+        e[d] = iso / (double)d;
+    }
+}
+
+// y = P mu for the precision encoded by the second-order natural block th2
+// of rep `rep` (full: -P_ii / 2 and -P_ij; diagonal: -P_ii / 2; isotropic:
+// -(d / 2) p).
+static void mix_precision_times(int rep, int d, const double *th2, const double *mu, double *y) {
+    for (int i = 0; i < d; i++) {
+        double s = 0.0;
+        if (rep == HM_COV_FULL) {
+            for (int j = 0; j < d; j++) {
+                double v = i <= j ? th2[mix_pidx(d, i, j)] : th2[mix_pidx(d, j, i)];
+                s += (i == j ? -2.0 * v : -v) * mu[j];
+            }
+        } else if (rep == HM_COV_DIAG) {
+            s = -2.0 * th2[i] * mu[i];
+        } else {
+            s = -2.0 * th2[0] / (double)d * mu[i];
+        }
+        y[i] = s;
+    }
+}
+
+/*
+ * The M-step of a Normal mixture under a covariance structure (covstruct.c):
+ * the closed-form per-component moments (w_k, mu_k and the scatter W_k /
+ * n), the structure's constrained covariances Sigma_k, then each
+ * component's natural parameters from (mu_k, Sigma_k) by the family's map
+ * (which adds the ridge ctl->reg). The tied structures (EII, EEI, EEE) need
+ * only the pooled scatter, taken from the total second moments eta_X (the
+ * E-step of a tied mixture does not accumulate the second-order interaction
+ * statistics; see mix_block), and factor the one covariance once: theta^(k)
+ * = (P mu_k, the common second-order block), so the interaction's
+ * second-order rows are exactly 0, and psi^(k) - psi^(0) = (mu_k' P mu_k -
+ * mu_0' P mu_0) / 2.
+ */
+static hm_status mix_to_natural_cs(const hm_harmonium *h,
+                                   const double *eta,
+                                   double *theta,
+                                   double *work,
+                                   const hm_ctrl *ctl,
+                                   int *bad) {
+    const hm_family *f = h->obs;
+    const int K = h->lat->n, dx = f->dim, d = f->n, mz = h->mz, rep = f->rep, cs = f->cstr;
+    const int tied = hm_cs_tied(cs);
+    const size_t dd = (size_t)d * (size_t)d;
+    double *comps = work;                          /* K x dx */
+    double *ek = comps + (size_t)K * (size_t)dx;   /* dx */
+    double *w = ek + dx;                           /* K */
+    double *psik = w + K;                          /* K */
+    double *mu = psik + K;                         /* K x d */
+    double *Wm = mu + (size_t)K * (size_t)d;       /* K dd */
+    double *sig = Wm + (size_t)K * dd;             /* K dd */
+    double *y = sig + (size_t)K * dd;              /* dd */
+    double *csw = y + dd;
+    double *fw = csw + hm_cs_work_len(d, K);
+    *bad = -1;
+    hm_status st = hm_cmix_weights(K, dx, eta, w, bad);
+    if (st != HM_OK) {
+        return st;
+    }
+    memset(Wm, 0, (size_t)K * dd * sizeof(double));
+    for (int k = 0; k < K; k++) {
+        hm_cmix_component_mean(K, dx, eta, w, k, ek);
+        memcpy(mu + (size_t)k * (size_t)d, ek, (size_t)d * sizeof(double));
+        if (!tied) {
+            double *Wk = Wm + (size_t)k * dd;
+            mix_unpack_moments(rep, d, ek + d, Wk);
+            mix_sub_outer(rep, d, 1.0, ek, Wk);
+            for (size_t e = 0; e < dd; e++) {
+                Wk[e] *= w[k];
+            }
+        }
+    }
+    if (tied) {
+        mix_unpack_moments(rep, d, eta + d, Wm);
+        for (int k = 0; k < K; k++) {
+            mix_sub_outer(rep, d, w[k], mu + (size_t)k * (size_t)d, Wm);
+        }
+    }
+    int iters = 0;
+    st = hm_cs_covariances(cs, d, K, w, Wm, sig, HM_CS_TOL, HM_CS_MAXIT, csw, &iters);
+    if (st != HM_OK) {
+        return st;
+    }
+    for (int k = 0; k < (tied ? 1 : K); k++) {
+        double *tk = comps + (size_t)k * (size_t)dx;
+        mix_pack_moments(rep, d, mu + (size_t)k * (size_t)d, sig + (size_t)k * dd, ek);
+        st = hm_fam_to_natural(f, ek, tk, fw, ctl);
+        if (st == HM_OK) {
+            st = hm_fam_log_partition(f, tk, &psik[k], fw);
+        }
+        if (st != HM_OK) {
+            *bad = k;
+            return st;
+        }
+    }
+    if (tied) {
+        const double *t0 = comps;
+        double q0 = 0.0;
+        for (int i = 0; i < d; i++) {
+            q0 += t0[i] * mu[i];
+        }
+        for (int k = 1; k < K; k++) {
+            double *tk = comps + (size_t)k * (size_t)dx;
+            const double *mk = mu + (size_t)k * (size_t)d;
+            mix_precision_times(rep, d, t0 + d, mk, tk);
+            memcpy(tk + d, t0 + d, (size_t)(dx - d) * sizeof(double));
+            double qk = 0.0;
+            for (int i = 0; i < d; i++) {
+                qk += tk[i] * mk[i];
+            }
+            psik[k] = psik[0] + 0.5 * (qk - q0);
+        }
+    }
+    double *thx = theta, *Wt = theta + dx, *thz = theta + dx + (size_t)dx * (size_t)mz;
+    memcpy(thx, comps, (size_t)dx * sizeof(double));
+    for (int k = 1; k < K; k++) {
+        const double *tk = comps + (size_t)k * (size_t)dx;
+        for (int j = 0; j < dx; j++) {
+            Wt[(size_t)j * (size_t)mz + (size_t)(k - 1)] = tk[j] - comps[j];
+        }
+        thz[k - 1] = log(w[k] / w[0]) - (psik[k] - psik[0]);
+    }
+    return HM_OK;
+}
+
 // The exact M-step (theory.md 1.6, 3.1.4): split_mean_mixture gives each
 // component's average statistics, the observable family's mean -> natural
 // map gives theta^(k), the categorical map gives the prior, and
@@ -223,6 +422,9 @@ static hm_status mix_to_natural(const hm_harmonium *h,
     double *w = ek + dx;                              /* K */
     double *psik = w + K;                             /* K */
     double *fw = psik + K + dx;
+    if (mix_structured(h)) {
+        return mix_to_natural_cs(h, eta, theta, work, ctl, bad);
+    }
     *bad = -1;
     hm_status sw = hm_cmix_weights(K, dx, eta, w, bad);
     if (sw != HM_OK) {
@@ -418,8 +620,17 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
         ez[k] = 0.0;
     }
     double ll = 0.0, wt = 0.0;
+    // A tied Normal mixture (EII, EEI, EEE) has no second-order interaction:
+    // the class logits need only the d linear statistics, and only the last
+    // column (theta_X . s(x)) the whole of s(x).
+    const int tied = mix_tied(h), lin = obs->n;
     if (c->given == NULL) {
-        hm_k_gemm_nn(nr, mx, K, S, mx, c->T, K, Q, K);
+        if (tied) {
+            hm_k_gemm_nn(nr, lin, mz, S, mx, c->T, K, Q, K);
+            hm_k_gemm_nn(nr, mx, 1, S, mx, c->T + mz, K, Q + mz, K);
+        } else {
+            hm_k_gemm_nn(nr, mx, K, S, mx, c->T, K, Q, K);
+        }
         // Responsibilities: softmax over [0, q] with the row maximum shifted
         // out; class 0 sits in the last column of R. One vectorised exp for
         // the whole block (libm's exp would cost as much as the product).
@@ -487,7 +698,15 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
         }
     }
     memset(G, 0, (size_t)mx * (size_t)K * sizeof(double));
-    hm_k_gemm_tn_acc(nr, mx, K, S, mx, R, K, G, K);
+    if (tied) {
+        // The tied harmonium's statistics: x z' and the totals of s(x); the
+        // second-order rows of the interaction block stay 0 (its M-step,
+        // mix_to_natural_cs, reads the pooled scatter from the totals).
+        hm_k_gemm_tn_acc(nr, lin, mz, S, mx, R, K, G, K);
+        hm_k_gemm_tn_acc(nr, mx, 1, S, mx, R + mz, K, G + mz, K);
+    } else {
+        hm_k_gemm_tn_acc(nr, mx, K, S, mx, R, K, G, K);
+    }
     double *etax = slot, *etaw = slot + mx, *etaz = slot + mx + (size_t)mx * (size_t)mz;
     for (int j = 0; j < mx; j++) {
         etax[j] = G[(size_t)j * (size_t)K + (size_t)mz];
