@@ -98,7 +98,10 @@ mixture_health <- function(m, theta, post, w) {
       blk <- fb$blocks[[b]]
       S <- pj[[b]]$cov
       if (is.null(S)) next
-      full <- identical(blk$covariance, "full") || identical(blk$covariance, "VVV")
+      # Component-specific unrestricted covariances (VVV) need d + 1 points;
+      # pooled or constrained structures are judged by their eigenvalues.
+      st <- if (is.null(blk$structure)) blk$covariance else blk$structure
+      full <- st %in% c("full", "VVV")
       if (full && blk$d > 1L && eff[j] < blk$d + 1) {
         return(sprintf("component %d has %.3g effective observations, fewer than d + 1 = %d", j, eff[j],
           blk$d + 1L))

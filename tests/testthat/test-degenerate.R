@@ -248,9 +248,10 @@ test_that("select_k marks degenerate fits and does not choose them while a healt
   tab <- sel$table
   expect_true(all(c("degenerate", "warnings") %in% names(tab)))
   expect_true(any(tab$degenerate))
-  expect_false(tab$degenerate[tab$k == sel$best])
+  expect_false(tab$degenerate[tab$k == sel$best$k])
+  expect_true(all(is.na(tab$BIC[tab$degenerate])))
   healthy <- tab[!tab$degenerate, ]
-  expect_equal(sel$best, healthy$k[which.min(healthy$BIC)])
+  expect_equal(sel$best$k, healthy$k[which.min(healthy$BIC)])
   deg <- tab$k[tab$degenerate]
   expect_true(all(vapply(sel$fits[as.character(deg)], function(f) nrow(f$warnings) > 0L, logical(1))))
 })
