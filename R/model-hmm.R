@@ -161,7 +161,10 @@ new_hmm_model <- function(emission, states, initial) {
     kind = "hmm", emission = emission, obs = obs, component = emission, states = S, k = S,
     mix = mix, initial = initial, d = emission$d, dim = mix$dim, closed = isTRUE(mix$closed),
     init_mode = match(initial, c("free", "stationary", "fixed")) - 1L,
-    n_free = S * as.integer(emission$n_free) + S * (S - 1L) + (if (initial == "free") S - 1L else 0L),
+    # A structured Normal emission (EEE, ...) counts its covariance terms as
+    # the mixture of its states does.
+    n_free = (if (!is_model && is_structured_normal(emission)) mix$n_free - (S - 1L) else
+      S * as.integer(emission$n_free)) + S * (S - 1L) + (if (initial == "free") S - 1L else 0L),
     label = sprintf("hidden Markov model, %d states, %s emission%s", S, emission$label,
       if (initial == "free") "" else paste0(" (", initial, " initial)"))
   )

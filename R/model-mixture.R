@@ -10,7 +10,9 @@
 #' categorical latent variable and `component` as the observable family: a
 #' finite mixture of `k` members of that family. Every family of
 #' [ef_family] and every [ef_product()] of them can be mixed, which gives
-#' Gaussian mixtures (full, diagonal or isotropic covariances), Poisson,
+#' Gaussian mixtures (full, diagonal or isotropic covariances, or any of
+#' mclust's 14 parsimonious structures such as `ef_normal(d, "EEE")` or
+#' `"VEV"`; see the "Covariance structures" section of [ef_family]), Poisson,
 #' Bernoulli, binomial and categorical mixtures (latent class analysis),
 #' and mixtures of von Mises, Conway-Maxwell-Poisson, Dirichlet, Gamma and
 #' Boltzmann components.
@@ -35,6 +37,7 @@
 #' @examples
 #' m <- mixture(ef_normal(2), 3)
 #' m
+#' mixture(ef_normal(4, "VEV"), 3)
 #' exactness(m)
 #' exactness(mixture(ef_von_mises(), 2))
 #' @export

@@ -42,8 +42,10 @@
  * whose lambda is common, the two coincide).
  *
  * The iterative structures stop when no entry of any Sigma_k moves by more
- * than tol times the largest variance; after maxit sweeps they return the
- * last iterate with HM_EMAXITER.
+ * than tol times the largest variance (EVE and VVE also when F, which the
+ * sweeps decrease, stops decreasing in floating point: along an almost flat
+ * orientation the majorisation steps crawl); after maxit sweeps they
+ * return the last iterate with HM_EMAXITER.
  *
  * Matrices are column-major d x d (symmetric, both triangles).
  */
@@ -361,6 +363,7 @@ static hm_status solve_common_orientation(int cs,
     for (size_t e = 0; e < K * d; e++) {
         psi[e] = 1.0;
     }
+    double fprev = HUGE_VAL;
     for (int it = 1; it <= maxit; it++) {
         // First majorisation: G = sum_k (W_k - alpha_k I) D Psi_k.
         memset(G, 0, dd * sizeof(double));
@@ -439,6 +442,18 @@ static hm_status solve_common_orientation(int cs,
                 }
             }
         }
+        // F at these volumes and shapes, up to the constant d: d log lambda
+        // (EVE), sum_k w_k log |lambda_k A_k| (VVE).
+        double f = 0.0;
+        if (cs == HM_CS_EVE) {
+            f = (double)d * log(lam);
+        } else {
+            for (size_t k = 0; k < K; k++) {
+                for (size_t j = 0; j < d; j++) {
+                    f += w[k] * log(psi[k * d + j]);
+                }
+            }
+        }
         // psi now holds the diagonal of lambda_k A_k (EVE: A_k; lambda apart).
         memcpy(old, sigma, (size_t)K * dd * sizeof(double));
         for (size_t k = 0; k < K; k++) {
@@ -454,9 +469,13 @@ static hm_status solve_common_orientation(int cs,
             }
         }
         *iters = it;
-        if (it > 1 && rel_change(d, K, sigma, old) <= tol) {
+        // Converged when Sigma stops moving, or when F no longer decreases
+        // in floating point (a flat orientation, e.g. near-spherical shapes,
+        // along which the majorisation steps crawl).
+        if (it > 1 && (rel_change(d, K, sigma, old) <= tol || !(f < fprev))) {
             return HM_OK;
         }
+        fprev = f;
     }
     return HM_EMAXITER;
 }

@@ -302,7 +302,9 @@ extern const hm_family_ops hm_fam_product_ops;
  * Fills a base (non-product) descriptor and computes d and dim. Returns
  * HM_EOVERFLOW if the parameter length would exceed 2^30. HM_EINVAL for an
  * unknown kind or sizes out of range (n < 1; binomial
- * trials < 1; Boltzmann n > HM_BOLTZMANN_MAX_UNITS). A categorical family
+ * trials < 1; Boltzmann n > HM_BOLTZMANN_MAX_UNITS; for a Normal, `trials`
+ * is its covariance structure (enum hm_cov_struct), refused unless 0 or a
+ * code whose hm_cs_rep is `rep`). A categorical family
  * with n = 1 (one class, no parameters) is allowed: it is the latent of a
  * one-component mixture.
  */
@@ -310,7 +312,7 @@ hm_status hm_family_init(hm_family *f, int kind, int n, int rep, int trials);
 
 /*
  * Builds a descriptor from the integer spec R sends:
- *   base:    (kind, n, rep, trials)
+ *   base:    (kind, n, rep, trials)   (Normal: trials = the structure)
  *   product: (HM_FAM_PRODUCT, n_blocks, kind_1, n_1, rep_1, trials_1, ...)
  * Blocks are written into sub[0..max_sub-1]. HM_EINVAL on a malformed spec.
  */

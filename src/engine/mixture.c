@@ -305,7 +305,8 @@ static void mix_precision_times(int rep, int d, const double *th2, const double 
  * the closed-form per-component moments (w_k, mu_k and the scatter W_k /
  * n), the structure's constrained covariances Sigma_k, then each
  * component's natural parameters from (mu_k, Sigma_k) by the family's map
- * (which adds the ridge ctl->reg). The tied structures (EII, EEI, EEE) need
+ * (the ridge ctl->reg is added to each component's covariance before the
+ * structure, so the result keeps it). The tied structures (EII, EEI, EEE) need
  * only the pooled scatter, taken from the total second moments eta_X (the
  * E-step of a tied mixture does not accumulate the second-order interaction
  * statistics; see mix_block), and factor the one covariance once: theta^(k)
@@ -357,6 +358,22 @@ static hm_status mix_to_natural_cs(const hm_harmonium *h,
             mix_sub_outer(rep, d, w[k], mu + (size_t)k * (size_t)d, Wm);
         }
     }
+    // The ridge ctl->reg goes on the per-component covariances before the
+    // structure (W_k + reg w_k I), so the result has the structure exactly.
+    hm_ctrl c0 = {0.0, 0.0, 0, 0.0, 0.0};
+    if (ctl != NULL) {
+        c0 = *ctl;
+        if (!(isfinite(ctl->reg) && ctl->reg >= 0.0)) {
+            return HM_EDOM;
+        }
+        for (int k = 0; k < (tied ? 1 : K); k++) {
+            double add = tied ? ctl->reg : ctl->reg * w[k];
+            for (int i = 0; i < d; i++) {
+                Wm[(size_t)k * dd + (size_t)i * (size_t)d + (size_t)i] += add;
+            }
+        }
+        c0.reg = 0.0;
+    }
     int iters = 0;
     st = hm_cs_covariances(cs, d, K, w, Wm, sig, HM_CS_TOL, HM_CS_MAXIT, csw, &iters);
     if (st != HM_OK) {
@@ -365,7 +382,7 @@ static hm_status mix_to_natural_cs(const hm_harmonium *h,
     for (int k = 0; k < (tied ? 1 : K); k++) {
         double *tk = comps + (size_t)k * (size_t)dx;
         mix_pack_moments(rep, d, mu + (size_t)k * (size_t)d, sig + (size_t)k * dd, ek);
-        st = hm_fam_to_natural(f, ek, tk, fw, ctl);
+        st = hm_fam_to_natural(f, ek, tk, fw, ctl != NULL ? &c0 : NULL);
         if (st == HM_OK) {
             st = hm_fam_log_partition(f, tk, &psik[k], fw);
         }

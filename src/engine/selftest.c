@@ -343,6 +343,8 @@ static const selftest_entry table[] = {
     {"hidden Markov models: multi-sequence forward-backward against the single-sequence recursions, threads, "
      "mixture log densities, stationary distribution",
      hm_hmm_selftest},
+    {"covariance structures: closed forms, fixed points of the iterative M-steps, nesting of the objective, statuses",
+     hm_covstruct_selftest},
     {"blocked driver: the host interrupt check stops between rounds with HM_EINTR", st_interrupt},
 };
 

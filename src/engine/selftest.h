@@ -23,6 +23,7 @@ int hm_catdir_selftest(char *msg, size_t msglen);
 int hm_lds_selftest(char *msg, size_t msglen);
 int hm_hmog_diag_selftest(char *msg, size_t msglen);
 int hm_hmm_selftest(char *msg, size_t msglen);
+int hm_covstruct_selftest(char *msg, size_t msglen);
 
 int hm_selftest_count(void);
 const char *hm_selftest_name(int i);

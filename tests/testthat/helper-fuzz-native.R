@@ -51,6 +51,14 @@ fuzz_find_dotcall <- function(e) {
 fuzz_native_workflows <- function() {
   list(
     quote({
+      # A covariance structure (its code is the Normal spec's fourth
+      # integer): the tied E-step and M-step of EEE.
+      set.seed(19)
+      x <- cbind(rnorm(40), rnorm(40) + rep(c(0, 3), 20))
+      f <- fit_lvm(mixture(ef_normal(2, "EEE"), 2), x, control = lvm_control(maxit = 10))
+      log_density(f, x[1:5, ])
+    }),
+    quote({
       set.seed(11)
       x <- cbind(a = rnorm(40), b = rnorm(40) + rep(c(0, 3), 20))
       f <- fit_lvm(mixture(ef_normal(2), 2), x, control = lvm_control(maxit = 50))
@@ -243,7 +251,8 @@ fuzz_native_specific <- function(param, v) {
   if (param %in% c("spec", "obs", "lat")) {
     out <- c(out, list(
       normal_n0 = c(1L, 0L, 0L, 0L), bad_kind = c(99L, 2L, 0L, 0L), kind0 = c(0L, 2L, 0L, 0L),
-      bad_rep = c(1L, 2L, 7L, 0L), normal_huge = c(1L, 46341L, 0L, 0L), normal_max = c(1L, imax, 0L, 0L),
+      bad_rep = c(1L, 2L, 7L, 0L), structure_99 = c(1L, 2L, 0L, 99L), structure_neg = c(1L, 2L, 0L, -1L),
+      structure_wrong_rep = c(1L, 2L, 0L, 3L), structure_15 = c(1L, 2L, 2L, 15L), normal_huge = c(1L, 46341L, 0L, 0L), normal_max = c(1L, imax, 0L, 0L),
       normal_diag_max = c(1L, imax, 1L, 0L), cat_max = c(2L, imax, 0L, 0L), cat_one = c(2L, 1L, 0L, 0L),
       poisson_max = c(5L, imax, 0L, 0L), binom_trials0 = c(4L, 2L, 0L, 0L), binom_trials_max = c(4L, 2L, 0L, imax),
       boltzmann21 = c(10L, 21L, 0L, 0L), dirichlet1 = c(8L, 1L, 0L, 0L), gamma_max = c(9L, imax, 0L, 0L),
