@@ -243,8 +243,8 @@ select_labels <- function(tab) {
 print.lvm_select <- function(x, ...) {
   tab <- x$table
   many <- ncol(x$bic) > 1L
-  cat(if (many && is.null(tab$factors)) "Model selection over k and covariance structure\n" else
-    "Model selection over k\n")
+  cat(if (!is.null(tab$factors)) "Model selection over k and the number of factors\n" else if (many)
+    "Model selection over k and covariance structure\n" else "Model selection over k\n")
   cat("BIC = -2 log-likelihood + df log(n): smaller is better (mclust's BIC has the opposite sign)\n")
   if (many) {
     cat("\nBIC:\n")
