@@ -64,8 +64,57 @@ print_fit_warnings <- function(ev) {
 
 # The classes of events that make a fit degenerate (select_k() marks such
 # fits and prefers a healthy one).
+# A concentration that ran off to infinity (a von Mises or gamma component on
+# identical values) is a density spike that inflates the likelihood without
+# bound, so it makes a fit degenerate; a probability floored at the boundary
+# of a discrete family does not (the likelihood of discrete data is bounded,
+# and latent class maxima often have such probabilities, as poLCA's do).
 degenerate_events <- c("harmonium_warning_collapse", "harmonium_warning_heywood",
-  "harmonium_warning_singular")
+  "harmonium_warning_singular", "harmonium_warning_concentration")
+
+# The smallest ratio of a Normal component's covariance eigenvalues (in the
+# internally standardised units) below which the covariance counts as
+# singular: its log-likelihood is then spurious (mclust reports NA there).
+singular_rcond <- sqrt(.Machine$double.eps)
+
+# Why a mixture's EM result at `theta` (internal coordinates) is degenerate
+# though EM ended without a numerical failure, or "" when it is healthy: a
+# Normal component with a component-specific full covariance on fewer than
+# d + 1 effective observations (the sum of its responsibilities), or a
+# Normal covariance whose eigenvalues span more than 1 / singular_rcond.
+mixture_health <- function(m, theta, post, w) {
+  if (!identical(m$kind, "mixture") || is.null(m$component) || !is.matrix(post)) return("")
+  fam <- m$component
+  fb <- fam_blocks(fam)
+  normal <- vapply(fb$blocks, function(b) identical(b$name, "normal"), logical(1))
+  if (!any(normal)) return("")
+  src <- tryCatch(model_to_src(m, theta), error = function(e) NULL)
+  if (is.null(src) || length(src$components) != ncol(post)) return("")
+  eff <- if (is.null(w)) colSums(post) else colSums(post * w)
+  for (j in seq_along(src$components)) {
+    pj <- src$components[[j]]
+    if (fam$name != "product") pj <- list(pj)
+    for (b in which(normal)) {
+      blk <- fb$blocks[[b]]
+      S <- pj[[b]]$cov
+      if (is.null(S)) next
+      # Component-specific unrestricted covariances (VVV) need d + 1 points;
+      # pooled or constrained structures are judged by their eigenvalues.
+      st <- if (is.null(blk$structure)) blk$covariance else blk$structure
+      full <- st %in% c("full", "VVV")
+      if (full && blk$d > 1L && eff[j] < blk$d + 1) {
+        return(sprintf("component %d has %.3g effective observations, fewer than d + 1 = %d", j, eff[j],
+          blk$d + 1L))
+      }
+      ev <- eigen(as.matrix(S), symmetric = TRUE, only.values = TRUE)$values
+      if (!all(is.finite(ev)) || max(ev) <= 0 || min(ev) / max(ev) < singular_rcond) {
+        return(sprintf("component %d has a singular covariance (eigenvalue ratio %.3g)", j,
+          if (all(is.finite(ev)) && max(ev) > 0) min(ev) / max(ev) else NA_real_))
+      }
+    }
+  }
+  ""
+}
 
 fit_is_degenerate <- function(fit) {
   ev <- fit$warnings

@@ -238,9 +238,34 @@ model_name_params.mixture_model <- function(m, params) {
 }
 
 #' @export
+# Starts of a mixture (lvm_control()'s n_init): for a Normal component the
+# first is mclust's hierarchical start on a fixed-seed subsample, the others
+# k-means++ from seeds, alternately on the standardised and the whitened
+# features (correlated data such as MASS::crabs need the latter); for latent
+# class analysis every start after the first draws the probability tables
+# at random, as poLCA does; otherwise k-means++ (a fixed seed for the first).
 model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+  kind <- start_kind(m$component)
+  if (kind == "discrete" && i > 1L) {
+    p <- with_seed(start_seed(control, i), dirichlet_params(m$component, m$k))
+    th <- tryCatch(model_to_nat(m, p), harmonium_error = function(e) NULL)
+    if (!is.null(th)) return(th)
+  }
   f <- family_features(m$component, x)
-  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
+  labels <- if (kind == "normal" && i == 1L) {
+    with_seed(default_seed, hc_labels(f, m$k))
+  } else if (kind == "normal" && i %% 2L == 1L) {
+    with_seed(start_seed(control, i), kmeans_pp_labels(svd_features(f, whiten = TRUE), m$k))
+  } else {
+    with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
+  }
+  if (kind == "discrete") {
+    # Hard labels give each class probabilities of exactly 0 for the levels
+    # it did not receive, a boundary EM cannot leave (on gss82 with 3 classes
+    # EM stops there at -2825.1, the maximum being -2754.5): softened.
+    th <- theta_from_post(m, xs, w, labels_to_post(labels, m$k, 0.25), ctrl, threads)
+    if (!is.null(th)) return(th)
+  }
   theta_from_labels(m, xs, w, labels, ctrl, threads)
 }
 
