@@ -46,6 +46,15 @@ events_record <- function(cnd, events = NULL, start = NULL) {
   invisible()
 }
 
+# Records events in every open log without signalling a warning: for
+# findings that describe a valid maximum rather than a problem (a
+# probability or rate at the boundary of its domain is the maximum-likelihood
+# estimate of a category or count never observed in a component, as in
+# poLCA's fits). print() and summary() still list them.
+events_note <- function(class, events) {
+  events_record(structure(class = c(class, "condition"), list(message = "", call = NULL)), events = events)
+}
+
 # Attaches the log to a fit.
 events_attach <- function(fit, token) {
   if (is.list(fit)) fit$warnings <- events_get(token)
@@ -240,8 +249,9 @@ diagnose_components <- function(comps, fam, sc, reg, unit) {
     }
   }
   if (length(bnd)) {
-    warn_hm(c("{length(bnd)} parameter{?s} at the boundary of {?its/their} domain (floored, so the log-likelihood stays finite):",
-      stats::setNames(bnd, rep("*", length(bnd)))), "boundary", events = bnd)
+    # Bounded likelihoods (discrete data) have such maxima legitimately: a
+    # note in the fit's log, not a warning.
+    events_note("harmonium_warning_boundary", bnd)
   }
   if (length(conc)) {
     warn_hm(c("{length(conc)} concentration{?s} ran off to infinity:", stats::setNames(conc, rep("*", length(conc))),

@@ -612,7 +612,10 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #' * Probabilities and rates at the boundary (a category never observed in
 #'   a component, a Bernoulli or binomial column all 0 or all at its
 #'   maximum, a Poisson component of zeros): floored at `1e-12`
-#'   (`"boundary"`), so every log-density stays finite.
+#'   (`"boundary"`), so every log-density stays finite. Such a parameter is
+#'   the maximum of a bounded likelihood (poLCA's fits have them too), so it
+#'   is recorded in `fit$warnings` and shown by print() without raising a
+#'   warning.
 #' * A von Mises concentration or gamma shape running off to infinity (a
 #'   component on identical values): reported (`"concentration"`).
 #' * Factor analysis and PPCA: the uniquenesses (in units of each column's
