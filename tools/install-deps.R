@@ -27,3 +27,25 @@ if (length(need)) {
 }
 still <- setdiff(setdiff(pkgs, optional), rownames(installed.packages()))
 if (length(still)) stop("could not install: ", paste(still, collapse = ", "))
+
+# The vignettes are R Markdown: building them (R CMD build, R CMD check) needs
+# pandoc, and R CMD check --as-cran needs qpdf. Neither is an R package:
+# installed from the system's packages when run as root on Debian/Ubuntu,
+# named otherwise. The package installs and its tests run without them.
+sys_tools <- c(pandoc = "pandoc", qpdf = "qpdf")
+missing_tools <- sys_tools[!nzchar(Sys.which(names(sys_tools)))]
+if (length(missing_tools)) {
+  is_root <- identical(unname(Sys.info()[["effective_user"]]), "root")
+  if (is_root && nzchar(Sys.which("apt-get"))) {
+    message("installing system tools: ", paste(missing_tools, collapse = ", "))
+    status <- system2("apt-get", c("install", "-y", "--no-install-recommends", missing_tools))
+    if (status != 0L) {
+      system2("apt-get", "update")
+      status <- system2("apt-get", c("install", "-y", "--no-install-recommends", missing_tools))
+    }
+    if (status != 0L) message("could not install ", paste(missing_tools, collapse = ", "), " (vignettes need pandoc)")
+  } else {
+    message("to build the vignettes, install: ", paste(missing_tools, collapse = ", "),
+      " (e.g. apt-get install ", paste(missing_tools, collapse = " "), ")")
+  }
+}
