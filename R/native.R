@@ -63,6 +63,9 @@ native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
 
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)
+# Rows x statistics below which the engine's E-step runs serially; returns the
+# previous value (the tests set 0 so that threads run on small data).
+parallel_min_work <- function(work) .Call(C_parallel_min_work, as.double(work))
 native_selftest_run <- function(i) .Call(C_selftest_run, i)
 
 # hmm.c (glue_hmm.c)

@@ -45,6 +45,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(model_cd_gradient, 6),
     CALLDEF(em_run, 9),
     CALLDEF(selftest_list, 0),
+    CALLDEF(parallel_min_work, 1),
     CALLDEF(selftest_run, 1),
     {NULL, NULL, 0}};
 

@@ -41,6 +41,15 @@ int hm_estep_block_rows(const hm_harmonium *h) {
     return b - b % 16;
 }
 
+// Rows times statistics below which an E-step stays serial (hm_run_blocks).
+static double parallel_min_work = 65536.0;
+
+double hm_set_parallel_min_work(double work) {
+    double old = parallel_min_work;
+    parallel_min_work = work >= 0.0 ? work : 0.0;
+    return old;
+}
+
 static hm_interrupt_fn interrupt_check = NULL;
 
 void hm_set_interrupt_check(hm_interrupt_fn fn) {
@@ -77,7 +86,11 @@ hm_status hm_run_blocks(int n,
                         double *work) {
     const int nb = (n + B - 1) / B;
     const int ntw = clamp_threads(threads);
-    const int nt = hm_threads(nb, ntw);
+    // A parallel region costs microseconds to open, and far more when the
+    // machine is busy and a worker waits to be scheduled: small E-steps (an
+    // LCA of a thousand rows costs ~20 us) run on this thread. The work is
+    // measured by the statistics the blocks write, a proxy for their cost.
+    const int nt = (double)n * (double)slen < parallel_min_work ? 1 : hm_threads(nb, ntw);
     const int rs = round_blocks(ntw);
     double *slots = work;
     double *sst = slots + (size_t)rs * (size_t)slen;

@@ -21,3 +21,13 @@ SEXP ffi_selftest_run(SEXP i_) {
     int rc = hm_selftest_run(i, msg, sizeof msg);
     return Rf_mkString(rc == 0 ? "" : (msg[0] ? msg : "failed"));
 }
+
+// The engine's serial-below threshold (hm_set_parallel_min_work); returns
+// the previous value.
+SEXP ffi_parallel_min_work(SEXP work) {
+    double v = Rf_asReal(work);
+    if (ISNAN(v) || v < 0.0) {
+        internal_error(__func__, "`work` must be a non-negative number");
+    }
+    return Rf_ScalarReal(hm_set_parallel_min_work(v));
+}

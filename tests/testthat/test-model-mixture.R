@@ -145,3 +145,21 @@ test_that("ancestral sampling reproduces the mixture's moments", {
   expect_equal(unname(colMeans(s)), mu, tolerance = 0.03)
   expect_identical(simulate(f, 10, seed = 7), simulate(f, 10, seed = 7))
 })
+
+test_that("small E-steps run serially by default, with the same results as threaded ones", {
+  old <- harmonium:::parallel_min_work(65536)
+  on.exit(harmonium:::parallel_min_work(old))
+  expect_identical(harmonium:::parallel_min_work(65536), 65536)
+  m <- mixture(ef_product(ef_categorical(3), ef_categorical(2), ef_categorical(2), ef_categorical(3)), 3)
+  ctl <- function(t) lvm_control(n_init = 2, seed = 3, threads = t, maxit = 50, tol = 0)
+  # 50 iterations, short of convergence (a warning before tol = 0 meant "exactly maxit").
+  fit <- function(t) suppressWarnings(fit_lvm(m, gss82, control = ctl(t)))
+  serial <- fit(2)
+  harmonium:::parallel_min_work(0)
+  threaded <- fit(2)
+  one <- fit(1)
+  expect_identical(threaded$params, serial$params)
+  expect_identical(threaded$trace, serial$trace)
+  expect_identical(one$trace, serial$trace)
+  expect_error(harmonium:::parallel_min_work(-1), "non-negative")
+})
