@@ -61,6 +61,15 @@ native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
   .Call(C_em_run, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, ctrl, em, threads)
 }
 
+# glue_start.c
+native_kmeans_run <- function(f, k, trials, maxit, threads) {
+  .Call(C_kmeans_run, f, as.integer(k), as.double(c(trials, maxit)), as.integer(threads))
+}
+native_mixture_labels_theta <- function(m, x, w, labels, smooth, ctrl, threads) {
+  .Call(C_mixture_labels_theta, m$hm_kind, m$obs_spec, m$lat_spec, x, w, labels, as.double(smooth), ctrl,
+    as.integer(threads))
+}
+
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)
 native_selftest_run <- function(i) .Call(C_selftest_run, i)

@@ -64,3 +64,17 @@ hm_status hm_em_test(double ll_new, double ll_old, double tol) {
     double rel = fabs(ll_new - ll_old) / (1.0 + fabs(ll_new));
     return rel < tol ? HM_OK : HM_CONTINUE;
 }
+
+// Aitken's limit l0 + d0 a / (1 - a) with d0 = l0 - l1, a = d0 / (l1 - l2).
+hm_status hm_em_aitken_limit(double l2, double l1, double l0, double *limit) {
+    if (!isfinite(l0) || !isfinite(l1) || !isfinite(l2)) {
+        return HM_CONTINUE;
+    }
+    const double d0 = l0 - l1, d1 = l1 - l2;
+    if (!(d0 > 0.0) || !(d1 > 0.0) || !(d0 < d1)) {
+        return HM_CONTINUE;
+    }
+    const double a = d0 / d1;
+    *limit = l0 + d0 * a / (1.0 - a);
+    return HM_OK;
+}

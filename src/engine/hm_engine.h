@@ -1115,6 +1115,58 @@ hm_status hm_em_iterate(const hm_harmonium *h,
  */
 hm_status hm_em_test(double ll_new, double ll_old, double tol);
 
+/*
+ * Aitken's extrapolation of an EM log-likelihood sequence (Bohning et al.
+ * 1994): EM converges linearly, successive gains shrinking by a rate
+ * a = d_k / d_(k-1) with d_k = l_k - l_(k-1), so the limit is about
+ * l_k + d_k a / (1 - a). Given the last three values l2 = l_(k-2),
+ * l1 = l_(k-1), l0 = l_k, writes that limit to *limit and returns HM_OK
+ * when both gains are positive and a < 1; HM_CONTINUE (nothing to
+ * extrapolate: a gain not positive, a rate of 1 or more, or a value not
+ * finite) otherwise, *limit then untouched. Cost O(1).
+ */
+hm_status hm_em_aitken_limit(double l2, double l1, double l0, double *limit);
+
+/* ---------------------------------------------------------------------------
+ * k-means (engine/kmeans.c): the starts of the mixture drivers
+ * ------------------------------------------------------------------------- */
+
+/* Scratch (doubles) hm_kmeans needs for n x d data, k centres, `trials`
+ * candidates per centre and `threads` threads: O(n + trials d + k d +
+ * threads block k), block <= 4096. */
+size_t hm_kmeans_work_len(int n, int d, int k, int trials, int threads);
+
+/*
+ * Greedy k-means++ seeding and Lloyd iterations on the column-major n x d
+ * matrix x (leading dimension ldx >= n; finite values). The first centre
+ * is a uniformly drawn row, each further one the best (least total squared
+ * distance to the nearest centre) of `trials` (>= 1) rows drawn with
+ * probability proportional to that squared distance; then at most `maxit`
+ * assignment passes (at least one), each row joining its nearest centre
+ * (the lowest index on a tie) and each centre moving to the mean of its
+ * rows (a centre without rows stays), stopping when no row moves.
+ * Outputs: labels[n] (0-based), centers (k x d row-major, the centres of
+ * the last assignment), *iter (assignment passes). Draws only through
+ * rng (called on this thread, never inside a parallel region). Rows are
+ * processed in blocks of a fixed size whose sums are reduced in block
+ * order: bit-identical for any thread count. HM_EINVAL for bad sizes,
+ * HM_EOVERFLOW when n d or k d exceed INT_MAX. work: hm_kmeans_work_len
+ * doubles. Cost O(n d k (trials + passes)).
+ */
+hm_status hm_kmeans(const double *x,
+                    int n,
+                    int ldx,
+                    int d,
+                    int k,
+                    int trials,
+                    int maxit,
+                    hm_rng *rng,
+                    int threads,
+                    int *labels,
+                    double *centers,
+                    int *iter,
+                    double *work);
+
 /* ---------------------------------------------------------------------------
  * Threads (engine/threads.c): the only OpenMP thread-count logic.
  * ------------------------------------------------------------------------- */

@@ -6,9 +6,18 @@
  */
 #include "glue.h"
 
-// em = c(tol, maxit); returns the parameters whose log-likelihood was
-// recorded last, the trace (log-likelihood at the start of each iteration),
-// the convergence flag, the status and the failing component.
+// em = c(tol, maxit, previous log-likelihood[, the one before it, iterations
+// already run, abandon below]); returns the parameters whose log-likelihood
+// was recorded last (except at the iteration cap), the trace
+// (log-likelihood at the start of each iteration), the convergence flag,
+// the status, the failing component, whether the start was abandoned, the
+// statistics of the last E-step and whether they (and the trace's last
+// value) are those of the returned parameters.
+//
+// Abandoning (R's lvm_control(abandon = )): once at least 10 iterations
+// have run in all, a start whose Aitken limit of the log-likelihood
+// (hm_em_aitken_limit) is below `abandon below` stops at once; R passes the
+// best healthy start's log-likelihood less a margin, or -Inf.
 SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
                 SEXP threads) {
     glue_model m;
@@ -19,15 +28,23 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     int n = glue_obs_data(x, &m.obs.f, 0, glue_missing_ok(h), "x", __func__);
     const double *wt = glue_weights(w, n, __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
-    const double *emc = glue_real(em, 3, "em", __func__);
-    // c(tol, maxit, previous log-likelihood); the last may be NA or -Inf.
+    const R_xlen_t em_len = TYPEOF(em) == REALSXP && XLENGTH(em) == 6 ? 6 : 3;
+    const double *emc = glue_real(em, em_len, "em", __func__);
+    // c(tol, maxit, previous log-likelihood[, the one before, iterations
+    // done, abandon below]); the log-likelihoods may be NA or -Inf.
     if (!R_FINITE(emc[0]) || emc[0] < 0.0 || !R_FINITE(emc[1]) || emc[1] < 0.0 || emc[1] > INT_MAX ||
-        (!ISNAN(emc[2]) && emc[2] == R_PosInf)) {
-        internal_error(__func__, "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood)");
+        (!ISNAN(emc[2]) && emc[2] == R_PosInf) ||
+        (em_len == 6 && ((!ISNAN(emc[3]) && emc[3] == R_PosInf) || !R_FINITE(emc[4]) || emc[4] < 0.0 ||
+                         ISNAN(emc[5]) || emc[5] == R_PosInf))) {
+        internal_error(__func__, "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood[, "
+                                 "the one before, iterations done >= 0, abandon below < Inf])");
     }
     const double tol = emc[0];
     const int maxit = (int)emc[1];
     const double prev_ll = emc[2];
+    const double prev2_ll = em_len == 6 ? emc[3] : R_NaN;
+    const double done = em_len == 6 ? emc[4] : 0.0;
+    const double below = em_len == 6 ? emc[5] : R_NegInf;
     int nt = glue_threads(threads, __func__);
 
     double *cur = glue_scratch((size_t)dim), *nxt = glue_scratch((size_t)dim);
@@ -43,8 +60,8 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     }
     hm_data data = {REAL(x), n, n, wt};
     hm_status st = HM_CONTINUE;
-    int bad = -1, it = 0, converged = 0;
-    double ll_old = prev_ll;
+    int bad = -1, it = 0, converged = 0, abandoned = 0, at_theta = 0;
+    double ll_old = prev_ll, ll_old2 = prev2_ll;
     for (; it < maxit; it++) {
         double ll = R_NaN;
         hm_set_interrupt_check(glue_interrupt_pending);
@@ -69,15 +86,26 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
             st = ist;
             if (!ISNAN(ll)) {
                 it++;
+                at_theta = 1;
             }
             break;
         }
         if (R_FINITE(ll_old) && hm_em_test(ll, ll_old, tol) == HM_OK) {
             converged = 1;
+            at_theta = 1;
             st = HM_OK;
             it++;
             break;
         }
+        double lim;
+        if (below > R_NegInf && done + it + 1 >= 10.0 && hm_em_aitken_limit(ll_old2, ll_old, ll, &lim) == HM_OK &&
+            lim < below) {
+            abandoned = 1;
+            at_theta = 1;
+            it++;
+            break;
+        }
+        ll_old2 = ll_old;
         ll_old = ll;
         for (int i = 0; i < dim; i++) {
             cur[i] = nxt[i];
@@ -96,8 +124,8 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     }
     SEXP trace = PROTECT(Rf_lengthgets(tr, it));
     nprot++;
-    const char *nm[] = {"theta", "trace", "converged", "bad", "status"};
-    SEXP v[5];
+    const char *nm[] = {"theta", "trace", "converged", "bad", "status", "abandoned", "stats", "at_theta"};
+    SEXP v[8];
     v[0] = th;
     v[1] = trace;
     v[2] = PROTECT(Rf_ScalarLogical(converged));
@@ -106,7 +134,17 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     nprot++;
     v[4] = PROTECT(glue_status(st));
     nprot++;
-    SEXP out = glue_list(5, nm, v);
+    v[5] = PROTECT(Rf_ScalarLogical(abandoned));
+    nprot++;
+    const int sl = hm_stats_len(h);
+    v[6] = PROTECT(Rf_allocVector(REALSXP, sl));
+    nprot++;
+    for (int i = 0; i < sl; i++) {
+        REAL(v[6])[i] = at_theta ? stats[i] : NA_REAL;
+    }
+    v[7] = PROTECT(Rf_ScalarLogical(at_theta));
+    nprot++;
+    SEXP out = glue_list(8, nm, v);
     UNPROTECT(nprot);
     return out;
 }
