@@ -72,14 +72,16 @@
 #' @param abandon Whether EM may abandon a start that cannot catch up (the
 #'   default `TRUE`; `FALSE` runs every start to convergence). Once a start
 #'   has ended healthy, a later start is abandoned after at least 10
-#'   iterations when Aitken's extrapolation of its log-likelihood,
-#'   `l_k + d_k a / (1 - a)` for the last gain `d_k` shrinking at the rate
-#'   `a = d_k / d_(k-1) < 1` (the limit of a linearly converging sequence,
-#'   Bohning et al. 1994), is still below the best healthy start's
-#'   log-likelihood by more than a margin of `10 + 0.01 n` (n the total
-#'   weight, the number of rows without weights). A start whose gains are
-#'   not shrinking is never abandoned. Abandoned starts have status
-#'   `"abandoned"` in the fit's `starts`, with a note.
+#'   iterations when its gains `d_i = l_i - l_(i-1)` have shrunk at every
+#'   one of the last 5 iterations (rates `a_i = d_i / d_(i-1)` in (0, 1))
+#'   and Aitken's extrapolation of its log-likelihood,
+#'   `l_k + d_k a / (1 - a)` at the largest of those 5 rates (the limit of a
+#'   linearly converging sequence, Bohning et al. 1994), is still below the
+#'   best healthy start's log-likelihood by more than a margin of
+#'   `10 + 0.01 n` (n the total weight, the number of rows without
+#'   weights). A start whose EM speeds up again (as when it leaves a saddle)
+#'   is not abandoned then. Abandoned starts have status `"abandoned"` in
+#'   the fit's `starts`, with a note.
 #' @param optimizer For `method = "gradient"`: `"lbfgs"` ([stats::optim()]'s
 #'   L-BFGS-B on the exact log-likelihood and gradient) or `"adam"`.
 #' @param lr Adam's learning rate (on the unconstrained parameters).
@@ -334,14 +336,26 @@ mixture_params_affine <- function(model, sc, params, inverse) {
 
 # --- starts ----------------------------------------------------------------------
 
+# The features of the starts: each block's features (the data for a Normal
+# block, indicators for a categorical one, ...) side by side, centred and
+# divided by their standard deviations, in one pass in C.
 family_features <- function(fam, x) {
   fb <- fam_blocks(fam)
-  f <- do.call(cbind, lapply(seq_along(fb$blocks), function(b) {
-    as.matrix(fb$blocks[[b]]$features(x[, fb$cols[[b]], drop = FALSE]))
-  }))
-  sds <- apply(f, 2L, stats::sd)
+  f <- if (length(fb$blocks) == 1L) {
+    as.matrix(fb$blocks[[1L]]$features(x))
+  } else {
+    do.call(cbind, lapply(seq_along(fb$blocks), function(b) {
+      as.matrix(fb$blocks[[b]]$features(x[, fb$cols[[b]], drop = FALSE]))
+    }))
+  }
+  if (!is.double(f)) storage.mode(f) <- "double"
+  n <- nrow(f)
+  mo <- native_col_moments(f)
+  sds <- if (n > 1L) mo$rms * sqrt(n / (n - 1)) else rep(1, ncol(f))
   sds[!is.finite(sds) | sds <= 0] <- 1
-  sweep(sweep(f, 2L, colMeans(f), "-"), 2L, sds, "/")
+  out <- native_col_scale(f, mo$mean, sds)
+  dimnames(out) <- NULL
+  out
 }
 
 # k-means++ seeding (Arthur and Vassilvitskii 2007, greedy: the best of
@@ -405,31 +419,40 @@ start_kind <- function(fam) {
 # "SVD" transformation for its hierarchical start) or by the singular value
 # itself (`whiten = TRUE`: unit covariance). Axes of zero spread are dropped.
 # `from` gives the rows whose SVD defines the transformation.
-svd_features <- function(f, whiten = FALSE, from = seq_len(nrow(f))) {
-  mu <- colMeans(f[from, , drop = FALSE])
-  f <- sweep(f, 2L, mu, "-")
-  s <- svd(f[from, , drop = FALSE], nu = 0L)
+svd_features <- function(f, whiten = FALSE, from = NULL) {
+  sub <- if (is.null(from)) f else f[from, , drop = FALSE]
+  mu <- colMeans(sub)
+  fc <- native_col_scale(f, mu, rep(1, ncol(f)))
+  s <- svd(if (is.null(from)) fc else fc[from, , drop = FALSE], nu = 0L)
   keep <- s$d > 1e-8 * max(s$d, 0)
   if (!any(keep)) return(matrix(0, nrow(f), 1L))
   v <- s$v[, keep, drop = FALSE]
   dv <- s$d[keep]
-  f %*% v %*% diag(1 / (if (whiten) dv else sqrt(dv)), length(dv))
+  fc %*% (v * rep(1 / (if (whiten) dv else sqrt(dv)), each = nrow(v)))
 }
 
 # The deterministic start of Normal mixtures, after mclust's: agglomerative
-# hierarchical clustering of the SVD-scaled features (Ward's criterion, which
+# hierarchical clustering of the SVD-scaled features (Ward's criterion, in C,
+# which
 # is model-based agglomeration for spherical components of equal volume) on
 # at most `max_n` rows (a subsample, drawn with the RNG, when there are more),
 # the tree cut at k clusters; every other row joins the nearest cluster
 # centre. Returns hard labels 1..k.
 hc_max_rows <- 2000L
-hc_labels <- function(f, k, max_n = hc_max_rows) {
+hc_labels <- function(f, k, max_n = hc_max_rows, threads = resolve_threads()) {
   n <- nrow(f)
   if (k == 1L) return(rep(1L, n))
   idx <- if (n > max_n) sort(sample.int(n, max_n)) else seq_len(n)
-  z <- svd_features(f, from = idx)
-  tree <- stats::hclust(stats::dist(z[idx, , drop = FALSE]), method = "ward.D2")
-  lab <- as.integer(stats::cutree(tree, k = k))
+  z <- svd_features(f, from = if (length(idx) == n) NULL else idx)
+  # Ward's clustering in C (src/engine/ward.c: the partition of
+  # cutree(hclust(dist(z), "ward.D2"), k) by the nearest-neighbour chain).
+  zi <- if (length(idx) == n) z else z[idx, , drop = FALSE]
+  res <- native_ward_labels(zi, min(k, nrow(zi)), threads)
+  lab <- if (res$status == 0L) {
+    res$labels
+  } else {
+    as.integer(stats::cutree(stats::hclust(stats::dist(zi), method = "ward.D2"), k = k))
+  }
   if (length(idx) == n) return(lab)
   cen <- rowsum(z[idx, , drop = FALSE], lab) / as.vector(table(lab))
   dd <- -2 * z %*% t(cen) + matrix(rowSums(cen^2), n, nrow(cen), byrow = TRUE)
@@ -558,8 +581,9 @@ run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, aband
     burst <- n_it
     t0 <- proc.time()[[3]]
     nt <- length(trace)
-    ll_old2 <- if (nt >= 2L) trace[nt - 1L] else NA_real_
-    res <- native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old, ll_old2, nt, abandon_below), threads)
+    # The engine's abandoning rule reads the last em_abandon_hist values.
+    hist <- c(rep(NA_real_, em_abandon_hist), trace)[nt + seq_len(em_abandon_hist)]
+    res <- native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old, nt, abandon_below, hist), threads)
     elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta
@@ -593,6 +617,10 @@ run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, aband
 # per unit of total weight (per observation), wide enough that a start still
 # in a slow phase of EM is not abandoned for an optimum only slightly below.
 abandon_margin <- function(total_weight) 10 + 0.01 * total_weight
+
+# The log-likelihoods before a burst that the engine's abandoning rule reads
+# (HM_EM_ABANDON_RATES + 1 in src/engine/hm_engine.h).
+em_abandon_hist <- 6L
 
 # Aitken's stopping rule (Bohning et al. 1994; McNicholas et al. 2010). EM
 # converges linearly: successive gains shrink by a rate a = d_k / d_(k-1),

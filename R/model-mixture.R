@@ -257,7 +257,7 @@ model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads, ca
   }
   f <- cached(cache, "features", family_features(m$component, x))
   labels <- if (kind == "normal" && i == 1L) {
-    with_seed(default_seed, hc_labels(f, m$k))
+    with_seed(default_seed, hc_labels(f, m$k, threads = threads))
   } else if (kind == "normal" && i %% 2L == 1L) {
     fw <- cached(cache, "whitened", svd_features(f, whiten = TRUE))
     with_seed(start_seed(control, i), kmeans_pp_labels(fw, m$k, threads))

@@ -65,6 +65,7 @@ native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
 native_kmeans_run <- function(f, k, trials, maxit, threads) {
   .Call(C_kmeans_run, f, as.integer(k), as.double(c(trials, maxit)), as.integer(threads))
 }
+native_ward_labels <- function(z, k, threads) .Call(C_ward_labels, z, as.integer(k), as.integer(threads))
 native_mixture_labels_theta <- function(m, x, w, labels, smooth, ctrl, threads) {
   .Call(C_mixture_labels_theta, m$hm_kind, m$obs_spec, m$lat_spec, x, w, labels, as.double(smooth), ctrl,
     as.integer(threads))

@@ -45,6 +45,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(model_cd_gradient, 6),
     CALLDEF(em_run, 9),
     CALLDEF(kmeans_run, 4),
+    CALLDEF(ward_labels, 3),
     CALLDEF(mixture_labels_theta, 9),
     CALLDEF(selftest_list, 0),
     CALLDEF(selftest_run, 1),

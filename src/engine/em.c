@@ -65,16 +65,26 @@ hm_status hm_em_test(double ll_new, double ll_old, double tol) {
     return rel < tol ? HM_OK : HM_CONTINUE;
 }
 
-// Aitken's limit l0 + d0 a / (1 - a) with d0 = l0 - l1, a = d0 / (l1 - l2).
-hm_status hm_em_aitken_limit(double l2, double l1, double l0, double *limit) {
-    if (!isfinite(l0) || !isfinite(l1) || !isfinite(l2)) {
+// Aitken's limit at the largest of the last m rates, all in (0, 1).
+hm_status hm_em_aitken_limit(const double *l, int m, double *limit) {
+    if (m < 1) {
         return HM_CONTINUE;
     }
-    const double d0 = l0 - l1, d1 = l1 - l2;
-    if (!(d0 > 0.0) || !(d1 > 0.0) || !(d0 < d1)) {
-        return HM_CONTINUE;
+    for (int i = 0; i < m + 2; i++) {
+        if (!isfinite(l[i])) {
+            return HM_CONTINUE;
+        }
     }
-    const double a = d0 / d1;
-    *limit = l0 + d0 * a / (1.0 - a);
+    double amax = 0.0;
+    for (int i = 2; i < m + 2; i++) {
+        const double d0 = l[i] - l[i - 1], d1 = l[i - 1] - l[i - 2];
+        if (!(d0 > 0.0) || !(d1 > 0.0) || !(d0 < d1)) {
+            return HM_CONTINUE;
+        }
+        const double a = d0 / d1;
+        amax = a > amax ? a : amax;
+    }
+    const double last = l[m + 1] - l[m];
+    *limit = l[m + 1] + last * amax / (1.0 - amax);
     return HM_OK;
 }

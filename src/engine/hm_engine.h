@@ -1117,15 +1117,42 @@ hm_status hm_em_test(double ll_new, double ll_old, double tol);
 
 /*
  * Aitken's extrapolation of an EM log-likelihood sequence (Bohning et al.
- * 1994): EM converges linearly, successive gains shrinking by a rate
- * a = d_k / d_(k-1) with d_k = l_k - l_(k-1), so the limit is about
- * l_k + d_k a / (1 - a). Given the last three values l2 = l_(k-2),
- * l1 = l_(k-1), l0 = l_k, writes that limit to *limit and returns HM_OK
- * when both gains are positive and a < 1; HM_CONTINUE (nothing to
- * extrapolate: a gain not positive, a rate of 1 or more, or a value not
- * finite) otherwise, *limit then untouched. Cost O(1).
+ * 1994), made conservative for abandoning starts. EM converges linearly,
+ * successive gains d_i = l_i - l_(i-1) shrinking by rates a_i = d_i /
+ * d_(i-1), so the limit is about l + d a / (1 - a). Given the last m + 2
+ * values l[0..m+1] (oldest first, m >= 1), writes to *limit the last value
+ * plus the last gain times a / (1 - a) at the LARGEST of the last m rates,
+ * and returns HM_OK, only when every one of those m rates is in (0, 1)
+ * (the gains positive and shrinking throughout: EM that speeds up again,
+ * as when it leaves a saddle, is not extrapolated); HM_CONTINUE otherwise
+ * (a value not finite, a gain not positive, a rate of 1 or more), *limit
+ * then untouched. Cost O(m).
  */
-hm_status hm_em_aitken_limit(double l2, double l1, double l0, double *limit);
+#define HM_EM_ABANDON_RATES 5
+hm_status hm_em_aitken_limit(const double *l, int m, double *limit);
+
+/* ---------------------------------------------------------------------------
+ * Ward's hierarchical clustering (engine/ward.c): the first start of Normal
+ * mixtures
+ * ------------------------------------------------------------------------- */
+
+/* Scratch (doubles) hm_ward_labels needs for n rows: n^2 + 6 n. */
+size_t hm_ward_work_len(int n);
+
+/*
+ * Agglomerative clustering of the n rows of the column-major n x d matrix z
+ * (leading dimension ldz >= n) with Ward's criterion on squared Euclidean
+ * distances (the Lance-Williams update of hclust's "ward.D2"), by the
+ * nearest-neighbour chain, cut at k (1 <= k <= n) clusters: labels[n]
+ * (0-based) numbered in the order of each cluster's first row, as
+ * stats::cutree() numbers its groups. The same partition as
+ * cutree(hclust(dist(z), "ward.D2"), k) up to exact ties of heights. The
+ * distances are computed by `threads` threads (each entry by one: the
+ * same for any count); the chain is serial. HM_EINVAL for bad sizes,
+ * HM_EDOM if no finite dissimilarity is left (non-finite data).
+ * work: hm_ward_work_len(n) doubles. Cost O(n^2 (d + 1)) time.
+ */
+hm_status hm_ward_labels(const double *z, int n, int ldz, int d, int k, int threads, int *labels, double *work);
 
 /* ---------------------------------------------------------------------------
  * k-means (engine/kmeans.c): the starts of the mixture drivers

@@ -52,6 +52,7 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
                 SEXP threads);
 
 SEXP ffi_kmeans_run(SEXP f, SEXP k, SEXP ctl, SEXP threads);
+SEXP ffi_ward_labels(SEXP z, SEXP k, SEXP threads);
 SEXP ffi_mixture_labels_theta(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP labels, SEXP smooth,
                               SEXP ctrl, SEXP threads);
 

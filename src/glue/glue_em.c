@@ -6,18 +6,22 @@
  */
 #include "glue.h"
 
-// em = c(tol, maxit, previous log-likelihood[, the one before it, iterations
-// already run, abandon below]); returns the parameters whose log-likelihood
-// was recorded last (except at the iteration cap), the trace
-// (log-likelihood at the start of each iteration), the convergence flag,
-// the status, the failing component, whether the start was abandoned, the
-// statistics of the last E-step and whether they (and the trace's last
-// value) are those of the returned parameters.
+// em = c(tol, maxit, previous log-likelihood[, iterations already run,
+// abandon below, the 6 log-likelihoods before, oldest first]); returns the
+// parameters whose log-likelihood was recorded last (except at the
+// iteration cap), the trace (log-likelihood at the start of each
+// iteration), the convergence flag, the status, the failing component,
+// whether the start was abandoned, the statistics of the last E-step and
+// whether they (and the trace's last value) are those of the returned
+// parameters.
 //
 // Abandoning (R's lvm_control(abandon = )): once at least 10 iterations
-// have run in all, a start whose Aitken limit of the log-likelihood
-// (hm_em_aitken_limit) is below `abandon below` stops at once; R passes the
-// best healthy start's log-likelihood less a margin, or -Inf.
+// have run in all, a start whose conservative Aitken limit over the last
+// HM_EM_ABANDON_RATES rates (hm_em_aitken_limit) is below `abandon below`
+// stops at once; R passes the best healthy start's log-likelihood less a
+// margin, or -Inf.
+#define EM_HIST (HM_EM_ABANDON_RATES + 2)
+
 SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
                 SEXP threads) {
     glue_model m;
@@ -28,23 +32,27 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     int n = glue_obs_data(x, &m.obs.f, 0, glue_missing_ok(h), "x", __func__);
     const double *wt = glue_weights(w, n, __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
-    const R_xlen_t em_len = TYPEOF(em) == REALSXP && XLENGTH(em) == 6 ? 6 : 3;
+    const R_xlen_t em_len = TYPEOF(em) == REALSXP && XLENGTH(em) == 5 + EM_HIST - 1 ? 5 + EM_HIST - 1 : 3;
     const double *emc = glue_real(em, em_len, "em", __func__);
-    // c(tol, maxit, previous log-likelihood[, the one before, iterations
-    // done, abandon below]); the log-likelihoods may be NA or -Inf.
+    // The log-likelihoods may be NA or -Inf.
     if (!R_FINITE(emc[0]) || emc[0] < 0.0 || !R_FINITE(emc[1]) || emc[1] < 0.0 || emc[1] > INT_MAX ||
         (!ISNAN(emc[2]) && emc[2] == R_PosInf) ||
-        (em_len == 6 && ((!ISNAN(emc[3]) && emc[3] == R_PosInf) || !R_FINITE(emc[4]) || emc[4] < 0.0 ||
-                         ISNAN(emc[5]) || emc[5] == R_PosInf))) {
+        (em_len > 3 && (!R_FINITE(emc[3]) || emc[3] < 0.0 || ISNAN(emc[4]) || emc[4] == R_PosInf))) {
         internal_error(__func__, "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood[, "
-                                 "the one before, iterations done >= 0, abandon below < Inf])");
+                                 "iterations done >= 0, abandon below < Inf, %d log-likelihoods])",
+                       EM_HIST - 1);
     }
     const double tol = emc[0];
     const int maxit = (int)emc[1];
     const double prev_ll = emc[2];
-    const double prev2_ll = em_len == 6 ? emc[3] : R_NaN;
-    const double done = em_len == 6 ? emc[4] : 0.0;
-    const double below = em_len == 6 ? emc[5] : R_NegInf;
+    const double done = em_len > 3 ? emc[3] : 0.0;
+    const double below = em_len > 3 ? emc[4] : R_NegInf;
+    // The recent log-likelihoods, oldest first; the newest slot is this
+    // iteration's.
+    double hist[EM_HIST];
+    for (int i = 0; i < EM_HIST; i++) {
+        hist[i] = em_len > 3 && i < EM_HIST - 1 ? emc[5 + i] : R_NaN;
+    }
     int nt = glue_threads(threads, __func__);
 
     double *cur = glue_scratch((size_t)dim), *nxt = glue_scratch((size_t)dim);
@@ -61,7 +69,7 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
     hm_data data = {REAL(x), n, n, wt};
     hm_status st = HM_CONTINUE;
     int bad = -1, it = 0, converged = 0, abandoned = 0, at_theta = 0;
-    double ll_old = prev_ll, ll_old2 = prev2_ll;
+    double ll_old = prev_ll;
     for (; it < maxit; it++) {
         double ll = R_NaN;
         hm_set_interrupt_check(glue_interrupt_pending);
@@ -97,15 +105,18 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
             it++;
             break;
         }
+        hist[EM_HIST - 1] = ll;
         double lim;
-        if (below > R_NegInf && done + it + 1 >= 10.0 && hm_em_aitken_limit(ll_old2, ll_old, ll, &lim) == HM_OK &&
-            lim < below) {
+        if (below > R_NegInf && done + it + 1 >= 10.0 &&
+            hm_em_aitken_limit(hist, HM_EM_ABANDON_RATES, &lim) == HM_OK && lim < below) {
             abandoned = 1;
             at_theta = 1;
             it++;
             break;
         }
-        ll_old2 = ll_old;
+        for (int i = 0; i + 1 < EM_HIST; i++) {
+            hist[i] = hist[i + 1];
+        }
         ll_old = ll;
         for (int i = 0; i < dim; i++) {
             cur[i] = nxt[i];

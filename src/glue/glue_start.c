@@ -60,6 +60,36 @@ SEXP ffi_kmeans_run(SEXP f, SEXP k_, SEXP ctl, SEXP threads) {
     return out;
 }
 
+// z: n x p double matrix of finite values; returns 1-based labels of Ward's
+// clustering cut at k, and the status.
+SEXP ffi_ward_labels(SEXP z, SEXP k_, SEXP threads) {
+    if (TYPEOF(z) != REALSXP || !Rf_isMatrix(z)) {
+        internal_error(__func__, "`z` must be a double matrix");
+    }
+    const int p = Rf_ncols(z);
+    const int n = glue_data(z, p, 1, 0, "z", __func__);
+    if (p < 1) {
+        internal_error(__func__, "`z` must have at least one column");
+    }
+    const int k = glue_int_in(k_, 1, n, "k", __func__);
+    const int nt = glue_threads(threads, __func__);
+    glue_check_size((double)n * n + 6.0 * n, "z", __func__);
+    SEXP lab = PROTECT(Rf_allocVector(INTSXP, n));
+    double *work = glue_scratch(hm_ward_work_len(n));
+    hm_status st = hm_ward_labels(REAL(z), n, n, p, k, nt, INTEGER(lab), work);
+    int *lb = INTEGER(lab);
+    for (int i = 0; i < n; i++) {
+        lb[i] = st == HM_OK ? lb[i] + 1 : NA_INTEGER;
+    }
+    const char *nm[] = {"labels", "status"};
+    SEXP v[2];
+    v[0] = lab;
+    v[1] = PROTECT(glue_status(st));
+    SEXP out = glue_list(2, nm, v);
+    UNPROTECT(2);
+    return out;
+}
+
 // The M-step of a mixture (K classes) from 1-based hard labels, each row's
 // posterior the one-hot vector of its label moved toward uniform by
 // `smooth` in [0, 1]: (1 - smooth) e_label + smooth / K. Returns the
