@@ -467,7 +467,7 @@ model_start.mixture_of_model <- function(m, xs, x, w, i, control, ctrl, threads,
     if (es$status != 0L) return(NULL)
     es$post
   } else {
-    family_features(m$obs, x)
+    cached(cache, "features", family_features(m$obs, x))
   }
   labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k, threads))
   mixture_of_from_labels(m, xs, x, w, labels, th_all, control, ctrl, threads)
