@@ -222,6 +222,37 @@ test_that("k-means++ in C is reproducible from the seed, identical for any threa
   expect_identical(harmonium:::kmeans_pp_labels(f, 1L), rep(1L, 3000))
 })
 
+test_that("the starts in C are identical for 1 and 2 threads over many row blocks", {
+  # 20000 rows: 5 blocks of k-means (4096 rows for k = 4), 2 of Ward's subsample.
+  b <- starts_blobs(20000, 28)
+  f <- scale(b$x)
+  for (k in c(4L, 9L)) {
+    l1 <- harmonium:::with_seed(5L, harmonium:::kmeans_pp_labels(f, k, threads = 1L))
+    l2 <- harmonium:::with_seed(5L, harmonium:::kmeans_pp_labels(f, k, threads = 2L))
+    expect_identical(l1, l2)
+  }
+  h1 <- harmonium:::with_seed(5L, harmonium:::hc_labels(f, 4L, threads = 1L))
+  h2 <- harmonium:::with_seed(5L, harmonium:::hc_labels(f, 4L, threads = 2L))
+  expect_identical(h1, h2)
+  a <- fit_lvm(mixture(ef_normal(3), 4), b$x, control = lvm_control(threads = 1, n_init = 4))
+  c2 <- fit_lvm(mixture(ef_normal(3), 4), b$x, control = lvm_control(threads = 2, n_init = 4))
+  expect_identical(a$starts, c2$starts)
+  expect_identical(a$loglik, c2$loglik)
+})
+
+test_that("Ward's clustering in C gives hclust's ward.D2 partitions", {
+  set.seed(29)
+  for (trial in 1:12) {
+    n <- c(7L, 60L, 400L)[trial %% 3L + 1L]
+    d <- trial %% 4L + 1L
+    z <- matrix(stats::rnorm(n * d), n, d) + sample(0:3, n, replace = TRUE)
+    for (k in unique(pmin(c(2L, 3L, 6L), n))) {
+      expect_identical(harmonium:::native_ward_labels(z, k, 2L)$labels,
+        as.integer(stats::cutree(stats::hclust(stats::dist(z), "ward.D2"), k)), info = paste(n, d, k))
+    }
+  }
+})
+
 test_that("the M-step from hard labels in C equals the one through an n x k posterior", {
   b <- starts_blobs(500, 22)
   w <- stats::runif(500, 0.5, 2)
