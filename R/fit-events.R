@@ -91,15 +91,20 @@ singular_rcond <- sqrt(.Machine$double.eps)
 # Normal component with a component-specific full covariance on fewer than
 # d + 1 effective observations (the sum of its responsibilities), or a
 # Normal covariance whose eigenvalues span more than 1 / singular_rcond.
-mixture_health <- function(m, theta, post, w) {
-  if (!identical(m$kind, "mixture") || is.null(m$component) || !is.matrix(post)) return("")
+# The effective observations come from `eff` when given (mixture_eff() of
+# the E-step's statistics), else from the posterior `post`.
+mixture_health <- function(m, theta, post, w, eff = NULL) {
+  if (!identical(m$kind, "mixture") || is.null(m$component)) return("")
+  if (is.null(eff)) {
+    if (!is.matrix(post)) return("")
+    eff <- if (is.null(w)) colSums(post) else colSums(post * w)
+  }
   fam <- m$component
   fb <- fam_blocks(fam)
   normal <- vapply(fb$blocks, function(b) identical(b$name, "normal"), logical(1))
   if (!any(normal)) return("")
   src <- tryCatch(model_to_src(m, theta), error = function(e) NULL)
-  if (is.null(src) || length(src$components) != ncol(post)) return("")
-  eff <- if (is.null(w)) colSums(post) else colSums(post * w)
+  if (is.null(src) || length(src$components) != length(eff)) return("")
   for (j in seq_along(src$components)) {
     pj <- src$components[[j]]
     if (fam$name != "product") pj <- list(pj)
@@ -123,6 +128,21 @@ mixture_health <- function(m, theta, post, w) {
     }
   }
   ""
+}
+
+# The effective observations of each component of a mixture of a family
+# (the weighted sums of the responsibilities) from an E-step's statistics
+# vector: its latent block, the last k - 1 of the natural coordinates,
+# holds the sums for components 2..k, and the total weight follows the
+# log-likelihood. NULL for other models.
+mixture_eff <- function(m, stats) {
+  if (!identical(m$kind, "mixture") || !inherits(m, "mixture_model") || is.null(stats) ||
+    length(stats) != m$dim + 2L || anyNA(stats)) {
+    return(NULL)
+  }
+  k <- m$k
+  r <- if (k > 1L) stats[m$dim - (k - 1L) + seq_len(k - 1L)] else numeric(0)
+  c(stats[m$dim + 2L] - sum(r), r)
 }
 
 fit_is_degenerate <- function(fit) {

@@ -6,7 +6,9 @@
 #' Control settings for fitting
 #'
 #' @param tol Convergence tolerance on the relative change of the total
-#'   log-likelihood, `|l_new - l_old| / (1 + |l_new|)`. For linear Gaussian
+#'   log-likelihood, `|l_new - l_old| / (1 + |l_new|)`. `tol = 0` runs
+#'   exactly `maxit` iterations per start, without a non-convergence
+#'   warning. For linear Gaussian
 #'   models (factor analysis, PPCA, [lgm()]), whose EM converges slowly, the
 #'   change is Aitken's estimate of the gain still to come,
 #'   `d a / (1 - a)` for a last change `d` shrinking at the rate `a`
@@ -35,7 +37,10 @@
 #'   highest log-likelihood is kept, a start that ended degenerate (a
 #'   collapsed component, a singular covariance, a component with fewer than
 #'   d + 1 effective observations) only if every start did; a start that
-#'   fails numerically is reported, not fatal.
+#'   fails numerically is reported, not fatal. A k-means++ start whose
+#'   partition is the same as an earlier start's (up to the order of the
+#'   labels) is not run again (status `"duplicate"` in the fit's `starts`),
+#'   and a start that cannot catch up may be abandoned (see `abandon`).
 #' @param seed Seed of the random starts (`NULL`: a fixed default). Results
 #'   depend only on `seed` and the data, never on `threads`, and the
 #'   caller's random number stream is left untouched.
@@ -64,6 +69,19 @@
 #'   `harmonium_warning_heywood`) instead of running to 0. `0` for no bound.
 #'   Mixtures of factor analysers and fits by `method = "gradient"` are not
 #'   bounded.
+#' @param abandon Whether EM may abandon a start that cannot catch up (the
+#'   default `TRUE`; `FALSE` runs every start to convergence). Once a start
+#'   has ended healthy, a later start is abandoned after at least 10
+#'   iterations when its gains `d_i = l_i - l_(i-1)` have shrunk at every
+#'   one of the last 5 iterations (rates `a_i = d_i / d_(i-1)` in (0, 1))
+#'   and Aitken's extrapolation of its log-likelihood,
+#'   `l_k + d_k a / (1 - a)` at the largest of those 5 rates (the limit of a
+#'   linearly converging sequence, Bohning et al. 1994), is still below the
+#'   best healthy start's log-likelihood by more than a margin of
+#'   `10 + 0.01 n` (n the total weight, the number of rows without
+#'   weights). A start whose EM speeds up again (as when it leaves a saddle)
+#'   is not abandoned then. Abandoned starts have status `"abandoned"` in
+#'   the fit's `starts`, with a note.
 #' @param optimizer For `method = "gradient"`: `"lbfgs"` ([stats::optim()]'s
 #'   L-BFGS-B on the exact log-likelihood and gradient) or `"adam"`.
 #' @param lr Adam's learning rate (on the unconstrained parameters).
@@ -78,7 +96,7 @@
 #' @export
 lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = NULL, seed = NULL, threads = NULL,
                         trace = FALSE, reg = 0, optimizer = c("lbfgs", "adam"), lr = 0.01, cd_k = 0,
-                        lower = 0.005) {
+                        lower = 0.005, abandon = TRUE) {
   structure(
     list(
       tol = check_number(tol, min = 0),
@@ -91,7 +109,8 @@ lvm_control <- function(tol = 1e-8, maxit = 1000, n_init = NULL, seed = NULL, th
       optimizer = check_choice(optimizer, c("lbfgs", "adam")),
       lr = check_number(lr, min = 0),
       cd_k = check_count(cd_k, min = 0L, max = 100000L),
-      lower = check_number(lower, min = 0, max = 1)
+      lower = check_number(lower, min = 0, max = 1),
+      abandon = check_flag(abandon)
     ),
     class = "lvm_control",
     # A maxit left at its default gives way to the model's own (fit_maxit()).
@@ -317,39 +336,72 @@ mixture_params_affine <- function(model, sc, params, inverse) {
 
 # --- starts ----------------------------------------------------------------------
 
+# The features of the starts: each block's features (the data for a Normal
+# block, indicators for a categorical one, ...) side by side, centred and
+# divided by their standard deviations, in one pass in C.
 family_features <- function(fam, x) {
   fb <- fam_blocks(fam)
-  f <- do.call(cbind, lapply(seq_along(fb$blocks), function(b) {
-    as.matrix(fb$blocks[[b]]$features(x[, fb$cols[[b]], drop = FALSE]))
-  }))
-  sds <- apply(f, 2L, stats::sd)
+  f <- if (length(fb$blocks) == 1L) {
+    as.matrix(fb$blocks[[1L]]$features(x))
+  } else {
+    do.call(cbind, lapply(seq_along(fb$blocks), function(b) {
+      as.matrix(fb$blocks[[b]]$features(x[, fb$cols[[b]], drop = FALSE]))
+    }))
+  }
+  if (!is.double(f)) storage.mode(f) <- "double"
+  n <- nrow(f)
+  mo <- native_col_moments(f)
+  sds <- if (n > 1L) mo$rms * sqrt(n / (n - 1)) else rep(1, ncol(f))
   sds[!is.finite(sds) | sds <= 0] <- 1
-  sweep(sweep(f, 2L, colMeans(f), "-"), 2L, sds, "/")
+  out <- native_col_scale(f, mo$mean, sds)
+  dimnames(out) <- NULL
+  out
 }
 
-# k-means++ seeding (Arthur and Vassilvitskii 2007) followed by Lloyd/Hartigan-
-# Wong iterations from those centres; returns hard labels 1..k. Uses the RNG,
-# so callers wrap it in with_seed().
-kmeans_pp_labels <- function(f, k) {
+# k-means++ seeding (Arthur and Vassilvitskii 2007, greedy: the best of
+# kmeans_trials(k) candidates per centre) followed by Lloyd iterations from
+# those centres, in C (src/engine/kmeans.c), threaded with results that do
+# not depend on the thread count; returns hard labels 1..k. Draws from R's
+# RNG, so callers wrap it in with_seed().
+kmeans_max_iter <- 30L
+kmeans_trials <- function(k) 2L + as.integer(floor(log(k)))
+kmeans_pp_labels <- function(f, k, threads = resolve_threads()) {
   n <- nrow(f)
   if (k == 1L) return(rep(1L, n))
-  # Duplicated feature rows cannot be chosen twice once chosen (zero distance).
-  centers <- matrix(0, k, ncol(f))
-  centers[1, ] <- f[sample.int(n, 1L), ]
-  d2 <- rowSums(sweep(f, 2L, centers[1, ])^2)
-  for (j in 2:k) {
-    tot <- sum(d2)
-    pick <- if (tot > 0) sample.int(n, 1L, prob = d2 / tot) else sample.int(n, 1L)
-    centers[j, ] <- f[pick, ]
-    d2 <- pmin(d2, rowSums(sweep(f, 2L, centers[j, ])^2))
+  if (n <= k) return(seq_len(n))
+  f <- as.matrix(f)
+  if (!is.double(f)) storage.mode(f) <- "double"
+  res <- native_kmeans_run(f, k, kmeans_trials(k), kmeans_max_iter, threads)
+  stop_status(res, "the k-means start")
+  res$labels
+}
+
+# --- per-fit caches of the starts ------------------------------------------------
+# The features of the data (and their whitened form) are the same for every
+# start of one fit: computed once, on first use, in an environment that
+# lives for one fit_lvm() call. The same environment remembers the
+# partitions the starts began from, so that a start whose partition repeats
+# an earlier one (up to the order of the labels) is not run again.
+
+start_cache <- function() new.env(parent = emptyenv())
+
+cached <- function(cache, name, expr) {
+  if (is.null(cache)) return(expr)
+  if (!exists(name, envir = cache, inherits = FALSE)) assign(name, expr, envir = cache)
+  get(name, envir = cache, inherits = FALSE)
+}
+
+# A marker that start i's labels repeat start `of`'s partition, or NULL
+# (then the partition is remembered). Labels are compared after renaming
+# them in order of first appearance.
+start_duplicate <- function(cache, labels, i) {
+  if (is.null(cache)) return(NULL)
+  canon <- match(labels, unique(labels))
+  for (p in cache$partitions) {
+    if (identical(p$labels, canon)) return(structure(list(of = p$start), class = "hm_start_duplicate"))
   }
-  km <- tryCatch(
-    suppressWarnings(stats::kmeans(f, centers, iter.max = 30L)),
-    error = function(e) NULL
-  )
-  if (!is.null(km)) return(as.integer(km$cluster))
-  dd <- -2 * f %*% t(centers) + matrix(rowSums(centers^2), n, k, byrow = TRUE)
-  max.col(-dd, ties.method = "first")
+  cache$partitions <- c(cache$partitions, list(list(start = i, labels = canon)))
+  NULL
 }
 
 # The kind of start a mixture component gets: "normal" (a Normal block,
@@ -367,31 +419,40 @@ start_kind <- function(fam) {
 # "SVD" transformation for its hierarchical start) or by the singular value
 # itself (`whiten = TRUE`: unit covariance). Axes of zero spread are dropped.
 # `from` gives the rows whose SVD defines the transformation.
-svd_features <- function(f, whiten = FALSE, from = seq_len(nrow(f))) {
-  mu <- colMeans(f[from, , drop = FALSE])
-  f <- sweep(f, 2L, mu, "-")
-  s <- svd(f[from, , drop = FALSE], nu = 0L)
+svd_features <- function(f, whiten = FALSE, from = NULL) {
+  sub <- if (is.null(from)) f else f[from, , drop = FALSE]
+  mu <- colMeans(sub)
+  fc <- native_col_scale(f, mu, rep(1, ncol(f)))
+  s <- svd(if (is.null(from)) fc else fc[from, , drop = FALSE], nu = 0L)
   keep <- s$d > 1e-8 * max(s$d, 0)
   if (!any(keep)) return(matrix(0, nrow(f), 1L))
   v <- s$v[, keep, drop = FALSE]
   dv <- s$d[keep]
-  f %*% v %*% diag(1 / (if (whiten) dv else sqrt(dv)), length(dv))
+  fc %*% (v * rep(1 / (if (whiten) dv else sqrt(dv)), each = nrow(v)))
 }
 
 # The deterministic start of Normal mixtures, after mclust's: agglomerative
-# hierarchical clustering of the SVD-scaled features (Ward's criterion, which
+# hierarchical clustering of the SVD-scaled features (Ward's criterion, in C,
+# which
 # is model-based agglomeration for spherical components of equal volume) on
 # at most `max_n` rows (a subsample, drawn with the RNG, when there are more),
 # the tree cut at k clusters; every other row joins the nearest cluster
 # centre. Returns hard labels 1..k.
 hc_max_rows <- 2000L
-hc_labels <- function(f, k, max_n = hc_max_rows) {
+hc_labels <- function(f, k, max_n = hc_max_rows, threads = resolve_threads()) {
   n <- nrow(f)
   if (k == 1L) return(rep(1L, n))
   idx <- if (n > max_n) sort(sample.int(n, max_n)) else seq_len(n)
-  z <- svd_features(f, from = idx)
-  tree <- stats::hclust(stats::dist(z[idx, , drop = FALSE]), method = "ward.D2")
-  lab <- as.integer(stats::cutree(tree, k = k))
+  z <- svd_features(f, from = if (length(idx) == n) NULL else idx)
+  # Ward's clustering in C (src/engine/ward.c: the partition of
+  # cutree(hclust(dist(z), "ward.D2"), k) by the nearest-neighbour chain).
+  zi <- if (length(idx) == n) z else z[idx, , drop = FALSE]
+  res <- native_ward_labels(zi, min(k, nrow(zi)), threads)
+  lab <- if (res$status == 0L) {
+    res$labels
+  } else {
+    as.integer(stats::cutree(stats::hclust(stats::dist(zi), method = "ward.D2"), k = k))
+  }
   if (length(idx) == n) return(lab)
   cen <- rowsum(z[idx, , drop = FALSE], lab) / as.vector(table(lab))
   dd <- -2 * z %*% t(cen) + matrix(rowSums(cen^2), n, nrow(cen), byrow = TRUE)
@@ -444,9 +505,21 @@ theta_from_post <- function(m, xs, w, post, ctrl, threads) {
   res$value
 }
 
+# M-step from hard labels 1..k, each row's posterior its one-hot vector moved
+# toward uniform by `smooth`. For a mixture of a family the posterior is
+# built in C scratch (no n x k matrix in R); other kinds go through
+# theta_from_post().
+theta_from_hard <- function(m, xs, w, labels, smooth, ctrl, threads) {
+  if (identical(m$kind, "mixture") && inherits(m, "mixture_model") && identical(m$post_len, m$k)) {
+    res <- native_mixture_labels_theta(m, xs, w, as.integer(labels), smooth, ctrl, threads)
+    return(if (res$status != 0L) NULL else res$value)
+  }
+  theta_from_post(m, xs, w, labels_to_post(labels, m$k, smooth), ctrl, threads)
+}
+
 theta_from_labels <- function(m, xs, w, labels, ctrl, threads) {
   for (smooth in c(0, 0.05, 0.3)) {
-    th <- theta_from_post(m, xs, w, labels_to_post(labels, m$k, smooth), ctrl, threads)
+    th <- theta_from_hard(m, xs, w, labels, smooth, ctrl, threads)
     if (!is.null(th)) return(th)
   }
   NULL
@@ -462,11 +535,12 @@ start_seed <- function(control, i) {
 
 # The starting natural parameters (internal coordinates) of start `i`: the
 # user's init for the first start when given, else the model's own starts.
-start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) {
+# `cache` (start_cache()) is shared by the starts of one fit.
+start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call, cache = NULL) {
   if (i == 1L && !is.null(init)) {
     return(model_init(m, xs, w, init, ctrl, threads, sc, call))
   }
-  model_start(m, xs, x, w, i, control, ctrl, threads)
+  model_start(m, xs, x, w, i, control, ctrl, threads, cache = cache)
 }
 
 # --- EM ----------------------------------------------------------------------------
@@ -481,7 +555,14 @@ start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) 
 # on Aitken's estimate of the distance to the limit instead of the last
 # change (em_aitken_ok()); the engine's relative-change test is then run
 # with the tolerance that estimate implies.
-run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE) {
+#
+# `abandon_below` (a log-likelihood in the engine's internal units, -Inf for
+# none): the engine stops the start once Aitken's limit of its trace falls
+# below it (lvm_control()'s `abandon`); the result's `abandoned` says so.
+# `at_theta` says whether the trace's last value and `stats` (the last
+# E-step's statistics) are those of the returned parameters (on
+# convergence, abandonment or a failed M-step; not at the iteration cap).
+run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, abandon_below = -Inf) {
   trace <- numeric(0)
   ll_old <- NA_real_
   if (report) progress_start()
@@ -493,12 +574,16 @@ run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE) {
   status <- 1L
   bad <- -1L
   converged <- FALSE
+  res <- NULL
   repeat {
     left <- control$maxit - length(trace)
     n_it <- if (bursts) progress_burst(burst, elapsed, left) else left
     burst <- n_it
     t0 <- proc.time()[[3]]
-    res <- native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old), threads)
+    nt <- length(trace)
+    # The engine's abandoning rule reads the last em_abandon_hist values.
+    hist <- c(rep(NA_real_, em_abandon_hist), trace)[nt + seq_len(em_abandon_hist)]
+    res <- native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old, nt, abandon_below, hist), threads)
     elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta
@@ -520,11 +605,22 @@ run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE) {
       converged <- TRUE
     }
     if (report) progress_tick(trace)
-    if (converged || status != 1L || length(trace) >= control$maxit) break
+    if (converged || status != 1L || isTRUE(res$abandoned) || length(trace) >= control$maxit) break
     ll_old <- trace[length(trace)]
   }
-  list(theta = theta, trace = trace, status = status, bad = bad, converged = converged)
+  list(theta = theta, trace = trace, status = status, bad = bad, converged = converged,
+    abandoned = isTRUE(res$abandoned), at_theta = isTRUE(res$at_theta), stats = res$stats)
 }
+
+# The margin below the best healthy start's log-likelihood under which a
+# start's Aitken limit abandons it (lvm_control()'s `abandon`): 10 plus 0.01
+# per unit of total weight (per observation), wide enough that a start still
+# in a slow phase of EM is not abandoned for an optimum only slightly below.
+abandon_margin <- function(total_weight) 10 + 0.01 * total_weight
+
+# The log-likelihoods before a burst that the engine's abandoning rule reads
+# (HM_EM_ABANDON_RATES + 1 in src/engine/hm_engine.h).
+em_abandon_hist <- 6L
 
 # Aitken's stopping rule (Bohning et al. 1994; McNicholas et al. 2010). EM
 # converges linearly: successive gains shrink by a rate a = d_k / d_(k-1),
@@ -690,45 +786,82 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   check_scaler(sc, xs, env)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
 
+  # One cache per fit: the starts' features are computed once (the refit
+  # with a ridge below reuses them); the partitions are reset per run.
+  cache <- start_cache()
+  total_w <- if (is.null(w)) n else sum(w)
+  # The engine's log-likelihoods are in the internal (standardised) units.
+  ll_offset <- total_w * sc$log_jac
   run_starts <- function(ctrl, control) {
     best <- NULL
+    cache$partitions <- NULL
     starts <- data.frame(start = seq_len(control$n_init), loglik = NA_real_, iterations = 0L,
       status = "failed", note = "", stringsAsFactors = FALSE)
     for (i in seq_len(control$n_init)) {
-      th0 <- start_theta(model, xs, x, w, forms$init, i, control, ctrl, threads, sc, env)
+      th0 <- start_theta(model, xs, x, w, forms$init, i, control, ctrl, threads, sc, env, cache)
+      if (inherits(th0, "hm_start_duplicate")) {
+        starts$status[i] <- "duplicate"
+        starts$note[i] <- sprintf("the same partition as start %d; not run again", th0$of)
+        next
+      }
       if (is.null(th0)) {
         starts$note[i] <- "no valid starting parameters (the M-step from its start failed)"
         next
       }
+      # Once a healthy start is known, EM abandons a start whose Aitken
+      # limit stays below it by more than abandon_margin().
+      below <- if (method == "em" && !isFALSE(control$abandon) && !is.null(best) && best$healthy) {
+        best$loglik + ll_offset - abandon_margin(total_w)
+      } else {
+        -Inf
+      }
       em <- if (method == "em") {
-        run_em(model, th0, xs, w, ctrl, control, threads)
+        run_em(model, th0, xs, w, ctrl, control, threads, abandon_below = below)
       } else {
         run_gradient(model, th0, xs, w, control, threads, env)
       }
-      es <- tryCatch(fit_estep(model, em$theta, xs, w, sc, threads), harmonium_error = function(e) NULL)
-      if (is.null(es) || !is.finite(es$loglik) || !all(is.finite(em$theta))) {
-        starts$note[i] <- paste("EM ended where the log-likelihood is not finite",
-          if (em$status > 1L) paste0("(", status_message(em$status), ")"))
+      nt <- length(em$trace)
+      # Where EM ended at the parameters of its last E-step, that E-step's
+      # log-likelihood and statistics judge the start; the posterior is
+      # computed only for the start kept (below). Otherwise a full E-step.
+      es <- NULL
+      eff <- NULL
+      if (isTRUE(em$at_theta) && nt > 0L && is.finite(em$trace[nt]) && all(is.finite(em$theta))) {
+        ll <- em$trace[nt] - ll_offset
+        eff <- mixture_eff(model, em$stats)
+      } else {
+        es <- tryCatch(fit_estep(model, em$theta, xs, w, sc, threads), harmonium_error = function(e) NULL)
+        if (is.null(es) || !is.finite(es$loglik) || !all(is.finite(em$theta))) {
+          starts$note[i] <- paste("EM ended where the log-likelihood is not finite",
+            if (em$status > 1L) paste0("(", status_message(em$status), ")"))
+          next
+        }
+        ll <- es$loglik
+      }
+      starts$loglik[i] <- ll
+      starts$iterations[i] <- nt
+      if (isTRUE(em$abandoned)) {
+        starts$status[i] <- "abandoned"
+        starts$note[i] <- sprintf(paste("abandoned at iteration %d: Aitken's limit of its log-likelihood is below",
+          "start %d's %.6g by more than %.3g"), nt, best$start, best$loglik, abandon_margin(total_w))
         next
       }
-      starts$loglik[i] <- es$loglik
-      starts$iterations[i] <- length(em$trace)
       starts$status[i] <- if (em$converged) "converged" else if (em$status == 1L) "max_iter" else
         paste0("stopped: ", hm_status_names[em$status + 1L])
-      if (em$status > 1L) starts$note[i] <- collapse_note(em, "component", length(em$trace))
+      if (em$status > 1L) starts$note[i] <- collapse_note(em, "component", nt)
       # A start that ended in a collapsed component (EM stopped, or a
       # component on fewer than d + 1 points or with a singular covariance) is
       # kept only when no start ended healthy: a degenerate optimum's higher
       # likelihood is spurious.
-      health <- if (em$status <= 1L) mixture_health(model, em$theta, es$post, w) else ""
+      health <- if (em$status <= 1L) mixture_health(model, em$theta, es$post, w, eff = eff) else ""
       if (nzchar(health)) {
         starts$status[i] <- "degenerate"
         starts$note[i] <- health
       }
       healthy <- em$status <= 1L && !nzchar(health)
       if (is.null(best) || (healthy && !best$healthy) ||
-        (healthy == best$healthy && es$loglik > best$es$loglik)) {
-        best <- list(em = em, es = es, start = i, healthy = healthy, health = health)
+        (healthy == best$healthy && ll > best$loglik)) {
+        best <- list(em = em, es = es, loglik = ll, start = i, healthy = healthy, health = health)
       }
     }
     list(best = best, starts = starts)
@@ -770,7 +903,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   trace <- em$trace - (if (is.null(w)) n else sum(w)) * sc$log_jac
   check_monotone(trace)
   theta <- model_canonical(model, em$theta)
-  es <- if (identical(theta, em$theta)) best$es else fit_estep(model, theta, xs, w, sc, threads, env)
+  es <- if (!is.null(best$es) && identical(theta, em$theta)) best$es else fit_estep(model, theta, xs, w, sc, threads, env)
+  starts$loglik[best$start] <- es$loglik
   fit <- new_fit(model, theta, sc, x, w, es, call)
   fit <- fit_record_em(fit, trace, length(em$trace), isTRUE(em$converged), hm_status_names[em$status + 1L],
     starts, best$start, control, method)
@@ -847,8 +981,11 @@ has_normal_block <- function(fam) {
   any(vapply(fam_blocks(fam)$blocks, function(b) identical(b$name, "normal"), logical(1)))
 }
 
-# `what` ("EM", "Baum-Welch", ...) reached the iteration cap.
+# `what` ("EM", "Baum-Welch", ...) reached the iteration cap. With
+# lvm_control(tol = 0), which asks for exactly `maxit` iterations, that is
+# no news: no warning.
 warn_not_converged <- function(what, control) {
+  if (isTRUE(control$tol == 0)) return(invisible())
   warn_hm("{what} did not converge in {control$maxit} iterations; increase {.arg maxit} in {.fn lvm_control}.",
     "not_converged")
 }

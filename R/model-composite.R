@@ -325,7 +325,7 @@ model_canonical.hmog_model <- function(m, theta) model_to_nat(m, model_to_src(m,
 # k-means on them (k-means++ from start i's seed), and per cluster the
 # latent mean and covariance of its scores (plus the posterior covariance).
 #' @export
-model_start.hmog_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+model_start.hmog_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   st <- lgm_pca_start(list(p = m$p, q = m$q, obs = m$obs), xs, w, i, control)
   A <- st$A
   Pi <- 1 / diag(st$cov)
@@ -341,7 +341,7 @@ model_start.hmog_model <- function(m, xs, x, w, i, control, ctrl, threads) {
     params <- list(mean = st$mu, loadings = A, cov = st$cov, latent = lat)
     return(tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL))
   }
-  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(scores, m$k))
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(scores, m$k, threads))
   ww <- if (is.null(w)) rep(1, nrow(xs)) else w
   comps <- lapply(seq_len(m$k), function(j) {
     idx <- which(labels == j)
@@ -459,7 +459,7 @@ model_canonical.mixture_of_model <- function(m, theta) {
 # later starts cluster the data themselves from start i's k-means++ seed.
 # Each cluster then gets the base model's own start on its rows.
 #' @export
-model_start.mixture_of_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+model_start.mixture_of_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   th_all <- model_start(m$base, xs, x, w, 1L, control, ctrl, threads)
   if (is.null(th_all)) return(NULL)
   f <- if (i == 1L) {
@@ -467,9 +467,9 @@ model_start.mixture_of_model <- function(m, xs, x, w, i, control, ctrl, threads)
     if (es$status != 0L) return(NULL)
     es$post
   } else {
-    family_features(m$obs, x)
+    cached(cache, "features", family_features(m$obs, x))
   }
-  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k, threads))
   mixture_of_from_labels(m, xs, x, w, labels, th_all, control, ctrl, threads)
 }
 

@@ -209,7 +209,7 @@ model_name_params.conjugate_model <- function(m, params) {
 # to the observed frequencies; every alpha with that mean is a fixed point
 # (p(x) = alpha_x / sum alpha), so the total stays near k (see harmonium()).
 #' @export
-model_start.conjugate_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+model_start.conjugate_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   k <- m$n_levels
   ww <- if (is.null(w)) rep(1, nrow(x)) else w
   counts <- vapply(seq_len(k), function(j) sum(ww[x[, 1] == j - 1]), 0)

@@ -411,10 +411,10 @@ hmm_family_start <- function(m, xs, x, ok, row_w, i, control, ctrl, threads) {
   S <- m$states
   mix <- m$mix
   f <- family_features(mix$component, x[ok, , drop = FALSE])
-  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, S))
+  labels <- with_seed(start_seed(control, i), kmeans_pp_labels(f, S, threads))
   th <- NULL
   for (smooth in c(0.25, 0.5)) {
-    th <- theta_from_post(mix, xs[ok, , drop = FALSE], row_w, labels_to_post(labels, S, smooth), ctrl, threads)
+    th <- theta_from_hard(mix, xs[ok, , drop = FALSE], row_w, labels, smooth, ctrl, threads)
     if (!is.null(th)) break
   }
   th

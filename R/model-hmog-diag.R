@@ -182,7 +182,7 @@ hmog_diag_standardise <- function(params) {
 # never did. NULL if
 # a start fails.
 #' @export
-model_start.hmog_diag_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+model_start.hmog_diag_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   if (i %% 2L == 0L) return(hmog_diag_start_direct(m, xs, w, i, control))
   ms <- hmog(m$p, m$q, m$k, covariance = m$obs$covariance)
   th <- model_start(ms, xs, x, w, i, control, ctrl, threads)

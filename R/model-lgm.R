@@ -449,7 +449,7 @@ lgm_pca_start <- function(m, xs, w, i, control) {
 }
 
 #' @export
-model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   params <- if (m$gaussian_latent) {
     st <- lgm_pca_start(m, xs, w, i, control)
     list(mean = st$mu, loadings = st$A, cov = st$cov)

@@ -244,26 +244,33 @@ model_name_params.mixture_model <- function(m, params) {
 # features (correlated data such as MASS::crabs need the latter); for latent
 # class analysis every start after the first draws the probability tables
 # at random, as poLCA does; otherwise k-means++ (a fixed seed for the first).
-model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads) {
+# With the fit's `cache` (start_cache()), the features are computed once per
+# fit and a start whose partition repeats an earlier start's returns a
+# "hm_start_duplicate" marker instead of parameters.
+#' @export
+model_start.mixture_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   kind <- start_kind(m$component)
   if (kind == "discrete" && i > 1L) {
     p <- with_seed(start_seed(control, i), dirichlet_params(m$component, m$k))
     th <- tryCatch(model_to_nat(m, p), harmonium_error = function(e) NULL)
     if (!is.null(th)) return(th)
   }
-  f <- family_features(m$component, x)
+  f <- cached(cache, "features", family_features(m$component, x))
   labels <- if (kind == "normal" && i == 1L) {
-    with_seed(default_seed, hc_labels(f, m$k))
+    with_seed(default_seed, hc_labels(f, m$k, threads = threads))
   } else if (kind == "normal" && i %% 2L == 1L) {
-    with_seed(start_seed(control, i), kmeans_pp_labels(svd_features(f, whiten = TRUE), m$k))
+    fw <- cached(cache, "whitened", svd_features(f, whiten = TRUE))
+    with_seed(start_seed(control, i), kmeans_pp_labels(fw, m$k, threads))
   } else {
-    with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k))
+    with_seed(start_seed(control, i), kmeans_pp_labels(f, m$k, threads))
   }
+  dup <- start_duplicate(cache, labels, i)
+  if (!is.null(dup)) return(dup)
   if (kind == "discrete") {
     # Hard labels give each class probabilities of exactly 0 for the levels
     # it did not receive, a boundary EM cannot leave (on gss82 with 3 classes
     # EM stops there at -2825.1, the maximum being -2754.5): softened.
-    th <- theta_from_post(m, xs, w, labels_to_post(labels, m$k, 0.25), ctrl, threads)
+    th <- theta_from_hard(m, xs, w, labels, 0.25, ctrl, threads)
     if (!is.null(th)) return(th)
   }
   theta_from_labels(m, xs, w, labels, ctrl, threads)

@@ -15,8 +15,10 @@ model_to_src <- function(m, theta) UseMethod("model_to_src")
 model_affine <- function(m, sc, params, inverse) UseMethod("model_affine")
 
 # Natural parameters (internal units) of the default start i: the first is
-# deterministic, the others random from control$seed. NULL if it fails.
-model_start <- function(m, xs, x, w, i, control, ctrl, threads) UseMethod("model_start")
+# deterministic, the others random from control$seed. NULL if it fails, or
+# (mixtures, given the fit's start_cache()) a marker of class
+# "hm_start_duplicate" when its partition repeats an earlier start's.
+model_start <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) UseMethod("model_start")
 
 # Natural parameters (internal units) from a user's `init`.
 model_init <- function(m, xs, w, init, ctrl, threads, sc, call) UseMethod("model_init")

@@ -61,6 +61,16 @@ native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
   .Call(C_em_run, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, ctrl, em, threads)
 }
 
+# glue_start.c
+native_kmeans_run <- function(f, k, trials, maxit, threads) {
+  .Call(C_kmeans_run, f, as.integer(k), as.double(c(trials, maxit)), as.integer(threads))
+}
+native_ward_labels <- function(z, k, threads) .Call(C_ward_labels, z, as.integer(k), as.integer(threads))
+native_mixture_labels_theta <- function(m, x, w, labels, smooth, ctrl, threads) {
+  .Call(C_mixture_labels_theta, m$hm_kind, m$obs_spec, m$lat_spec, x, w, labels, as.double(smooth), ctrl,
+    as.integer(threads))
+}
+
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)
 # Rows x statistics below which the engine's E-step runs serially; returns the

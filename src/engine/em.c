@@ -64,3 +64,27 @@ hm_status hm_em_test(double ll_new, double ll_old, double tol) {
     double rel = fabs(ll_new - ll_old) / (1.0 + fabs(ll_new));
     return rel < tol ? HM_OK : HM_CONTINUE;
 }
+
+// Aitken's limit at the largest of the last m rates, all in (0, 1).
+hm_status hm_em_aitken_limit(const double *l, int m, double *limit) {
+    if (m < 1) {
+        return HM_CONTINUE;
+    }
+    for (int i = 0; i < m + 2; i++) {
+        if (!isfinite(l[i])) {
+            return HM_CONTINUE;
+        }
+    }
+    double amax = 0.0;
+    for (int i = 2; i < m + 2; i++) {
+        const double d0 = l[i] - l[i - 1], d1 = l[i - 1] - l[i - 2];
+        if (!(d0 > 0.0) || !(d1 > 0.0) || !(d0 < d1)) {
+            return HM_CONTINUE;
+        }
+        const double a = d0 / d1;
+        amax = a > amax ? a : amax;
+    }
+    const double last = l[m + 1] - l[m];
+    *limit = l[m + 1] + last * amax / (1.0 - amax);
+    return HM_OK;
+}

@@ -1123,6 +1123,85 @@ hm_status hm_em_iterate(const hm_harmonium *h,
  */
 hm_status hm_em_test(double ll_new, double ll_old, double tol);
 
+/*
+ * Aitken's extrapolation of an EM log-likelihood sequence (Bohning et al.
+ * 1994), made conservative for abandoning starts. EM converges linearly,
+ * successive gains d_i = l_i - l_(i-1) shrinking by rates a_i = d_i /
+ * d_(i-1), so the limit is about l + d a / (1 - a). Given the last m + 2
+ * values l[0..m+1] (oldest first, m >= 1), writes to *limit the last value
+ * plus the last gain times a / (1 - a) at the LARGEST of the last m rates,
+ * and returns HM_OK, only when every one of those m rates is in (0, 1)
+ * (the gains positive and shrinking throughout: EM that speeds up again,
+ * as when it leaves a saddle, is not extrapolated); HM_CONTINUE otherwise
+ * (a value not finite, a gain not positive, a rate of 1 or more), *limit
+ * then untouched. Cost O(m).
+ */
+#define HM_EM_ABANDON_RATES 5
+hm_status hm_em_aitken_limit(const double *l, int m, double *limit);
+
+/* ---------------------------------------------------------------------------
+ * Ward's hierarchical clustering (engine/ward.c): the first start of Normal
+ * mixtures
+ * ------------------------------------------------------------------------- */
+
+/* Scratch (doubles) hm_ward_labels needs for n rows: n^2 + 6 n. */
+size_t hm_ward_work_len(int n);
+
+/*
+ * Agglomerative clustering of the n rows of the column-major n x d matrix z
+ * (leading dimension ldz >= n) with Ward's criterion on squared Euclidean
+ * distances (the Lance-Williams update of hclust's "ward.D2"), by the
+ * nearest-neighbour chain, cut at k (1 <= k <= n) clusters: labels[n]
+ * (0-based) numbered in the order of each cluster's first row, as
+ * stats::cutree() numbers its groups. The same partition as
+ * cutree(hclust(dist(z), "ward.D2"), k) up to exact ties of heights. The
+ * distances are computed by `threads` threads (each entry by one: the
+ * same for any count); the chain is serial. HM_EINVAL for bad sizes,
+ * HM_EDOM if no finite dissimilarity is left (non-finite data).
+ * work: hm_ward_work_len(n) doubles. Cost O(n^2 (d + 1)) time.
+ */
+hm_status hm_ward_labels(const double *z, int n, int ldz, int d, int k, int threads, int *labels, double *work);
+
+/* ---------------------------------------------------------------------------
+ * k-means (engine/kmeans.c): the starts of the mixture drivers
+ * ------------------------------------------------------------------------- */
+
+/* Scratch (doubles) hm_kmeans needs for n x d data, k centres, `trials`
+ * candidates per centre and `threads` threads: O(n + trials d + k d +
+ * threads block k), block <= 4096. */
+size_t hm_kmeans_work_len(int n, int d, int k, int trials, int threads);
+
+/*
+ * Greedy k-means++ seeding and Lloyd iterations on the column-major n x d
+ * matrix x (leading dimension ldx >= n; finite values). The first centre
+ * is a uniformly drawn row, each further one the best (least total squared
+ * distance to the nearest centre) of `trials` (>= 1) rows drawn with
+ * probability proportional to that squared distance; then at most `maxit`
+ * assignment passes (at least one), each row joining its nearest centre
+ * (the lowest index on a tie) and each centre moving to the mean of its
+ * rows (a centre without rows stays), stopping when no row moves.
+ * Outputs: labels[n] (0-based), centers (k x d row-major, the centres of
+ * the last assignment), *iter (assignment passes). Draws only through
+ * rng (called on this thread, never inside a parallel region). Rows are
+ * processed in blocks of a fixed size whose sums are reduced in block
+ * order: bit-identical for any thread count. HM_EINVAL for bad sizes,
+ * HM_EOVERFLOW when n d or k d exceed INT_MAX. work: hm_kmeans_work_len
+ * doubles. Cost O(n d k (trials + passes)).
+ */
+hm_status hm_kmeans(const double *x,
+                    int n,
+                    int ldx,
+                    int d,
+                    int k,
+                    int trials,
+                    int maxit,
+                    hm_rng *rng,
+                    int threads,
+                    int *labels,
+                    double *centers,
+                    int *iter,
+                    double *work);
+
 /* ---------------------------------------------------------------------------
  * Threads (engine/threads.c): the only OpenMP thread-count logic.
  * ------------------------------------------------------------------------- */

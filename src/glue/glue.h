@@ -51,6 +51,11 @@ SEXP ffi_model_cd_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SE
 SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP ctrl, SEXP em,
                 SEXP threads);
 
+SEXP ffi_kmeans_run(SEXP f, SEXP k, SEXP ctl, SEXP threads);
+SEXP ffi_ward_labels(SEXP z, SEXP k, SEXP threads);
+SEXP ffi_mixture_labels_theta(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP labels, SEXP smooth,
+                              SEXP ctrl, SEXP threads);
+
 SEXP ffi_selftest_list(void);
 SEXP ffi_selftest_run(SEXP i);
 SEXP ffi_parallel_min_work(SEXP work);
