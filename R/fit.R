@@ -482,6 +482,9 @@ start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call) 
 # change (em_aitken_ok()); the engine's relative-change test is then run
 # with the tolerance that estimate implies.
 run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE) {
+  # Factor analysis, PPCA and the LGM iterate on the data's moments, gathered
+  # in one pass (lgm_em_moments()); every other model passes over the rows.
+  mom <- if (isTRUE(m$em_moments)) lgm_data_moments(m, xs, w, threads)
   trace <- numeric(0)
   ll_old <- NA_real_
   if (report) progress_start()
@@ -498,7 +501,11 @@ run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE) {
     n_it <- if (bursts) progress_burst(burst, elapsed, left) else left
     burst <- n_it
     t0 <- proc.time()[[3]]
-    res <- native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old), threads)
+    res <- if (is.null(mom)) {
+      native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old), threads)
+    } else {
+      native_lgm_em_moments(m, theta, mom, ctrl, c(tol, n_it, ll_old))
+    }
     elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta

@@ -61,6 +61,14 @@ native_em_run <- function(m, theta, x, w, ctrl, em, threads) {
   .Call(C_em_run, m$hm_kind, m$obs_spec, m$lat_spec, theta, x, w, ctrl, em, threads)
 }
 
+# glue_lgm.c: factor analysis, PPCA and the LGM from the data's moments.
+native_lgm_moments <- function(m, x, w, threads) {
+  .Call(C_lgm_moments, m$hm_kind, m$obs_spec, m$lat_spec, x, w, threads)
+}
+native_lgm_em_moments <- function(m, theta, mom, ctrl, em) {
+  .Call(C_lgm_em_moments, m$hm_kind, m$obs_spec, m$lat_spec, theta, mom, ctrl, em)
+}
+
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)
 native_selftest_run <- function(i) .Call(C_selftest_run, i)

@@ -44,6 +44,8 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(model_gradient, 7),
     CALLDEF(model_cd_gradient, 6),
     CALLDEF(em_run, 9),
+    CALLDEF(lgm_moments, 6),
+    CALLDEF(lgm_em_moments, 7),
     CALLDEF(selftest_list, 0),
     CALLDEF(selftest_run, 1),
     {NULL, NULL, 0}};
