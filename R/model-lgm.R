@@ -187,6 +187,7 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = 
     # EM from the data's moments (run_em(), lgm_data_moments()): exact for a
     # Normal latent, whose E-step sums are quadratic in x.
     em_moments = kind == "lgm",
+    grad_moments = kind %in% c("lgm", "lgm_diag"),
     default_maxit = if (kind %in% c("lgm", "lgm_diag")) 10000L else NULL
   )
   info <- native_model_info(m)

@@ -68,6 +68,9 @@ native_lgm_moments <- function(m, x, w, threads) {
 native_lgm_em_moments <- function(m, theta, mom, ctrl, em) {
   .Call(C_lgm_em_moments, m$hm_kind, m$obs_spec, m$lat_spec, theta, mom, ctrl, em)
 }
+native_lgm_moments_gradient <- function(m, theta, mom) {
+  .Call(C_lgm_moments_gradient, m$hm_kind, m$obs_spec, m$lat_spec, theta, mom)
+}
 
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)

@@ -46,6 +46,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(em_run, 9),
     CALLDEF(lgm_moments, 6),
     CALLDEF(lgm_em_moments, 7),
+    CALLDEF(lgm_moments_gradient, 5),
     CALLDEF(selftest_list, 0),
     CALLDEF(selftest_run, 1),
     {NULL, NULL, 0}};

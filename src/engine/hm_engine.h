@@ -1109,8 +1109,8 @@ hm_status hm_em_iterate(const hm_harmonium *h,
                         double *work);
 
 /*
- * Factor analysis, PPCA and the LGM from the data's moments (HM_HM_LGM
- * only, engine/lgm.c): with a Normal observable and a Normal latent the
+ * Factor analysis, PPCA and the LGM from the data's moments (a Normal
+ * latent, engine/lgm.c): with a Normal observable and a Normal latent the
  * E-step's sums are functions of the total weight, sum w x and sum w x x'
  * (E[z | x] is affine in x), so EM need not pass over the rows after one
  * pass gathers them.
@@ -1123,7 +1123,8 @@ hm_status hm_em_iterate(const hm_harmonium *h,
  * observable). work: hm_lgm_moments_work_len(h, threads). Cost O(n p^2).
  *
  * hm_lgm_moments_estep: the statistics vector hm_estep gives at theta over
- * the rows the moments came from, equal to rounding; work:
+ * the rows the moments came from, equal to rounding (HM_HM_LGM and
+ * HM_HM_LGM_DIAG, HM_EINVAL otherwise); work:
  * hm_lgm_moments_estep_work_len(h). Cost O(p^2 q + q^3).
  *
  * hm_em_iterate_moments: hm_em_iterate with that E-step; work:

@@ -352,20 +352,23 @@ size_t hm_lgm_moments_estep_work_len(const hm_harmonium *h) {
  * and V = W R1, is what the row path squares; squaring after the
  * whitening, as here, keeps the rounding of a near-singular noise
  * covariance (W of order 1 / psi) out of the well-determined directions.
- * With T = sum w (R1'h)(R1'h)' = V'(S2 V + s1 c') + (V's1) c' + W c c',
+ * With T = sum w (R1'h)(R1'h)' = V'(S2 V + s1 c') + c (V's1)' + W c c',
  *   sum w s_X(x)        s1 and the rep's projection of S2,
  *   sum w E[z|x]        (V's1 + W c)' R2,
  *   sum w x E[z|x]'     (S2 V + s1 c') R2,
  *   sum w E[z z'|x]     R2' T R2 + W Sigma_post,
  *   sum w log p(x)      W log mu + theta_X . sum s_X + 1/2 tr T
  *                       - W (1/2 log |P_post| + psi).
+ * The diagonal-posterior kind (HM_HM_LGM_DIAG) is the same with
+ * R1 = R2 = Sigma_post^(1/2) and only the diagonal of E[z z' | x] kept.
  * Cost O(p^2 q).
  */
 hm_status hm_lgm_moments_estep(const hm_harmonium *h, const double *theta, const double *mom, double *stats,
                                double *work) {
-    if (h->kind != HM_HM_LGM) {
+    if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG) {
         return HM_EINVAL;
     }
+    const int diag = h->kind == HM_HM_LGM_DIAG;
     const int p = h->mx, q = h->mz, dx = h->obs->dim, dim = hm_hm_dim(h);
     const size_t qq = (size_t)q * (size_t)q;
     const double wt = mom[0], *s1 = mom + 1, *S2 = mom + 1 + p;
@@ -396,6 +399,16 @@ hm_status hm_lgm_moments_estep(const hm_harmonium *h, const double *theta, const
     st = lgm_post_cov(h, theta, sig, &half_logdet);
     if (st != HM_OK) {
         return st;
+    }
+    // A diagonal posterior's factors: R1 = R2 = Sigma_post^(1/2), diagonal.
+    if (diag) {
+        for (int i = 0; i < q; i++) {
+            for (int j = 0; j < q; j++) {
+                const double v = (i == j) ? sqrt(sig[midx(q, i, i)]) : 0.0;
+                sig[qq + midx(q, i, j)] = v;
+                sig[2 * qq + midx(q, i, j)] = v;
+            }
+        }
     }
     const double *R1 = sig + qq, *R2 = sig + 2 * qq;
     // The observable statistics and their energy.
@@ -435,13 +448,13 @@ hm_status hm_lgm_moments_estep(const hm_harmonium *h, const double *theta, const
     for (int k = 0; k < q; k++) {
         hs[k] = vs[k] + wt * c[k];
     }
-    // T = V' XV + vs c' + W c c' (symmetric; both triangles kept).
+    // T = V' XV + c vs' + W c c' (V' XV = V' S2 V + vs c'; both triangles).
     memset(T, 0, qq * sizeof(double));
     hm_k_gemm_tn_acc(p, q, q, V, q, XV, q, T, q);
     double quad = 0.0;
     for (int a = 0; a < q; a++) {
         for (int b = 0; b < q; b++) {
-            T[(size_t)a * (size_t)q + (size_t)b] += vs[a] * c[b] + wt * c[a] * c[b];
+            T[(size_t)a * (size_t)q + (size_t)b] += c[a] * vs[b] + wt * c[a] * c[b];
         }
         quad += T[(size_t)a * (size_t)q + (size_t)a];
     }
@@ -453,9 +466,11 @@ hm_status hm_lgm_moments_estep(const hm_harmonium *h, const double *theta, const
     memset(U, 0, qq * sizeof(double));
     hm_k_gemm_tn_acc(q, q, q, R2, q, T, q, U, q);
     hm_k_gemm_nn(q, q, q, U, q, R2, q, T, q);
+    // A diagonal posterior's statistic is (z, z_i^2): the diagonal only.
     for (int i = 0; i < q; i++) {
-        for (int j = i; j < q; j++) {
-            etaz[(size_t)q + lgm_pidx(q, i, j)] = T[(size_t)i * (size_t)q + (size_t)j] + wt * sig[midx(q, i, j)];
+        for (int j = i; j < (diag ? i + 1 : q); j++) {
+            const double v = T[(size_t)i * (size_t)q + (size_t)j] + wt * sig[midx(q, i, j)];
+            etaz[(size_t)q + (diag ? (size_t)i : lgm_pidx(q, i, j))] = v;
         }
     }
     stats[dim] = e + 0.5 * quad - wt * (half_logdet + psi);

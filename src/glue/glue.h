@@ -53,6 +53,7 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
 
 SEXP ffi_lgm_moments(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP threads);
 SEXP ffi_lgm_em_moments(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom, SEXP ctrl, SEXP em);
+SEXP ffi_lgm_moments_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom);
 
 SEXP ffi_selftest_list(void);
 SEXP ffi_selftest_run(SEXP i);

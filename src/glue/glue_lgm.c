@@ -3,7 +3,9 @@
  * moments (hm_lgm_moments, hm_em_iterate_moments): one threaded pass over
  * the rows, then an EM loop whose iterations cost O(p^2 q) whatever n. The
  * loop's contract is ffi_em_run's (glue_em.c): the same arguments but the
- * moments for the data, and the same result list.
+ * moments for the data, and the same result list. The gradient from the
+ * moments has ffi_model_gradient's contract (glue_grad.c), for both Normal
+ * latents (the diagonal-posterior kind has no EM and is fitted by it).
  */
 #include "glue.h"
 
@@ -120,6 +122,49 @@ SEXP ffi_lgm_em_moments(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom, SEX
     v[4] = PROTECT(glue_status(st));
     nprot++;
     SEXP out = glue_list(5, nm, v);
+    UNPROTECT(nprot);
+    return out;
+}
+
+// The log-likelihood and its gradient at theta from the moments, as
+// ffi_model_gradient gives them over the rows.
+SEXP ffi_lgm_moments_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG) {
+        internal_error(__func__, "`kind` must be a linear-Gaussian kind with a Normal latent");
+    }
+    const int dim = hm_hm_dim(h);
+    const double *th = glue_real_finite(theta, dim, "theta", __func__);
+    const double *mo = glue_real_finite(mom, hm_lgm_moments_len(h), "mom", __func__);
+    int nprot = 0;
+    SEXP grad = PROTECT(Rf_allocVector(REALSXP, dim));
+    nprot++;
+    double *stats = glue_scratch((size_t)hm_stats_len(h));
+    double *work = glue_scratch(hm_lgm_moments_estep_work_len(h));
+    double *eta = glue_scratch((size_t)dim);
+    double *hw = glue_scratch(hm_hm_work_len(h));
+    double ll = NA_REAL;
+    hm_status st = hm_lgm_moments_estep(h, th, mo, stats, work);
+    if (st == HM_OK) {
+        st = hm_hm_to_mean(h, th, eta, hw);
+    }
+    if (st == HM_OK) {
+        ll = stats[dim];
+        const double tot = stats[dim + 1];
+        for (int i = 0; i < dim; i++) {
+            REAL(grad)[i] = stats[i] - tot * eta[i];
+        }
+    }
+    const char *nm[] = {"value", "gradient", "status"};
+    SEXP v[3];
+    v[0] = PROTECT(Rf_ScalarReal(ll));
+    nprot++;
+    v[1] = grad;
+    v[2] = PROTECT(glue_status(st));
+    nprot++;
+    SEXP out = glue_list(3, nm, v);
     UNPROTECT(nprot);
     return out;
 }

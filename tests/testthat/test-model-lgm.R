@@ -132,6 +132,39 @@ test_that("EM from the data's moments is EM over the rows, weighted or not, in e
   expect_lt(max(abs(diff(g))), 1e-10)
 })
 
+test_that("the statistics from the moments are the rows' at any parameters, both Normal latents", {
+  # The gradient is the E-step's statistics minus the total weight times the
+  # mean coordinates, so it compares every statistic. Unstandardised data
+  # (sum w x far from 0) and parameters off every EM path (a prior that is
+  # not N(0, I), a posterior location unrelated to the data's mean) make
+  # every cross term of the moment formulas count.
+  set.seed(13)
+  n <- 900
+  A <- matrix(stats::rnorm(10), 5, 2)
+  x <- matrix(stats::rnorm(2 * n), n, 2) %*% t(A) + matrix(stats::rnorm(5 * n, sd = 0.7), n, 5)
+  x <- sweep(x, 2, c(4, -2, 1, 7, -3), "+")
+  w <- stats::runif(n, 0.1, 3)
+  models <- list(factor_analysis(5, 2), ppca(5, 2), lgm(ef_normal(5), 2),
+    lgm(ef_normal(5, "diagonal"), 2, posterior = "diagonal"), lgm(ef_normal(5), 2, posterior = "diagonal"))
+  for (m in models) {
+    expect_true(m$grad_moments, info = m$label)
+    cv <- switch(m$obs$covariance, isotropic = diag(0.9, 5), diagonal = diag(c(0.8, 1.1, 0.5, 0.9, 1.4)),
+      full = diag(c(0.8, 1.1, 0.5, 0.9, 1.4)) + 0.2)
+    p0 <- list(mean = c(3, -1, 0, 6, -2), loadings = A + 0.3, cov = cv)
+    th <- harmonium:::model_to_nat(m, p0)
+    # Move the latent block off the standard prior.
+    off <- m$obs$dim + 5L * 2L
+    th[off + 1:2] <- th[off + 1:2] + c(0.7, -0.4)
+    for (wt in list(NULL, w)) {
+      rows <- harmonium:::native_model_gradient(m, th, x, wt, 1L)
+      mom <- harmonium:::native_lgm_moments_gradient(m, th, harmonium:::lgm_data_moments(m, x, wt, 1L))
+      expect_identical(c(rows$status, mom$status), c(0L, 0L))
+      expect_equal(mom$value, rows$value, tolerance = 1e-12, info = m$label)
+      expect_equal(mom$gradient, rows$gradient, tolerance = 1e-10, info = m$label)
+    }
+  }
+})
+
 test_that("the data's moments are the weighted sums, the same for any thread count", {
   set.seed(12)
   # Not a multiple of the block size, and several rounds of blocks.
