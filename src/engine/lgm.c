@@ -312,7 +312,8 @@ static hm_status moments_block(const void *ctx, int r0, int nr, double *slot, do
     return HM_OK;
 }
 
-hm_status hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads, double *mom, double *work) {
+hm_status
+hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads, double *mom, double *work) {
     if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG && h->kind != HM_HM_BOLTZMANN_LGM &&
         h->kind != HM_HM_BOLTZMANN_LGM_MF) {
         return HM_EINVAL;
@@ -320,8 +321,8 @@ hm_status hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads
     const int p = h->mx, slen = moments_slot_len(h);
     double *tot = work;
     moments_ctx c = {h, data};
-    hm_status st = hm_run_blocks(data->n, hm_estep_block_rows(h), threads, slen, moments_thread_len(h),
-                                 moments_block, &c, tot, tot + slen);
+    hm_status st = hm_run_blocks(data->n, hm_estep_block_rows(h), threads, slen,
+                                 moments_thread_len(h), moments_block, &c, tot, tot + slen);
     if (st != HM_OK) {
         return st;
     }
@@ -341,7 +342,8 @@ hm_status hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads
 
 size_t hm_lgm_moments_estep_work_len(const hm_harmonium *h) {
     const size_t p = (size_t)h->mx, q = (size_t)h->mz;
-    return 3 * q * q + 8 + hm_hm_work_len(h) + 2 * p * q + 2 * q * q + 3 * q + (size_t)h->obs->dim + 8;
+    // sig (3 q x q + 8), V and XV, T and U, three q-vectors, s_X, and slack.
+    return 5 * q * q + 2 * p * q + 3 * q + (size_t)h->obs->dim + hm_hm_work_len(h) + 16;
 }
 
 /*
@@ -363,8 +365,8 @@ size_t hm_lgm_moments_estep_work_len(const hm_harmonium *h) {
  * R1 = R2 = Sigma_post^(1/2) and only the diagonal of E[z z' | x] kept.
  * Cost O(p^2 q).
  */
-hm_status hm_lgm_moments_estep(const hm_harmonium *h, const double *theta, const double *mom, double *stats,
-                               double *work) {
+hm_status hm_lgm_moments_estep(
+    const hm_harmonium *h, const double *theta, const double *mom, double *stats, double *work) {
     if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG) {
         return HM_EINVAL;
     }

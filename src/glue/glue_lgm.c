@@ -51,9 +51,10 @@ SEXP ffi_lgm_em_moments(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom, SEX
     const double *mo = glue_real_finite(mom, hm_lgm_moments_len(h), "mom", __func__);
     hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
     const double *emc = glue_real(em, 3, "em", __func__);
-    if (!R_FINITE(emc[0]) || emc[0] < 0.0 || !R_FINITE(emc[1]) || emc[1] < 0.0 || emc[1] > INT_MAX ||
-        (!ISNAN(emc[2]) && emc[2] == R_PosInf)) {
-        internal_error(__func__, "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood)");
+    if (!R_FINITE(emc[0]) || emc[0] < 0.0 || !R_FINITE(emc[1]) || emc[1] < 0.0 ||
+        emc[1] > INT_MAX || (!ISNAN(emc[2]) && emc[2] == R_PosInf)) {
+        internal_error(__func__,
+                       "`em` must be c(tol >= 0, maxit in 0 to 2^31 - 1, previous log-likelihood)");
     }
     const double tol = emc[0];
     const int maxit = (int)emc[1];
