@@ -267,6 +267,9 @@ size_t hm_lgm_moments_work_len(const hm_harmonium *h, int threads) {
     return slen + hm_blocks_work_len((int)slen, moments_thread_len(h), threads);
 }
 
+// Rows of the second-moment matrix per product in moments_block.
+#define MOMENTS_PANEL 8
+
 typedef struct moments_ctx {
     const hm_harmonium *h;
     const hm_data *data;
@@ -300,8 +303,16 @@ static hm_status moments_block(const void *ctx, int r0, int nr, double *slot, do
         wv[i] = wi;
         wt += wi;
     }
+    // Only the upper triangle of X'(w X) is kept: panels of MOMENTS_PANEL
+    // rows of it, each from its diagonal to the last column, skip most of
+    // the lower one. Each entry is still one chain over the rows in order
+    // (hm_kernel.h), so the panels do not change its bits.
     memset(G, 0, (size_t)p * (size_t)p * sizeof(double));
-    hm_k_gemm_tn_acc(nr, p, p, X, p, XW, p, G, p);
+    for (int a0 = 0; a0 < p; a0 += MOMENTS_PANEL) {
+        const int k = p - a0 < MOMENTS_PANEL ? p - a0 : MOMENTS_PANEL;
+        hm_k_gemm_tn_acc(nr, k, p - a0, X + a0, p, XW + a0, p, G + (size_t)a0 * (size_t)p + (size_t)a0,
+                         p);
+    }
     double *s2 = s1 + p;
     for (int i = 0; i < p; i++) {
         for (int j = i; j < p; j++) {

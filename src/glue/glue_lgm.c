@@ -19,7 +19,10 @@ SEXP ffi_lgm_moments(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP threads
         h->kind != HM_HM_BOLTZMANN_LGM_MF) {
         internal_error(__func__, "`kind` must be a linear-Gaussian kind");
     }
-    int n = glue_obs_data(x, &m.obs.f, 0, 0, "x", __func__);
+    // A Normal observable's support is the finite reals, which the engine's
+    // pass checks as it reads each value (HM_EDOM otherwise): the glue checks
+    // the shape only, so the data are read once.
+    int n = glue_matrix(x, m.obs.f.d, "x", __func__);
     const double *wt = glue_weights(w, n, __func__);
     int nt = glue_threads(threads, __func__);
     int nprot = 0;

@@ -183,6 +183,13 @@ test_that("the data's moments are the weighted sums, the same for any thread cou
     expect_equal(m1[1 + 1:5], colSums(x * ww), tolerance = 1e-12)
     expect_equal(matrix(m1[-(1:6)], 5, 5), crossprod(x * sqrt(ww)), tolerance = 1e-12)
   }
+  # The engine's pass is the only check of the values: a non-finite one is
+  # outside the Normal's support, whichever block it falls in.
+  xb <- x
+  xb[n - 3L, 4L] <- NaN
+  expect_error(harmonium:::lgm_data_moments(m, xb, NULL, 2L), class = "harmonium_error")
+  xb[n - 3L, 4L] <- -Inf
+  expect_error(harmonium:::lgm_data_moments(m, xb, w, 1L), class = "harmonium_error")
   # The fit from them is identical across thread counts too.
   f1 <- fit_lvm(m, x, weights = w, control = lvm_control(threads = 1))
   f2 <- fit_lvm(m, x, weights = w, control = lvm_control(threads = 2))
