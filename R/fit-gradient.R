@@ -148,11 +148,21 @@ gradient_problem.mixture_model <- function(m, call) {
 run_gradient <- function(m, theta, xs, w, control, threads, call) {
   pr <- gradient_problem(m, call)
   tot <- if (is.null(w)) nrow(xs) else sum(w)
+  # A Normal latent's gradient is a function of the data's moments
+  # (lgm_data_moments()): one pass, then each evaluation costs O(p^2 q).
+  data_mom <- if (isTRUE(m$grad_moments)) lgm_data_moments(m, xs, w, threads)
+  gradient_at <- function(th) {
+    if (is.null(data_mom)) {
+      native_model_gradient(m, th, xs, w, threads)
+    } else {
+      native_lgm_moments_gradient(m, th, data_mom)
+    }
+  }
   cache <- new.env(parent = emptyenv())
   evaluate <- function(u) {
     if (identical(u, cache$u)) return(cache)
     th <- tryCatch(pr$from_u(u), harmonium_error = function(e) NULL)
-    res <- if (is.null(th)) NULL else native_model_gradient(m, th, xs, w, threads)
+    res <- if (is.null(th)) NULL else gradient_at(th)
     cache$u <- u
     if (is.null(res) || res$status != 0L || !is.finite(res$value)) {
       cache$ll <- -Inf

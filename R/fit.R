@@ -563,6 +563,9 @@ start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call, 
 # E-step's statistics) are those of the returned parameters (on
 # convergence, abandonment or a failed M-step; not at the iteration cap).
 run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, abandon_below = -Inf) {
+  # Factor analysis, PPCA and the LGM iterate on the data's moments, gathered
+  # in one pass (lgm_em_moments()); every other model passes over the rows.
+  mom <- if (isTRUE(m$em_moments)) lgm_data_moments(m, xs, w, threads)
   trace <- numeric(0)
   ll_old <- NA_real_
   if (report) progress_start()
@@ -581,9 +584,13 @@ run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, aband
     burst <- n_it
     t0 <- proc.time()[[3]]
     nt <- length(trace)
-    # The engine's abandoning rule reads the last em_abandon_hist values.
-    hist <- c(rep(NA_real_, em_abandon_hist), trace)[nt + seq_len(em_abandon_hist)]
-    res <- native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old, nt, abandon_below, hist), threads)
+    res <- if (is.null(mom)) {
+      # The engine's abandoning rule reads the last em_abandon_hist values.
+      hist <- c(rep(NA_real_, em_abandon_hist), trace)[nt + seq_len(em_abandon_hist)]
+      native_em_run(m, theta, xs, w, ctrl, c(tol, n_it, ll_old, nt, abandon_below, hist), threads)
+    } else {
+      native_lgm_em_moments(m, theta, mom, ctrl, c(tol, n_it, ll_old))
+    }
     elapsed <- proc.time()[[3]] - t0
     trace <- c(trace, res$trace)
     theta <- res$theta

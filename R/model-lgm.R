@@ -184,6 +184,10 @@ new_lgm_model <- function(kind, obs, lat, q, label, n_free, whiten, prior_fam = 
     # when the factors explain little): stop on Aitken's estimate of the
     # distance to the maximum (run_em()).
     stop_rule = if (kind %in% c("lgm", "lgm_diag")) "aitken" else "change",
+    # EM from the data's moments (run_em(), lgm_data_moments()): exact for a
+    # Normal latent, whose E-step sums are quadratic in x.
+    em_moments = kind == "lgm",
+    grad_moments = kind %in% c("lgm", "lgm_diag"),
     default_maxit = if (kind %in% c("lgm", "lgm_diag")) 10000L else NULL
   )
   info <- native_model_info(m)
@@ -400,6 +404,26 @@ model_name_params.lgm_model <- function(m, params) {
 
 # --- starts ----------------------------------------------------------------------
 
+# The data's moments for the engine (src/glue/glue_lgm.c): c(sum w, sum w x,
+# sum w x x' row-major), one threaded pass over the rows.
+lgm_data_moments <- function(m, xs, w, threads) {
+  res <- native_lgm_moments(m, xs, w, threads)
+  stop_status(res, "the data's moments")
+  res$moments
+}
+
+# Weighted mean and divisor-n covariance of the rows of xs, for a
+# linear-Gaussian model from the engine's moments.
+# (The composites' starts pass a bare list(p, q, obs): R computes them.)
+lgm_weighted_moments <- function(m, xs, w, threads = resolve_threads(NULL)) {
+  if (is.null(m$hm_kind)) return(weighted_moments(xs, w))
+  p <- ncol(xs)
+  mom <- lgm_data_moments(m, xs, w, threads)
+  mu <- mom[1L + seq_len(p)] / mom[1]
+  S <- matrix(mom[-seq_len(p + 1L)], p, p) / mom[1] - tcrossprod(mu)
+  list(mu = mu, S = (S + t(S)) / 2)
+}
+
 # Weighted mean and divisor-n covariance of the rows of xs.
 weighted_moments <- function(xs, w) {
   n <- nrow(xs)
@@ -412,8 +436,8 @@ weighted_moments <- function(xs, w) {
 # start: the closed-form PPCA solution (Tipping and Bishop 1999) for the
 # loadings, the residual variances for the noise. Later starts perturb the
 # loadings at random.
-lgm_pca_start <- function(m, xs, w, i, control) {
-  wm <- weighted_moments(xs, w)
+lgm_pca_start <- function(m, xs, w, i, control, threads = resolve_threads(NULL)) {
+  wm <- lgm_weighted_moments(m, xs, w, threads)
   mu <- wm$mu
   S <- wm$S
   e <- eigen(S, symmetric = TRUE)
@@ -451,10 +475,10 @@ lgm_pca_start <- function(m, xs, w, i, control) {
 #' @export
 model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads, cache = NULL) {
   params <- if (m$gaussian_latent) {
-    st <- lgm_pca_start(m, xs, w, i, control)
+    st <- lgm_pca_start(m, xs, w, i, control, threads)
     list(mean = st$mu, loadings = st$A, cov = st$cov)
   } else {
-    blgm_start(m, xs, w, i, control)
+    blgm_start(m, xs, w, i, control, threads)
   }
   tryCatch(model_to_nat(m, params), harmonium_error = function(e) NULL)
 }
@@ -464,8 +488,8 @@ model_start.lgm_model <- function(m, xs, x, w, i, control, ctrl, threads, cache 
 # perturbed at random (with the internal seed for the first start) so that
 # units sharing a direction differ; units are independent with probability
 # 1/2 each, and the offset puts the data mean at b + A 1/2.
-blgm_start <- function(m, xs, w, i, control) {
-  wm <- weighted_moments(xs, w)
+blgm_start <- function(m, xs, w, i, control, threads = resolve_threads(NULL)) {
+  wm <- lgm_weighted_moments(m, xs, w, threads)
   mu <- wm$mu
   S <- wm$S
   e <- eigen(S, symmetric = TRUE)

@@ -71,6 +71,17 @@ native_mixture_labels_theta <- function(m, x, w, labels, smooth, ctrl, threads) 
     as.integer(threads))
 }
 
+# glue_lgm.c: factor analysis, PPCA and the LGM from the data's moments.
+native_lgm_moments <- function(m, x, w, threads) {
+  .Call(C_lgm_moments, m$hm_kind, m$obs_spec, m$lat_spec, x, w, threads)
+}
+native_lgm_em_moments <- function(m, theta, mom, ctrl, em) {
+  .Call(C_lgm_em_moments, m$hm_kind, m$obs_spec, m$lat_spec, theta, mom, ctrl, em)
+}
+native_lgm_moments_gradient <- function(m, theta, mom) {
+  .Call(C_lgm_moments_gradient, m$hm_kind, m$obs_spec, m$lat_spec, theta, mom)
+}
+
 # glue_selftest.c
 native_selftest_list <- function() .Call(C_selftest_list)
 # Rows x statistics below which the engine's E-step runs serially; returns the

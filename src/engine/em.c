@@ -23,6 +23,30 @@ size_t hm_em_work_len(const hm_harmonium *h, int threads) {
     return (a > b ? a : b) + (size_t)hm_hm_dim(h);
 }
 
+// The M-step half of an iteration: stats / total weight, whitened, mapped
+// to natural coordinates. eta is dim doubles, rest hm_hm_work_len(h).
+static hm_status em_mstep(const hm_harmonium *h,
+                          const double *stats,
+                          const hm_ctrl *ctl,
+                          double *theta_new,
+                          int *bad,
+                          double *eta,
+                          double *rest) {
+    const int dim = hm_hm_dim(h);
+    const double wt = stats[dim + 1];
+    if (!(wt > 0.0)) {
+        return HM_ENOPROG;
+    }
+    for (int i = 0; i < dim; i++) {
+        eta[i] = stats[i] / wt;
+    }
+    hm_status st = hm_hm_whiten(h, eta, eta, rest);
+    if (st != HM_OK) {
+        return st;
+    }
+    return hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
+}
+
 hm_status hm_em_iterate(const hm_harmonium *h,
                         const double *theta,
                         const hm_data *data,
@@ -42,18 +66,34 @@ hm_status hm_em_iterate(const hm_harmonium *h,
         return st;
     }
     *loglik = stats[dim];
-    const double wt = stats[dim + 1];
-    if (!(wt > 0.0)) {
-        return HM_ENOPROG;
-    }
-    for (int i = 0; i < dim; i++) {
-        eta[i] = stats[i] / wt;
-    }
-    st = hm_hm_whiten(h, eta, eta, rest);
+    return em_mstep(h, stats, ctl, theta_new, bad, eta, rest);
+}
+
+size_t hm_em_moments_work_len(const hm_harmonium *h) {
+    size_t a = hm_lgm_moments_estep_work_len(h);
+    size_t b = hm_hm_work_len(h);
+    return (a > b ? a : b) + (size_t)hm_hm_dim(h);
+}
+
+hm_status hm_em_iterate_moments(const hm_harmonium *h,
+                                const double *theta,
+                                const double *mom,
+                                const hm_ctrl *ctl,
+                                double *stats,
+                                double *theta_new,
+                                double *loglik,
+                                int *bad,
+                                double *work) {
+    const int dim = hm_hm_dim(h);
+    double *eta = work;
+    double *rest = work + dim;
+    *bad = -1;
+    hm_status st = hm_lgm_moments_estep(h, theta, mom, stats, rest);
     if (st != HM_OK) {
         return st;
     }
-    return hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
+    *loglik = stats[dim];
+    return em_mstep(h, stats, ctl, theta_new, bad, eta, rest);
 }
 
 // The relative change |l_new - l_old| / (1 + |l_new|) of api.md.

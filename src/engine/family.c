@@ -8,6 +8,8 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "hm_engine.h"
 
@@ -324,12 +326,44 @@ int hm_fam_closed_natural(const hm_family *f) {
 // Each block consumes its own slice of the datum (d) and of every parameter
 // or statistic vector (dim); the loops below walk both offsets together.
 
+// The blocks of the common discrete products (latent class analysis: tens
+// of categorical or binary items per row) are done in line: one call
+// through the operation table per block and row cost more than the
+// statistic itself. Each is the block's own stat (cat_stat, ber_stat) and
+// log base (0, the counting measure), so the results are the same.
 static void prod_stat(const hm_family *f, const double *x, double *s) {
+    const double one = 1.0;
+    uint64_t one_bits;
+    memcpy(&one_bits, &one, sizeof one_bits);
     int ox = 0, op = 0;
     for (int b = 0; b < f->n_sub; b++) {
-        hm_fam_stat(&f->sub[b], x + ox, s + op);
-        ox += f->sub[b].d;
-        op += f->sub[b].dim;
+        const hm_family *g = &f->sub[b];
+        if (g->kind == HM_FAM_CATEGORICAL) {
+            // Without a branch on the code (codes of random data defeat the
+            // predictor): the code as an integer c in 0..m, 0 for anything
+            // that is not one of 1..m (a NaN included), then integer
+            // comparisons, as cat_stat's comparisons of doubles give.
+            const double v = x[ox];
+            const int m = g->n - 1;
+            double vc = v > 0.0 ? v : 0.0;
+            vc = vc < (double)m ? vc : (double)m;
+            int c = (int)vc;
+            c *= (double)c == v;
+            for (int i = 0; i < m; i++) {
+                // 1.0 or 0.0 by masking the bits of 1.0 (a select between
+                // two doubles compiles to a branch).
+                const uint64_t bits = one_bits & (0 - (uint64_t)(c == i + 1));
+                memcpy(s + op + i, &bits, sizeof bits);
+            }
+        } else if (g->kind == HM_FAM_BERNOULLI) {
+            for (int i = 0; i < g->n; i++) {
+                s[op + i] = x[ox + i];
+            }
+        } else {
+            hm_fam_stat(g, x + ox, s + op);
+        }
+        ox += g->d;
+        op += g->dim;
     }
 }
 
@@ -337,8 +371,11 @@ static double prod_log_base(const hm_family *f, const double *x) {
     double acc = 0.0;
     int ox = 0;
     for (int b = 0; b < f->n_sub; b++) {
-        acc += hm_fam_log_base(&f->sub[b], x + ox);
-        ox += f->sub[b].d;
+        const hm_family *g = &f->sub[b];
+        if (g->kind != HM_FAM_CATEGORICAL && g->kind != HM_FAM_BERNOULLI) {
+            acc += hm_fam_log_base(g, x + ox);
+        }
+        ox += g->d;
     }
     return acc;
 }

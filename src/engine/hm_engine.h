@@ -1117,6 +1117,48 @@ hm_status hm_em_iterate(const hm_harmonium *h,
                         double *work);
 
 /*
+ * Factor analysis, PPCA and the LGM from the data's moments (a Normal
+ * latent, engine/lgm.c): with a Normal observable and a Normal latent the
+ * E-step's sums are functions of the total weight, sum w x and sum w x x'
+ * (E[z | x] is affine in x), so EM need not pass over the rows after one
+ * pass gathers them.
+ *
+ * hm_lgm_moments: mom[hm_lgm_moments_len(h)] = [sum w | sum w x (p) |
+ * sum w x x' (p x p row-major, both triangles)], in blocks of
+ * hm_estep_block_rows(h) rows threaded by hm_run_blocks (the same bits for
+ * any thread count); HM_EDOM for a non-finite entry, HM_EINVAL for a kind
+ * other than the four linear-Gaussian ones (which all have a Normal(p)
+ * observable). work: hm_lgm_moments_work_len(h, threads). Cost O(n p^2).
+ *
+ * hm_lgm_moments_estep: the statistics vector hm_estep gives at theta over
+ * the rows the moments came from, equal to rounding (HM_HM_LGM and
+ * HM_HM_LGM_DIAG, HM_EINVAL otherwise); work:
+ * hm_lgm_moments_estep_work_len(h). Cost O(p^2 q + q^3).
+ *
+ * hm_em_iterate_moments: hm_em_iterate with that E-step; work:
+ * hm_em_moments_work_len(h).
+ */
+int hm_lgm_moments_len(const hm_harmonium *h);
+size_t hm_lgm_moments_work_len(const hm_harmonium *h, int threads);
+hm_status hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads, double *mom, double *work);
+size_t hm_lgm_moments_estep_work_len(const hm_harmonium *h);
+hm_status hm_lgm_moments_estep(const hm_harmonium *h,
+                               const double *theta,
+                               const double *mom,
+                               double *stats,
+                               double *work);
+size_t hm_em_moments_work_len(const hm_harmonium *h);
+hm_status hm_em_iterate_moments(const hm_harmonium *h,
+                                const double *theta,
+                                const double *mom,
+                                const hm_ctrl *ctl,
+                                double *stats,
+                                double *theta_new,
+                                double *loglik,
+                                int *bad,
+                                double *work);
+
+/*
  * Convergence test on the relative change |l_new - l_old| / (1 + |l_new|):
  * HM_OK when below tol, HM_CONTINUE otherwise, HM_EDOM if l_new is not
  * finite.

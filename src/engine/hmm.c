@@ -13,6 +13,11 @@
 #include "hm_engine.h"
 #include "hm_kernel.h"
 
+// The smallest mantissa of the forward pass's product of normalisers
+// (fb_one), and log 2.
+#define SMALL_NORM 0x1p-500
+#define LN2 0.693147180559945309417232121458176568
+
 /* Column-major T x S and row-major S x S offsets, in size_t. */
 #define CM(s, t) ((size_t)(s) * ts + (size_t)(t))
 #define RM(i, j) ((size_t)(i) * (size_t)S + (size_t)(j))
@@ -252,9 +257,9 @@ static hm_status fb_one(const fb_ctx *c, int sidx, const double *At, double *slo
     const double *A = c->trans;
     double *restrict al = tw;                       /* T x S alpha, time-major */
     double *restrict eb = al + SS * (size_t)T;      /* T x S backward ratios */
-    double *restrict g = eb + SS * (size_t)T;       /* S: gamma of the current step */
+    double *g = eb + SS * (size_t)T;                /* S: gamma of the current step */
     double *restrict pred = g + S;                  /* S */
-    double *restrict gn = pred + S;                 /* S: gamma of the next step */
+    double *gn = pred + S;                          /* S: gamma of the next step */
     double *restrict P = gn + S;                    /* S x S */
     double *pair = slot, *ini = slot + SS * SS;
 
@@ -286,7 +291,13 @@ static hm_status fb_one(const fb_ctx *c, int sidx, const double *At, double *slo
     hm_vexp(al, S * T);
 
     // Forward: alpha_t = normalise(pred_t * e_t), pred_1 = init, pred_t = alpha_{t-1} A.
-    double ll = 0.0;
+    // The log-likelihood is the log of the product of the normalisers (each at
+    // most 1 but for rounding): kept as a mantissa in [2^-500, 2] and a binary
+    // exponent (frexp when it gets small, and for a normaliser that small), so
+    // one log per sequence instead of one per time point, which cost as much as
+    // the rest of the step.
+    double prod = 1.0;
+    int pexp = 0;
     for (int t = 0; t < T; t++) {
         double *a = al + (size_t)t * SS;
         // pred_t is kept in row t - 1 of eb for the backward pass, which needs it again.
@@ -308,9 +319,20 @@ static hm_status fb_one(const fb_ctx *c, int sidx, const double *At, double *slo
         for (int j = 0; j < S; j++) {
             a[j] *= inv;
         }
-        ll += log(tot);
+        double f = tot;
+        if (f < SMALL_NORM) {
+            int e;
+            f = frexp(f, &e);
+            pexp += e;
+        }
+        prod *= f;
+        if (prod < SMALL_NORM) {
+            int e;
+            prod = frexp(prod, &e);
+            pexp += e;
+        }
     }
-    ll += shift;
+    const double ll = log(prod) + (double)pexp * LN2 + shift;
     if (c->seq_ll) {
         c->seq_ll[sidx] = ll;
     }
@@ -326,6 +348,8 @@ static hm_status fb_one(const fb_ctx *c, int sidx, const double *At, double *slo
     // pred_{t+1}(j), gamma_t(i) = alpha_t(i) (A r_t)_i, and the expected transition
     // count i -> j at t is alpha_t(i) a_ij r_t(j). Summed over t the counts are A
     // times (elementwise) Alpha' R, one product over the whole sequence.
+    // gamma of the next and of the current step live in gn and g and trade
+    // places each step (no copy per time point).
     memcpy(gn, al + (size_t)(T - 1) * SS, SS * sizeof(double));
     if (c->smooth) {
         for (int j = 0; j < S; j++) {
@@ -348,7 +372,9 @@ static hm_status fb_one(const fb_ctx *c, int sidx, const double *At, double *slo
                 c->smooth[(size_t)j * c->N + t0 + (size_t)t] = g[j];
             }
         }
-        memcpy(gn, g, SS * sizeof(double));
+        double *tmp = gn;
+        gn = g;
+        g = tmp;
     }
     if (T > 1) {
         memset(P, 0, SS * SS * sizeof(double));

@@ -537,6 +537,29 @@ static int t_lgm_case(int rep, double *w, char *msg, size_t len) {
     t_guard_set(w, el);
     CHECK(hm_estep(h, tc.theta, &rows, NULL, st, logp, post, 1, w) == HM_OK, "rep %d: E-step", rep);
     CHECK(t_guard_ok(w, el), "rep %d: E-step wrote past hm_estep_work_len", rep);
+    // The same statistics from the data's moments (lgm.c): one pass gathers
+    // them (the same bits for 1 and 2 threads), then hm_lgm_moments_estep,
+    // here at parameters off any EM path and with unequal weights.
+    {
+        double mom[1 + T_P + T_P * T_P], mom2[1 + T_P + T_P * T_P], sm[T_MAXDIM + 2];
+        const size_t ml = hm_lgm_moments_work_len(h, 2), sl = hm_lgm_moments_estep_work_len(h);
+        CHECK(hm_lgm_moments_len(h) == 1 + p + p * p && ml + T_GUARD <= T_WORK &&
+                  sl + T_GUARD <= T_WORK,
+              "rep %d: moments layout or work too large for the test", rep);
+        t_guard_set(w, ml);
+        CHECK(hm_lgm_moments(h, &rows, 1, mom, w) == HM_OK &&
+                  hm_lgm_moments(h, &rows, 2, mom2, w) == HM_OK && t_guard_ok(w, ml),
+              "rep %d: the data's moments", rep);
+        CHECK(memcmp(mom, mom2, sizeof mom) == 0, "rep %d: moments differ with 2 threads", rep);
+        t_guard_set(w, sl);
+        CHECK(hm_lgm_moments_estep(h, tc.theta, mom, sm, w) == HM_OK && t_guard_ok(w, sl),
+              "rep %d: E-step from the moments", rep);
+        for (int r = 0; r < dim + 2; r++) {
+            CHECK(fabs(sm[r] - st[r]) <= 1e-10 * (1.0 + fabs(st[r])),
+                  "rep %d: statistic %d from the moments %.15g, from the rows %.15g", rep, r, sm[r],
+                  st[r]);
+        }
+    }
     double llsum = 0.0;
     for (int i = 0; i < T_ROWS; i++) {
         double r[T_P];

@@ -55,6 +55,9 @@ SEXP ffi_kmeans_run(SEXP f, SEXP k, SEXP ctl, SEXP threads);
 SEXP ffi_ward_labels(SEXP z, SEXP k, SEXP threads);
 SEXP ffi_mixture_labels_theta(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP labels, SEXP smooth,
                               SEXP ctrl, SEXP threads);
+SEXP ffi_lgm_moments(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP threads);
+SEXP ffi_lgm_em_moments(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom, SEXP ctrl, SEXP em);
+SEXP ffi_lgm_moments_gradient(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP mom);
 
 SEXP ffi_selftest_list(void);
 SEXP ffi_selftest_run(SEXP i);

@@ -26,6 +26,8 @@ fuzz_native_params <- function() {
     model_estep = c(kol, "theta", "x", "w", "given", "want", "threads"), model_sample = c(kol, "theta", "n"),
     model_posterior_fold = c(kol, "theta", "x"), model_gradient = c(kol, "theta", "x", "w", "threads"),
     model_cd_gradient = c(kol, "theta", "x", "k"), em_run = c(kol, "theta", "x", "w", "ctrl", "em", "threads"),
+    lgm_moments = c(kol, "x", "w", "threads"), lgm_em_moments = c(kol, "theta", "mom", "ctrl", "em"),
+    lgm_moments_gradient = c(kol, "theta", "mom"),
     selftest_list = character(), selftest_run = "i"
   )
 }
@@ -84,6 +86,7 @@ fuzz_native_workflows <- function() {
       lvm_mstep(m, s)
       fit_lvm(mixture(factor_analysis(3, 1), 2), x, control = lvm_control(maxit = 20))
       fit_lvm(hmog(3, 1, 2), x, control = lvm_control(maxit = 20))
+      fit_lvm(lgm(ef_normal(3, "diagonal"), 1, posterior = "diagonal"), x, control = lvm_control(maxit = 20))
     }),
     quote({
       set.seed(14)

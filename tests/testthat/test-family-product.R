@@ -153,3 +153,24 @@ test_that("ef_sample of a product is reproducible under set.seed", {
   set.seed(123)
   expect_identical(ef_sample(f, prod_par(), 20), a)
 })
+
+test_that("the in-line categorical and Bernoulli blocks give the blocks' own statistics and base measure", {
+  # prod_stat() and prod_log_base() (family.c) write these blocks without
+  # their operation tables; every code of each block, in random order.
+  blocks <- list(ef_categorical(4), ef_bernoulli(3), ef_categorical(2), ef_normal(1), ef_categorical(3))
+  f <- do.call(ef_product, blocks)
+  set.seed(8)
+  n <- 200
+  x <- cbind(sample(0:3, n, TRUE), matrix(stats::rbinom(3 * n, 1, 0.5), n), sample(0:1, n, TRUE),
+    stats::rnorm(n), sample(0:2, n, TRUE))
+  cols <- list(1, 2:4, 5, 6, 7)
+  own <- do.call(cbind, lapply(seq_along(blocks), function(b) {
+    harmonium:::native_family_stat(blocks[[b]]$spec, x[, cols[[b]], drop = FALSE])
+  }))
+  expect_identical(harmonium:::native_family_stat(f$spec, x), own)
+  expect_identical(unname(own[, 1:3]), outer(x[, 1], 1:3, "==") * 1)
+  lb <- Reduce(`+`, lapply(seq_along(blocks), function(b) {
+    harmonium:::native_family_log_base(blocks[[b]]$spec, x[, cols[[b]], drop = FALSE])
+  }))
+  expect_identical(harmonium:::native_family_log_base(f$spec, x), lb)
+})

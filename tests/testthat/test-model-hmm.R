@@ -151,6 +151,22 @@ test_that("the engine's log-likelihood equals the plain-R scaled forward algorit
   expect_equal(unname(log_density(f)), ref, tolerance = 1e-10)
 })
 
+test_that("the forward pass's product of normalisers keeps the log-likelihood over tiny normalisers", {
+  # The engine keeps the product of the per-step normalisers as a mantissa and
+  # a binary exponent (hmm.c fb_one): a long sequence takes it far below the
+  # smallest double, and a switch the chain gives probability 1e-200 makes
+  # one normaliser about 1e-200 (below 2^-500) on its own.
+  A <- matrix(c(1 - 1e-200, 1e-200, 1e-200, 1 - 1e-200), 2, byrow = TRUE)
+  p <- list(initial = c(1 - 1e-12, 1e-12), transition = A,
+    emission = list(list(mean = 0, cov = matrix(1)), list(mean = 40, cov = matrix(1))))
+  set.seed(12)
+  y <- c(rnorm(3000), 40 + rnorm(2000))
+  f <- with_params(hmm(ef_normal(), 2), p, data = list(y))
+  ref <- oracle_forward(cbind(dnorm(y, 0, 1, log = TRUE), dnorm(y, 40, 1, log = TRUE)), p$initial, A)
+  expect_true(is.finite(ref))
+  expect_equal(unname(f$seq_loglik), ref, tolerance = 1e-12)
+})
+
 sim_gauss_hmm <- function(ns, len, seed) {
   set.seed(seed)
   A <- matrix(c(0.9, 0.1, 0.15, 0.85), 2, byrow = TRUE)

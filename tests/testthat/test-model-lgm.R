@@ -83,6 +83,120 @@ test_that("factor analysis matches stats::factanal on base R data", {
   }
 })
 
+# EM over the rows (the engine's E-step, native_em_run) and EM from the data's
+# moments (what fit_lvm() runs for a Normal latent) from the same start.
+lgm_em_both <- function(m, x, w, iters) {
+  sc <- harmonium:::make_scaler(m$obs, x)
+  xs <- harmonium:::scale_data(sc, x)
+  ctrl <- harmonium:::fam_ctrl(lower = harmonium:::fit_lower(m, lvm_control()))
+  th <- harmonium:::model_start(m, xs, x, w, 1L, lvm_control(), ctrl, 1L)
+  rows <- harmonium:::native_em_run(m, th, xs, w, ctrl, c(0, iters, NA), 1L)
+  mom <- harmonium:::lgm_data_moments(m, xs, w, 1L)
+  list(rows = rows, moments = harmonium:::native_lgm_em_moments(m, th, mom, ctrl, c(0, iters, NA)))
+}
+
+test_that("EM from the data's moments is EM over the rows, weighted or not, in every noise rep", {
+  set.seed(11)
+  n <- 700
+  A <- matrix(stats::rnorm(12), 6, 2)
+  x <- matrix(stats::rnorm(2 * n), n, 2) %*% t(A) + matrix(stats::rnorm(6 * n, sd = 0.6), n, 6)
+  x <- sweep(x, 2, c(3, -1, 0, 10, 2, -4), "+")
+  w <- stats::runif(n, 0.1, 3)
+  for (m in list(factor_analysis(6, 2), ppca(6, 2), lgm(ef_normal(6), 2))) {
+    expect_true(m$em_moments, info = m$label)
+    for (wt in list(NULL, w)) {
+      r <- lgm_em_both(m, x, wt, 40L)
+      expect_identical(r$moments$status, r$rows$status)
+      expect_length(r$moments$trace, 40L)
+      # Each trace entry is one E-step's log-likelihood; theta is the
+      # parameters after 40 M-steps.
+      expect_equal(r$moments$trace, r$rows$trace, tolerance = 1e-12, info = m$label)
+      expect_equal(r$moments$theta, r$rows$theta, tolerance = 1e-10, info = m$label)
+    }
+  }
+  # A near-Heywood case (swiss: Education's uniqueness tends to 0): after
+  # 20000 iterations the two still agree.
+  x <- as.matrix(swiss)
+  m <- factor_analysis(6, 2)
+  sc <- harmonium:::make_scaler(m$obs, x)
+  xs <- harmonium:::scale_data(sc, x)
+  ctrl <- harmonium:::fam_ctrl(lower = 1e-6)
+  th <- harmonium:::model_start(m, xs, x, NULL, 1L, lvm_control(), ctrl, 1L)
+  a <- harmonium:::native_em_run(m, th, xs, NULL, ctrl, c(0, 20000, NA), 1L)
+  b <- harmonium:::native_lgm_em_moments(m, th, harmonium:::lgm_data_moments(m, xs, NULL, 1L), ctrl,
+    c(0, 20000, NA))
+  expect_equal(b$trace, a$trace, tolerance = 1e-12)
+  expect_equal(b$theta, a$theta, tolerance = 1e-8)
+  # Its successive gains stay smooth (no rounding noise above 1e-10 of them).
+  g <- diff(utils::tail(b$trace, 50))
+  expect_lt(max(abs(diff(g))), 1e-10)
+})
+
+test_that("the statistics from the moments are the rows' at any parameters, both Normal latents", {
+  # The gradient is the E-step's statistics minus the total weight times the
+  # mean coordinates, so it compares every statistic. Unstandardised data
+  # (sum w x far from 0) and parameters off every EM path (a prior that is
+  # not N(0, I), a posterior location unrelated to the data's mean) make
+  # every cross term of the moment formulas count.
+  set.seed(13)
+  n <- 900
+  A <- matrix(stats::rnorm(10), 5, 2)
+  x <- matrix(stats::rnorm(2 * n), n, 2) %*% t(A) + matrix(stats::rnorm(5 * n, sd = 0.7), n, 5)
+  x <- sweep(x, 2, c(4, -2, 1, 7, -3), "+")
+  w <- stats::runif(n, 0.1, 3)
+  models <- list(factor_analysis(5, 2), ppca(5, 2), lgm(ef_normal(5), 2),
+    lgm(ef_normal(5, "diagonal"), 2, posterior = "diagonal"), lgm(ef_normal(5), 2, posterior = "diagonal"))
+  for (m in models) {
+    expect_true(m$grad_moments, info = m$label)
+    cv <- switch(m$obs$covariance, isotropic = diag(0.9, 5), diagonal = diag(c(0.8, 1.1, 0.5, 0.9, 1.4)),
+      full = diag(c(0.8, 1.1, 0.5, 0.9, 1.4)) + 0.2)
+    p0 <- list(mean = c(3, -1, 0, 6, -2), loadings = A + 0.3, cov = cv)
+    th <- harmonium:::model_to_nat(m, p0)
+    # Move the latent block off the standard prior.
+    off <- m$obs$dim + 5L * 2L
+    th[off + 1:2] <- th[off + 1:2] + c(0.7, -0.4)
+    for (wt in list(NULL, w)) {
+      rows <- harmonium:::native_model_gradient(m, th, x, wt, 1L)
+      mom <- harmonium:::native_lgm_moments_gradient(m, th, harmonium:::lgm_data_moments(m, x, wt, 1L))
+      expect_identical(c(rows$status, mom$status), c(0L, 0L))
+      expect_equal(mom$value, rows$value, tolerance = 1e-12, info = m$label)
+      expect_equal(mom$gradient, rows$gradient, tolerance = 1e-10, info = m$label)
+    }
+  }
+})
+
+test_that("the data's moments are the weighted sums, the same for any thread count", {
+  set.seed(12)
+  # Not a multiple of the block size, and several rounds of blocks.
+  n <- 20011
+  x <- matrix(stats::rnorm(n * 2), n, 2) %*% matrix(stats::rnorm(10), 2) + matrix(stats::rnorm(n * 5), n, 5)
+  w <- stats::rexp(n)
+  m <- factor_analysis(5, 2)
+  for (wt in list(NULL, w)) {
+    m1 <- harmonium:::lgm_data_moments(m, x, wt, 1L)
+    m2 <- harmonium:::lgm_data_moments(m, x, wt, 2L)
+    m4 <- harmonium:::lgm_data_moments(m, x, wt, 4L)
+    expect_identical(m2, m1)
+    expect_identical(m4, m1)
+    ww <- if (is.null(wt)) rep(1, n) else wt
+    expect_equal(m1[1], sum(ww))
+    expect_equal(m1[1 + 1:5], colSums(x * ww), tolerance = 1e-12)
+    expect_equal(matrix(m1[-(1:6)], 5, 5), crossprod(x * sqrt(ww)), tolerance = 1e-12)
+  }
+  # The engine's pass is the only check of the values: a non-finite one is
+  # outside the Normal's support, whichever block it falls in.
+  xb <- x
+  xb[n - 3L, 4L] <- NaN
+  expect_error(harmonium:::lgm_data_moments(m, xb, NULL, 2L), class = "harmonium_error")
+  xb[n - 3L, 4L] <- -Inf
+  expect_error(harmonium:::lgm_data_moments(m, xb, w, 1L), class = "harmonium_error")
+  # The fit from them is identical across thread counts too.
+  f1 <- fit_lvm(m, x, weights = w, control = lvm_control(threads = 1))
+  f2 <- fit_lvm(m, x, weights = w, control = lvm_control(threads = 2))
+  expect_identical(f2$trace, f1$trace)
+  expect_identical(f2$params, f1$params)
+})
+
 test_that("EM is monotone and whitening leaves log p(x) unchanged", {
   x <- as.matrix(swiss)
   for (m in list(factor_analysis(6, 2), ppca(6, 2), lgm(ef_normal(6), 2))) {
