@@ -56,8 +56,17 @@ void hm_set_interrupt_check(hm_interrupt_fn fn) {
     interrupt_check = fn;
 }
 
-static int round_blocks(int nt) {
-    return 4 * nt;
+// Blocks per parallel round: 16 per thread, fewer when the slots would pass
+// 8 MiB (never fewer than 4 per thread). Each round opens one parallel
+// region, and on a busy machine opening one can cost a scheduler time
+// slice, so rounds are long; the interrupt check runs between them.
+static int round_blocks(int nt, int slen) {
+    int rs = 16 * nt;
+    double cap = (double)(1 << 20) / (double)(slen > 0 ? slen : 1);
+    if ((double)rs > cap) {
+        rs = (int)cap;
+    }
+    return rs < 4 * nt ? 4 * nt : rs;
 }
 
 static int clamp_threads(int threads) {
@@ -71,7 +80,7 @@ size_t hm_estep_work_len(const hm_harmonium *h, int threads) {
 
 size_t hm_blocks_work_len(int slen, size_t tlen, int threads) {
     int nt = clamp_threads(threads);
-    size_t rs = (size_t)round_blocks(nt);
+    size_t rs = (size_t)round_blocks(nt, slen);
     return rs * (size_t)slen + rs + (size_t)nt * tlen;
 }
 
@@ -91,7 +100,7 @@ hm_status hm_run_blocks(int n,
     // LCA of a thousand rows costs ~20 us) run on this thread. The work is
     // measured by the statistics the blocks write, a proxy for their cost.
     const int nt = (double)n * (double)slen < parallel_min_work ? 1 : hm_threads(nb, ntw);
-    const int rs = round_blocks(ntw);
+    const int rs = round_blocks(ntw, slen);
     double *slots = work;
     double *sst = slots + (size_t)rs * (size_t)slen;
     double *tws = sst + rs;

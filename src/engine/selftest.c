@@ -275,8 +275,8 @@ static int st_never(void) {
 
 /*
  * hm_run_blocks with a host interrupt check: 100 blocks of 7 rows with one
- * thread are 25 rounds of 4; a check that never fires leaves the sum whole, one
- * that fires at its second call stops after two rounds (56 rows) with
+ * thread are 7 rounds of 16; a check that never fires leaves the sum whole, one
+ * that fires at its second call stops after two rounds (224 rows) with
  * HM_EINTR, and clearing it restores the plain run.
  */
 static int st_interrupt(char *msg, size_t len) {
@@ -297,7 +297,7 @@ static int st_interrupt(char *msg, size_t len) {
     hm_set_interrupt_check(st_interrupt_second);
     st = hm_run_blocks(n, B, 1, 1, 0, st_count_block, NULL, stats, work);
     hm_set_interrupt_check(NULL);
-    if (st != HM_EINTR || stats[0] != 8.0 * B || st_interrupt_calls != 2) {
+    if (st != HM_EINTR || stats[0] != 32.0 * B || st_interrupt_calls != 2) {
         snprintf(msg, len, "a check firing at its second call: status %d, %g rows, %d calls", (int)st, stats[0],
                  st_interrupt_calls);
         return 1;
