@@ -259,6 +259,11 @@ prepare_data <- function(model, data, weights, na_action, call, arg = "data", th
     if (sc$log_jac == 0 && all(sc$center == 0)) {
       out$xs <- pass$x
       out$sumsq <- pass$sumsq
+    } else if (!all(is.finite(sc$center) & is.finite(sc$scale) & sc$scale > 0)) {
+      # A mean or spread that overflowed: no standardised copy;
+      # check_scaler() names the columns.
+      out$xs <- pass$x
+      out$sumsq <- numeric(length(sc$center))
     } else {
       st <- native_data_scale(pass$x, sc$center, sc$scale, as.integer(threads))
       out$xs <- st$x

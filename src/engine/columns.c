@@ -171,6 +171,15 @@ static double column_shift(const hm_col_src *c, int nb) {
         return 0.0;
     }
     const double m = s / cnt;
+    if (!isfinite(m)) {
+        // The sum overflowed: the first finite value.
+        for (int i = 0; i < nb; i++) {
+            const double v = col_value(c, i);
+            if (isfinite(v)) {
+                return v;
+            }
+        }
+    }
     double best = 0.0, gap = INFINITY;
     for (int i = 0; i < nb; i++) {
         const double v = col_value(c, i);

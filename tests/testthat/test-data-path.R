@@ -222,6 +222,11 @@ test_that("values too large to standardise are refused as before", {
     class = "harmonium_error_data")
   expect_error(fit_lvm(mixture(ef_poisson(), 1), c(1e160, 2, 3)), "too large to standardise",
     class = "harmonium_error_data")
+  # A mean that overflows: the same classed error (it used to reach the
+  # glue's internal check of the centre).
+  x <- cbind(c(1, 2, 3, 4), c(1e308, 1e308, 1, 5))
+  expect_error(fit_lvm(mixture(ef_normal(2), 1), x), "too large to standardise in column 2",
+    class = "harmonium_error_data")
 })
 
 test_that("newdata with the fitted columns among others is matched by name", {
