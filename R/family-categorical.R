@@ -85,14 +85,16 @@ abort_unseen_levels <- function(v, unseen, fam, col, arg, call) {
 }
 
 # A categorical family created from a level count takes the level names of
-# the factor it is fitted to.
-family_adopt_levels <- function(fam, df) {
+# the factor it is fitted to. `df` is a data frame or a data source
+# (R/data-path.R); the family's columns start after column `off`.
+family_adopt_levels <- function(fam, df, off = 0L) {
+  nm <- data_names(df)[off + seq_len(fam$d)]
   if (fam$name == "product") {
-    off <- 0L
+    o <- off
     for (b in seq_along(fam$blocks)) {
       blk <- fam$blocks[[b]]
-      fam$blocks[[b]] <- family_adopt_levels(blk, df[, off + seq_len(blk$d), drop = FALSE])
-      off <- off + blk$d
+      fam$blocks[[b]] <- family_adopt_levels(blk, df, o)
+      o <- o + blk$d
     }
     # The product's conversions were made over its original blocks: remade over
     # the blocks that adopted the data's levels, so its source parameters carry
@@ -109,15 +111,16 @@ family_adopt_levels <- function(fam, df) {
       }
       unlist(lapply(seq_along(blocks), function(b) blocks[[b]]$to_nat(params[[b]])))
     }
-    fam$colnames <- names(df)
+    fam$colnames <- nm
     return(fam)
   }
-  if (fam$name == "categorical" && isTRUE(fam$default_levels) && is.factor(df[[1]]) &&
-    nlevels(df[[1]]) == length(fam$levels)) {
+  v <- data_column(df, off + 1L)
+  if (fam$name == "categorical" && isTRUE(fam$default_levels) && is.factor(v) &&
+    nlevels(v) == length(fam$levels)) {
     # The family remade over the data's level names, so both of its
     # conversions (source parameters in and out) use them.
-    fam <- ef_categorical(levels(df[[1]]))
+    fam <- ef_categorical(levels(v))
   }
-  fam$colnames <- names(df)
+  fam$colnames <- nm
   fam
 }

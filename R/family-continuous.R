@@ -29,13 +29,15 @@ ef_von_mises <- function(dim = 1) {
 # Von Mises data are angles in radians; values beyond two full turns are
 # almost surely degrees (a classed warning, harmonium_warning_radians; the fit
 # goes on, as any real number is an angle).
-support_radians <- function(x, arg, call) {
+support_radians <- support_code(function(x, arg, call) {
   big <- which(abs(x) > 2 * pi)
-  if (length(big)) {
-    warn_hm(c("{.arg {arg}} has {length(big)} angle{?s} outside [-2 pi, 2 pi] (largest {format(max(abs(x[big])), digits = 4)}); von Mises data are in radians.",
-      i = "If the data are in degrees, convert them with {.code x * pi / 180}."), "radians")
-  }
+  if (length(big)) warn_radians(length(big), max(abs(x[big])), arg)
   invisible(x)
+}, radians = TRUE)
+
+warn_radians <- function(count, largest, arg) {
+  warn_hm(c("{.arg {arg}} has {count} angle{?s} outside [-2 pi, 2 pi] (largest {format(largest, digits = 4)}); von Mises data are in radians.",
+    i = "If the data are in degrees, convert them with {.code x * pi / 180}."), "radians")
 }
 
 #' @rdname ef_family
@@ -75,11 +77,7 @@ ef_gamma <- function(dim = 1) {
       th
     },
     to_src = function(theta) list(shape = theta[i1] + 1, rate = -theta[i1 + 1]),
-    support = function(x, arg, call) {
-      bad <- which(rowSums(x <= 0) > 0)
-      if (length(bad)) support_error(bad, "Gamma data must be positive.", arg, call)
-      invisible(x)
-    },
+    support = support_positive("Gamma data must be positive."),
     features = function(x) log(x), n_free = 2L * n
   )
 }

@@ -62,15 +62,9 @@ ef_normal <- function(dim = 1, covariance = c("full", "diagonal", "isotropic")) 
     S <- (S + t(S)) / 2
     list(mean = as.vector(S %*% th1), cov = S)
   }
-  scaling <- function(x) {
-    if (is.matrix(x) && is.double(x) && nrow(x) > 0L) {
-      mo <- native_col_moments(x)
-      ctr <- mo$mean
-      sds <- mo$rms
-    } else {
-      ctr <- colMeans(x)
-      sds <- sqrt(colMeans(sweep(x, 2, ctr)^2))
-    }
+  # The scaler from the columns' means and root mean squared deviations
+  # (the data pass computes them, R/data-path.R).
+  scale_moments <- function(ctr, sds) {
     sds[!is.finite(sds) | sds <= 0] <- 1
     # Structures that per-column rescaling does not preserve (isotropic
     # shapes, a common shape with varying orientations, a common orientation
@@ -78,6 +72,14 @@ ef_normal <- function(dim = 1, covariance = c("full", "diagonal", "isotropic")) 
     # that the fit on the standardised data is the fit on the raw data.
     if (rep == 2L || !structure$equivariant) sds[] <- sqrt(mean(sds^2))
     list(center = ctr, scale = sds)
+  }
+  scaling <- function(x) {
+    if (is.matrix(x) && is.double(x) && nrow(x) > 0L) {
+      mo <- data_moments(x)
+      return(scale_moments(mo$mean, mo$rms))
+    }
+    ctr <- colMeans(x)
+    scale_moments(ctr, sqrt(colMeans(sweep(x, 2, ctr)^2)))
   }
   affine <- function(params, center, scale, inverse = FALSE) {
     if (inverse) {
@@ -89,7 +91,7 @@ ef_normal <- function(dim = 1, covariance = c("full", "diagonal", "isotropic")) 
   new_family("normal", n, rep, trials = structure$code,
     label = sprintf("Normal(%d, %s covariance)", n, structure$label),
     to_nat = to_nat, to_src = to_src, support = support_any,
-    features = function(x) x, scaling = scaling, affine = affine,
+    features = function(x) x, scaling = scaling, scale_moments = scale_moments, affine = affine,
     covariance = covariance, structure = structure$name,
     n_free = n + switch(rep + 1L, n * (n + 1) / 2, n, 1)
   )

@@ -66,25 +66,19 @@ encode_numeric <- function(x, fam, arg, call) {
 
 # Turns user data (matrix, data frame or vector) into the engine's numeric
 # matrix for `fam`: factor columns become 0-based codes, columns are checked
-# against the family's support, and offending rows are named.
-family_encode <- function(fam, data, arg = "data", call = rlang::caller_env()) {
-  df <- as_data_frame_cols(data, arg, call)
-  if (ncol(df) != fam$d) {
-    abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but the model's family ({fam$label}) needs {fam$d}.",
+# against the family's support, and offending rows are named; one pass in C
+# (data_pass(), R/data-path.R). `data` may also be a data source.
+family_encode <- function(fam, data, arg = "data", call = rlang::caller_env(), threads = 1L) {
+  src <- if (is_data_source(data)) data else data_source(data, arg, call)
+  if (src$d != fam$d) {
+    abort_hm(c("{.arg {arg}} has {src$d} column{?s} but the model's family ({fam$label}) needs {fam$d}.",
       i = "Select the columns with a formula, e.g. {.code fit_lvm(~ a + b, data, model)}."),
       "data", call = call)
   }
-  if (nrow(df) == 0L) {
+  if (src$n == 0L) {
     abort_hm("{.arg {arg}} has no rows.", "data", call = call)
   }
-  x <- fam$encode(df, fam, arg, call)
-  bad <- which(rowSums(!is.finite(x)) > 0)
-  if (length(bad)) {
-    abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {head(bad, 10)}.",
-      i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
-  }
-  fam$support(x, arg, call)
-  x
+  data_pass(fam, src, arg, call, threads)$x
 }
 
 as_data_frame_cols <- function(data, arg, call) {
@@ -111,16 +105,26 @@ support_error <- function(rows, what, arg, call) {
     "data_support", call = call)
 }
 
-# Checks integer-valued columns within [lo, hi].
+# Checks integer-valued columns within [lo, hi] (in C, data_pass(); this R
+# check is the reference the data pass is tested against).
 support_counts <- function(lo = 0, hi = Inf, what) {
-  function(x, arg, call) {
+  support_code(function(x, arg, call) {
     bad <- which(rowSums(x != round(x) | x < lo | x > hi) > 0)
     if (length(bad)) support_error(bad, what, arg, call)
     invisible(x)
-  }
+  }, lo = lo, hi = hi, whole = TRUE, what = what)
 }
 
-support_any <- function(x, arg, call) invisible(x)
+# Checks strictly positive columns.
+support_positive <- function(what) {
+  support_code(function(x, arg, call) {
+    bad <- which(rowSums(x <= 0) > 0)
+    if (length(bad)) support_error(bad, what, arg, call)
+    invisible(x)
+  }, lo = 0, lo_open = TRUE, what = what)
+}
+
+support_any <- support_code(function(x, arg, call) invisible(x))
 
 # --- packing of symmetric matrices ---------------------------------------------
 

@@ -237,35 +237,59 @@ resolve_call_forms <- function(model, data, init, call) {
 }
 
 # Encodes the data for the model's observable family; with na_action =
-# "omit" rows with missing values are dropped and recorded.
-prepare_data <- function(model, data, weights, na_action, call, arg = "data") {
+# "omit" rows with missing values are dropped and recorded. One pass of the
+# data in C (data_pass(), R/data-path.R): a numeric matrix is never turned
+# into a data frame. With `scale`, also the scaler of the Normal blocks and
+# the standardised copy (list elements scaler, xs, sumsq; check_scaler()
+# then takes sumsq).
+prepare_data <- function(model, data, weights, na_action, call, arg = "data", threads = 1L, scale = FALSE) {
   if (is.null(data)) abort_hm("{.arg {arg}} is missing.", "data", call = call)
-  df <- as_data_frame_cols(data, arg, call)
+  src <- data_source(data, arg, call)
   fam <- model$obs
   fitted_cols <- fam$colnames
-  if (arg == "newdata" && ncol(df) != fam$d && !is.null(fitted_cols) && all(fitted_cols %in% names(df))) {
+  if (arg == "newdata" && src$d != fam$d && !is.null(fitted_cols) && all(fitted_cols %in% src$names)) {
     # New data holding the fitted columns among others: those, by name.
-    df <- df[, fitted_cols, drop = FALSE]
+    src <- data_select(src, match(fitted_cols, src$names))
   }
-  if (ncol(df) != fam$d) {
-    abort_hm(c("{.arg {arg}} has {ncol(df)} column{?s} but {model$label} needs {fam$d}.",
+  if (src$d != fam$d) {
+    abort_hm(c("{.arg {arg}} has {src$d} column{?s} but {model$label} needs {fam$d}.",
       i = columns_hint(arg, fitted_cols)), "data", call = call)
   }
-  if (nrow(df) == 0L) abort_hm("{.arg {arg}} has no rows.", "data", call = call)
-  if (!is.null(weights)) weights <- check_weights(weights, nrow(df), call = call)
+  if (src$n == 0L) abort_hm("{.arg {arg}} has no rows.", "data", call = call)
+  if (!is.null(weights)) weights <- check_weights(weights, src$n, call = call)
   omitted <- integer(0)
   if (na_action == "omit") {
-    keep <- stats::complete.cases(df)
+    keep <- data_complete(src)
     omitted <- which(!keep)
-    df <- df[keep, , drop = FALSE]
-    if (!is.null(weights)) weights <- weights[keep]
-    if (nrow(df) == 0L) abort_hm("{.arg {arg}} has no complete rows.", "data_na", call = call)
+    if (length(omitted)) {
+      src <- data_rows(src, keep)
+      if (!is.null(weights)) weights <- weights[keep]
+    }
+    if (src$n == 0L) abort_hm("{.arg {arg}} has no complete rows.", "data_na", call = call)
   }
-  fam <- family_adopt_levels(fam, df)
+  fam <- family_adopt_levels(fam, src)
   model$obs <- fam
   if (!is.null(model$component)) model$component <- fam
-  x <- family_encode(fam, df, arg, call)
-  list(model = model, x = x, weights = weights, omitted = omitted)
+  pass <- data_pass(fam, src, arg, call, threads)
+  out <- list(model = model, x = pass$x, weights = weights, omitted = omitted)
+  if (scale) {
+    sc <- make_scaler(fam, pass$x, pass)
+    out$scaler <- sc
+    if (sc$log_jac == 0 && all(sc$center == 0)) {
+      out$xs <- pass$x
+      out$sumsq <- pass$sumsq
+    } else if (!all(is.finite(sc$center) & is.finite(sc$scale) & sc$scale > 0)) {
+      # A mean or spread that overflowed: no standardised copy;
+      # check_scaler() names the columns.
+      out$xs <- pass$x
+      out$sumsq <- numeric(length(sc$center))
+    } else {
+      st <- native_data_scale(pass$x, sc$center, sc$scale, as.integer(threads))
+      out$xs <- st$x
+      out$sumsq <- st$sumsq
+    }
+  }
+  out
 }
 
 # --- standardisation -------------------------------------------------------------
@@ -278,28 +302,38 @@ fam_blocks <- function(fam) {
   list(blocks = blocks, cols = lapply(seq_along(blocks), function(b) sum(d[seq_len(b - 1L)]) + seq_len(d[b])))
 }
 
-make_scaler <- function(fam, x) {
+# The scaler of fam's Normal blocks from the column moments `mo` (list(mean,
+# rms), as data_pass() returns them) or, without them, from x.
+make_scaler <- function(fam, x, mo = NULL) {
   fb <- fam_blocks(fam)
-  center <- rep(0, ncol(x))
-  scale <- rep(1, ncol(x))
+  d <- ncol(x)
+  center <- rep(0, d)
+  scale <- rep(1, d)
   for (b in seq_along(fb$blocks)) {
     blk <- fb$blocks[[b]]
-    if (!is.null(blk$scaling)) {
-      cols <- fb$cols[[b]]
-      xb <- if (length(cols) == ncol(x) && all(cols == seq_len(ncol(x)))) x else x[, cols, drop = FALSE]
-      sc <- blk$scaling(xb)
-      center[fb$cols[[b]]] <- sc$center
-      scale[fb$cols[[b]]] <- sc$scale
+    if (is.null(blk$scaling)) next
+    cols <- fb$cols[[b]]
+    if (!is.null(blk$scale_moments)) {
+      if (is.null(mo)) mo <- data_moments(x)
+      sc <- blk$scale_moments(mo$mean[cols], mo$rms[cols])
+    } else {
+      # A family made before the data pass (a saved model): its own scaling.
+      sc <- blk$scaling(if (length(cols) == d) x else x[, cols, drop = FALSE])
     }
+    center[cols] <- sc$center
+    scale[cols] <- sc$scale
   }
   list(center = center, scale = scale, log_jac = sum(log(scale)))
 }
 
+
 # Columns whose mean or spread overflows a double (|x| beyond ~1e150, whose
 # square is not finite) cannot be standardised: a classed error before any C
-# work. `xs` is the standardised data.
-check_scaler <- function(sc, xs, call, arg = "data") {
-  bad <- which(!is.finite(sc$center) | !is.finite(sc$scale) | sc$scale <= 0 | !is.finite(colSums(xs^2)))
+# work. `xs` is the standardised data; `sumsq` its columns' sums of squares
+# when the data pass computed them.
+check_scaler <- function(sc, xs, call, arg = "data", sumsq = NULL) {
+  if (is.null(sumsq)) sumsq <- if (nrow(xs) == 0L) numeric(ncol(xs)) else colSums(xs^2)
+  bad <- which(!is.finite(sc$center) | !is.finite(sc$scale) | sc$scale <= 0 | !is.finite(sumsq))
   if (length(bad) || !is.finite(sc$log_jac)) {
     abort_hm(c("{.arg {arg}} has values too large to standardise in column{?s} {bad}.",
       i = "Rescale the data (e.g. divide by a power of 10)."), "data", call = call)
@@ -309,9 +343,9 @@ check_scaler <- function(sc, xs, call, arg = "data") {
 
 identity_scaler <- function(d) list(center = rep(0, d), scale = rep(1, d), log_jac = 0)
 
-scale_data <- function(sc, x) {
+scale_data <- function(sc, x, threads = 1L) {
   if (sc$log_jac == 0 && all(sc$center == 0)) return(x)
-  if (is.matrix(x) && is.double(x)) return(native_col_scale(x, sc$center, sc$scale))
+  if (is.matrix(x) && is.double(x)) return(native_data_scale(x, sc$center, sc$scale, as.integer(threads))$x)
   x <- sweep(x, 2L, sc$center, "-")
   sweep(x, 2L, sc$scale, "/")
 }
@@ -778,7 +812,8 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   if (method == "auto") method <- if (has_em) "em" else "gradient"
   if (method == "em" && !has_em) abort_no_em(model, env)
   if (method == "gradient") gradient_problem(model, env)
-  prep <- prepare_data(model, forms$data, weights, na_action, env)
+  threads <- resolve_threads(control$threads)
+  prep <- prepare_data(model, forms$data, weights, na_action, env, threads = threads, scale = TRUE)
   model <- prep$model
   x <- prep$x
   w <- prep$weights
@@ -787,10 +822,9 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
     abort_hm("{.arg model} has {model$k} components but {.arg data} has only {n} row{?s}.",
       "data", call = env)
   }
-  threads <- resolve_threads(control$threads)
-  sc <- make_scaler(model$obs, x)
-  xs <- scale_data(sc, x)
-  check_scaler(sc, xs, env)
+  sc <- prep$scaler
+  xs <- prep$xs
+  check_scaler(sc, xs, env, sumsq = prep$sumsq)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
 
   # One cache per fit: the starts' features are computed once (the refit

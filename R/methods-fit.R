@@ -56,7 +56,8 @@ fit_rows <- function(fit, newdata, call = rlang::caller_env()) {
     return(list(post = fit$posterior, logp = fit$logp))
   }
   x <- newdata_x(fit, newdata, call)
-  fit_estep(fit$model, fit$theta, scale_data(fit$scaler, x), NULL, fit$scaler, resolve_threads(), call)
+  threads <- resolve_threads()
+  fit_estep(fit$model, fit$theta, scale_data(fit$scaler, x, threads), NULL, fit$scaler, threads, call)
 }
 
 #' Posterior distribution of the latent variables

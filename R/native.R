@@ -18,12 +18,18 @@ native_family_sample <- function(spec, theta, n) .Call(C_family_sample, spec, th
 native_family_check <- function(spec, theta) .Call(C_family_check, spec, theta)
 native_family_check_data <- function(spec, x) .Call(C_family_check_data, spec, x)
 
-# glue_model.c
-# Column means and root mean squared deviations, and (x - center) / scale,
-# in one pass over a double matrix.
-native_col_moments <- function(x) .Call(C_col_moments, x)
-native_col_scale <- function(x, center, scale) .Call(C_col_scale, x, as.double(center), as.double(scale))
+# glue_data.c
+# The data pass: missing values, support, conversion and moments of the
+# columns of a matrix or list (spec and sup as data_plan() builds them), and
+# the threaded standardisation with the columns' sums of squares.
+native_data_scan <- function(x, spec, sup, want_raw, threads) {
+  .Call(C_data_scan, x, spec, sup, want_raw, threads)
+}
+native_data_scale <- function(x, center, scale, threads) {
+  .Call(C_data_scale, x, as.double(center), as.double(scale), threads)
+}
 
+# glue_model.c
 native_model_info <- function(m) .Call(C_model_info, m$hm_kind, m$obs_spec, m$lat_spec)
 native_model_log_partition <- function(m, theta) {
   .Call(C_model_log_partition, m$hm_kind, m$obs_spec, m$lat_spec, theta)

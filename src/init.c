@@ -12,8 +12,8 @@
 static const R_CallMethodDef call_entries[] = {
     CALLDEF(init, 1),
     CALLDEF(threads_max, 0),
-    CALLDEF(col_moments, 1),
-    CALLDEF(col_scale, 3),
+    CALLDEF(data_scan, 5),
+    CALLDEF(data_scale, 4),
     CALLDEF(hmm_infer, 3),
     CALLDEF(lds_estep, 6),
     CALLDEF(hmm_em_run, 12),

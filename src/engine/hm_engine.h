@@ -582,12 +582,107 @@ hm_status hm_hm_init_hmog(hm_harmonium *h,
 hm_status hm_hm_init_mixture_of(hm_harmonium *h, int k, const hm_harmonium *base);
 
 /*
- * Column standardisation of a column-major n x d matrix (columns.c): the
- * column means and root mean squared deviations (divisor n); and out =
- * (x - center) / scale column by column (out may not alias x).
+ * The data pass (columns.c): the user's columns into the engine, and their
+ * standardisation. One column of the user's data: either dbl
+ * (n doubles) or itg (n integers or logicals, INT_MIN = R's NA = missing)
+ * is non-NULL. The engine's value of row i is x[i] - offset (offset 1 turns
+ * 1-based category codes into the engine's 0-based ones). `group` is the
+ * support group the column is checked against (0..n_group-1; -1: only
+ * finiteness); a group's columns are contiguous and groups appear in
+ * increasing order. `moments` asks for the column's mean and rms.
  */
-hm_status hm_col_moments(int n, int d, const double *x, double *mean, double *rms);
-hm_status hm_col_scale(int n, int d, const double *x, const double *center, const double *scale, double *out);
+typedef struct hm_col_src {
+    const double *dbl;
+    const int *itg;
+    double offset;
+    int group;
+    int moments;
+} hm_col_src;
+
+/*
+ * A support: finite values v with lo <= v <= hi (lo < v, v < hi when open),
+ * whole numbers when `whole`. With `radians` there is no bound; values
+ * with |v| > 2 pi are counted instead (R warns that they look like degrees).
+ */
+typedef struct hm_col_support {
+    double lo, hi;
+    int whole, lo_open, hi_open, radians;
+} hm_col_support;
+
+/* How many offending rows are reported by number. */
+#define HM_COL_FIRST 10
+
+/*
+ * Results of hm_col_scan. Row numbers are 1-based and stored as doubles
+ * (exact below 2^53); unused entries are 0.
+ *   n_bad, bad_rows   rows with a missing or non-finite value: their count
+ *                     and the first HM_COL_FIRST;
+ *   group[n_group * (3 + HM_COL_FIRST)]  per support group: the count of
+ *                     rows with a finite value outside the support, the
+ *                     first HM_COL_FIRST of them, the count of values
+ *                     beyond 2 pi in absolute value and their largest
+ *                     absolute value (radians groups);
+ *   mean[d], rms[d]   column means and root mean squared deviations
+ *                     (divisor n) of the `moments` columns, NaN for others
+ *                     and when n = 0;
+ *   sumsq[d]          every column's sum of squared values (blocks added
+ *                     in block order), whose finiteness says whether the
+ *                     column could be used unscaled.
+ */
+typedef struct hm_col_scan_result {
+    double n_bad;
+    double bad_rows[HM_COL_FIRST];
+    double *group;
+    double *mean;
+    double *rms;
+    double *sumsq;
+} hm_col_scan_result;
+
+/* Rows per block of the data pass: a function of n and d only. */
+int hm_col_block_rows(int n, int d);
+
+/* Workspace (doubles) of hm_col_scan: O(n / block) slots, d shifts and n bytes. */
+size_t hm_col_scan_work_len(int n, int d, int n_group);
+
+/*
+ * One threaded pass over n rows of the d columns src: finiteness, support
+ * (sup[n_group]), moments, and, when raw is non-NULL, the engine's values
+ * written column-major into raw[n * d]. Moments are shifted sums about a
+ * value of the column near its first block's mean (columns.c), as accurate
+ * as two passes. Cost O(n d), reading each value once from memory (a
+ * segment with a missing value or a support to check once more from
+ * cache). Bit-identical for any thread count. HM_EINVAL on a malformed
+ * column list.
+ */
+hm_status hm_col_scan(int n,
+                      int d,
+                      const hm_col_src *src,
+                      int n_group,
+                      const hm_col_support *sup,
+                      double *raw,
+                      hm_col_scan_result *res,
+                      double *work,
+                      int threads);
+
+/* Workspace (doubles) of hm_col_scale_pass. */
+size_t hm_col_scale_work_len(int n, int d);
+
+/*
+ * out = (x - center) / scale column by column (column-major n x d, out not
+ * aliasing x), threaded over row blocks, and sumsq[j] = the sum of squares
+ * of column j of out (blocks added in block order: bit-identical for any
+ * thread count), whose finiteness tells whether the column could be
+ * standardised. Cost O(n d).
+ */
+hm_status hm_col_scale_pass(int n,
+                            int d,
+                            const double *x,
+                            const double *center,
+                            const double *scale,
+                            double *out,
+                            double *sumsq,
+                            double *work,
+                            int threads);
 
 /*
  * HMoG with a diagonal posterior (theory.md 4.3 "DifferentiableHMoG"):

@@ -76,7 +76,7 @@ int glue_data(SEXP x, int cols, int min_rows, int allow_nan, const char *what, c
     if (n < min_rows) {
         internal_error(fn, "`%s` has %d rows, expected at least %d", what, n, min_rows);
     }
-    glue_check_finite(REAL(x), XLENGTH(x), allow_nan, what, fn);
+    glue_check_finite(REAL_RO(x), XLENGTH(x), allow_nan, what, fn);
     return n;
 }
 
@@ -382,9 +382,28 @@ int glue_interrupt_pending(void) {
     return R_interrupts_pending && !R_interrupts_suspended;
 }
 
+// 1 if every finite vector is in the family's support (a Normal, or a
+// product of Normals): glue_data's finiteness check is then the whole check.
+static int support_is_real(const hm_family *f) {
+    if (f->kind == HM_FAM_PRODUCT) {
+        for (int b = 0; b < f->n_sub; b++) {
+            if (f->sub[b].kind != HM_FAM_NORMAL) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    return f->kind == HM_FAM_NORMAL;
+}
+
 int glue_obs_data(SEXP x, const hm_family *f, int min_rows, int allow_nan, const char *what, const char *fn) {
     const int n = glue_data(x, f->d, min_rows, allow_nan, what, fn);
-    const double *v = REAL(x);
+    if (support_is_real(f)) {
+        // No row-by-row pass: a NaN row is missing where allowed, and no
+        // other non-finite value got through glue_data.
+        return n;
+    }
+    const double *v = REAL_RO(x);
     double *xi = (double *)R_alloc((size_t)(f->d > 0 ? f->d : 1), sizeof(double));
     for (int i = 0; i < n; i++) {
         int na = 0;

@@ -9,8 +9,8 @@
 SEXP ffi_init(SEXP ns);
 SEXP ffi_threads_max(void);
 
-SEXP ffi_col_moments(SEXP x);
-SEXP ffi_col_scale(SEXP x, SEXP center, SEXP scale);
+SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads);
+SEXP ffi_data_scale(SEXP x, SEXP center, SEXP scale, SEXP threads);
 SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want);
 
 SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans);

@@ -11,7 +11,8 @@
 fuzz_native_params <- function() {
   kol <- c("kind", "obs", "lat")
   list(
-    init = "ns", threads_max = character(), col_moments = "x", col_scale = c("x", "center", "scale"),
+    init = "ns", threads_max = character(), 
+    data_scan = c("x", "spec", "sup", "want_raw", "threads"), data_scale = c("x", "center", "scale", "threads"),
     hmm_infer = c("logp", "init", "trans"), lds_estep = c("y", "len", "w", "par", "threads", "want"),
     hmm_em_run = c(kol, "theta", "chain", "x", "starts", "lengths", "w", "ctrl", "em", "threads"),
     hmm_seq_infer = c(kol, "theta", "chain", "x", "starts", "lengths", "want", "threads"),

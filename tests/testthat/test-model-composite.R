@@ -536,10 +536,10 @@ test_that("EMMIXmfa: from the same start, the same optimum or a better one", {
 test_that("the one-pass column standardisation equals R's", {
   set.seed(31)
   x <- matrix(rnorm(600, mean = 5, sd = 3), 200, 3)
-  mo <- hm("native_col_moments")(x)
+  mo <- hm("data_moments")(x)
   expect_equal(mo$mean, colMeans(x), tolerance = 1e-14)
   expect_equal(mo$rms, sqrt(colMeans(sweep(x, 2, colMeans(x))^2)), tolerance = 1e-14)
-  sc <- hm("native_col_scale")(x, mo$mean, mo$rms)
+  sc <- hm("native_data_scale")(x, mo$mean, mo$rms, 1L)$x
   expect_equal(sc, sweep(sweep(x, 2, mo$mean), 2, mo$rms, "/"), tolerance = 1e-14)
-  expect_equal(hm("native_col_moments")(x[1, , drop = FALSE])$rms, c(0, 0, 0))
+  expect_equal(hm("data_moments")(x[1, , drop = FALSE])$rms, c(0, 0, 0))
 })
