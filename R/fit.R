@@ -384,10 +384,10 @@ family_features <- function(fam, x) {
   }
   if (!is.double(f)) storage.mode(f) <- "double"
   n <- nrow(f)
-  mo <- native_col_moments(f)
+  mo <- data_moments(f)
   sds <- if (n > 1L) mo$rms * sqrt(n / (n - 1)) else rep(1, ncol(f))
   sds[!is.finite(sds) | sds <= 0] <- 1
-  out <- native_col_scale(f, mo$mean, sds)
+  out <- native_data_scale(f, mo$mean, sds, 1L)$x
   dimnames(out) <- NULL
   out
 }
@@ -456,7 +456,7 @@ start_kind <- function(fam) {
 svd_features <- function(f, whiten = FALSE, from = NULL) {
   sub <- if (is.null(from)) f else f[from, , drop = FALSE]
   mu <- colMeans(sub)
-  fc <- native_col_scale(f, mu, rep(1, ncol(f)))
+  fc <- native_data_scale(f, mu, rep(1, ncol(f)), 1L)$x
   s <- svd(if (is.null(from)) fc else fc[from, , drop = FALSE], nu = 0L)
   keep <- s$d > 1e-8 * max(s$d, 0)
   if (!any(keep)) return(matrix(0, nrow(f), 1L))
