@@ -60,6 +60,57 @@ void hm_k_gemm_tn_acc(int m,
  * packed gemm would spend more on packing than on arithmetic. */
 void hm_k_vec_mat(int k, int n, const double *x, const double *A, int lda, double *y);
 
+/*
+ * C = A' B with the long dimension along the columns of B and C: A is
+ * kk x nk (lda >= nk), B is kk x ni (ldb >= ni), C is nk x ni (ldc >= ni),
+ * overwritten (0 when kk = 0); nothing outside its nk x ni entries is
+ * touched. C[q][i] = sum_{p < kk} A[p][q] B[p][i] is one multiply-add chain
+ * over p in order, so the result does not depend on how the columns are
+ * blocked. For the E-step's class logits with the statistics stored
+ * transposed (one row per statistic, one column per datum). Cost 2 kk nk ni
+ * flops.
+ */
+void hm_k_gemm_tn_wide(int kk,
+                       int nk,
+                       int ni,
+                       const double *A,
+                       int lda,
+                       const double *B,
+                       int ldb,
+                       double *C,
+                       int ldc);
+
+/*
+ * C = A B' with dot products along the long dimension: A is mp x ni
+ * (lda >= ni), B is nk x ni (ldb >= ni), C is mp x nk (ldc >= nk),
+ * overwritten (0 when ni = 0). Each C[p][q] sums A[p][i] B[q][i] in eight
+ * partial sums s_l over i = l, l + 8, l + 16, ... in order (the padding of
+ * a partial last group adds +0), combined as ((s0 + s4) + (s2 + s6)) +
+ * ((s1 + s5) + (s3 + s7)): an order fixed by ni alone. For the E-step's
+ * expected statistics (transposed statistics times transposed
+ * responsibilities). Cost 2 mp nk ni flops.
+ */
+void hm_k_gemm_nt(int mp,
+                  int nk,
+                  int ni,
+                  const double *A,
+                  int lda,
+                  const double *B,
+                  int ldb,
+                  double *C,
+                  int ldc);
+
+/* out[i] = a[i] b[i] for i < n (one rounding, so the same bits on every
+ * path); out may be a or b but must not overlap them otherwise. The
+ * products of two data columns that make a Normal's second-order
+ * statistics. */
+void hm_k_vmul(int n, const double *a, const double *b, double *out);
+
+/* The instruction set the kernels run on this machine: "avx512", "avx2" or
+ * "portable" (for tests and benchmarks; results differ between them by the
+ * rounding of fused multiply-adds only). */
+const char *hm_kernel_isa(void);
+
 /* x[i] <- exp(x[i]) for i < n, in place; vectorised (run-time dispatch on
  * x86-64), within 1 ulp of libm in tests, 0 below about -745 (gradual
  * underflow before that), +Inf above 709.78, NaN for NaN. The E-step's
