@@ -1512,6 +1512,173 @@ HM_K_AVX512 static void vexp_512(double *x, int n) {
     }
 }
 
+/*
+ * gemm_tn_acc, AVX-512: C[p][j] += sum_i A[i][p] B[i][j] with vectors of 8
+ * rows of C (entries of p) by nj columns; per row of A, pv loads (the last
+ * under the mask of the rows left) and nj broadcasts of B for pv nj FMAs.
+ * Each element is one chain over i from its old value, the order of the
+ * AVX2 and portable code (so the AVX2 bits). The tile's part of C is
+ * gathered once per sweep of rows and scattered back, which the long
+ * sweeps (tn_sweep_len_512) amortise.
+ */
+static int tn_height_512(int w) {
+    static const int h[7] = {0, 8, 8, 7, 6, 5, 4};
+    return h[w];
+}
+
+static int tn_sweep_len_512(int n) {
+    const int ng = n_groups(n);
+    int hmin = 8;
+    for (int g = 0; g < ng; g++) {
+        hmin = imin(hmin, tn_height_512(group_width(n, ng, g)));
+    }
+    int s = 8192 / (8 * hmin + n);
+    return s < 64 ? 64 : (s > 1024 ? 1024 : s);
+}
+
+HM_K_AVX512_INLINE void tn_tile_512(const int pv,
+                                    const int nj,
+                                    int steps,
+                                    int rem,
+                                    const double *x,
+                                    size_t ldx,
+                                    const double *y,
+                                    size_t ldy,
+                                    double *c,
+                                    size_t ldc) {
+    __m512d acc[8][6], xv[8];
+    __mmask8 mk[8];
+    const __m512i idx = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
+                                           _mm512_set1_epi64((long long)ldc));
+    HM_K_UNROLL
+    for (int v = 0; v < pv; v++) {
+        mk[v] = mask8(rem - 8 * v);
+        HM_K_UNROLL
+        for (int q = 0; q < nj; q++) {
+            acc[v][q] = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), mk[v], idx,
+                                                 c + (size_t)(8 * v) * ldc + (size_t)q, 8);
+        }
+    }
+    for (int t = 0; t < steps; t++) {
+        const double *xt = x + (size_t)t * ldx, *yt = y + (size_t)t * ldy;
+        _mm_prefetch((const char *)(xt + TN_PREFETCH * ldx), _MM_HINT_T0);
+        _mm_prefetch((const char *)(xt + TN_PREFETCH * ldx + 8 * pv - 1), _MM_HINT_T0);
+        HM_K_UNROLL
+        for (int v = 0; v < pv; v++) {
+            xv[v] = in_register512(_mm512_maskz_loadu_pd(mk[v], xt + 8 * v));
+        }
+        HM_K_UNROLL
+        for (int q = 0; q < nj; q++) {
+            const __m512d yq = _mm512_set1_pd(yt[q]);
+            HM_K_UNROLL
+            for (int v = 0; v < pv; v++) {
+                acc[v][q] = _mm512_fmadd_pd(xv[v], yq, acc[v][q]);
+            }
+        }
+    }
+    HM_K_UNROLL
+    for (int v = 0; v < pv; v++) {
+        HM_K_UNROLL
+        for (int q = 0; q < nj; q++) {
+            _mm512_mask_i64scatter_pd(c + (size_t)(8 * v) * ldc + (size_t)q, mk[v], idx, acc[v][q], 8);
+        }
+    }
+}
+
+#define TN_CASE512(PV, NJ)                                                                         \
+    case (PV) * 8 + (NJ):                                                                          \
+        tn_tile_512(PV, NJ, steps, rem, x, ldx, y, ldy, c, ldc);                                   \
+        break
+
+/* Every tile shape: width w with every height up to tn_height_512(w) (the
+ * last panel of rows takes only the vectors it needs). */
+HM_K_AVX512 static void tn_tile_dispatch_512(int pv,
+                                             int nj,
+                                             int steps,
+                                             int rem,
+                                             const double *x,
+                                             size_t ldx,
+                                             const double *y,
+                                             size_t ldy,
+                                             double *c,
+                                             size_t ldc) {
+    switch (pv * 8 + nj) {
+        TN_CASE512(1, 1);
+        TN_CASE512(2, 1);
+        TN_CASE512(3, 1);
+        TN_CASE512(4, 1);
+        TN_CASE512(5, 1);
+        TN_CASE512(6, 1);
+        TN_CASE512(7, 1);
+        TN_CASE512(8, 1);
+        TN_CASE512(1, 2);
+        TN_CASE512(2, 2);
+        TN_CASE512(3, 2);
+        TN_CASE512(4, 2);
+        TN_CASE512(5, 2);
+        TN_CASE512(6, 2);
+        TN_CASE512(7, 2);
+        TN_CASE512(8, 2);
+        TN_CASE512(1, 3);
+        TN_CASE512(2, 3);
+        TN_CASE512(3, 3);
+        TN_CASE512(4, 3);
+        TN_CASE512(5, 3);
+        TN_CASE512(6, 3);
+        TN_CASE512(7, 3);
+        TN_CASE512(1, 4);
+        TN_CASE512(2, 4);
+        TN_CASE512(3, 4);
+        TN_CASE512(4, 4);
+        TN_CASE512(5, 4);
+        TN_CASE512(6, 4);
+        TN_CASE512(1, 5);
+        TN_CASE512(2, 5);
+        TN_CASE512(3, 5);
+        TN_CASE512(4, 5);
+        TN_CASE512(5, 5);
+        TN_CASE512(1, 6);
+        TN_CASE512(2, 6);
+        TN_CASE512(3, 6);
+        TN_CASE512(4, 6);
+    default:
+        break; // unreachable: the self-test runs every n up to 140
+    }
+}
+
+#undef TN_CASE512
+
+/* C += A' B, AVX-512: the blocking of gemm_tn_avx2() with panels of 8 hmin
+ * rows of C, hmin the height of the widest column group. */
+HM_K_AVX512 static void gemm_tn_512(int m,
+                                    int k,
+                                    int n,
+                                    const double *A,
+                                    size_t lda,
+                                    const double *B,
+                                    size_t ldb,
+                                    double *C,
+                                    size_t ldc) {
+    const int ng = n_groups(n), mc = tn_sweep_len_512(n);
+    int hmin = 8;
+    for (int g = 0; g < ng; g++) {
+        hmin = imin(hmin, tn_height_512(group_width(n, ng, g)));
+    }
+    for (int i0 = 0; i0 < m; i0 += mc) {
+        const int mb = imin(mc, m - i0);
+        const double *ab = A + (size_t)i0 * lda, *bb = B + (size_t)i0 * ldb;
+        for (int p0 = 0; p0 < k; p0 += 8 * hmin) {
+            double *cp = C + (size_t)p0 * ldc;
+            for (int g = 0, jj = 0; g < ng; g++) {
+                const int nj = group_width(n, ng, g);
+                tn_tile_dispatch_512(imin(hmin, (k - p0 + 7) / 8), nj, mb, k - p0, ab + p0, lda, bb + jj, ldb,
+                                     cp + jj, ldc);
+                jj += nj;
+            }
+        }
+    }
+}
+
 /* out = a * b elementwise, 32 entries per trip, the tail under a mask. */
 HM_K_AVX512 static void vmul_512(int n, const double *a, const double *b, double *out) {
     int i = 0;
@@ -1529,6 +1696,44 @@ HM_K_AVX512 static void vmul_512(int n, const double *a, const double *b, double
         const __mmask8 m = mask8(n - i);
         _mm512_mask_storeu_pd(out + i, m,
                               _mm512_mul_pd(_mm512_maskz_loadu_pd(m, a + i), _mm512_maskz_loadu_pd(m, b + i)));
+    }
+}
+
+/* hm_k_softmax_cols() eight columns at a time, every step under the lane
+ * mask of the columns left: the elementwise operations of the portable
+ * code and exp8_512(), so the same bits as the AVX2 path. */
+HM_K_AVX512 static void softmax_cols_512(int m,
+                                         int ni,
+                                         const double *t,
+                                         double floor,
+                                         double *Q,
+                                         size_t ldq,
+                                         double *R,
+                                         size_t ldr,
+                                         double *mx,
+                                         double *tot) {
+    const __m512d fl = _mm512_set1_pd(floor), ninf = _mm512_set1_pd(-HUGE_VAL);
+    const __m512d nzero = _mm512_set1_pd(-0.0);
+    for (int i = 0; i < ni; i += 8) {
+        const __mmask8 mk = mask8(ni - i);
+        __m512d mv = _mm512_setzero_pd();
+        for (int k = 0; k < m; k++) {
+            double *q = Q + (size_t)k * ldq + (size_t)i;
+            const __m512d v = _mm512_add_pd(_mm512_maskz_loadu_pd(mk, q), _mm512_set1_pd(t[k]));
+            _mm512_mask_storeu_pd(q, mk, v);
+            mv = _mm512_max_pd(v, mv); // v > mv ? v : mv, NaN v skipped
+        }
+        _mm512_mask_storeu_pd(mx + i, mk, mv);
+        __m512d sum = _mm512_setzero_pd();
+        for (int k = 0; k <= m; k++) {
+            __m512d v = k < m ? _mm512_sub_pd(_mm512_maskz_loadu_pd(mk, Q + (size_t)k * ldq + (size_t)i), mv)
+                              : _mm512_sub_pd(nzero, mv);
+            v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, fl, _CMP_LT_OQ), v, ninf);
+            v = exp8_512(v);
+            _mm512_mask_storeu_pd(R + (size_t)k * ldr + (size_t)i, mk, v);
+            sum = _mm512_add_pd(sum, v);
+        }
+        _mm512_mask_storeu_pd(tot + i, mk, sum);
     }
 }
 
@@ -1755,6 +1960,53 @@ static void vexp_portable(double *x, int n) {
     }
 }
 
+/*
+ * hm_k_softmax_cols() as passes over the rows with the exp `vx` (the
+ * portable one, or the AVX2 one, whose bits the AVX-512 path shares); the
+ * other operations are single IEEE operations, the same on every path.
+ */
+static void softmax_cols_generic(int m,
+                                 int ni,
+                                 const double *t,
+                                 double floor,
+                                 double *Q,
+                                 size_t ldq,
+                                 double *R,
+                                 size_t ldr,
+                                 double *mx,
+                                 double *tot,
+                                 void (*vx)(double *, int)) {
+    for (int i = 0; i < ni; i++) {
+        mx[i] = 0.0;
+    }
+    for (int k = 0; k < m; k++) {
+        double *q = Q + (size_t)k * ldq;
+        for (int i = 0; i < ni; i++) {
+            const double v = q[i] + t[k];
+            q[i] = v;
+            mx[i] = v > mx[i] ? v : mx[i];
+        }
+    }
+    for (int k = 0; k <= m; k++) {
+        const double *q = Q + (size_t)k * ldq;
+        double *r = R + (size_t)k * ldr;
+        for (int i = 0; i < ni; i++) {
+            const double v = k < m ? q[i] - mx[i] : -mx[i];
+            r[i] = v < floor ? -HUGE_VAL : v;
+        }
+        vx(r, ni);
+    }
+    for (int i = 0; i < ni; i++) {
+        tot[i] = 0.0;
+    }
+    for (int k = 0; k <= m; k++) {
+        const double *r = R + (size_t)k * ldr;
+        for (int i = 0; i < ni; i++) {
+            tot[i] += r[i];
+        }
+    }
+}
+
 // --- public entry points --------------------------------------------------------
 
 /*
@@ -1854,6 +2106,10 @@ void hm_k_gemm_tn_acc(int m,
         return;
     }
 #if HM_K_X86
+    if (kernel_isa() == ISA_AVX512) {
+        gemm_tn_512(m, k, n, A, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc);
+        return;
+    }
     if (kernel_isa() >= ISA_AVX2) {
         gemm_tn_avx2(m, k, n, A, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc);
         return;
@@ -1895,6 +2151,33 @@ void hm_k_vmul(int n, const double *a, const double *b, double *out) {
     for (int i = 0; i < n; i++) {
         out[i] = a[i] * b[i];
     }
+}
+
+void hm_k_softmax_cols(int m,
+                       int ni,
+                       const double *t,
+                       double floor,
+                       double *Q,
+                       int ldq,
+                       double *R,
+                       int ldr,
+                       double *mx,
+                       double *tot) {
+    if (ni <= 0 || m < 0) {
+        return;
+    }
+#if HM_K_X86
+    const int isa = kernel_isa();
+    if (isa == ISA_AVX512) {
+        softmax_cols_512(m, ni, t, floor, Q, (size_t)ldq, R, (size_t)ldr, mx, tot);
+        return;
+    }
+    if (isa == ISA_AVX2) {
+        softmax_cols_generic(m, ni, t, floor, Q, (size_t)ldq, R, (size_t)ldr, mx, tot, vexp_avx2);
+        return;
+    }
+#endif
+    softmax_cols_generic(m, ni, t, floor, Q, (size_t)ldq, R, (size_t)ldr, mx, tot, vexp_portable);
 }
 
 void hm_k_gemm_tn_wide(int kk,
@@ -1962,6 +2245,7 @@ typedef struct kernel_variant {
     gemm_fn nt;
     void (*vexp)(double *, int);
     void (*vmul)(int, const double *, const double *, double *);
+    int softmax; /* ISA_* of the softmax path */
 } kernel_variant;
 
 static void vmul_portable(int n, const double *a, const double *b, double *out) {
@@ -1983,6 +2267,7 @@ static int kernel_variants(kernel_variant *v) {
     v[nv].nt = gemm_nt_portable;
     v[nv].vexp = vexp_portable;
     v[nv].vmul = vmul_portable;
+    v[nv].softmax = ISA_PORTABLE;
     nv++;
 #if HM_K_X86
     if (have_avx2_fma()) {
@@ -1993,16 +2278,18 @@ static int kernel_variants(kernel_variant *v) {
         v[nv].nt = gemm_nt_avx2;
         v[nv].vexp = vexp_avx2;
         v[nv].vmul = vmul_avx2;
+        v[nv].softmax = ISA_AVX2;
         nv++;
     }
     if (have_avx512()) {
         v[nv].name = "avx512";
         v[nv].nn = gemm_nn_avx2;
-        v[nv].tn = gemm_tn_avx2;
+        v[nv].tn = gemm_tn_512;
         v[nv].wide = gemm_tn_wide_512;
         v[nv].nt = gemm_nt_512;
         v[nv].vexp = vexp_512;
         v[nv].vmul = vmul_512;
+        v[nv].softmax = ISA_AVX512;
         nv++;
     }
 #endif
@@ -2470,6 +2757,100 @@ static int st_vexp_bits(const kernel_variant *v, int nv, char *msg, size_t len) 
     return fail;
 }
 
+/* The softmax of variant v (its ISA). */
+static void st_softmax_run(const kernel_variant *v, int m, int ni, const double *t, double *Q, size_t ldq,
+                           double *R, size_t ldr, double *mx, double *tot) {
+#if HM_K_X86
+    if (v->softmax == ISA_AVX512) {
+        softmax_cols_512(m, ni, t, -700.0, Q, ldq, R, ldr, mx, tot);
+        return;
+    }
+    if (v->softmax == ISA_AVX2) {
+        softmax_cols_generic(m, ni, t, -700.0, Q, ldq, R, ldr, mx, tot, vexp_avx2);
+        return;
+    }
+#endif
+    softmax_cols_generic(m, ni, t, -700.0, Q, ldq, R, ldr, mx, tot, vexp_portable);
+}
+
+/*
+ * hm_k_softmax_cols in every variant: against a direct column-by-column
+ * computation with libm's exp (relative 1e-15), the SIMD variants with the
+ * same bits as each other, logits far below the floor giving exactly 0, a
+ * NaN logit skipped by the maximum, and nothing written past ni or into
+ * Q's last row.
+ */
+static int st_softmax(const kernel_variant *v, int nv, char *msg, size_t len) {
+    enum { M = 6, NI = 37, LD = 41 };
+    double Q0[(M + 1) * LD], Q[(M + 1) * LD], R[(M + 1) * LD], R1[(M + 1) * LD], mx[LD], tot[LD], tot1[LD];
+    double t[M];
+    uint64_t seed = 31337u;
+    for (int k = 0; k < M; k++) {
+        t[k] = 0.5 * st_draw(&seed);
+    }
+    for (int i = 0; i < (M + 1) * LD; i++) {
+        Q0[i] = 40.0 * st_draw(&seed);
+    }
+    Q0[2 * LD + 3] = -5000.0; /* exactly 0 after the floor */
+    Q0[1 * LD + 4] = 800.0;   /* the others underflow against it */
+    Q0[3 * LD + 5] = nan(""); /* skipped by the maximum */
+    for (int m = 0; m <= M; m += 3) {
+        for (int ni = 1; ni <= NI; ni += (ni < 17 ? 1 : 10)) {
+            for (int a = 0; a < nv; a++) {
+                memcpy(Q, Q0, sizeof Q);
+                for (int i = 0; i < (M + 1) * LD; i++) {
+                    R[i] = 99.0;
+                }
+                mx[ni] = tot[ni] = 99.0;
+                st_softmax_run(&v[a], m, ni, t, Q, LD, R, LD, mx, tot);
+                if (mx[ni] != 99.0 || tot[ni] != 99.0 || R[(size_t)m * LD + (size_t)ni] != 99.0 ||
+                    memcmp(Q + (size_t)m * LD, Q0 + (size_t)m * LD, LD * sizeof(double)) != 0) {
+                    snprintf(msg, len, "softmax (%s) m = %d ni = %d wrote out of bounds", v[a].name, m, ni);
+                    return 1;
+                }
+                for (int i = 0; i < ni; i++) {
+                    double mref = 0.0, sref = 0.0;
+                    for (int k = 0; k < m; k++) {
+                        double q = Q0[(size_t)k * LD + (size_t)i] + t[k];
+                        mref = q > mref ? q : mref;
+                    }
+                    for (int k = 0; k <= m; k++) {
+                        double sh = k < m ? Q0[(size_t)k * LD + (size_t)i] + t[k] - mref : -mref;
+                        double e = sh < -700.0 ? 0.0 : exp(sh);
+                        double got = R[(size_t)k * LD + (size_t)i];
+                        sref += e;
+                        if (isnan(sh) ? !isnan(got) : !(fabs(got - e) <= 1e-15 * e + 1e-300)) {
+                            snprintf(msg, len, "softmax (%s) m = %d ni = %d: R[%d][%d] = %.17g, expected %.17g",
+                                     v[a].name, m, ni, k, i, got, e);
+                            return 1;
+                        }
+                    }
+                    if (mx[i] != mref || (!isnan(sref) && !(fabs(tot[i] - sref) <= 1e-14 * sref))) {
+                        snprintf(msg, len, "softmax (%s) m = %d: max or total of column %d wrong", v[a].name, m, i);
+                        return 1;
+                    }
+                }
+                if (a == 1) {
+                    memcpy(R1, R, sizeof R);
+                    memcpy(tot1, tot, sizeof tot);
+                } else if (a > 1) {
+                    for (int k = 0; k <= m; k++) {
+                        for (int i = 0; i < ni; i++) {
+                            if (dbl_bits(R[(size_t)k * LD + (size_t)i]) != dbl_bits(R1[(size_t)k * LD + (size_t)i]) ||
+                                dbl_bits(tot[i]) != dbl_bits(tot1[i])) {
+                                snprintf(msg, len, "softmax: %s and %s differ (m = %d, ni = %d)", v[1].name,
+                                         v[a].name, m, ni);
+                                return 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int hm_kernel_selftest(char *msg, size_t len) {
     static const int wide[] = {63, 64, 65, 127, 128, 129, 140};
     kernel_variant v[3];
@@ -2493,7 +2874,10 @@ int hm_kernel_selftest(char *msg, size_t len) {
             return 1;
         }
     }
-    if (st_transposed(v, nv, msg, len) || st_vexp_bits(v, nv, msg, len)) {
+    if (st_transposed(v, nv, msg, len) || st_vexp_bits(v, nv, msg, len) || st_softmax(v, nv, msg, len)) {
+        return 1;
+    }
+    if (nv > 2 && st_order(&v[0], &v[2], msg, len)) {
         return 1;
     }
     if (nv > 1 && st_order(&v[0], &v[1], msg, len)) {

@@ -106,6 +106,29 @@ void hm_k_gemm_nt(int mp,
  * statistics. */
 void hm_k_vmul(int n, const double *a, const double *b, double *out);
 
+/*
+ * The column-wise softmax of a mixture E-step block. Q holds m + 1 rows of
+ * ni columns (row stride ldq): the logits of classes 1..m relative to class
+ * 0 (before the offsets t[0..m-1] are added) and one more row that is not
+ * read. For each column i: q_k += t[k] (written back to Q), mx[i] = max(0,
+ * q_0, ..., q_{m-1}) (in that order; a NaN logit is skipped as by
+ * `q > mx ? q : mx`), R[k][i] = exp(q_k - mx[i]) and R[m][i] = exp(-mx[i])
+ * (row stride ldr), with a shifted logit below `floor` giving exactly 0, and
+ * tot[i] = sum of R[0..m][i] added in row order starting from 0. Every
+ * operation is elementwise across columns, so all paths give the same bits
+ * (the exp is hm_vexp's).
+ */
+void hm_k_softmax_cols(int m,
+                       int ni,
+                       const double *t,
+                       double floor,
+                       double *Q,
+                       int ldq,
+                       double *R,
+                       int ldr,
+                       double *mx,
+                       double *tot);
+
 /* The instruction set the kernels run on this machine: "avx512", "avx2" or
  * "portable" (for tests and benchmarks; results differ between them by the
  * rounding of fused multiply-adds only). */

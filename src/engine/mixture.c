@@ -722,8 +722,8 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
     const int B = mix_block_rows(h);
     const size_t lds = (size_t)B;
     const hm_data *data = c->data;
-    double *St = tw;
-    double *Qt = St + (size_t)B * (size_t)mx;
+    double *St = tw; /* mx rows, then a row of ones */
+    double *Qt = St + (size_t)B * (size_t)(mx + 1);
     double *Rt = Qt + (size_t)B * (size_t)K;
     double *lb = Rt + (size_t)B * (size_t)K;
     double *mrow = lb + B;
@@ -752,61 +752,19 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
         } else {
             hm_k_gemm_tn_wide(mx, K, nr, c->T, K, St, B, Qt, B);
         }
-        // Responsibilities: softmax over [0, q] with the row maximum shifted
-        // out. A shifted logit below EXP_FLOOR is sent to -Inf, so that its
-        // exp is exactly 0 rather than subnormal: its responsibility is
-        // below 1e-304 of the row's total either way, but subnormal operands
-        // cost x86 processors a microcode assist per multiply in the
-        // products that follow, which for well-separated clusters made the
-        // E-step tens of times slower.
-        for (int i = 0; i < nr; i++) {
-            mrow[i] = 0.0;
-        }
-        for (int k = 0; k < mz; k++) {
-            double *q = Qt + (size_t)k * lds;
-            const double t = c->thz[k];
-            for (int i = 0; i < nr; i++) {
-                const double v = q[i] + t;
-                q[i] = v;
-                mrow[i] = v > mrow[i] ? v : mrow[i];
-            }
-        }
-        for (int k = 0; k < mz; k++) {
-            const double *q = Qt + (size_t)k * lds;
-            double *r = Rt + (size_t)k * lds;
-            for (int i = 0; i < nr; i++) {
-                const double v = q[i] - mrow[i];
-                r[i] = v < EXP_FLOOR ? -INFINITY : v;
-            }
-        }
+        // Responsibilities: softmax over [0, q] with the column maximum
+        // shifted out (hm_k_softmax_cols). A shifted logit below EXP_FLOOR
+        // gives exactly 0 rather than a subnormal: its responsibility is
+        // below 1e-304 of the total either way, but subnormal operands cost
+        // x86 processors a microcode assist per multiply in the products
+        // that follow, which for well-separated clusters made the E-step
+        // tens of times slower. mrow gets the maxima, sc the totals.
+        hm_k_softmax_cols(mz, nr, c->thz, EXP_FLOOR, Qt, B, Rt, B, mrow, sc);
         const double *qx = Qt + (size_t)mz * lds;
         for (int i = 0; i < nr; i++) {
-            const double v = -mrow[i];
-            r0t[i] = v < EXP_FLOOR ? -INFINITY : v;
             // log sum_k exp(a_k) = m + log sum_k exp(a_k - m) (theory.md 8).
-            lb[i] += qx[i] + mrow[i];
-        }
-        if (nr == B) {
-            hm_vexp(Rt, B * K);
-        } else {
-            for (int k = 0; k < K; k++) {
-                hm_vexp(Rt + (size_t)k * lds, nr);
-            }
-        }
-        // The class total in the order of the row-by-row code (classes
-        // 1..K-1, then class 0), into mrow.
-        for (int i = 0; i < nr; i++) {
-            mrow[i] = 0.0;
-        }
-        for (int k = 0; k < K; k++) {
-            const double *r = Rt + (size_t)k * lds;
-            for (int i = 0; i < nr; i++) {
-                mrow[i] += r[i];
-            }
-        }
-        for (int i = 0; i < nr; i++) {
-            const double tot = mrow[i];
-            const double lp = lb[i] + log(tot) - c->psi;
+            const double tot = sc[i];
+            const double lp = (lb[i] + (qx[i] + mrow[i])) + log(tot) - c->psi;
             const double wi = wv ? wv[i] : 1.0;
             const double inv = 1.0 / tot;
             if (c->logp) {
@@ -818,47 +776,37 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
             wt += wi;
         }
         if (c->post) {
-            double *p0 = c->post + r0;
-            for (int i = 0; i < nr; i++) {
-                p0[i] = r0t[i] * mrow[i];
-            }
+            hm_k_vmul(nr, r0t, mrow, c->post + r0);
             for (int k = 0; k < mz; k++) {
-                const double *r = Rt + (size_t)k * lds;
-                double *pk = c->post + (size_t)(k + 1) * n + (size_t)r0;
-                for (int i = 0; i < nr; i++) {
-                    pk[i] = r[i] * mrow[i];
-                }
+                hm_k_vmul(nr, Rt + (size_t)k * lds, mrow, c->post + (size_t)(k + 1) * n + (size_t)r0);
             }
         }
         for (int k = 0; k < mz; k++) {
             double *r = Rt + (size_t)k * lds;
-            double e = 0.0;
-            for (int i = 0; i < nr; i++) {
-                r[i] *= sc[i];
-                e += r[i];
-            }
-            ez[k] = e;
-        }
-        for (int i = 0; i < nr; i++) {
-            r0t[i] = wv ? wv[i] : 1.0;
+            hm_k_vmul(nr, r, sc, r);
         }
     } else {
         for (int k = 0; k < mz; k++) {
-            double *r = Rt + (size_t)k * lds;
             const double *g = c->given + (size_t)(k + 1) * n + (size_t)r0;
-            double e = 0.0;
-            for (int i = 0; i < nr; i++) {
-                r[i] = (wv ? wv[i] : 1.0) * g[i];
-                e += r[i];
+            if (wv) {
+                hm_k_vmul(nr, wv, g, Rt + (size_t)k * lds);
+            } else {
+                memcpy(Rt + (size_t)k * lds, g, (size_t)nr * sizeof(double));
             }
-            ez[k] = e;
         }
         for (int i = 0; i < nr; i++) {
-            const double wi = wv ? wv[i] : 1.0;
-            r0t[i] = wi;
-            wt += wi;
+            wt += wv ? wv[i] : 1.0;
         }
     }
+    // The weights in the last row of Rt, and the class sums ez as dot
+    // products with a row of ones (eight partial sums, as every sum over
+    // the rows of a block).
+    double *ones = St + (size_t)mx * lds;
+    for (int i = 0; i < nr; i++) {
+        r0t[i] = wv ? wv[i] : 1.0;
+        ones[i] = 1.0;
+    }
+    hm_k_gemm_nt(1, mz, nr, ones, B, Rt, B, ez, mz > 0 ? mz : 1);
     if (tied) {
         // The tied harmonium's statistics: x z' and the totals of s(x); the
         // second-order rows of the interaction block stay 0 (its M-step,
@@ -890,7 +838,7 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
 static size_t mix_thread_len(const hm_harmonium *h) {
     size_t B = (size_t)mix_block_rows(h);
     size_t mx = (size_t)h->mx, K = (size_t)h->mz + 1;
-    return B * mx + 2 * B * K + 3 * B + (size_t)h->obs->d + mx + mx * K + K + hm_fam_work_len(h->obs) + 8;
+    return B * (mx + 1) + 2 * B * K + 3 * B + (size_t)h->obs->d + mx + mx * K + K + hm_fam_work_len(h->obs) + 8;
 }
 
 // Shared scratch in front of the single-point scratch and the slots: T =
