@@ -3,12 +3,16 @@
  * (style.md section 2; the kinds' E-step blocks, run by estep.c's driver)
  * and its vectorised exp.
  *
- * Every kernel exists twice: an AVX2 + FMA version, compiled for that
- * instruction set through the `target` attribute and chosen at run time,
- * and a portable C version used everywhere else (other CPUs, other
- * architectures, compilers without GCC extensions). R builds packages with
- * plain -O2 and no -march flag, so run-time dispatch is the only way to use
- * 256-bit vectors and fused multiply-adds from a CRAN-style build.
+ * Every kernel exists at least twice: an AVX2 + FMA version, compiled for
+ * that instruction set through the `target` attribute and chosen at run
+ * time, and a portable C version used everywhere else (other CPUs, other
+ * architectures, compilers without GCC extensions); the transposed
+ * products, gemm_tn_acc, the exp, vmul and the softmax also have an
+ * AVX-512 version (x86-64-v4: 8 lanes, 32 vector registers, lane masks),
+ * chosen once per process by kernel_isa() when the CPU has it and the OS
+ * saves the zmm state. R builds packages with plain -O2 and no -march
+ * flag, so run-time dispatch is the only way to use wide vectors and fused
+ * multiply-adds from a CRAN-style build.
  *
  * The two products expose different parallelism, so they use different
  * register tiles (`acc` below: up to 12 vectors of 4 doubles, which with
@@ -41,6 +45,10 @@
  *                     spills the running sum to C and reloads it exactly,
  *                     so splitting the rows over two calls gives the bits
  *                     of one call.
+ *   hm_k_gemm_tn_wide C[q][i] is one multiply-add chain over p in order.
+ *   hm_k_gemm_nt      C[p][q] sums over i in eight partial sums s_l (i mod
+ *                     8 = l, in order), combined as ((s0 + s4) + (s2 +
+ *                     s6)) + ((s1 + s5) + (s3 + s7)).
  *   hm_vexp           every element goes through the same operations
  *                     whether it sits in a full vector or in the tail.
  *

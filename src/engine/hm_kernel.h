@@ -8,15 +8,18 @@
  *
  * Each kernel has an AVX2 + FMA version, compiled with a `target`
  * attribute and chosen at run time on x86-64 (GCC or clang, not Windows),
- * and a portable C version used everywhere else. The summation order of
- * every output element is fixed by the shapes alone (hm_kernel.c says
- * which), and both versions follow it, so results never depend on the
- * thread count, on pointer alignment or on how a caller blocks its rows;
- * the two versions differ only by the rounding of a fused multiply-add
- * (the same binary on the same machine gives the same bits).
+ * an AVX-512 version of the transposed products, gemm_tn_acc, the exp,
+ * vmul and the softmax (chosen when the CPU has AVX-512 F/DQ/BW/VL and the
+ * OS saves the zmm state), and a portable C version used everywhere else.
+ * The summation order of every output element is fixed by the shapes alone
+ * (hm_kernel.c says which), and every version follows it, so results never
+ * depend on the thread count, on pointer alignment or on how a caller
+ * blocks its rows; the AVX2 and AVX-512 versions give the same bits, and
+ * the portable one differs from them only by the rounding of a fused
+ * multiply-add (the same binary on the same machine gives the same bits).
  *
- * All three are re-entrant and allocate nothing; hm_k_gemm_nn uses 32 KiB
- * of stack.
+ * All are re-entrant and allocate nothing; hm_k_gemm_nn uses 32 KiB of
+ * stack.
  */
 #ifndef HM_KERNEL_H
 #define HM_KERNEL_H

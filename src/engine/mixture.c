@@ -8,15 +8,17 @@
  * computable log-partition; the prior theta_Z + rho and the log-partition
  * psi_Z(prior) + chi are the generic ones of harmonium.c.
  *
- * E-step: for a block of B rows the observable sufficient statistics form
- * a B x mx row-major matrix S. One matrix product with T = [Theta |
- * theta_X] (mx x (mz + 1)) gives, per row, the posterior natural
- * parameters theta_Z + Theta' s(x) (theory.md 1.2) and theta_X . s(x); a
- * log-sum-exp then gives log p(x) (theory.md 1.3) and the softmax the
- * responsibilities. A second product S' R with R = [w r | w] accumulates
- * the block's expected statistics: the interaction block and, through the
- * last column, sum w s_X(x) (theory.md 1.5). Both products run in the
- * engine's own kernels (hm_kernel.c).
+ * E-step: for a block of B rows the observable sufficient statistics are
+ * stored transposed, St (mx x B: one row per statistic, one column per
+ * datum; a Normal builds it from the data columns with vectorised
+ * products). One product with T = [Theta | theta_X] (mx x (mz + 1)) gives
+ * Qt = T' St, per datum the posterior natural parameters theta_Z + Theta'
+ * s(x) (theory.md 1.2) and theta_X . s(x); a column-wise log-sum-exp then
+ * gives log p(x) (theory.md 1.3) and the softmax the responsibilities. A
+ * second product St Rt' with Rt = [w r | w]' accumulates the block's
+ * expected statistics: the interaction block and, through the last
+ * column, sum w s_X(x) (theory.md 1.5). Both products and the softmax run
+ * in the engine's own kernels (hm_kernel.c).
  */
 #include <math.h>
 #include <string.h>
@@ -617,16 +619,10 @@ typedef struct mix_block_ctx {
  * block's slot) is small against their arithmetic, and at most 1024. A
  * multiple of 16 that depends on the shapes only.
  */
-#ifndef HM_MIX_ST
-#define HM_MIX_ST 131072
-#endif
-#ifndef HM_MIX_BMIN
-#define HM_MIX_BMIN 256
-#endif
 static int mix_block_rows(const hm_harmonium *h) {
     const int mx = h->mx > 0 ? h->mx : 1;
-    int b = HM_MIX_ST / mx;
-    b = b < HM_MIX_BMIN ? HM_MIX_BMIN : (b > 1024 ? 1024 : b);
+    int b = 131072 / mx;
+    b = b < 256 ? 256 : (b > 1024 ? 1024 : b);
     return b - b % 16;
 }
 
