@@ -8,15 +8,17 @@
  * computable log-partition; the prior theta_Z + rho and the log-partition
  * psi_Z(prior) + chi are the generic ones of harmonium.c.
  *
- * E-step: for a block of B rows the observable sufficient statistics form
- * a B x mx row-major matrix S. One matrix product with T = [Theta |
- * theta_X] (mx x (mz + 1)) gives, per row, the posterior natural
- * parameters theta_Z + Theta' s(x) (theory.md 1.2) and theta_X . s(x); a
- * log-sum-exp then gives log p(x) (theory.md 1.3) and the softmax the
- * responsibilities. A second product S' R with R = [w r | w] accumulates
- * the block's expected statistics: the interaction block and, through the
- * last column, sum w s_X(x) (theory.md 1.5). Both products run in the
- * engine's own kernels (hm_kernel.c).
+ * E-step: for a block of B rows the observable sufficient statistics are
+ * stored transposed, St (mx x B: one row per statistic, one column per
+ * datum; a Normal builds it from the data columns with vectorised
+ * products). One product with T = [Theta | theta_X] (mx x (mz + 1)) gives
+ * Qt = T' St, per datum the posterior natural parameters theta_Z + Theta'
+ * s(x) (theory.md 1.2) and theta_X . s(x); a column-wise log-sum-exp then
+ * gives log p(x) (theory.md 1.3) and the softmax the responsibilities. A
+ * second product St Rt' with Rt = [w r | w]' accumulates the block's
+ * expected statistics: the interaction block and, through the last
+ * column, sum w s_X(x) (theory.md 1.5). Both products and the softmax run
+ * in the engine's own kernels (hm_kernel.c).
  */
 #include <math.h>
 #include <string.h>
@@ -609,127 +611,213 @@ typedef struct mix_block_ctx {
     double *post;
 } mix_block_ctx;
 
+/*
+ * Rows per E-step block. A block keeps its statistics transposed, St (mx x
+ * B, one row per statistic), which should stay near the core's L2 cache
+ * (about 1 MiB) while both products pass over it; at least 256 rows, so
+ * that the products' per-block overhead (the dot products' lane sums, the
+ * block's slot) is small against their arithmetic, and at most 1024. A
+ * multiple of 16 that depends on the shapes only.
+ */
+static int mix_block_rows(const hm_harmonium *h) {
+    const int mx = h->mx > 0 ? h->mx : 1;
+    int b = 131072 / mx;
+    b = b < 256 ? 256 : (b > 1024 ? 1024 : b);
+    return b - b % 16;
+}
+
+/*
+ * The transposed statistics of rows r0 .. r0 + nr - 1: St[p][i] = s_p(x_i)
+ * (row stride lds) and the log base measures lb[i]. A Normal observable
+ * fills St column by column of the data, which are contiguous: its linear
+ * rows are the data columns, its second-order rows products of two of them
+ * (the packed upper triangle in pidx order, the squares, or their mean,
+ * with the operations of the family's stat in the same order, so the same
+ * bits), and its base measure is a constant. Any other family goes row by
+ * row through hm_fam_stat (srow: mx doubles, xi: d).
+ */
+static void mix_stats_t(const hm_family *obs,
+                        const hm_data *data,
+                        int r0,
+                        int nr,
+                        double *St,
+                        size_t lds,
+                        double *lb,
+                        double *xi,
+                        double *srow) {
+    const size_t ldx = (size_t)data->ldx;
+    const double *x0 = data->x + r0;
+    const int mx = obs->dim, d = obs->d;
+    if (obs->kind == HM_FAM_NORMAL && obs->n == d) {
+        for (int j = 0; j < d; j++) {
+            memcpy(St + (size_t)j * lds, x0 + (size_t)j * ldx, (size_t)nr * sizeof(double));
+        }
+        double *out = St + (size_t)d * lds;
+        if (obs->rep == HM_COV_FULL) {
+            for (int a = 0; a < d; a++) {
+                const double *xa = x0 + (size_t)a * ldx;
+                for (int b = a; b < d; b++, out += lds) {
+                    hm_k_vmul(nr, xa, x0 + (size_t)b * ldx, out);
+                }
+            }
+        } else if (obs->rep == HM_COV_DIAG) {
+            for (int a = 0; a < d; a++, out += lds) {
+                const double *xa = x0 + (size_t)a * ldx;
+                hm_k_vmul(nr, xa, xa, out);
+            }
+        } else {
+            for (int i = 0; i < nr; i++) {
+                out[i] = 0.0;
+            }
+            for (int a = 0; a < d; a++) {
+                const double *xa = x0 + (size_t)a * ldx;
+                for (int i = 0; i < nr; i++) {
+                    out[i] += xa[i] * xa[i];
+                }
+            }
+            for (int i = 0; i < nr; i++) {
+                out[i] /= (double)d;
+            }
+        }
+        for (int j = 0; j < d; j++) {
+            xi[j] = x0[(size_t)j * ldx];
+        }
+        const double c = hm_fam_log_base(obs, xi);
+        for (int i = 0; i < nr; i++) {
+            lb[i] = c;
+        }
+        return;
+    }
+    for (int i = 0; i < nr; i++) {
+        for (int j = 0; j < d; j++) {
+            xi[j] = x0[(size_t)j * ldx + (size_t)i];
+        }
+        hm_fam_stat(obs, xi, srow);
+        for (int p = 0; p < mx; p++) {
+            St[(size_t)p * lds + (size_t)i] = srow[p];
+        }
+        lb[i] = hm_fam_log_base(obs, xi);
+    }
+}
+
+/*
+ * One block of rows, with everything stored transposed (one row per
+ * statistic or class, one column per datum, stride B): St the statistics,
+ * Qt = T' St the class logits (theta_Z + Theta' s(x) for classes 1..K-1,
+ * theta_X . s(x) last), Rt the responsibilities (class 0 last, as the
+ * weight w), and G = St Rt' the block's expected statistics. The softmax
+ * runs across the columns, datum-parallel; every per-datum sum (the row
+ * maximum, the total over the classes) and every per-class sum (ez) keeps
+ * the order of the row-by-row code.
+ */
 static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double *tw) {
     const mix_block_ctx *c = (const mix_block_ctx *)ctx;
     const hm_harmonium *h = c->h;
     const hm_family *obs = h->obs;
     const int mx = h->mx, mz = h->mz, K = mz + 1, d = obs->d, dim = hm_hm_dim(h);
-    const int B = hm_estep_block_rows(h);
+    const int B = mix_block_rows(h);
+    const size_t lds = (size_t)B;
     const hm_data *data = c->data;
-    double *S = tw;
-    double *Q = S + (size_t)B * (size_t)mx;
-    double *R = Q + (size_t)B * (size_t)K;
-    double *lb = R + (size_t)B * (size_t)K;
-    double *xi = lb + B;
-    double *G = xi + d;
+    double *St = tw; /* mx rows, then a row of ones */
+    double *Qt = St + (size_t)B * (size_t)(mx + 1);
+    double *Rt = Qt + (size_t)B * (size_t)K;
+    double *lb = Rt + (size_t)B * (size_t)K;
+    double *mrow = lb + B;
+    double *sc = mrow + B;
+    double *xi = sc + B;
+    double *srow = xi + d;
+    double *G = srow + mx;
     double *ez = G + (size_t)mx * (size_t)K;
-    const size_t n = (size_t)data->n, ldx = (size_t)data->ldx;
+    const size_t n = (size_t)data->n;
+    const double *wv = data->w ? data->w + r0 : NULL;
 
-    for (int i = 0; i < nr; i++) {
-        size_t row = (size_t)(r0 + i);
-        for (int j = 0; j < d; j++) {
-            xi[j] = data->x[(size_t)j * ldx + row];
-        }
-        hm_fam_stat(obs, xi, S + (size_t)i * (size_t)mx);
-        lb[i] = hm_fam_log_base(obs, xi);
-    }
+    mix_stats_t(obs, data, r0, nr, St, lds, lb, xi, srow);
     for (int k = 0; k < K; k++) {
         ez[k] = 0.0;
     }
     double ll = 0.0, wt = 0.0;
     // A tied Normal mixture (EII, EEI, EEE) has no second-order interaction:
     // the class logits need only the d linear statistics, and only the last
-    // column (theta_X . s(x)) the whole of s(x).
+    // row (theta_X . s(x)) the whole of s(x).
     const int tied = mix_tied(h), lin = obs->n;
+    double *r0t = Rt + (size_t)mz * lds; /* class 0, then the weights */
     if (c->given == NULL) {
         if (tied) {
-            hm_k_gemm_nn(nr, lin, mz, S, mx, c->T, K, Q, K);
-            hm_k_gemm_nn(nr, mx, 1, S, mx, c->T + mz, K, Q + mz, K);
+            hm_k_gemm_tn_wide(lin, mz, nr, c->T, K, St, B, Qt, B);
+            hm_k_gemm_tn_wide(mx, 1, nr, c->T + mz, K, St, B, Qt + (size_t)mz * lds, B);
         } else {
-            hm_k_gemm_nn(nr, mx, K, S, mx, c->T, K, Q, K);
+            hm_k_gemm_tn_wide(mx, K, nr, c->T, K, St, B, Qt, B);
         }
-        // Responsibilities: softmax over [0, q] with the row maximum shifted
-        // out; class 0 sits in the last column of R. One vectorised exp for
-        // the whole block (libm's exp would cost as much as the product).
+        // Responsibilities: softmax over [0, q] with the column maximum
+        // shifted out (hm_k_softmax_cols). A shifted logit below EXP_FLOOR
+        // gives exactly 0 rather than a subnormal: its responsibility is
+        // below 1e-304 of the total either way, but subnormal operands cost
+        // x86 processors a microcode assist per multiply in the products
+        // that follow, which for well-separated clusters made the E-step
+        // tens of times slower. mrow gets the maxima, sc the totals.
+        hm_k_softmax_cols(mz, nr, c->thz, EXP_FLOOR, Qt, B, Rt, B, mrow, sc);
+        const double *qx = Qt + (size_t)mz * lds;
         for (int i = 0; i < nr; i++) {
-            double *q = Q + (size_t)i * (size_t)K, *r = R + (size_t)i * (size_t)K;
-            double m = 0.0;
-            for (int k = 0; k < mz; k++) {
-                q[k] += c->thz[k];
-                if (q[k] > m) {
-                    m = q[k];
-                }
-            }
-            // A shifted logit below EXP_FLOOR is sent to -Inf, so that its
-            // exp is exactly 0 rather than subnormal: its responsibility is
-            // below 1e-304 of the row's total either way, but subnormal
-            // operands cost x86 processors a microcode assist per multiply
-            // in the products that follow, which for well-separated
-            // clusters made the E-step tens of times slower.
-            for (int k = 0; k < mz; k++) {
-                r[k] = q[k] - m < EXP_FLOOR ? -INFINITY : q[k] - m;
-            }
-            r[mz] = -m < EXP_FLOOR ? -INFINITY : -m;
             // log sum_k exp(a_k) = m + log sum_k exp(a_k - m) (theory.md 8).
-            lb[i] += q[mz] + m;
-        }
-        hm_vexp(R, nr * K);
-        for (int i = 0; i < nr; i++) {
-            size_t row = (size_t)(r0 + i);
-            double *r = R + (size_t)i * (size_t)K;
-            double tot = 0.0;
-            for (int k = 0; k < K; k++) {
-                tot += r[k];
-            }
-            double lp = lb[i] + log(tot) - c->psi;
-            double wi = data->w ? data->w[row] : 1.0;
-            double inv = 1.0 / tot;
+            const double tot = sc[i];
+            const double lp = (lb[i] + (qx[i] + mrow[i])) + log(tot) - c->psi;
+            const double wi = wv ? wv[i] : 1.0;
+            const double inv = 1.0 / tot;
             if (c->logp) {
-                c->logp[row] = lp;
+                c->logp[(size_t)r0 + (size_t)i] = lp;
             }
-            if (c->post) {
-                c->post[row] = r[mz] * inv;
-                for (int k = 0; k < mz; k++) {
-                    c->post[(size_t)(k + 1) * n + row] = r[k] * inv;
-                }
-            }
-            for (int k = 0; k < mz; k++) {
-                r[k] *= inv * wi;
-                ez[k] += r[k];
-            }
-            r[mz] = wi;
+            mrow[i] = inv;
+            sc[i] = inv * wi;
             ll += wi * lp;
             wt += wi;
         }
-    } else {
-        for (int i = 0; i < nr; i++) {
-            size_t row = (size_t)(r0 + i);
-            double *r = R + (size_t)i * (size_t)K;
-            double wi = data->w ? data->w[row] : 1.0;
+        if (c->post) {
+            hm_k_vmul(nr, r0t, mrow, c->post + r0);
             for (int k = 0; k < mz; k++) {
-                r[k] = wi * c->given[(size_t)(k + 1) * n + row];
-                ez[k] += r[k];
+                hm_k_vmul(nr, Rt + (size_t)k * lds, mrow, c->post + (size_t)(k + 1) * n + (size_t)r0);
             }
-            r[mz] = wi;
-            wt += wi;
+        }
+        for (int k = 0; k < mz; k++) {
+            double *r = Rt + (size_t)k * lds;
+            hm_k_vmul(nr, r, sc, r);
+        }
+    } else {
+        for (int k = 0; k < mz; k++) {
+            const double *g = c->given + (size_t)(k + 1) * n + (size_t)r0;
+            if (wv) {
+                hm_k_vmul(nr, wv, g, Rt + (size_t)k * lds);
+            } else {
+                memcpy(Rt + (size_t)k * lds, g, (size_t)nr * sizeof(double));
+            }
+        }
+        for (int i = 0; i < nr; i++) {
+            wt += wv ? wv[i] : 1.0;
         }
     }
-    memset(G, 0, (size_t)mx * (size_t)K * sizeof(double));
+    // The weights in the last row of Rt, and the class sums ez as dot
+    // products with a row of ones (eight partial sums, as every sum over
+    // the rows of a block).
+    double *ones = St + (size_t)mx * lds;
+    for (int i = 0; i < nr; i++) {
+        r0t[i] = wv ? wv[i] : 1.0;
+        ones[i] = 1.0;
+    }
+    hm_k_gemm_nt(1, mz, nr, ones, B, Rt, B, ez, mz > 0 ? mz : 1);
     if (tied) {
         // The tied harmonium's statistics: x z' and the totals of s(x); the
         // second-order rows of the interaction block stay 0 (its M-step,
         // mix_to_natural_cs, reads the pooled scatter from the totals).
-        hm_k_gemm_tn_acc(nr, lin, mz, S, mx, R, K, G, K);
-        hm_k_gemm_tn_acc(nr, mx, 1, S, mx, R + mz, K, G + mz, K);
+        memset(G, 0, (size_t)mx * (size_t)K * sizeof(double));
+        hm_k_gemm_nt(lin, mz, nr, St, B, Rt, B, G, K);
+        hm_k_gemm_nt(mx, 1, nr, St, B, r0t, B, G + mz, K);
     } else {
-        hm_k_gemm_tn_acc(nr, mx, K, S, mx, R, K, G, K);
+        hm_k_gemm_nt(mx, K, nr, St, B, Rt, B, G, K);
     }
     double *etax = slot, *etaw = slot + mx, *etaz = slot + mx + (size_t)mx * (size_t)mz;
     for (int j = 0; j < mx; j++) {
-        etax[j] = G[(size_t)j * (size_t)K + (size_t)mz];
-        for (int k = 0; k < mz; k++) {
-            etaw[(size_t)j * (size_t)mz + (size_t)k] = G[(size_t)j * (size_t)K + (size_t)k];
-        }
+        const double *gj = G + (size_t)j * (size_t)K;
+        etax[j] = gj[mz];
+        memcpy(etaw + (size_t)j * (size_t)mz, gj, (size_t)mz * sizeof(double));
     }
     for (int k = 0; k < mz; k++) {
         etaz[k] = ez[k];
@@ -739,13 +827,14 @@ static hm_status mix_block(const void *ctx, int r0, int nr, double *slot, double
     return HM_OK;
 }
 
-// Per-thread scratch: S, Q and R, the log base measures, one gathered
-// datum, the block's gemm output G, the latent sums, and the family's
+// Per-thread scratch: St, Qt and Rt (B columns each), the log base
+// measures and two per-datum vectors, one gathered datum and one row of
+// statistics, the block's product G, the latent sums, and the family's
 // scratch.
 static size_t mix_thread_len(const hm_harmonium *h) {
-    size_t B = (size_t)hm_estep_block_rows(h);
+    size_t B = (size_t)mix_block_rows(h);
     size_t mx = (size_t)h->mx, K = (size_t)h->mz + 1;
-    return B * mx + 2 * B * K + B + (size_t)h->obs->d + mx * K + K + hm_fam_work_len(h->obs) + 8;
+    return B * (mx + 1) + 2 * B * K + 3 * B + (size_t)h->obs->d + mx + mx * K + K + hm_fam_work_len(h->obs) + 8;
 }
 
 // Shared scratch in front of the single-point scratch and the slots: T =
@@ -769,7 +858,7 @@ static hm_status mix_estep(const hm_harmonium *h,
                            int threads,
                            double *work) {
     const int mx = h->mx, mz = h->mz, K = mz + 1, dx = h->obs->dim;
-    const int slen = hm_stats_len(h), B = hm_estep_block_rows(h);
+    const int slen = hm_stats_len(h), B = mix_block_rows(h);
     double *T = work;
     double *hw = T + mix_head_len(h);
     double *slots = hw + hm_hm_work_len(h);
