@@ -161,10 +161,36 @@ static hm_status gam_to_mean(const hm_family *f, const double *theta, double *et
     return HM_OK;
 }
 
+/*
+ * With a boundary floor (hm_ctrl, as the categorical family's), a unit whose
+ * c = log E[x] - E[log x] is within the floor of 0, where the averages of
+ * identical values land by rounding (on either side), gets c = floor: a
+ * finite, very large shape that the fit reports.
+ */
 static hm_status gam_to_natural(
     const hm_family *f, const double *eta, double *theta, double *work, const hm_ctrl *ctl) {
     (void)work;
-    return hm_unit2_to_natural(f, eta, theta, ctl, gam_solve);
+    const double fl = hm_ctrl_floor(ctl);
+    if (!(fl > 0.0)) {
+        return hm_unit2_to_natural(f, eta, theta, ctl, gam_solve);
+    }
+    double tol, psi;
+    int maxit;
+    hm_ctrl_solver(ctl, &tol, &maxit);
+    for (int i = 0; i < f->n; i++) {
+        double e1 = eta[2 * i], e2 = eta[2 * i + 1];
+        if (isfinite(e1) && isfinite(e2) && e2 > 0.0) {
+            const double c = log(e2) - e1;
+            if (c < fl && c > -fl * (1.0 + fabs(e1))) {
+                e1 = log(e2) - fl;
+            }
+        }
+        hm_status st = gam_solve(e1, e2, tol, maxit, theta + 2 * i, &psi);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    return HM_OK;
 }
 
 /* phi(eta) = theta(eta).eta - psi(theta(eta)), unit by unit (theory.md 1.1). */
@@ -317,6 +343,15 @@ int hm_fam_gamma_selftest(char *msg, size_t len) {
         HM_ST_CHECK(&c, ops->to_natural(&f1, e0, t, NULL, &ctl) == HM_EDOM, "c = 0 accepted");
         HM_ST_CHECK(&c, ops->to_natural(&f1, e1, t, NULL, &ctl) == HM_EDOM, "E[x] < 0 accepted");
         HM_ST_CHECK(&c, ops->to_natural(&f1, e2, t, NULL, &ctl) == HM_EDOM, "c < 0 accepted");
+        // With a floor, c = 0 (identical values) gives a finite, huge shape;
+        // c clearly below 0 is still outside the domain.
+        hm_ctrl fctl = ctl;
+        fctl.floor = 1e-12;
+        HM_ST_CHECK(&c,
+                    ops->to_natural(&f1, e0, t, NULL, &fctl) == HM_OK && t[0] > 1e10 && isfinite(t[0]) &&
+                        isfinite(t[1]),
+                    "a floored c = 0 gives shape %g", t[0] + 1.0);
+        HM_ST_CHECK(&c, ops->to_natural(&f1, e2, t, NULL, &fctl) == HM_EDOM, "floored c < 0 accepted");
         double b1[2] = {-1.0, -1.0}, b2[2] = {0.5, 0.0};
         HM_ST_CHECK(&c,
                     ops->check_natural(&f1, b1) == HM_EDOM &&

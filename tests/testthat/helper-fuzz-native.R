@@ -29,7 +29,9 @@ fuzz_native_params <- function() {
     model_cd_gradient = c(kol, "theta", "x", "k"), em_run = c(kol, "theta", "x", "w", "ctrl", "em", "threads"),
     lgm_moments = c(kol, "x", "w", "threads"), lgm_em_moments = c(kol, "theta", "mom", "ctrl", "em"),
     lgm_moments_gradient = c(kol, "theta", "mom"),
-    selftest_list = character(), selftest_run = "i"
+    kmeans_run = c("f", "k", "ctl", "threads"), ward_labels = c("z", "k", "threads"),
+    mixture_labels_theta = c(kol, "x", "w", "labels", "smooth", "ctrl", "threads"),
+    selftest_list = character(), parallel_min_work = "work", selftest_run = "i"
   )
 }
 
@@ -186,6 +188,17 @@ fuzz_native_valid <- function(per_entry = 4L) {
   v$selftest_list <- list(list())
   v$selftest_run <- list(list(0L))
   if (is.null(v[["threads_max"]])) v$threads_max <- list(list())
+  # The starts' entry points (a mixture fit from given parameters reaches
+  # none of them), and the engine's serial threshold (0: the suite's value).
+  f <- matrix(c(0, 0.1, 0.2, 3, 3.1, 3.2, 0, 0.2, 0.1, 3, 3.2, 3.1), 6, 2)
+  if (is.null(v[["kmeans_run"]])) v$kmeans_run <- list(list(f, 2L, c(3, 30), 1L))
+  if (is.null(v[["ward_labels"]])) v$ward_labels <- list(list(f, 2L, 1L))
+  if (is.null(v[["mixture_labels_theta"]])) {
+    mm <- harmonium::mixture(harmonium::ef_normal(2), 2)
+    v$mixture_labels_theta <- list(list(mm$hm_kind, mm$obs_spec, mm$lat_spec, f, NULL, c(1L, 1L, 1L, 2L, 2L, 2L),
+      0, harmonium:::fam_ctrl(), 1L))
+  }
+  v$parallel_min_work <- list(list(0))
   # An E-step with weights and given posterior means.
   es <- v$model_estep[[1]]
   n <- nrow(es[[5]])
