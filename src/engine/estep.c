@@ -42,7 +42,11 @@ int hm_estep_block_rows(const hm_harmonium *h) {
 }
 
 // Rows times statistics below which an E-step stays serial (hm_run_blocks).
-static double parallel_min_work = 65536.0;
+static double parallel_min_work = 262144.0;
+
+double hm_parallel_min_work(void) {
+    return parallel_min_work;
+}
 
 double hm_set_parallel_min_work(double work) {
     double old = parallel_min_work;

@@ -977,12 +977,13 @@ typedef int (*hm_interrupt_fn)(void);
 void hm_set_interrupt_check(hm_interrupt_fn fn);
 /*
  * E-steps whose rows times statistics are below this stay on the calling
- * thread (opening a parallel region costs more than they do); 65536 by
+ * thread (opening a parallel region costs more than they do); 262144 by
  * default. Results never depend on it. Returns the previous value; a host
  * sets it from its main thread (the test suite sets 0 to exercise threads on
  * small data).
  */
 double hm_set_parallel_min_work(double work);
+double hm_parallel_min_work(void);
 size_t hm_blocks_work_len(int slen, size_t tlen, int threads);
 hm_status hm_run_blocks(int n,
                         int B,

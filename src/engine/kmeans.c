@@ -196,6 +196,17 @@ static size_t thread_len(int k) {
     return (size_t)km_block(k) * (size_t)(k > 1 ? k : 1);
 }
 
+/*
+ * Threads for one pass over the rows costing about `work` flops: 1 below
+ * 8 times the E-step's threshold (hm_set_parallel_min_work: 2^21 flops by
+ * default, a millisecond or less), where opening a parallel region, which
+ * on a busy machine costs a scheduler time slice, would cost more than the
+ * pass (seeding passes are n d flops each, and there are k (2 + log k)).
+ */
+static int pass_threads(int threads, double work) {
+    return work < 8.0 * hm_parallel_min_work() ? 1 : threads;
+}
+
 size_t hm_kmeans_work_len(int n, int d, int k, int trials, int threads) {
     const size_t sl = slot_len(d, k, trials);
     return (size_t)n + (size_t)km_trials_max(trials) * (size_t)d + sl +
@@ -240,7 +251,7 @@ hm_status hm_kmeans(const double *x,
     }
     copy_row(x, ldx, d, draw_row(d2, n, 0.0, rng), centers);
     seed_ctx sc = {x, ldx, d, d2, centers, 1, 1};
-    st = hm_run_blocks(n, B, threads, 1, tl, seed_block, &sc, tot, bw);
+    st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d), 1, tl, seed_block, &sc, tot, bw);
     if (st != HM_OK) {
         return st;
     }
@@ -253,7 +264,7 @@ hm_status hm_kmeans(const double *x,
         int best = 0;
         if (nt > 1) {
             seed_ctx ev = {x, ldx, d, d2, cand, nt, 0};
-            st = hm_run_blocks(n, B, threads, nt, tl, seed_block, &ev, tot, bw);
+            st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d * nt), nt, tl, seed_block, &ev, tot, bw);
             if (st != HM_OK) {
                 return st;
             }
@@ -266,7 +277,7 @@ hm_status hm_kmeans(const double *x,
         double *ck = centers + (size_t)c * (size_t)d;
         memcpy(ck, cand + (size_t)best * (size_t)d, (size_t)d * sizeof(double));
         seed_ctx up = {x, ldx, d, d2, ck, 1, 1};
-        st = hm_run_blocks(n, B, threads, 1, tl, seed_block, &up, tot, bw);
+        st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d), 1, tl, seed_block, &up, tot, bw);
         if (st != HM_OK) {
             return st;
         }
@@ -279,7 +290,7 @@ hm_status hm_kmeans(const double *x,
     }
     lloyd_ctx lc = {x, ldx, d, k, centers, labels, B};
     for (int it = 0; it < (maxit > 0 ? maxit : 1); it++) {
-        st = hm_run_blocks(n, B, threads, sl, tl, lloyd_block, &lc, tot, bw);
+        st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d * k), sl, tl, lloyd_block, &lc, tot, bw);
         if (st != HM_OK) {
             return st;
         }

@@ -147,9 +147,9 @@ test_that("ancestral sampling reproduces the mixture's moments", {
 })
 
 test_that("small E-steps run serially by default, with the same results as threaded ones", {
-  old <- harmonium:::parallel_min_work(65536)
+  old <- harmonium:::parallel_min_work(262144)
   on.exit(harmonium:::parallel_min_work(old))
-  expect_identical(harmonium:::parallel_min_work(65536), 65536)
+  expect_identical(harmonium:::parallel_min_work(262144), 262144)
   m <- mixture(ef_product(ef_categorical(3), ef_categorical(2), ef_categorical(2), ef_categorical(3)), 3)
   ctl <- function(t) lvm_control(n_init = 2, seed = 3, threads = t, maxit = 50, tol = 0)
   # 50 iterations, short of convergence (a warning before tol = 0 meant "exactly maxit").
