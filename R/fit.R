@@ -556,6 +556,15 @@ theta_from_labels <- function(m, xs, w, labels, ctrl, threads) {
     th <- theta_from_hard(m, xs, w, labels, smooth, ctrl, threads)
     if (!is.null(th)) return(th)
   }
+  # Last resort, for data on the edge of a family's mean domain (identical
+  # von Mises angles or gamma values: every component's mean is there): the
+  # continuous boundary floor, a finite and huge concentration that the fit
+  # then reports. Not used before: a start with a one-point component would
+  # otherwise win with a spurious spike.
+  if (length(ctrl) == 5L) {
+    th <- theta_from_hard(m, xs, w, labels, 0.3, c(ctrl, mixture_floor), threads)
+    if (!is.null(th)) return(th)
+  }
   NULL
 }
 

@@ -162,7 +162,7 @@ static hm_status gam_to_mean(const hm_family *f, const double *theta, double *et
 }
 
 /*
- * With a boundary floor (hm_ctrl, as the categorical family's), a unit whose
+ * With a boundary floor (hm_ctrl's cfloor), a unit whose
  * c = log E[x] - E[log x] is within the floor of 0, where the averages of
  * identical values land by rounding (on either side), gets c = floor: a
  * finite, very large shape that the fit reports.
@@ -170,7 +170,7 @@ static hm_status gam_to_mean(const hm_family *f, const double *theta, double *et
 static hm_status gam_to_natural(
     const hm_family *f, const double *eta, double *theta, double *work, const hm_ctrl *ctl) {
     (void)work;
-    const double fl = hm_ctrl_floor(ctl);
+    const double fl = hm_ctrl_cfloor(ctl);
     if (!(fl > 0.0)) {
         return hm_unit2_to_natural(f, eta, theta, ctl, gam_solve);
     }
@@ -346,7 +346,7 @@ int hm_fam_gamma_selftest(char *msg, size_t len) {
         // With a floor, c = 0 (identical values) gives a finite, huge shape;
         // c clearly below 0 is still outside the domain.
         hm_ctrl fctl = ctl;
-        fctl.floor = 1e-12;
+        fctl.cfloor = 1e-12;
         HM_ST_CHECK(&c,
                     ops->to_natural(&f1, e0, t, NULL, &fctl) == HM_OK && t[0] > 1e10 && isfinite(t[0]) &&
                         isfinite(t[1]),

@@ -147,10 +147,10 @@ static hm_status vm_to_mean(const hm_family *f, const double *theta, double *eta
 /*
  * The mean domain is the open unit disc: |eta| = A(kappa) < 1. Each unit:
  * kappa from vm_solve_kappa, direction eta / |eta|; eta = 0 maps to 0.
- * With a boundary floor (hm_ctrl, as the categorical family's) a mean
- * within the floor of the circle, where averages of identical angles land
- * by rounding (on either side), is moved to |eta| = 1 - floor: a finite,
- * very large concentration that the fit reports.
+ * With a boundary floor (hm_ctrl's cfloor), a mean within it of the
+ * circle, where averages of identical angles land by rounding (on either
+ * side), is moved to |eta| = 1 - cfloor: a finite, very large
+ * concentration that the fit reports.
  * On success *psi (if not NULL) receives the log-partition at the result.
  */
 static hm_status vm_natural_units(
@@ -164,7 +164,7 @@ static hm_status vm_natural_units(
             return HM_EDOM;
         }
         double r = hypot(e1, e2), kappa = 0.0;
-        const double fl = hm_ctrl_floor(ctl);
+        const double fl = hm_ctrl_cfloor(ctl);
         if (fl > 0.0 && r >= 1.0 - fl && r < 1.0 + fl) {
             e1 *= (1.0 - fl) / r;
             e2 *= (1.0 - fl) / r;
@@ -413,7 +413,7 @@ int hm_fam_vonmises_selftest(char *msg, size_t len) {
         // With a floor, a mean on the circle to rounding is moved inside it,
         // one beyond the floor's reach is still outside the domain.
         hm_ctrl fctl = ctl;
-        fctl.floor = 1e-12;
+        fctl.cfloor = 1e-12;
         double past[2] = {1.0 + 1e-9, 0.0};
         HM_ST_CHECK(&c,
                     ops->to_natural(&f1, on, t, NULL, &fctl) == HM_OK && t[0] > 1e10 && isfinite(t[0]) &&

@@ -54,6 +54,10 @@ double hm_ctrl_floor(const hm_ctrl *ctl) {
     return (ctl != NULL && ctl->floor > 0.0) ? ctl->floor : 0.0;
 }
 
+double hm_ctrl_cfloor(const hm_ctrl *ctl) {
+    return (ctl != NULL && ctl->cfloor > 0.0) ? ctl->cfloor : 0.0;
+}
+
 void hm_ctrl_solver(const hm_ctrl *ctl, double *tol, int *maxit) {
     *tol = (ctl != NULL && ctl->tol > 0.0) ? ctl->tol : HM_CTRL_DEFAULT_TOL;
     *maxit = (ctl != NULL && ctl->maxit > 0) ? ctl->maxit : HM_CTRL_DEFAULT_MAXIT;

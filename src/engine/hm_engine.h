@@ -62,6 +62,14 @@ typedef struct hm_ctrl {
      *        The fit drivers pass factanal's 0.005 on data standardised to
      *        unit variance, so a Heywood case stays at the bound. */
     double lower;
+    /* cfloor: a boundary floor for the continuous families whose mean
+     *         domain is open where data can sit on its edge (von Mises:
+     *         identical angles, |eta| = 1; gamma: identical values,
+     *         log E[x] = E[log x]); a mean within cfloor of the edge is
+     *         moved cfloor inside it, a finite, huge concentration. 0 (the
+     *         default) leaves such a mean outside the domain. Only the
+     *         fit's last-resort start uses it (constant data). */
+    double cfloor;
 } hm_ctrl;
 
 /*
@@ -250,6 +258,7 @@ int hm_all_finite(const double *v, int len);
 /* The boundary floor of ctl (0 when ctl is NULL or its floor is not
  * positive); see hm_ctrl. */
 double hm_ctrl_floor(const hm_ctrl *ctl);
+double hm_ctrl_cfloor(const hm_ctrl *ctl);
 
 /* The inner-solver tolerance and iteration cap of ctl, with the defaults
  * HM_CTRL_DEFAULT_TOL and HM_CTRL_DEFAULT_MAXIT when ctl is NULL or a field

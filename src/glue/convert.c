@@ -359,17 +359,20 @@ void glue_model_from(SEXP kind, SEXP obs, SEXP lat, glue_model *m, const char *f
 
 // c(reg, tol, maxit, floor) or c(reg, tol, maxit, floor, lower).
 hm_ctrl glue_ctrl_from(SEXP ctrl, const char *fn) {
-    const R_xlen_t len = TYPEOF(ctrl) == REALSXP && XLENGTH(ctrl) == 5 ? 5 : 4;
+    const R_xlen_t got = TYPEOF(ctrl) == REALSXP ? XLENGTH(ctrl) : 0;
+    const R_xlen_t len = got == 5 || got == 6 ? got : 4;
     const double *c = glue_real_finite(ctrl, len, "ctrl", fn);
-    if (c[1] < 0.0 || c[2] < 0.0 || c[2] > 1e9 || c[3] < 0.0 || (len == 5 && c[4] < 0.0)) {
-        internal_error(fn, "`ctrl` must be c(reg, tol >= 0, maxit in 0 to 1e9, floor >= 0[, lower >= 0])");
+    if (c[1] < 0.0 || c[2] < 0.0 || c[2] > 1e9 || c[3] < 0.0 || (len >= 5 && c[4] < 0.0) ||
+        (len == 6 && (c[5] < 0.0 || c[5] > 1e-3))) {
+        internal_error(fn, "`ctrl` must be c(reg, tol >= 0, maxit in 0 to 1e9, floor >= 0[, lower >= 0[, cfloor in [0, 1e-3]]])");
     }
     hm_ctrl out;
     out.reg = c[0];
     out.tol = c[1];
     out.maxit = (int)c[2];
     out.floor = c[3];
-    out.lower = len == 5 ? c[4] : 0.0;
+    out.lower = len >= 5 ? c[4] : 0.0;
+    out.cfloor = len == 6 ? c[5] : 0.0;
     return out;
 }
 
