@@ -46,6 +46,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(em_run, 9),
     CALLDEF(selftest_list, 0),
     CALLDEF(selftest_run, 1),
+    CALLDEF(bench_gemm_rate, 3),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_harmonium(DllInfo *dll) {

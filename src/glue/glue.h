@@ -54,4 +54,6 @@ SEXP ffi_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP 
 SEXP ffi_selftest_list(void);
 SEXP ffi_selftest_run(SEXP i);
 
+SEXP ffi_bench_gemm_rate(SEXP shape, SEXP seconds, SEXP threads);
+
 #endif

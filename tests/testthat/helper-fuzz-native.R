@@ -26,7 +26,7 @@ fuzz_native_params <- function() {
     model_estep = c(kol, "theta", "x", "w", "given", "want", "threads"), model_sample = c(kol, "theta", "n"),
     model_posterior_fold = c(kol, "theta", "x"), model_gradient = c(kol, "theta", "x", "w", "threads"),
     model_cd_gradient = c(kol, "theta", "x", "k"), em_run = c(kol, "theta", "x", "w", "ctrl", "em", "threads"),
-    selftest_list = character(), selftest_run = "i"
+    selftest_list = character(), selftest_run = "i", bench_gemm_rate = c("shape", "seconds", "threads")
   )
 }
 
@@ -181,6 +181,7 @@ fuzz_native_valid <- function(per_entry = 4L) {
   v$init <- list(list(quote(asNamespace("harmonium"))))
   v$selftest_list <- list(list())
   v$selftest_run <- list(list(0L))
+  v$bench_gemm_rate <- list(list(c(8L, 16L, 4L), 0.01, 1L))
   if (is.null(v[["threads_max"]])) v$threads_max <- list(list())
   # An E-step with weights and given posterior means.
   es <- v$model_estep[[1]]
