@@ -87,7 +87,11 @@ bench_header <- function(extra = character()) {
     sprintf("date: %s UTC", format(Sys.time(), "%Y-%m-%d %H:%M", tz = "UTC")),
     sprintf("CPU: %s", bench_cpu()),
     sprintf("cores: %d (parallel::detectCores()), harmonium threads: %d", parallel::detectCores(), bench_threads),
-    sprintf("R: %s; BLAS: %s", R.version.string, si$BLAS),
+    sprintf("R: %s; BLAS: %s%s", R.version.string, si$BLAS, {
+      sys <- Sys.readlink("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+      if (nzchar(sys)) sprintf(" (the system's libblas.so.3, which NumPy links: %s)",
+        normalizePath("/usr/lib/x86_64-linux-gnu/libblas.so.3")) else ""
+    }),
     sprintf("CFLAGS (R CMD config): %s", bench_cflags()),
     sprintf("harmonium %s (%s%s), mclust %s", utils::packageVersion("harmonium"), lib,
       if (length(git) && nzchar(git[1])) paste0("; bench/ at commit ", git[1]) else "",
@@ -141,16 +145,25 @@ start_params <- function(x, z, k, covariance) {
 
 # A data frame as a markdown table, numbers through bench_num().
 bench_md_table <- function(df) {
-  cells <- lapply(df, function(col) if (is.numeric(col)) bench_num(col) else as.character(col))
+  cells <- lapply(df, function(col) {
+    if (is.integer(col)) as.character(col) else if (is.numeric(col)) bench_num(col) else as.character(col)
+  })
   right <- vapply(df, is.numeric, logical(1))
   c(paste0("| ", paste(names(df), collapse = " | "), " |"),
     paste0("|", paste(ifelse(right, "---:", "---"), collapse = "|"), "|"),
     paste0("| ", do.call(paste, c(unname(cells), sep = " | ")), " |"))
 }
 
-# Three significant digits, no scientific notation below 1e6; NA as "-".
+# Three significant digits below 1000, one decimal from 1000 on (so that
+# log-likelihoods keep their digits), scientific below 0.001 (not for 0);
+# NA as "-".
 bench_num <- function(x) {
-  out <- ifelse(is.na(x), "-", formatC(signif(x, 3), format = "fg", digits = 3, big.mark = ""))
+  out <- formatC(signif(x, 3), format = "fg", digits = 3, big.mark = "")
+  big <- !is.na(x) & abs(x) >= 1000
+  out[big] <- sprintf("%.1f", x[big])
+  sci <- !is.na(x) & x != 0 & abs(x) < 1e-3
+  out[sci] <- formatC(x[sci], format = "e", digits = 1)
+  out[is.na(x)] <- "-"
   trimws(out)
 }
 

@@ -3,23 +3,25 @@
 # * fit_lvm(mixture(ef_normal(8), 4), X) against
 #   Mclust(X, G = 4, modelNames = "VVV") on 100000 x 8: time and
 #   log-likelihood;
-# * select_k(ef_normal(8), X, k = 1:9, covariance = "all") against
-#   Mclust(X, G = 1:9) (mclust's 14 structures) on HARMONIUM_BENCH_SELECT_N
-#   rows (10000: mclust's 126 fits on 100000 rows take far longer than this
-#   script should), and select_k(..., covariance = "full") against
-#   Mclust(X, G = 1:9, modelNames = "VVV") on 100000 x 8: time, the chosen
-#   model, and cell by cell whether harmonium's log-likelihood is at least
-#   mclust's;
 # * the fixed cost: fit_lvm(..., init = params, control = lvm_control(maxit =
 #   1, tol = 0)) on 100000 x 8, as the total and minus one iteration (the
-#   marginal cost of an iteration, (t(maxit = 20) - t(maxit = 1)) / 19).
+#   marginal cost of an iteration, (t(maxit = 20) - t(maxit = 1)) / 19);
+# * select_k(ef_normal(8), X, k = 1:9, covariance = "full") against
+#   Mclust(X, G = 1:9, modelNames = "VVV") on 100000 x 8, and
+#   select_k(..., covariance = "all") against Mclust(X, G = 1:9) (mclust's
+#   14 structures, 126 fits a side) on HARMONIUM_BENCH_SELECT_N rows (3000:
+#   on 10000 rows this row alone took over 30 minutes on the shared 2-core
+#   machine): time, the chosen model, and cell by cell whether harmonium's
+#   log-likelihood is at least mclust's.
+# The results file is rewritten after each section, so a long run leaves
+# the finished tables.
 #
 #   Rscript bench/bench-default-fits.R
 #   HARMONIUM_BENCH_QUICK=1 Rscript bench/bench-default-fits.R   # no select_k rows
 #
 # Run from the package root with the package installed. Writes
-# bench/results-default-fits.md. About 6 minutes on 2 cores, nearly all of
-# it mclust's.
+# bench/results-default-fits.md. Mostly mclust's and select_k()'s time: about
+# 25 minutes on the shared 2-core machine (load average 7).
 suppressPackageStartupMessages({
   library(harmonium)
   library(mclust)
@@ -30,7 +32,7 @@ local({
 }, envir = globalenv())
 
 reps <- as.integer(Sys.getenv("HARMONIUM_BENCH_REPS", "3"))
-select_n <- as.integer(Sys.getenv("HARMONIUM_BENCH_SELECT_N", "10000"))
+select_n <- as.integer(Sys.getenv("HARMONIUM_BENCH_SELECT_N", "3000"))
 header <- bench_header()
 
 n <- 100000L
@@ -67,17 +69,39 @@ fit_rows <- data.frame(
 )
 print(fit_rows, digits = 6, row.names = FALSE)
 
+# --- the fixed cost -------------------------------------------------------------
+
+cat("fixed cost ...\n")
+p <- start_params(x, dat$z, k, "full")
+m <- mixture(ef_normal(d), k)
+fixed_reps <- max(reps, 7L)
+# Alternating maxit = 1 and maxit = 20 in one process, medians.
+t1 <- t20 <- numeric(fixed_reps)
+for (r in seq_len(fixed_reps)) {
+  t1[r] <- system.time(suppressWarnings(fit_lvm(m, x, init = p, control = lvm_control(maxit = 1, tol = 0))))[["elapsed"]]
+  t20[r] <- system.time(suppressWarnings(fit_lvm(m, x, init = p, control = lvm_control(maxit = 20, tol = 0))))[["elapsed"]]
+}
+iter <- (stats::median(t20) - stats::median(t1)) / 19
+fixed <- data.frame(
+  call = "`fit_lvm(mixture(ef_normal(8), 4), X, init = params, control = lvm_control(maxit = 1, tol = 0))`",
+  rows = n, `total, ms` = 1000 * stats::median(t1), `one iteration, ms` = 1000 * iter,
+  `total - one iteration, ms` = 1000 * (stats::median(t1) - iter), runs = fixed_reps, check.names = FALSE
+)
+print(fixed, digits = 4, row.names = FALSE)
+
 # --- model selection ------------------------------------------------------------
 
 select_row <- function(x, structures, model_names, label) {
   cat(sprintf("select_k, %s, %d rows ...\n", label, nrow(x)))
   # One run each: these are the slow rows.
   th <- system.time(sel <- suppressWarnings(select_k(ef_normal(ncol(x)), x, k = 1:9, covariance = structures)))
+  cat(sprintf("  harmonium %.1f s\n", th[["elapsed"]]))
   tm <- system.time(mb <- if (is.null(model_names)) {
     Mclust(x, G = 1:9, verbose = FALSE)
   } else {
     Mclust(x, G = 1:9, modelNames = model_names, verbose = FALSE)
   })
+  cat(sprintf("  mclust %.1f s\n", tm[["elapsed"]]))
   ll_m <- mclust_loglik(mb$BIC, nrow(x), ncol(x))
   tab <- sel$table
   # harmonium's structure names are mclust's, except "full" = VVV.
@@ -99,35 +123,6 @@ select_row <- function(x, structures, model_names, label) {
 }
 
 sel_rows <- NULL
-if (!bench_quick) {
-  xs <- make_data(select_n, d, k, seed = 2027)$x
-  sel_rows <- rbind(
-    select_row(xs, "all", NULL, "`select_k(ef_normal(8), X, k = 1:9, covariance = \"all\")` / `Mclust(X, G = 1:9)`"),
-    select_row(x, "full", "VVV",
-      "`select_k(ef_normal(8), X, k = 1:9, covariance = \"full\")` / `Mclust(X, G = 1:9, modelNames = \"VVV\")`")
-  )
-  print(sel_rows, digits = 4, row.names = FALSE)
-}
-
-# --- the fixed cost -------------------------------------------------------------
-
-cat("fixed cost ...\n")
-p <- start_params(x, dat$z, k, "full")
-m <- mixture(ef_normal(d), k)
-fixed_reps <- max(reps, 7L)
-# Alternating maxit = 1 and maxit = 20 in one process, medians.
-t1 <- t20 <- numeric(fixed_reps)
-for (r in seq_len(fixed_reps)) {
-  t1[r] <- system.time(suppressWarnings(fit_lvm(m, x, init = p, control = lvm_control(maxit = 1, tol = 0))))[["elapsed"]]
-  t20[r] <- system.time(suppressWarnings(fit_lvm(m, x, init = p, control = lvm_control(maxit = 20, tol = 0))))[["elapsed"]]
-}
-iter <- (stats::median(t20) - stats::median(t1)) / 19
-fixed <- data.frame(
-  call = "`fit_lvm(mixture(ef_normal(8), 4), X, init = params, control = lvm_control(maxit = 1, tol = 0))`",
-  rows = n, `total, ms` = 1000 * stats::median(t1), `one iteration, ms` = 1000 * iter,
-  `total - one iteration, ms` = 1000 * (stats::median(t1) - iter), runs = fixed_reps, check.names = FALSE
-)
-print(fixed, digits = 4, row.names = FALSE)
 
 notes_fit <- c("",
   sprintf(paste("Default settings on both sides (harmonium: its default starts and `tol = 1e-8`; mclust: its",
@@ -141,7 +136,22 @@ notes_sel <- c("",
 notes_fixed <- c("",
   paste("Median of", fixed_reps, "alternating runs of `maxit = 1` and `maxit = 20`; one iteration is their",
     "difference over 19. Target (issue 11): the fixed cost under 5 ms."))
-bench_write("results-default-fits.md", "Whole default fits and the fixed cost", header, list(
-  "### One default fit", "", bench_md_table(fit_rows), notes_fit,
-  if (!is.null(sel_rows)) c("", "### Model selection over k = 1:9", "", bench_md_table(sel_rows), notes_sel),
-  c("", "### Fixed cost of a fit", "", bench_md_table(fixed), notes_fixed)))
+write_results <- function() {
+  bench_write("results-default-fits.md", "Whole default fits and the fixed cost", header, list(
+    "### One default fit", "", bench_md_table(fit_rows), notes_fit,
+    c("", "### Fixed cost of a fit", "", bench_md_table(fixed), notes_fixed),
+    if (!is.null(sel_rows)) c("", "### Model selection over k = 1:9", "", bench_md_table(sel_rows), notes_sel)))
+}
+write_results()
+if (!bench_quick) {
+  # The slow rows last, each written as soon as it is done.
+  sel_rows <- select_row(x, "full", "VVV",
+    "`select_k(ef_normal(8), X, k = 1:9, covariance = \"full\")` / `Mclust(X, G = 1:9, modelNames = \"VVV\")`")
+  print(sel_rows, digits = 4, row.names = FALSE)
+  write_results()
+  xs <- make_data(select_n, d, k, seed = 2027)$x
+  sel_rows <- rbind(sel_rows,
+    select_row(xs, "all", NULL, "`select_k(ef_normal(8), X, k = 1:9, covariance = \"all\")` / `Mclust(X, G = 1:9)`"))
+  print(sel_rows, digits = 4, row.names = FALSE)
+  write_results()
+}

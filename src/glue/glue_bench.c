@@ -39,12 +39,12 @@ static void bench_fill(double *v, size_t len, unsigned seed) {
  * shape = c(m, k, n) (integers, 1..1024): C (m x n) = A (m x k) B (k x n);
  * seconds: the target length of the timed run, in (0, 10]; threads: how
  * many threads each multiply their own blocks (capped by the OpenMP thread
- * limit and the number of processors). Returns c(gflops, threads, seconds, reps, rel_error): the rate
- * over all threads (2 m k n flops per product) in the fastest of 5 rounds,
- * the threads used, that round's wall time, the products per thread and
- * round, and the relative error
- * of two entries of C against a plain dot product (a check that the kernel
- * computed the product it was timed on).
+ * limit and the number of processors). Returns c(gflops, threads, seconds,
+ * reps, rel_error): the rate over all threads (2 m k n flops per product)
+ * in the fastest of 5 rounds, the threads used, that round's wall time, the
+ * products per thread and round, and the relative error of two entries of C
+ * against a plain dot product (a check that the kernel computed the product
+ * it was timed on).
  */
 SEXP ffi_bench_gemm_rate(SEXP shape, SEXP seconds, SEXP threads) {
     if (TYPEOF(shape) != INTSXP || XLENGTH(shape) != 3) {
