@@ -53,6 +53,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(selftest_list, 0),
     CALLDEF(parallel_min_work, 1),
     CALLDEF(selftest_run, 1),
+    CALLDEF(bench_gemm_rate, 3),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_harmonium(DllInfo *dll) {

@@ -63,4 +63,6 @@ SEXP ffi_selftest_list(void);
 SEXP ffi_selftest_run(SEXP i);
 SEXP ffi_parallel_min_work(SEXP work);
 
+SEXP ffi_bench_gemm_rate(SEXP shape, SEXP seconds, SEXP threads);
+
 #endif

@@ -31,7 +31,8 @@ fuzz_native_params <- function() {
     lgm_moments_gradient = c(kol, "theta", "mom"),
     kmeans_run = c("f", "k", "ctl", "threads"), ward_labels = c("z", "k", "threads"),
     mixture_labels_theta = c(kol, "x", "w", "labels", "smooth", "ctrl", "threads"),
-    selftest_list = character(), parallel_min_work = "work", selftest_run = "i"
+    selftest_list = character(), parallel_min_work = "work", selftest_run = "i",
+    bench_gemm_rate = c("shape", "seconds", "threads")
   )
 }
 
@@ -187,6 +188,7 @@ fuzz_native_valid <- function(per_entry = 4L) {
   v$init <- list(list(quote(asNamespace("harmonium"))))
   v$selftest_list <- list(list())
   v$selftest_run <- list(list(0L))
+  v$bench_gemm_rate <- list(list(c(8L, 16L, 4L), 0.01, 1L))
   if (is.null(v[["threads_max"]])) v$threads_max <- list(list())
   # The starts' entry points (a mixture fit from given parameters reaches
   # none of them), and the engine's serial threshold (0: the suite's value).
