@@ -5,7 +5,7 @@ library(harmonium)
 dir.create("demo-output", showWarnings = FALSE)
 sel <- select_k(ef_normal(2), faithful, k = 1:5, control = lvm_control(n_init = 3, seed = 1))
 print(sel)
-fit <- sel$fits[[as.character(sel$best)]]
+fit <- sel$fits[[as.character(sel$best$k)]]
 print(summary(fit))
 png("demo-output/faithful-mixture.png", width = 1400, height = 700, res = 120)
 op <- par(mfrow = c(1, 2))
