@@ -605,10 +605,11 @@ start_theta <- function(m, xs, x, w, init, i, control, ctrl, threads, sc, call, 
 # `at_theta` says whether the trace's last value and `stats` (the last
 # E-step's statistics) are those of the returned parameters (on
 # convergence, abandonment or a failed M-step; not at the iteration cap).
-run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, abandon_below = -Inf) {
+run_em <- function(m, theta, xs, w, ctrl, control, threads, report = TRUE, abandon_below = -Inf, mom = NULL) {
   # Factor analysis, PPCA and the LGM iterate on the data's moments, gathered
-  # in one pass (lgm_em_moments()); every other model passes over the rows.
-  mom <- if (isTRUE(m$em_moments)) lgm_data_moments(m, xs, w, threads)
+  # in one pass (lgm_em_moments(); a chunked fit passes them); every other
+  # model passes over the rows.
+  if (is.null(mom) && isTRUE(m$em_moments)) mom <- lgm_data_moments(m, xs, w, threads)
   trace <- numeric(0)
   ll_old <- NA_real_
   if (report) progress_start()
@@ -699,7 +700,10 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
   stop_status(es, "the E-step", call = call)
   logp <- es$logp - sc$log_jac
   colnames(es$post) <- model_post_names(m)
-  list(logp = logp, post = es$post, loglik = if (is.null(w)) sum(logp) else sum(w * logp))
+  # The total from the engine's statistics (summed by its tree over blocks,
+  # as a chunked fit sums them), less the standardisation's Jacobian.
+  k <- m$dim
+  list(logp = logp, post = es$post, loglik = es$stats[k + 1L] - es$stats[k + 2L] * sc$log_jac)
 }
 
 #' Fit a latent variable model
@@ -795,6 +799,22 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   # (fit$warnings, R/fit-events.R).
   events <- events_open()
   on.exit(events_close(events), add = TRUE)
+  if (!missing(data) && is_lvm_chunks(data)) {
+    # Chunked data (lvm_chunks()): the same EM, chunks mapped under the
+    # user's future plan (R/chunked-fit.R).
+    check_model(model)
+    method <- check_choice(method, c("auto", "em", "gradient"), call = env)
+    na_action <- check_choice(na_action, c("fail", "omit"), call = env)
+    if (!inherits(control, "lvm_control")) {
+      abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
+    }
+    control <- fit_maxit(control, model)
+    control <- resolve_n_init(control, model, init)
+    progress <- progress_open(control, what = "EM")
+    on.exit(progress_close(progress), add = TRUE)
+    fit <- fit_chunked(model, data, init, method, control, weights, na_action, call, env)
+    return(events_attach(fit, events))
+  }
   forms <- resolve_call_forms(model, data, init, env)
   model <- forms$model
   method <- check_choice(method, c("auto", "em", "gradient"), call = env)

@@ -66,7 +66,34 @@ size_t hm_col_scan_work_len(int n, int d, int n_group) {
     }
     const int b = hm_col_block_rows(n, d);
     const size_t flags = ((size_t)n + sizeof(double) - 1) / sizeof(double);
-    return (size_t)n_blocks(n, b) * slot_len(d, n_group) + (size_t)d + flags + 1;
+    return (size_t)n_blocks(n, b) * slot_len(d, n_group) + (size_t)d + flags + 1 + 2 * (size_t)d +
+           HM_TREE_STACK_LEN(2 * d);
+}
+
+void hm_col_scan_finish(int d, const int *moments, const double *sums, const double *shift, double n, double *mean,
+                        double *rms, double *sumsq) {
+    for (int j = 0; j < d; j++) {
+        const double s1 = sums[2 * (size_t)j], s2 = sums[2 * (size_t)j + 1], k = shift[j];
+        if (!moments[j]) {
+            // Unshifted: S2 is the sum of squares itself.
+            sumsq[j] = s2;
+            mean[j] = NAN;
+            rms[j] = NAN;
+            continue;
+        }
+        sumsq[j] = s2 + 2.0 * k * s1 + n * k * k;
+        if (n == 0) {
+            mean[j] = NAN;
+            rms[j] = NAN;
+            continue;
+        }
+        double m2 = s2 - s1 * (s1 / n);
+        if (m2 < 0.0) {
+            m2 = 0.0;
+        }
+        mean[j] = k + s1 / n;
+        rms[j] = sqrt(m2 / n);
+    }
 }
 
 // Value i of column c as the engine's double: integer and logical NA
@@ -156,7 +183,9 @@ static void seg_sums(const hm_col_src *c, double shift, int r0, int nb, double *
 
 // The shift of a standardised column: among the finite values of its first
 // block (at most b rows), the one nearest their mean (the first such);
-// 0 when there is none.
+// 0 when there is none. A function of the global first block alone: a
+// chunked pass is given the whole data's shifts (hm_col_scan_opts), which
+// a pass over that block returns (hm_col_scan_result's shift).
 static double column_shift(const hm_col_src *c, int nb) {
     double s = 0.0;
     int cnt = 0;
@@ -305,9 +334,13 @@ hm_status hm_col_scan(int n,
                       double *raw,
                       hm_col_scan_result *res,
                       double *work,
-                      int threads) {
+                      int threads,
+                      const hm_col_scan_opts *opt) {
     if (n < 0 || d < 0 || n_group < 0 || (d > 0 && src == NULL) || (n_group > 0 && sup == NULL) ||
         res == NULL || work == NULL) {
+        return HM_EINVAL;
+    }
+    if (opt && (opt->block_rows < hm_col_block_rows(n, d) || !(opt->b0 >= 0.0) || (d > 0 && opt->shift == NULL))) {
         return HM_EINVAL;
     }
     // Each support group's columns must be contiguous and the groups in
@@ -326,13 +359,16 @@ hm_status hm_col_scan(int n,
             last = g;
         }
     }
-    const int b = hm_col_block_rows(n, d);
+    const int b = opt ? opt->block_rows : hm_col_block_rows(n, d);
     const int nbk = n_blocks(n, b);
     const size_t sl = slot_len(d, n_group);
     double *shift = work + (size_t)nbk * sl;
+    const size_t nflag = ((size_t)n + sizeof(double) - 1) / sizeof(double);
+    double *sums = shift + d + nflag + 1;
+    double *stack_work = sums + 2 * (size_t)d;
     unsigned char *flags = (unsigned char *)(shift + d);
     for (int j = 0; j < d; j++) {
-        shift[j] = src[j].moments ? column_shift(src + j, n < b ? n : b) : 0.0;
+        shift[j] = !src[j].moments ? 0.0 : opt ? opt->shift[j] : column_shift(src + j, n < b ? n : b);
     }
     const int nt = hm_threads(nbk, threads);
     if (nt <= 1) {
@@ -361,11 +397,12 @@ hm_status hm_col_scan(int n,
             gr[i] = 0.0;
         }
     }
-    // Shifted sums: S1 in res->mean, S2 in res->rms until the end.
-    for (int j = 0; j < d; j++) {
-        res->mean[j] = 0.0;
-        res->rms[j] = 0.0;
-    }
+    // Shifted sums [S1_j, S2_j], reduced by the engine's tree over the
+    // blocks' global indices (hm_engine.h), so that passes over
+    // block-aligned parts of the data give the same bits.
+    hm_tree_stack ts;
+    hm_tree_stack_init(&ts, 2 * d, stack_work);
+    const double g0 = opt ? opt->b0 : 0.0;
     for (int k = 0; k < nbk; k++) {
         const double *slot = work + (size_t)k * sl;
         merge_rows(&res->n_bad, res->bad_rows, slot[0], slot + 1);
@@ -379,33 +416,31 @@ hm_status hm_col_scan(int n,
                 gr[2 + HM_COL_FIRST] = gs[2 + HM_COL_FIRST];
             }
         }
-        const double *mom = grp + (size_t)n_group * (size_t)(3 + HM_COL_FIRST);
-        for (int j = 0; j < d; j++) {
-            res->mean[j] += mom[2 * (size_t)j];
-            res->rms[j] += mom[2 * (size_t)j + 1];
+        if (d > 0) {
+            const double *mom = grp + (size_t)n_group * (size_t)(3 + HM_COL_FIRST);
+            hm_status st = hm_tree_stack_push(&ts, g0 + (double)k, 1.0, mom);
+            if (st != HM_OK) {
+                return st;
+            }
         }
     }
+    if (d == 0) {
+        return HM_OK;
+    }
+    if (opt && opt->tree) {
+        hm_status st = hm_tree_stack_export(&ts, opt->tree);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    hm_tree_stack_total(&ts, sums);
+    int *mflag = (int *)stack_work;
     for (int j = 0; j < d; j++) {
-        const double s1 = res->mean[j], s2 = res->rms[j], k = shift[j];
-        if (!src[j].moments) {
-            // Unshifted: S2 is the sum of squares itself.
-            res->sumsq[j] = s2;
-            res->mean[j] = NAN;
-            res->rms[j] = NAN;
-            continue;
-        }
-        res->sumsq[j] = s2 + 2.0 * k * s1 + (double)n * k * k;
-        if (n == 0) {
-            res->mean[j] = NAN;
-            res->rms[j] = NAN;
-            continue;
-        }
-        double m2 = s2 - s1 * (s1 / n);
-        if (m2 < 0.0) {
-            m2 = 0.0;
-        }
-        res->mean[j] = k + s1 / n;
-        res->rms[j] = sqrt(m2 / n);
+        mflag[j] = src[j].moments;
+    }
+    hm_col_scan_finish(d, mflag, sums, shift, (double)n, res->mean, res->rms, res->sumsq);
+    if (res->shift) {
+        memcpy(res->shift, shift, (size_t)d * sizeof(double));
     }
     return HM_OK;
 }

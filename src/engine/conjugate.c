@@ -433,7 +433,7 @@ static hm_status catdir_estep(const hm_harmonium *h,
     if (st != HM_OK) {
         return st;
     }
-    return hm_run_blocks(data->n, B, threads, slen, catdir_thread_len(h), catdir_block, &c, stats, slots);
+    return hm_run_blocks(data->n, B, threads, slen, catdir_thread_len(h), catdir_block, &c, stats, slots, data->tree);
 }
 
 // --- sequential conjugate updating ---------------------------------------------

@@ -47,6 +47,16 @@ static hm_status em_mstep(const hm_harmonium *h,
     return hm_hm_to_natural(h, eta, theta_new, rest, ctl, bad);
 }
 
+size_t hm_em_mstep_work_len(const hm_harmonium *h) {
+    return hm_hm_work_len(h) + (size_t)hm_hm_dim(h);
+}
+
+hm_status hm_em_mstep(const hm_harmonium *h, const double *stats, const hm_ctrl *ctl, double *theta_new, int *bad,
+                      double *work) {
+    *bad = -1;
+    return em_mstep(h, stats, ctl, theta_new, bad, work, work + hm_hm_dim(h));
+}
+
 hm_status hm_em_iterate(const hm_harmonium *h,
                         const double *theta,
                         const hm_data *data,

@@ -14,6 +14,7 @@
  * block size depends on the shapes only (and the kind's block_rows, for a
  * kind whose rows are expensive).
  */
+#include <math.h>
 #include <string.h>
 
 #include "hm_engine.h"
@@ -82,10 +83,110 @@ size_t hm_estep_work_len(const hm_harmonium *h, int threads) {
     return ops ? ops->estep_work_len(h, threads) : 0;
 }
 
+// The tree's stack (hm_engine.h): at most 64 nodes for any range of fewer
+// than 2^31 blocks, each slen doubles, with their lo and size
+// (HM_TREE_STACK_LEN).
+#define TREE_DEPTH 64
+
 size_t hm_blocks_work_len(int slen, size_t tlen, int threads) {
     int nt = clamp_threads(threads);
     size_t rs = (size_t)round_blocks(nt, slen);
-    return rs * (size_t)slen + rs + (size_t)nt * tlen;
+    return rs * (size_t)slen + rs + (size_t)nt * tlen + HM_TREE_STACK_LEN(slen);
+}
+
+void hm_tree_stack_init(hm_tree_stack *t, int slen, double *work) {
+    t->depth = 0;
+    t->slen = slen;
+    t->lo = work;
+    t->size = work + TREE_DEPTH;
+    t->val = work + 2 * TREE_DEPTH;
+}
+
+// Pushes node (lo, size) with sums v, then merges the top two nodes while
+// they are siblings (equal sizes, the left one aligned to twice that):
+// parent = left + right. HM_ENOMEM if the stack would overflow (not for
+// ranges of fewer than 2^31 blocks).
+hm_status hm_tree_stack_push(hm_tree_stack *t, double lo, double size, const double *v) {
+    const int slen = t->slen;
+    if (t->depth >= TREE_DEPTH) {
+        return HM_ENOMEM;
+    }
+    double *top = t->val + (size_t)t->depth * (size_t)slen;
+    memcpy(top, v, (size_t)slen * sizeof(double));
+    t->lo[t->depth] = lo;
+    t->size[t->depth] = size;
+    t->depth++;
+    while (t->depth >= 2) {
+        const int a = t->depth - 2, b = t->depth - 1;
+        const double sz = t->size[a];
+        if (t->size[b] != sz || t->lo[a] + sz != t->lo[b] || fmod(t->lo[a], 2.0 * sz) != 0.0) {
+            break;
+        }
+        double *left = t->val + (size_t)a * (size_t)slen;
+        const double *right = t->val + (size_t)b * (size_t)slen;
+        for (int i = 0; i < slen; i++) {
+            left[i] = left[i] + right[i];
+        }
+        t->size[a] = 2.0 * sz;
+        t->depth--;
+    }
+    return HM_OK;
+}
+
+// The total of the stack's nodes, largest first: n_1 + (n_2 + (... + n_m)).
+void hm_tree_stack_total(const hm_tree_stack *t, double *out) {
+    const int slen = t->slen;
+    if (t->depth == 0) {
+        memset(out, 0, (size_t)slen * sizeof(double));
+        return;
+    }
+    memcpy(out, t->val + (size_t)(t->depth - 1) * (size_t)slen, (size_t)slen * sizeof(double));
+    for (int k = t->depth - 2; k >= 0; k--) {
+        const double *v = t->val + (size_t)k * (size_t)slen;
+        for (int i = 0; i < slen; i++) {
+            out[i] = v[i] + out[i];
+        }
+    }
+}
+
+hm_status hm_tree_stack_export(const hm_tree_stack *t, hm_tree *tree) {
+    if (tree->cap < t->depth || !tree->lo || !tree->size || !tree->val) {
+        return HM_EINVAL;
+    }
+    tree->count = t->depth;
+    for (int k = 0; k < t->depth; k++) {
+        tree->lo[k] = t->lo[k];
+        tree->size[k] = t->size[k];
+    }
+    memcpy(tree->val, t->val, (size_t)t->depth * (size_t)t->slen * sizeof(double));
+    return HM_OK;
+}
+
+hm_status hm_tree_fold(int count, const double *lo, const double *size, const double *val, int slen, double nb,
+                       double *total, double *work) {
+    if (count < 0 || slen < 1 || total == NULL || work == NULL || (count > 0 && (!lo || !size || !val))) {
+        return HM_EINVAL;
+    }
+    hm_tree_stack t;
+    hm_tree_stack_init(&t, slen, work);
+    double end = 0.0;
+    for (int i = 0; i < count; i++) {
+        const double sz = size[i];
+        // A dyadic node that starts where the last one ended.
+        if (!(sz >= 1.0) || lo[i] != end || fmod(lo[i], sz) != 0.0 || frexp(sz, &(int){0}) != 0.5) {
+            return HM_EINVAL;
+        }
+        hm_status st = hm_tree_stack_push(&t, lo[i], sz, val + (size_t)i * (size_t)slen);
+        if (st != HM_OK) {
+            return st;
+        }
+        end = lo[i] + sz;
+    }
+    if (end != nb) {
+        return HM_EINVAL;
+    }
+    hm_tree_stack_total(&t, total);
+    return HM_OK;
 }
 
 hm_status hm_run_blocks(int n,
@@ -96,7 +197,8 @@ hm_status hm_run_blocks(int n,
                         hm_block_fn fn,
                         const void *ctx,
                         double *stats,
-                        double *work) {
+                        double *work,
+                        hm_tree *tree) {
     const int nb = (n + B - 1) / B;
     const int ntw = clamp_threads(threads);
     // A parallel region costs microseconds to open, and far more when the
@@ -108,8 +210,12 @@ hm_status hm_run_blocks(int n,
     double *slots = work;
     double *sst = slots + (size_t)rs * (size_t)slen;
     double *tws = sst + rs;
-    if (stats) {
-        memset(stats, 0, (size_t)slen * sizeof(double));
+    double *tsw = tws + (size_t)ntw * tlen;
+    hm_tree_stack ts;
+    hm_tree_stack_init(&ts, slen, tsw);
+    const double g0 = tree ? tree->b0 : 0.0;
+    if (tree && (tree->cap < TREE_DEPTH || !tree->lo || !tree->size || !tree->val || !(g0 >= 0.0))) {
+        return HM_EINVAL;
     }
     for (int b0 = 0; b0 < nb; b0 += rs) {
         const int nbr = (nb - b0 < rs) ? nb - b0 : rs;
@@ -122,15 +228,16 @@ hm_status hm_run_blocks(int n,
             hm_status bst = fn(ctx, r0, nr, slots + (size_t)b * (size_t)slen, tws + (size_t)tid * tlen);
             sst[b] = (double)bst;
         }
-        // Reduce in block order: the sum is independent of the thread count.
+        // Into the tree in block order: the sums are independent of the
+        // thread count and of where the rows were split into passes.
         for (int b = 0; b < nbr; b++) {
             if (sst[b] != (double)HM_OK) {
                 return (hm_status)(int)sst[b];
             }
-            if (stats) {
-                const double *sl = slots + (size_t)b * (size_t)slen;
-                for (int i = 0; i < slen; i++) {
-                    stats[i] += sl[i];
+            if (stats || tree) {
+                hm_status st = hm_tree_stack_push(&ts, g0 + (double)(b0 + b), 1.0, slots + (size_t)b * (size_t)slen);
+                if (st != HM_OK) {
+                    return st;
                 }
             }
         }
@@ -138,6 +245,15 @@ hm_status hm_run_blocks(int n,
         if (interrupt_check != NULL && b0 + rs < nb && interrupt_check()) {
             return HM_EINTR;
         }
+    }
+    if (tree) {
+        hm_status st = hm_tree_stack_export(&ts, tree);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    if (stats) {
+        hm_tree_stack_total(&ts, stats);
     }
     return HM_OK;
 }

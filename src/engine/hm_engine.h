@@ -591,6 +591,32 @@ hm_status hm_hm_init_hmog(hm_harmonium *h,
 hm_status hm_hm_init_mixture_of(hm_harmonium *h, int k, const hm_harmonium *base);
 
 /*
+ * Sums over blocks of rows are reduced by a fixed binary tree over the
+ * blocks' GLOBAL indices (style.md 2): node (lo, size) with size a power of
+ * two and lo a multiple of it is the sum of its two halves, left + right;
+ * the total over blocks [0, nb) is n_1 + (n_2 + (... + n_m)) over the
+ * maximal nodes of [0, nb), largest first. The same bits therefore come
+ * from one pass over all rows and from passes over any partition of them
+ * into block-aligned ranges whose maximal nodes the host combines by the
+ * same rule (R/chunked-fit.R), whatever the thread count.
+ *
+ * An hm_tree asks a pass for those nodes instead of (as well as) the total:
+ * b0 is the global index of the pass's first block (its first row must be a
+ * block boundary); on return count (at most HM_TREE_CAP) nodes, in order,
+ * with lo[i] and size[i] (global block indices) and their sums in
+ * val[i * slen .. (i + 1) * slen). The host provides cap >= HM_TREE_CAP.
+ */
+#define HM_TREE_CAP 128
+typedef struct hm_tree {
+    double b0;
+    int cap;
+    int count;
+    double *lo;
+    double *size;
+    double *val;
+} hm_tree;
+
+/*
  * The data pass (columns.c): the user's columns into the engine, and their
  * standardisation. One column of the user's data: either dbl
  * (n doubles) or itg (n integers or logicals, INT_MIN = R's NA = missing)
@@ -636,7 +662,8 @@ typedef struct hm_col_support {
  *                     and when n = 0;
  *   sumsq[d]          every column's sum of squared values (blocks added
  *                     in block order), whose finiteness says whether the
- *                     column could be used unscaled.
+ *                     column could be used unscaled;
+ *   shift[d]          (NULL: not wanted) the shifts the moments used.
  */
 typedef struct hm_col_scan_result {
     double n_bad;
@@ -645,6 +672,7 @@ typedef struct hm_col_scan_result {
     double *mean;
     double *rms;
     double *sumsq;
+    double *shift;
 } hm_col_scan_result;
 
 /* Rows per block of the data pass: a function of n and d only. */
@@ -654,11 +682,29 @@ int hm_col_block_rows(int n, int d);
 size_t hm_col_scan_work_len(int n, int d, int n_group);
 
 /*
+ * A pass over a block-aligned part of larger data (the chunked driver,
+ * R/chunked-fit.R): its first row is global block b0 of block_rows rows
+ * (hm_col_block_rows of the whole data's n; at least that of this pass's
+ * n), shift the d shifts of the whole data (its first block's first finite
+ * values), and tree receives the nodes (hm_tree) of the moment sums, slen
+ * 2 d: [S1_j, S2_j] per column, S1 the sum of (x - shift) and S2 of its
+ * square (of x itself for a column without moments). mean, rms and sumsq
+ * are then this part's alone; hm_col_scan_finish makes the whole data's
+ * from the folded sums. NULL: the pass is over all the data.
+ */
+typedef struct hm_col_scan_opts {
+    double b0;
+    int block_rows;
+    const double *shift;
+    hm_tree *tree;
+} hm_col_scan_opts;
+
+/*
  * One threaded pass over n rows of the d columns src: finiteness, support
  * (sup[n_group]), moments, and, when raw is non-NULL, the engine's values
  * written column-major into raw[n * d]. Moments are shifted sums about a
  * value of the column near its first block's mean (columns.c), as accurate
- * as two passes. Cost O(n d), reading each value once from memory (a
+ * as two passes, reduced by the engine's tree over blocks (hm_tree). Cost O(n d), reading each value once from memory (a
  * segment with a missing value or a support to check once more from
  * cache). Bit-identical for any thread count. HM_EINVAL on a malformed
  * column list.
@@ -671,7 +717,36 @@ hm_status hm_col_scan(int n,
                       double *raw,
                       hm_col_scan_result *res,
                       double *work,
-                      int threads);
+                      int threads,
+                      const hm_col_scan_opts *opt);
+
+
+/*
+ * Means, rms and sums of squares (as hm_col_scan_result) from the folded
+ * moment sums (2 d, as the tree's) of n rows: moments[j] says whether
+ * column j was shifted by shift[j].
+ */
+void hm_col_scan_finish(int d, const int *moments, const double *sums, const double *shift, double n, double *mean,
+                        double *rms, double *sumsq);
+
+/*
+ * The engine's tree (hm_engine.h, hm_tree) as a stack the passes push
+ * their blocks' sums into, in block order: init with HM_TREE_STACK_LEN(slen)
+ * doubles of work; push leaf or node (lo, size) with sums v; total; export
+ * into an hm_tree.
+ */
+#define HM_TREE_STACK_LEN(slen) ((size_t)64 * ((size_t)(slen) + 2))
+typedef struct hm_tree_stack {
+    int depth;
+    int slen;
+    double *lo;
+    double *size;
+    double *val;
+} hm_tree_stack;
+void hm_tree_stack_init(hm_tree_stack *t, int slen, double *work);
+hm_status hm_tree_stack_push(hm_tree_stack *t, double lo, double size, const double *v);
+void hm_tree_stack_total(const hm_tree_stack *t, double *out);
+hm_status hm_tree_stack_export(const hm_tree_stack *t, hm_tree *tree);
 
 /* Workspace (doubles) of hm_col_scale_pass. */
 size_t hm_col_scale_work_len(int n, int d);
@@ -952,15 +1027,21 @@ hm_status hm_hm_sample(const hm_harmonium *h,
  */
 int hm_stats_len(const hm_harmonium *h);
 
+
 /*
  * A view of a data matrix: column-major n x d with leading dimension ldx,
- * and optional case weights w[n] (NULL: all 1).
+ * and optional case weights w[n] (NULL: all 1). tree (NULL: the rows are
+ * the whole data, blocks from global index 0, and only the total is
+ * wanted) asks the E-step for its tree nodes; kinds whose sums do not go
+ * through hm_run_blocks (HM_HM_MIXTURE_OF, sequence kinds) return
+ * HM_EINVAL for it.
  */
 typedef struct hm_data {
     const double *x;
     int n;
     int ldx;
     const double *w;
+    hm_tree *tree;
 } hm_data;
 
 /*
@@ -1002,7 +1083,18 @@ hm_status hm_run_blocks(int n,
                         hm_block_fn fn,
                         const void *ctx,
                         double *stats,
-                        double *work);
+                        double *work,
+                        hm_tree *tree);
+
+/*
+ * The host's half of the tree (for tests and the chunked driver): folds
+ * `count` nodes (lo, size, val as hm_tree holds them) that together cover
+ * blocks [0, nb) exactly into the total (slen doubles) by the rule above;
+ * nodes may be any disjoint dyadic nodes, each the tree sum of its blocks.
+ * HM_EINVAL when they do not tile [0, nb). work: 2 * 64 * slen doubles.
+ */
+hm_status hm_tree_fold(int count, const double *lo, const double *size, const double *val, int slen, double nb,
+                       double *total, double *work);
 
 /*
  * Per-class log densities of a mixture (HM_HM_MIXTURE, any observable family;
@@ -1202,6 +1294,16 @@ hm_status hm_hm_posterior_fold(const hm_harmonium *h,
 size_t hm_em_work_len(const hm_harmonium *h, int threads);
 
 /*
+ * The M-step half of hm_em_iterate from summed statistics (the chunked
+ * driver adds them over passes): theta_new from stats (hm_stats_len);
+ * HM_ENOPROG when their weight is not positive. work:
+ * hm_em_mstep_work_len(h).
+ */
+size_t hm_em_mstep_work_len(const hm_harmonium *h);
+hm_status hm_em_mstep(const hm_harmonium *h, const double *stats, const hm_ctrl *ctl, double *theta_new, int *bad,
+                      double *work);
+
+/*
  * One EM iteration from theta: the E-step (stats, and *loglik = the
  * weighted log-likelihood AT theta), the averaged statistics whitened by
  * hm_hm_whiten (HM_HM_LGM only: the new prior is N(0, I) and the
@@ -1246,6 +1348,14 @@ hm_status hm_em_iterate(const hm_harmonium *h,
 int hm_lgm_moments_len(const hm_harmonium *h);
 size_t hm_lgm_moments_work_len(const hm_harmonium *h, int threads);
 hm_status hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads, double *mom, double *work);
+/*
+ * The moments' packed form, the sums the blocks add (and data->tree's
+ * nodes hold): [sum w | sum w x | upper triangle of sum w x x'], of
+ * hm_lgm_moments_packed_len(h) doubles; hm_lgm_moments_unpack turns a
+ * (folded) packed total into hm_lgm_moments' layout.
+ */
+int hm_lgm_moments_packed_len(const hm_harmonium *h);
+void hm_lgm_moments_unpack(const hm_harmonium *h, const double *tot, double *mom);
 size_t hm_lgm_moments_estep_work_len(const hm_harmonium *h);
 hm_status hm_lgm_moments_estep(const hm_harmonium *h,
                                const double *theta,

@@ -433,7 +433,7 @@ hm_status hm_hmm_estep(int S,
     fb_ctx c = {S, (size_t)sq->n, sq, logp, init, trans, seq_ll, filt, smooth, seqs_max_len(sq)};
     // Blocks of whole sequences whose boundaries depend on the shape only.
     return hm_run_blocks(sq->nseq, fb_block_seqs(sq), threads, hm_hmm_stats_len(S), fb_thread_len(S, seqs_max_len(sq)), fb_block, &c,
-                         stats, work);
+                         stats, work, NULL);
 }
 
 // --- the stationary distribution and Baum-Welch ------------------------------------------

@@ -713,7 +713,7 @@ static hm_status hg_estep(const hm_harmonium *h,
     }
     if (!hg_flat(h)) {
         return hm_run_blocks(data->n, hg_block_rows(h), threads, hg_dim(h) + 2, hg_thread_len(h), hg_block_deep, &c,
-                             stats, bw);
+                             stats, bw, data->tree);
     }
     // theta_L's components (the posterior's, before W'x is added).
     st = hm_mix_split(h->sub, theta + off, comps, prior, hw);
@@ -760,7 +760,7 @@ static hm_status hg_estep(const hm_harmonium *h,
         lam[k] = k > 0 ? thz[k - 1] : 0.0;
     }
     return hm_run_blocks(data->n, hg_block_rows(h), threads, hg_dim(h) + 2, hg_thread_len(h), hg_block, &c, stats,
-                         bw);
+                         bw, data->tree);
 }
 
 hm_status hm_hm_init_hmog(hm_harmonium *h, const hm_family *obs, const hm_harmonium *latent, const hm_harmonium *lgm) {

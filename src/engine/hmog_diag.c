@@ -484,7 +484,7 @@ static hm_status hd_estep(const hm_harmonium *h,
         lam[k] = k > 0 ? thz[k - 1] : 0.0;
     }
     return hm_run_blocks(data->n, hd_block_rows(h), threads, hd_dim(h) + 2, hd_thread_len(h), hd_block, &c, stats,
-                         bw);
+                         bw, data->tree);
 }
 
 // --- descriptor ----------------------------------------------------------------

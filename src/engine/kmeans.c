@@ -251,7 +251,7 @@ hm_status hm_kmeans(const double *x,
     }
     copy_row(x, ldx, d, draw_row(d2, n, 0.0, rng), centers);
     seed_ctx sc = {x, ldx, d, d2, centers, 1, 1};
-    st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d), 1, tl, seed_block, &sc, tot, bw);
+    st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d), 1, tl, seed_block, &sc, tot, bw, NULL);
     if (st != HM_OK) {
         return st;
     }
@@ -264,7 +264,7 @@ hm_status hm_kmeans(const double *x,
         int best = 0;
         if (nt > 1) {
             seed_ctx ev = {x, ldx, d, d2, cand, nt, 0};
-            st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d * nt), nt, tl, seed_block, &ev, tot, bw);
+            st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d * nt), nt, tl, seed_block, &ev, tot, bw, NULL);
             if (st != HM_OK) {
                 return st;
             }
@@ -277,7 +277,7 @@ hm_status hm_kmeans(const double *x,
         double *ck = centers + (size_t)c * (size_t)d;
         memcpy(ck, cand + (size_t)best * (size_t)d, (size_t)d * sizeof(double));
         seed_ctx up = {x, ldx, d, d2, ck, 1, 1};
-        st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d), 1, tl, seed_block, &up, tot, bw);
+        st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d), 1, tl, seed_block, &up, tot, bw, NULL);
         if (st != HM_OK) {
             return st;
         }
@@ -290,7 +290,7 @@ hm_status hm_kmeans(const double *x,
     }
     lloyd_ctx lc = {x, ldx, d, k, centers, labels, B};
     for (int it = 0; it < (maxit > 0 ? maxit : 1); it++) {
-        st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d * k), sl, tl, lloyd_block, &lc, tot, bw);
+        st = hm_run_blocks(n, B, pass_threads(threads, (double)n * d * k), sl, tl, lloyd_block, &lc, tot, bw, NULL);
         if (st != HM_OK) {
             return st;
         }

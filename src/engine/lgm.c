@@ -333,10 +333,20 @@ hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads, double *
     double *tot = work;
     moments_ctx c = {h, data};
     hm_status st = hm_run_blocks(data->n, hm_estep_block_rows(h), threads, slen,
-                                 moments_thread_len(h), moments_block, &c, tot, tot + slen);
+                                 moments_thread_len(h), moments_block, &c, tot, tot + slen, data->tree);
     if (st != HM_OK) {
         return st;
     }
+    hm_lgm_moments_unpack(h, tot, mom);
+    return HM_OK;
+}
+
+int hm_lgm_moments_packed_len(const hm_harmonium *h) {
+    return moments_slot_len(h);
+}
+
+void hm_lgm_moments_unpack(const hm_harmonium *h, const double *tot, double *mom) {
+    const int p = h->mx;
     mom[0] = tot[0];
     memcpy(mom + 1, tot + 1, (size_t)p * sizeof(double));
     double *S = mom + 1 + p;
@@ -348,7 +358,6 @@ hm_lgm_moments(const hm_harmonium *h, const hm_data *data, int threads, double *
             S[(size_t)j * (size_t)p + (size_t)i] = v;
         }
     }
-    return HM_OK;
 }
 
 size_t hm_lgm_moments_estep_work_len(const hm_harmonium *h) {

@@ -1097,5 +1097,5 @@ hm_status hm_lgm_estep(const hm_harmonium *h,
             return st;
         }
     }
-    return hm_run_blocks(data->n, B, threads, slen, tlen, fn, &c, stats, slots);
+    return hm_run_blocks(data->n, B, threads, slen, tlen, fn, &c, stats, slots, data->tree);
 }

@@ -891,7 +891,7 @@ static hm_status mix_estep(const hm_harmonium *h,
             return st;
         }
     }
-    return hm_run_blocks(data->n, B, threads, slen, mix_thread_len(h), mix_block, &c, stats, slots);
+    return hm_run_blocks(data->n, B, threads, slen, mix_thread_len(h), mix_block, &c, stats, slots, data->tree);
 }
 
 // --- sequential conjugate updating ---------------------------------------------------
@@ -1042,7 +1042,7 @@ hm_status hm_mix_log_densities(const hm_harmonium *h,
     }
     mix_ld_ctx c = {h, C, psi, data, logp};
     return hm_run_blocks(data->n, hm_estep_block_rows(h), threads, 1, mix_ld_thread_len(h), mix_ld_block, &c, NULL,
-                         bw);
+                         bw, NULL);
 }
 
 // The number of classes of a mixture kind (the states of a hidden Markov chain

@@ -352,6 +352,10 @@ static hm_status mo_estep(const hm_harmonium *h,
     const int C = mo_chunk_rows(h), bp = hm_hm_post_len(h->sub), slen = db + 2;
     const int n = data->n;
     const size_t nn = (size_t)n;
+    if (data->tree != NULL) {
+        // Its sums run over chunks of complete rows, not hm_run_blocks.
+        return HM_EINVAL;
+    }
     double *comps = work;
     double *lpi = comps + (size_t)K * (size_t)db;
     double *psik = lpi + K;
@@ -398,6 +402,7 @@ static hm_status mo_estep(const hm_harmonium *h,
     for (int r0 = 0; r0 < n; r0 += C) {
         const int nr = n - r0 < C ? n - r0 : C;
         hm_data view;
+        view.tree = NULL;
         view.x = data->x + r0;
         view.n = nr;
         view.ldx = data->ldx;
@@ -590,6 +595,7 @@ hm_status hm_mixof_log_densities(const hm_harmonium *h,
             continue;
         }
         hm_data view;
+        view.tree = NULL;
         view.x = xc;
         view.n = nc;
         view.ldx = C;

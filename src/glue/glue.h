@@ -11,6 +11,16 @@ SEXP ffi_threads_max(void);
 
 SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads);
 SEXP ffi_data_scale(SEXP x, SEXP center, SEXP scale, SEXP threads);
+SEXP ffi_data_scan_part(SEXP x, SEXP spec, SEXP sup, SEXP threads, SEXP part);
+SEXP ffi_data_scan_finish(SEXP sums, SEXP shift, SEXP moments, SEXP n);
+
+SEXP glue_tree_nodes(const hm_tree *t, int slen);
+SEXP ffi_model_estep_part(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP b0, SEXP threads);
+SEXP ffi_lgm_moments_part(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP b0, SEXP threads);
+SEXP ffi_lgm_moments_unpack(SEXP kind, SEXP obs, SEXP lat, SEXP tot);
+SEXP ffi_tree_fold(SEXP lo, SEXP size, SEXP val, SEXP nb);
+SEXP ffi_em_mstep(SEXP kind, SEXP obs, SEXP lat, SEXP stats, SEXP ctrl);
+SEXP ffi_model_block_rows(SEXP kind, SEXP obs, SEXP lat);
 SEXP ffi_lds_estep(SEXP y, SEXP len, SEXP w, SEXP par, SEXP threads, SEXP want);
 
 SEXP ffi_hmm_infer(SEXP logp, SEXP init, SEXP trans);

@@ -49,30 +49,49 @@ static void column_source(SEXP x, int col, int n, hm_col_src *c, const char *fn)
 // spec: d x 4 double matrix [source column (1-based), offset, group (0 = none,
 // 1..G), moments (0/1)]; sup: G x 6 double matrix [whole, lo, hi, lo_open,
 // hi_open, radians].
+// part: NULL for a pass over all the data, or c(b0, block_rows, shift (d))
+// for a block-aligned part of larger data (hm_col_scan_opts); the result then
+// also holds the moment sums' tree nodes (lo, size, val: 2 d x count).
+static SEXP data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads, SEXP part, const char *fn);
+
 SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads) {
-    const int nt = glue_threads(threads, __func__);
+    return data_scan(x, spec, sup, want_raw, threads, R_NilValue, __func__);
+}
+
+SEXP ffi_data_scan_part(SEXP x, SEXP spec, SEXP sup, SEXP threads, SEXP part) {
+    if (TYPEOF(part) != REALSXP || XLENGTH(part) < 2) {
+        internal_error(__func__, "`part` must be c(b0, block_rows, shift)");
+    }
+    SEXP no = PROTECT(Rf_ScalarLogical(0));
+    SEXP out = data_scan(x, spec, sup, no, threads, part, __func__);
+    UNPROTECT(1);
+    return out;
+}
+
+static SEXP data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads, SEXP part, const char *fn) {
+    const int nt = glue_threads(threads, fn);
     if (TYPEOF(want_raw) != LGLSXP || XLENGTH(want_raw) != 1 || LOGICAL(want_raw)[0] == NA_LOGICAL) {
-        internal_error(__func__, "`want_raw` must be TRUE or FALSE");
+        internal_error(fn, "`want_raw` must be TRUE or FALSE");
     }
     int n = 0, ncol = 0;
     if (TYPEOF(x) == VECSXP) {
         ncol = (int)XLENGTH(x);
         n = ncol > 0 ? (int)Rf_xlength(VECTOR_ELT(x, 0)) : 0;
         if (ncol > 0 && Rf_xlength(VECTOR_ELT(x, 0)) > INT_MAX) {
-            internal_error(__func__, "`x` has more than %d rows", INT_MAX);
+            internal_error(fn, "`x` has more than %d rows", INT_MAX);
         }
     } else if ((TYPEOF(x) == REALSXP || TYPEOF(x) == INTSXP || TYPEOF(x) == LGLSXP) && Rf_isMatrix(x)) {
         SEXP dm = Rf_getAttrib(x, R_DimSymbol);
         n = INTEGER(dm)[0];
         ncol = INTEGER(dm)[1];
     } else {
-        internal_error(__func__, "`x` must be a double, integer or logical matrix or a list of columns");
+        internal_error(fn, "`x` must be a double, integer or logical matrix or a list of columns");
     }
     if (TYPEOF(spec) != REALSXP || !Rf_isMatrix(spec) || Rf_ncols(spec) != 4) {
-        internal_error(__func__, "`spec` must be a double matrix with 4 columns");
+        internal_error(fn, "`spec` must be a double matrix with 4 columns");
     }
     if (TYPEOF(sup) != REALSXP || !Rf_isMatrix(sup) || Rf_ncols(sup) != 6) {
-        internal_error(__func__, "`sup` must be a double matrix with 6 columns");
+        internal_error(fn, "`sup` must be a double matrix with 6 columns");
     }
     const int d = Rf_nrows(spec);
     const int ng = Rf_nrows(sup);
@@ -82,12 +101,12 @@ SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads) {
     for (int j = 0; j < d; j++) {
         const double col = sp[j], off = sp[d + j], grp = sp[2 * (size_t)d + j], mom = sp[3 * (size_t)d + j];
         if (!(col >= 1 && col <= ncol && col == (int)col)) {
-            internal_error(__func__, "`spec` names column %g of %d", col, ncol);
+            internal_error(fn, "`spec` names column %g of %d", col, ncol);
         }
         if (!R_FINITE(off) || !(grp >= 0 && grp <= ng && grp == (int)grp) || !(mom == 0 || mom == 1)) {
-            internal_error(__func__, "`spec` row %d is malformed", j + 1);
+            internal_error(fn, "`spec` row %d is malformed", j + 1);
         }
-        column_source(x, (int)col - 1, n, &src[j], __func__);
+        column_source(x, (int)col - 1, n, &src[j], fn);
         src[j].offset = off;
         src[j].group = (int)grp - 1;
         src[j].moments = (int)mom;
@@ -102,7 +121,7 @@ SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads) {
         s->hi_open = su[4 * (size_t)ng + g] != 0;
         s->radians = su[5 * (size_t)ng + g] != 0;
         if (ISNAN(s->lo) || ISNAN(s->hi)) {
-            internal_error(__func__, "`sup` row %d has a missing bound", g + 1);
+            internal_error(fn, "`sup` row %d has a missing bound", g + 1);
         }
     }
     const int raw_on = LOGICAL(want_raw)[0];
@@ -124,9 +143,40 @@ SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads) {
     res.mean = REAL(mean);
     res.rms = REAL(rms);
     res.sumsq = REAL(sq);
-    hm_status st = hm_col_scan(n, d, src, ng, sp_g, raw_on ? REAL(raw) : NULL, &res, work, nt);
+    SEXP shv = PROTECT(Rf_allocVector(REALSXP, d));
+    nprot++;
+    res.shift = REAL(shv);
+    hm_col_scan_opts opt;
+    hm_tree tree = {0.0, HM_TREE_CAP, 0, NULL, NULL, NULL};
+    SEXP tlo = R_NilValue, tsz = R_NilValue, tval = R_NilValue;
+    if (!Rf_isNull(part)) {
+        const double *pp = REAL_RO(part);
+        if (XLENGTH(part) != 2 + (R_xlen_t)d || !(pp[0] >= 0.0 && pp[0] < 4503599627370496.0 && pp[0] == floor(pp[0])) ||
+            !(pp[1] >= hm_col_block_rows(n, d) && pp[1] <= INT_MAX && pp[1] == floor(pp[1]))) {
+            internal_error(fn, "`part` must be c(b0 >= 0, block_rows >= %d, %d shifts)", hm_col_block_rows(n, d),
+                           d);
+        }
+        for (int j = 0; j < d; j++) {
+            if (!R_FINITE(pp[2 + j])) {
+                internal_error(fn, "`part` has a non-finite shift");
+            }
+        }
+        tlo = PROTECT(Rf_allocVector(REALSXP, HM_TREE_CAP));
+        tsz = PROTECT(Rf_allocVector(REALSXP, HM_TREE_CAP));
+        tval = PROTECT(Rf_allocMatrix(REALSXP, 2 * (d > 0 ? d : 1), HM_TREE_CAP));
+        nprot += 3;
+        tree.lo = REAL(tlo);
+        tree.size = REAL(tsz);
+        tree.val = REAL(tval);
+        opt.b0 = pp[0];
+        opt.block_rows = (int)pp[1];
+        opt.shift = pp + 2;
+        opt.tree = &tree;
+    }
+    hm_status st = hm_col_scan(n, d, src, ng, sp_g, raw_on ? REAL(raw) : NULL, &res, work, nt,
+                               Rf_isNull(part) ? NULL : &opt);
     if (st != HM_OK) {
-        internal_error(__func__, "the data pass failed (%s)", hm_status_string(st));
+        internal_error(fn, "the data pass failed (%s)", hm_status_string(st));
     }
     const int nfirst = res.n_bad < HM_COL_FIRST ? (int)res.n_bad : HM_COL_FIRST;
     SEXP bad = PROTECT(Rf_allocVector(INTSXP, nfirst));
@@ -136,10 +186,45 @@ SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads) {
     }
     SEXP nbad = PROTECT(Rf_ScalarReal(res.n_bad));
     nprot++;
-    const char *nm[] = {"n_bad", "bad_rows", "group", "mean", "rms", "sumsq", "raw"};
-    SEXP v[7] = {nbad, bad, grp, mean, rms, sq, raw};
-    SEXP out = glue_list(7, nm, v);
+    if (!Rf_isNull(part)) {
+        SEXP nodes = PROTECT(glue_tree_nodes(&tree, 2 * d));
+        nprot++;
+        const char *nm[] = {"n_bad", "bad_rows", "group", "nodes"};
+        SEXP v[4] = {nbad, bad, grp, nodes};
+        SEXP out = glue_list(4, nm, v);
+        UNPROTECT(nprot);
+        return out;
+    }
+    const char *nm[] = {"n_bad", "bad_rows", "group", "mean", "rms", "sumsq", "raw", "shift"};
+    SEXP v[8] = {nbad, bad, grp, mean, rms, sq, raw, shv};
+    SEXP out = glue_list(8, nm, v);
     UNPROTECT(nprot);
+    return out;
+}
+
+// The whole data's means, rms and sums of squares from folded moment sums
+// (hm_col_scan_finish): sums 2 d, shift d, moments d (0/1), n.
+SEXP ffi_data_scan_finish(SEXP sums, SEXP shift, SEXP moments, SEXP n) {
+    const R_xlen_t d = XLENGTH(shift);
+    const double *sh = glue_real(shift, d, "shift", __func__);
+    const double *su = glue_real(sums, 2 * d, "sums", __func__);
+    const double *mo = glue_real(moments, d, "moments", __func__);
+    const double *nn = glue_real(n, 1, "n", __func__);
+    if (!(nn[0] >= 0.0)) {
+        internal_error(__func__, "`n` must be a count");
+    }
+    int *mf = (int *)R_alloc((size_t)(d > 0 ? d : 1), sizeof(int));
+    for (R_xlen_t j = 0; j < d; j++) {
+        mf[j] = mo[j] != 0.0;
+    }
+    SEXP mean = PROTECT(Rf_allocVector(REALSXP, d));
+    SEXP rms = PROTECT(Rf_allocVector(REALSXP, d));
+    SEXP sq = PROTECT(Rf_allocVector(REALSXP, d));
+    hm_col_scan_finish((int)d, mf, su, sh, nn[0], REAL(mean), REAL(rms), REAL(sq));
+    const char *nm[] = {"mean", "rms", "sumsq"};
+    SEXP v[3] = {mean, rms, sq};
+    SEXP out = glue_list(3, nm, v);
+    UNPROTECT(3);
     return out;
 }
 

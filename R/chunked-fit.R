@@ -1,0 +1,530 @@
+# Exact EM over chunked data sources (lvm_chunks(), R/chunk-sources.R) on
+# any future::plan(): the same fit, bit for bit, as fit_lvm() on the
+# rows in memory.
+#
+# Every sum the fit needs (the data pass's moments, the E-step's
+# statistics, the factor-analysis moments) is taken by the engine over
+# blocks of rows and reduced by a fixed binary tree over the blocks' GLOBAL
+# indices (hm_tree, src/engine/hm_engine.h). A worker holding rows
+# [s, e) of the data computes the tree's nodes for the whole blocks inside
+# them; the rows before its first block boundary and after its last (its
+# head and tail, fewer than a block each) belong to blocks it shares with
+# its neighbours. The driver keeps those fragments from the first pass
+# (at most two blocks of rows per chunk), assembles each shared block once
+# and computes its nodes itself; folding all nodes in block order by the
+# tree's rule gives the bits one pass over all the rows gives. Workers
+# return nodes only (O(log n) vectors of statistics per chunk).
+#
+# Passes: (0) rows per chunk (and the column layout); (1) the data pass
+# (missing values, supports, the standardisation moments) with the shifts
+# of the whole data's first block; then one pass per EM iteration, all live
+# starts evaluated together. Factor analysis and the LGM need one pass for
+# their moments and iterate on them in memory.
+
+# --- mapping chunks over the plan ------------------------------------------------
+
+# Runs task(i) for every chunk i through the user's future plan (or in
+# this process when future is missing or the plan is sequential) and
+# returns the results in chunk order. A task that fails for another reason
+# than a harmonium error (a dead worker, a lost connection) is retried once
+# on whatever worker the plan gives next; a second failure is an error
+# naming the chunk. progressr (when installed) gets one tick per chunk.
+chunk_map <- function(n_chunks, task, what, call) {
+  out <- vector("list", n_chunks)
+  tick <- chunk_progressor(n_chunks, what)
+  if (!chunk_use_future()) {
+    for (i in seq_len(n_chunks)) {
+      out[[i]] <- chunk_try(task, i, what, call, launch = NULL)
+      tick()
+    }
+    return(out)
+  }
+  launch <- function(i) {
+    future::future(task(i), seed = NULL, globals = list(task = task, i = i),
+      packages = "harmonium", label = sprintf("harmonium-chunk-%d", i))
+  }
+  fs <- vector("list", n_chunks)
+  for (i in seq_len(n_chunks)) fs[[i]] <- launch(i)
+  for (i in seq_len(n_chunks)) {
+    out[[i]] <- chunk_try(task, i, what, call, launch = launch, fut = fs[[i]])
+    fs[i] <- list(NULL)
+    tick()
+  }
+  out
+}
+
+# A task for chunk_map(): function(i) fun(i, ...) whose environment holds
+# only fun and the arguments (a closure made in a driver's frame would ship
+# that whole frame, data included, to every worker).
+chunk_task <- function(fun, ...) {
+  env <- new.env(parent = asNamespace("harmonium"))
+  env$fun <- fun
+  env$args <- list(...)
+  f <- function(i) do.call(fun, c(list(i), args))
+  environment(f) <- env
+  f
+}
+
+chunk_use_future <- function() {
+  requireNamespace("future", quietly = TRUE) && !inherits(future::plan(), "sequential")
+}
+
+# The value of chunk i's task (from its future when given), retried once.
+chunk_try <- function(task, i, what, call, launch, fut = NULL) {
+  run <- function(f) {
+    if (is.null(f)) task(i) else future::value(f)
+  }
+  first <- tryCatch(run(fut), harmonium_error = function(e) e, error = function(e) e)
+  if (!inherits(first, "error")) return(first)
+  if (inherits(first, "harmonium_error")) stop(first)
+  retry <- tryCatch(run(if (is.null(launch)) NULL else launch(i)),
+    harmonium_error = function(e) e, error = function(e) e)
+  if (!inherits(retry, "error")) return(retry)
+  if (inherits(retry, "harmonium_error")) stop(retry)
+  abort_hm(c("Chunk {i} failed twice in {what}.",
+    x = "First: {conditionMessage(first)}", x = "Then: {conditionMessage(retry)}"),
+    "chunk_failed", call = call)
+}
+
+chunk_progressor <- function(n, what) {
+  if (!requireNamespace("progressr", quietly = TRUE)) return(function() invisible())
+  p <- progressr::progressor(steps = n)
+  function() p(message = what)
+}
+
+# --- the layout ---------------------------------------------------------------------
+
+# Rows per chunk after na_action, and the first chunk's columns; the model
+# with the data's level names adopted from the first non-empty chunk.
+chunk_read_rows <- function(src, i, model, na_action, call) {
+  df <- chunk_read(src, i)
+  if (na_action == "omit" && NROW(df) > 0L) {
+    keep <- stats::complete.cases(df)
+    if (!all(keep)) df <- df[keep, , drop = FALSE]
+  }
+  df
+}
+
+# The block layout of rows [s, e) (0-based, e exclusive) of n rows in
+# blocks of B: the head [s, a), whole blocks [a, z) (from block a / B) and
+# the tail [z, e), as counts of rows from the chunk's start.
+chunk_blocks <- function(s, e, n, B) {
+  a <- min(ceiling(s / B) * B, e)
+  z <- if (e == n) e else max(floor(e / B) * B, a)
+  list(head = a - s, body = c(a - s, z - s), tail = e - z, b0 = a / B, nb = if (z > a) ceiling((z - a) / B) else 0)
+}
+
+# Nodes of the blocks that straddle chunks, from the chunks' fragments:
+# fragments[[i]] = list(head = rows, tail = rows) (data frames or
+# matrices), layout = the chunk starts. Returns, per straddled block b, the
+# block's rows in order, as list(b0 = b, rows = ...).
+chunk_shared_blocks <- function(frag, starts, counts, n, B) {
+  blocks <- list()
+  for (i in seq_along(frag)) {
+    s <- starts[i]
+    e <- s + counts[i]
+    if (counts[i] == 0) next
+    ly <- chunk_blocks(s, e, n, B)
+    add <- function(rows, first) {
+      if (NROW(rows) == 0L) return()
+      g <- first + seq_len(NROW(rows)) - 1
+      for (b in unique(floor(g / B))) {
+        key <- as.character(b)
+        piece <- rows[floor(g / B) == b, , drop = FALSE]
+        blocks[[key]] <<- if (is.null(blocks[[key]])) list(b0 = b, rows = piece) else
+          list(b0 = b, rows = rbind(blocks[[key]]$rows, piece))
+      }
+    }
+    add(frag[[i]]$head, s)
+    if (NROW(frag[[i]]$tail)) add(frag[[i]]$tail, e - NROW(frag[[i]]$tail))
+  }
+  blocks[order(vapply(blocks, `[[`, numeric(1), "b0"))]
+}
+
+# Folds a list of node sets (list(lo, size, val)) by the engine's rule.
+chunk_fold <- function(node_sets, nb, call) {
+  node_sets <- node_sets[!vapply(node_sets, is.null, logical(1))]
+  lo <- unlist(lapply(node_sets, `[[`, "lo"))
+  size <- unlist(lapply(node_sets, `[[`, "size"))
+  val <- do.call(cbind, lapply(node_sets, `[[`, "val"))
+  o <- order(lo)
+  tot <- .Call(C_tree_fold, lo[o], size[o], val[, o, drop = FALSE], as.double(nb))
+  if (is.null(tot)) abort_hm("The chunks' statistics do not cover the data's blocks (an internal error).", "internal", call = call)
+  tot
+}
+
+# --- the worker's side ------------------------------------------------------------
+
+# The engine's rows of chunk df for `model` (support and missing values
+# checked, factors coded), standardised by sc: what prepare_data() gives
+# for the same rows in memory.
+chunk_engine_rows <- function(model, df, sc, threads, call, row0 = 0) {
+  x <- chunk_checked_pass(model, df, call, threads, row0)$x
+  scale_data(sc, x, threads)
+}
+
+# data_pass() on a chunk whose first row is global row row0 + 1: errors
+# name global rows.
+chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) {
+  fam <- model$obs
+  src <- data_source(df, "data", call)
+  if (src$d != fam$d) {
+    abort_hm("Chunk rows have {src$d} column{?s} but {model$label} needs {fam$d}.", "data", call = call)
+  }
+  plan <- data_plan(fam, src, "data", call)
+  direct <- !src$frame && is.double(src$x) && identical(src$sel, seq_len(ncol(src$x))) && all(plan$spec[, 2L] == 0)
+  res <- if (is.null(part)) {
+    native_data_scan(plan$x, plan$spec, plan$sup, !direct, as.integer(threads))
+  } else {
+    .Call(C_data_scan_part, plan$x, plan$spec, plan$sup, as.integer(threads), as.double(part))
+  }
+  if (res$n_bad > 0) {
+    bad <- row0 + as.integer(res$bad_rows)
+    abort_hm(c("{.arg data} has missing or non-finite values in row{?s} {bad}.",
+      i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
+  }
+  x <- if (is.null(part)) (if (direct) plain_double_matrix(src$x) else res$raw)
+  for (b in seq_along(plan$blocks)) {
+    gr <- plan$groups[[b]]
+    if (gr$group == 0L) {
+      if (is.null(x)) x <- native_data_scan(plan$x, plan$spec, plan$sup, TRUE, 1L)$raw
+      plan$blocks[[b]]$support(x[, gr$cols, drop = FALSE], "data", call)
+      next
+    }
+    st <- res$group[, gr$group]
+    if (st[1L] > 0) support_error(row0 + as.integer(st[1L + seq_len(min(st[1L], 10))]), gr$code$what, "data", call)
+  }
+  list(x = x, nodes = res$nodes, shift = res$shift, moments = plan$spec[, 4L])
+}
+
+# --- the fit ------------------------------------------------------------------------
+
+fit_chunked <- function(model, src, init, method, control, weights, na_action, call, env) {
+  check_chunked_model(model, env)
+  if (!is.null(weights)) {
+    abort_hm(c("{.arg weights} are not supported with chunked data.", i = "Fit the rows in memory to weight them."),
+      "unsupported", call = env)
+  }
+  if (method == "auto") method <- "em"
+  if (method != "em" || isFALSE(model$has_em)) {
+    abort_hm("Chunked data are fitted by EM; {model$label} {if (isFALSE(model$has_em)) 'has none' else 'needs method = \"em\"'}.",
+      "unsupported", call = env)
+  }
+  if (inherits(model, "mixture_of_model")) {
+    abort_hm("Chunked EM does not yet support mixtures of conjugated models ({model$label}).", "unsupported", call = env)
+  }
+  threads <- resolve_threads(control$threads)
+  nc <- chunk_count(src)
+  # Pass 0: rows per chunk.
+  counts <- chunk_nrows(src)
+  if (is.null(counts) || na_action == "omit") {
+    counts <- unlist(chunk_map(nc, chunk_task(chunk_count_task, src = src, na_action = na_action),
+      "counting rows", env))
+  }
+  counts <- as.double(counts)
+  n <- sum(counts)
+  if (n == 0) abort_hm("{.arg data} has no rows.", "data", call = env)
+  if (n > .Machine$integer.max) {
+    abort_hm("{.arg data} has {format(n, big.mark = ',')} rows; the engine counts rows in 32-bit integers.", "data", call = env)
+  }
+  starts <- c(0, cumsum(counts))[seq_len(nc)]
+  first <- which(counts > 0)[1L]
+  # The model adopts the first chunk's level names; the whole data's first
+  # block (read here, usually from the first chunk alone) gives the shifts
+  # of the standardisation moments, as the in-memory data pass takes them.
+  d0 <- chunk_read_rows(src, first, model, na_action, env)
+  model <- prepare_data(model, d0[seq_len(min(NROW(d0), 2L)), , drop = FALSE], NULL, "fail", env)$model
+  if (!is.null(model[["k"]]) && model[["k"]] > n) {
+    abort_hm("{.arg model} has {model$k} components but {.arg data} has only {n} row{?s}.", "data", call = env)
+  }
+  fam <- model$obs
+  d <- fam$d
+  Bs <- hm_col_block_rows_r(n, d)
+  Be <- native_estep_block_rows(model)
+  fb <- chunk_first_block(src, d0, first, counts, min(n, Bs), na_action, model, env)
+  shift <- chunk_checked_pass(model, fb, env, 1L)$shift
+
+  # Pass 1: the data pass over the chunks' whole blocks, their fragments
+  # for both block sizes kept.
+  parts <- lapply(seq_len(nc), function(i) {
+    s <- starts[i]
+    e <- s + counts[i]
+    list(scan = chunk_blocks(s, e, n, Bs), estep = chunk_blocks(s, e, n, Be))
+  })
+  p1 <- chunk_map(nc, chunk_task(chunk_scan_task, src = src, model = model, na_action = na_action, parts = parts,
+    Bs = Bs, shift = shift, starts = starts, counts = counts), "the data pass", env)
+  frag <- lapply(p1, `[[`, "frag")
+  shared <- chunk_shared_blocks(lapply(frag, `[[`, "scan"), starts, counts, n, Bs)
+  nodes <- c(lapply(p1, `[[`, "nodes"), lapply(shared, function(b) {
+    chunk_checked_pass(model, b$rows, env, 1L, row0 = b$b0 * Bs, part = c(b$b0, Bs, shift))$nodes
+  }))
+  sums <- chunk_fold(nodes, ceiling(n / Bs), env)
+  mo <- .Call(C_data_scan_finish, sums, as.double(shift), as.double(chunk_checked_pass(model, fb, env, 1L)$moments), as.double(n))
+  sc <- make_scaler(fam, matrix(0, 0L, d), list(mean = mo$mean, rms = mo$rms))
+  check_scaler(sc, matrix(0, 0L, d), env, sumsq = mo$sumsq)
+  ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
+  ll_offset <- n * sc$log_jac
+  # The blocks of the E-step's grid that straddle chunks, in engine units.
+  shared_e <- lapply(chunk_shared_blocks(lapply(frag, `[[`, "estep"), starts, counts, n, Be), function(b) {
+    list(b0 = b$b0, x = chunk_engine_rows(model, b$rows, sc, threads, env))
+  })
+  nb_e <- ceiling(n / Be)
+  layout <- list(src = src, model = model, sc = sc, na_action = na_action, starts = starts, counts = counts,
+    n = n, Be = Be, nb = nb_e, shared = shared_e, parts = parts, threads = control$threads)
+
+  # Starts: the user's, or the model's own starts on a seeded sample of chunks.
+  if (!is.null(init)) {
+    th0 <- list(model_init(model, matrix(0, 0L, d), NULL, init, ctrl, threads, sc, env))
+  } else {
+    smp <- chunk_start_sample(layout, control, env)
+    th0 <- list()
+    cache <- start_cache()
+    for (i in seq_len(control$n_init)) {
+      th <- start_theta(model, smp$xs, smp$x, NULL, NULL, i, control, ctrl, threads, sc, env, cache)
+      if (!is.null(th) && !inherits(th, "hm_start_duplicate")) th0[[length(th0) + 1L]] <- th
+    }
+    if (!length(th0)) abort_hm("No start gave valid parameters on the sample of chunks.", "fit_failed", call = env)
+  }
+  em <- if (isTRUE(model$em_moments)) {
+    mom <- chunk_lgm_moments(layout, env)
+    lapply(th0, function(th) run_em(model, th, NULL, NULL, ctrl, control, threads, mom = mom))
+  } else {
+    chunk_run_em(layout, th0, ctrl, control, env)
+  }
+  # The best start, as fit_lvm() chooses.
+  best <- NULL
+  starts_tab <- data.frame(start = seq_along(em), loglik = NA_real_, iterations = 0L, status = "failed",
+    note = "", stringsAsFactors = FALSE)
+  for (i in seq_along(em)) {
+    e <- em[[i]]
+    nt <- length(e$trace)
+    if (!(nt > 0L && is.finite(e$trace[nt]) && all(is.finite(e$theta)))) {
+      starts_tab$note[i] <- "EM ended where the log-likelihood is not finite"
+      next
+    }
+    ll <- e$trace[nt] - ll_offset
+    starts_tab$loglik[i] <- ll
+    starts_tab$iterations[i] <- nt
+    starts_tab$status[i] <- if (e$converged) "converged" else if (e$status == 1L) "max_iter" else
+      paste0("stopped: ", hm_status_names[e$status + 1L])
+    health <- if (e$status <= 1L) mixture_health(model, e$theta, NULL, NULL, eff = mixture_eff(model, e$stats)) else ""
+    if (nzchar(health)) {
+      starts_tab$status[i] <- "degenerate"
+      starts_tab$note[i] <- health
+    }
+    healthy <- e$status <= 1L && !nzchar(health)
+    if (is.null(best) || (healthy && !best$healthy) || (healthy == best$healthy && ll > best$loglik)) {
+      best <- list(em = e, loglik = ll, start = i, healthy = healthy, health = health)
+    }
+  }
+  report_starts(best, starts_tab, control, "Try {.code lvm_control(reg = 1e-6)}, fewer components, or {.arg init}.", env)
+  e <- best$em
+  if (e$status > 1L) {
+    warn_hm("EM stopped: {collapse_note(e, \"component\", length(e$trace))}.", "collapse")
+  } else if (nzchar(best$health)) {
+    warn_hm("Every start ended degenerate; the best one's {best$health}.", "collapse")
+  } else if (!e$converged) {
+    warn_not_converged("EM", control)
+  }
+  trace <- e$trace - ll_offset
+  check_monotone(trace)
+  theta <- model_canonical(model, e$theta)
+  stats <- if (isTRUE(e$at_theta) && identical(theta, e$theta) && !anyNA(e$stats)) e$stats else
+    chunk_stats(layout, list(theta), env)[[1L]]$stats
+  loglik <- stats[model$dim + 1L] - ll_offset
+  starts_tab$loglik[best$start] <- loglik
+  params <- model_name_params(model, model_affine(model, sc, model_to_src(model, theta), inverse = TRUE))
+  fit <- structure(
+    list(model = model, params = params, theta = theta, scaler = sc, loglik = loglik, trace = loglik,
+      iterations = 0L, converged = NA, n = as.integer(n), df = model$n_free, weights = NULL, x = NULL,
+      posterior = NULL, logp = NULL, call = call, source = src, chunks = nc, stats = stats),
+    class = unique(c(paste0(model$kind, "_fit"), model$fit_class, "lvm_chunked_fit", "lvm_fit"))
+  )
+  fit <- fit_record_em(fit, trace, length(e$trace), isTRUE(e$converged), hm_status_names[e$status + 1L],
+    starts_tab, best$start, control, method)
+  diagnose_fit(fit, NULL, NULL)
+  fit
+}
+
+# The rows of the whole data's first block (n_first rows): from the first
+# chunk d0, and from the next chunks when it is shorter.
+chunk_first_block <- function(src, d0, first, counts, n_first, na_action, model, call) {
+  rows <- d0
+  i <- first
+  while (NROW(rows) < n_first && i < length(counts)) {
+    i <- i + 1L
+    if (counts[i] > 0) rows <- rbind(rows, chunk_read_rows(src, i, model, na_action, call))
+  }
+  rows[seq_len(n_first), , drop = FALSE]
+}
+
+hm_col_block_rows_r <- function(n, d) {
+  b <- 4096
+  while (b < n && ceiling(n / b) * max(d, 1) > 262144) b <- b * 2
+  b
+}
+
+# Pass 1 on a worker: the data pass over chunk i's whole blocks (moment
+# nodes, missing values and supports checked, rows named globally) and the
+# fragments of both block grids.
+chunk_count_task <- function(i, src, na_action) NROW(chunk_read_rows(src, i, NULL, na_action, NULL))
+
+chunk_scan_task <- function(i, src, model, na_action, parts, Bs, shift, starts, counts) {
+  call <- NULL
+  part <- parts[[i]]
+  start <- starts[i]
+  count <- counts[i]
+  df <- chunk_read_rows(src, i, model, na_action, call)
+  if (NROW(df) != count) {
+    abort_hm("Chunk {i} had {count} row{?s} when counted and has {NROW(df)} now; sources must give the same rows on every read.",
+      "data", call = call)
+  }
+  s <- part$scan
+  nodes <- NULL
+  if (s$body[2] > s$body[1]) {
+    rows <- df[(s$body[1] + 1):s$body[2], , drop = FALSE]
+    nodes <- chunk_checked_pass(model, rows, call, 1L, row0 = start + s$body[1], part = c(s$b0, Bs, shift))$nodes
+  }
+  frag <- function(ly) {
+    list(head = df[seq_len(ly$head), , drop = FALSE],
+      tail = df[count - ly$tail + seq_len(ly$tail), , drop = FALSE])
+  }
+  list(nodes = nodes, frag = list(scan = frag(part$scan), estep = frag(part$estep)))
+}
+
+# One E-step pass at each theta in `thetas`: per theta list(stats, status).
+chunk_stats <- function(layout, thetas, call) {
+  ly <- layout
+  th <- do.call(cbind, thetas)
+  task <- chunk_task(chunk_estep_task, src = ly$src, model = ly$model, sc = ly$sc, na_action = ly$na_action,
+    parts = ly$parts, th = th, threads = ly$threads)
+  res <- chunk_map(length(ly$counts), task, "an E-step", call)
+  shared <- lapply(ly$shared, function(b) native_estep_part(ly$model, th, b$x, b$b0, resolve_threads(ly$threads)))
+  lapply(seq_along(thetas), function(s) {
+    sets <- c(lapply(res, function(r) if (is.null(r)) NULL else r[[s]]), lapply(shared, `[[`, s))
+    bad <- vapply(sets, function(x) !is.null(x) && x$status != 0L, logical(1))
+    if (any(bad)) return(list(stats = NULL, status = sets[[which(bad)[1L]]]$status))
+    list(stats = chunk_fold(lapply(sets, function(x) x$nodes), ly$nb, call), status = 0L)
+  })
+}
+
+chunk_estep_task <- function(i, src, model, sc, na_action, parts, th, threads) {
+  part <- parts[[i]]$estep
+  if (part$nb == 0) return(NULL)
+  threads <- resolve_threads(threads)
+  df <- chunk_read_rows(src, i, model, na_action, NULL)
+  rows <- df[(part$body[1] + 1):part$body[2], , drop = FALSE]
+  x <- chunk_engine_rows(model, rows, sc, threads, NULL)
+  native_estep_part(model, th, x, part$b0, threads)
+}
+
+native_estep_part <- function(m, th, x, b0, threads) {
+  res <- .Call(C_model_estep_part, m$hm_kind, m$obs_spec, m$lat_spec, th, x, NULL, as.double(b0), as.integer(threads))
+  lapply(res, function(r) list(nodes = r$nodes, status = r$status))
+}
+
+native_estep_block_rows <- function(m) .Call(C_model_block_rows, m$hm_kind, m$obs_spec, m$lat_spec)
+
+native_em_mstep <- function(m, stats, ctrl) .Call(C_em_mstep, m$hm_kind, m$obs_spec, m$lat_spec, stats, ctrl)
+
+# EM for every start in lockstep, one pass over the chunks per iteration
+# (the live starts' E-steps in the same pass), each start's iterations as
+# glue_em.c's loop runs them: the trace holds the log-likelihood at the
+# start of each iteration; a start stops on the relative-change test, a
+# failed M-step or E-step, or maxit.
+chunk_run_em <- function(layout, th0, ctrl, control, call) {
+  m <- layout$model
+  S <- length(th0)
+  st <- lapply(th0, function(th) list(cur = th, trace = numeric(0), ll_old = NA_real_, done = FALSE,
+    converged = FALSE, status = 1L, bad = -1L, at_theta = FALSE, stats = NULL))
+  tol <- control$tol
+  it <- 0L
+  while (it < control$maxit && !all(vapply(st, `[[`, logical(1), "done"))) {
+    it <- it + 1L
+    live <- which(!vapply(st, `[[`, logical(1), "done"))
+    es <- chunk_stats(layout, lapply(st[live], `[[`, "cur"), call)
+    for (j in seq_along(live)) {
+      s <- st[[live[j]]]
+      r <- es[[j]]
+      if (r$status != 0L) {
+        s$status <- r$status
+        s$done <- TRUE
+        st[[live[j]]] <- s
+        next
+      }
+      ll <- r$stats[m$dim + 1L]
+      s$trace <- c(s$trace, ll)
+      ms <- native_em_mstep(m, r$stats, ctrl)
+      if (ms$status != 0L) {
+        s$status <- ms$status
+        s$bad <- ms$bad
+        s$at_theta <- TRUE
+        s$stats <- r$stats
+        s$done <- TRUE
+      } else if (is.finite(s$ll_old) && abs(ll - s$ll_old) / (1 + abs(ll)) < tol) {
+        s$converged <- TRUE
+        s$status <- 0L
+        s$at_theta <- TRUE
+        s$stats <- r$stats
+        s$done <- TRUE
+      } else {
+        s$ll_old <- ll
+        s$cur <- ms$theta
+      }
+      st[[live[j]]] <- s
+    }
+    progress_tick(st[[live[1L]]]$trace - layout$n * layout$sc$log_jac)
+  }
+  lapply(st, function(s) list(theta = s$cur, trace = s$trace, status = if (!s$done) 1L else s$status, bad = s$bad,
+    converged = s$converged, abandoned = FALSE, at_theta = s$at_theta, stats = s$stats))
+}
+
+# The linear-Gaussian kinds' data moments over the chunks (one pass).
+chunk_lgm_moments <- function(layout, call) {
+  ly <- layout
+  task <- chunk_task(chunk_moments_task, src = ly$src, model = ly$model, sc = ly$sc, na_action = ly$na_action,
+    parts = ly$parts, threads = ly$threads)
+  res <- chunk_map(length(ly$counts), task, "the data's moments", call)
+  shared <- lapply(ly$shared, function(b) native_lgm_moments_part(ly$model, b$x, b$b0, resolve_threads(ly$threads)))
+  sets <- c(res, shared)
+  sets <- sets[!vapply(sets, is.null, logical(1))]
+  for (s in sets) stop_status(s, "the data's moments", call = call)
+  tot <- chunk_fold(lapply(sets, `[[`, "nodes"), ly$nb, call)
+  m <- ly$model
+  .Call(C_lgm_moments_unpack, m$hm_kind, m$obs_spec, m$lat_spec, tot)
+}
+
+chunk_moments_task <- function(i, src, model, sc, na_action, parts, threads) {
+  part <- parts[[i]]$estep
+  if (part$nb == 0) return(NULL)
+  threads <- resolve_threads(threads)
+  df <- chunk_read_rows(src, i, model, na_action, NULL)
+  x <- chunk_engine_rows(model, df[(part$body[1] + 1):part$body[2], , drop = FALSE], sc, threads, NULL)
+  native_lgm_moments_part(model, x, part$b0, threads)
+}
+
+native_lgm_moments_part <- function(m, x, b0, threads) {
+  .Call(C_lgm_moments_part, m$hm_kind, m$obs_spec, m$lat_spec, x, NULL, as.double(b0), as.integer(threads))
+}
+
+# A seeded sample of whole chunks, up to start_rows rows (at least one
+# chunk), for the model's starts, in engine units.
+chunk_start_sample <- function(layout, control, call) {
+  ly <- layout
+  nc <- length(ly$counts)
+  cap <- chunk_start_rows
+  ord <- with_seed(if (is.null(control$seed)) default_seed else control$seed, sample.int(nc))
+  ord <- ord[ly$counts[ord] > 0]
+  take <- ord[seq_len(max(1L, sum(cumsum(ly$counts[ord]) <= cap)))]
+  take <- sort(take)
+  threads <- resolve_threads(ly$threads)
+  parts <- lapply(take, function(i) {
+    df <- chunk_read_rows(ly$src, i, ly$model, ly$na_action, call)
+    chunk_checked_pass(ly$model, df, call, threads, row0 = ly$starts[i])$x
+  })
+  x <- do.call(rbind, parts)
+  list(x = x, xs = scale_data(ly$sc, x, threads), chunks = take)
+}
+
+# Rows of the sample of chunks the starts of a chunked fit are taken from.
+chunk_start_rows <- 200000
