@@ -53,14 +53,14 @@ chunk_map <- function(n_chunks, task, what, call) {
   out
 }
 
-# A task for chunk_map(): function(i) fun(i, ...) whose environment holds
-# only fun and the arguments (a closure made in a driver's frame would ship
+# A task for chunk_map(): function(i) .f(i, ...) whose environment holds
+# only .f and the arguments (a closure made in a driver's frame would ship
 # that whole frame, data included, to every worker).
-chunk_task <- function(fun, ...) {
+chunk_task <- function(.f, ...) {
   env <- new.env(parent = asNamespace("harmonium"))
-  env$fun <- fun
-  env$args <- list(...)
-  f <- function(i) do.call(fun, c(list(i), args))
+  env$.f <- .f
+  env$.args <- list(...)
+  f <- function(i) do.call(.f, c(list(i), .args))
   environment(f) <- env
   f
 }
@@ -180,7 +180,7 @@ chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) 
   }
   if (res$n_bad > 0) {
     bad <- row0 + as.integer(res$bad_rows)
-    abort_hm(c("{.arg data} has missing or non-finite values in row{?s} {bad}.",
+    abort_hm(c("{.arg data} has missing or non-finite values in {cli::qty(length(bad))}row{?s} {bad}.",
       i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
   }
   x <- if (is.null(part)) (if (direct) plain_double_matrix(src$x) else res$raw)
@@ -528,3 +528,52 @@ chunk_start_sample <- function(layout, control, call) {
 
 # Rows of the sample of chunks the starts of a chunked fit are taken from.
 chunk_start_rows <- 200000
+
+# --- methods on chunked sources -------------------------------------------------------
+
+# The chunked source a method streams over: newdata when it is one, the
+# fit's own source when newdata is missing from a chunked fit, else NULL.
+chunk_newdata <- function(fit, newdata) {
+  if (is_lvm_chunks(newdata)) return(newdata)
+  if (is.null(newdata) && inherits(fit, "lvm_chunked_fit")) return(fit$source)
+  NULL
+}
+
+# fun(fit, rows) for every chunk of src, on the workers of the plan; the
+# fit goes to them without its source. Results in chunk order: a list, or,
+# with `to` (a function(i, result), e.g. appending to a database table),
+# handed to `to` in chunk order by the driver and counted (invisibly).
+chunk_apply_fit <- function(fit, src, fun, what, to = NULL, call = rlang::caller_env()) {
+  if (!is.null(to) && !is.function(to)) {
+    abort_hm("{.arg to} must be a function(i, result) or NULL.", "argument", call = call)
+  }
+  light <- fit
+  light$source <- NULL
+  class(light) <- setdiff(class(fit), "lvm_chunked_fit")
+  res <- chunk_map(chunk_count(src), chunk_task(chunk_fit_task, src = src, fit = light, fun = fun), what, call)
+  if (is.null(to)) return(res)
+  rows <- 0
+  for (i in seq_along(res)) {
+    to(i, res[[i]])
+    rows <- rows + NROW(res[[i]])
+  }
+  invisible(rows)
+}
+
+chunk_fit_task <- function(i, src, fit, fun) fun(fit, chunk_read(src, i))
+
+# The log-likelihood of a fit on a chunked source, streamed: the sum over
+# chunks of log_density() (each chunk's rows in order).
+chunk_loglik <- function(fit, src, call = rlang::caller_env()) {
+  parts <- chunk_apply_fit(fit, src, function(f, d) sum(log_density(f, d)), "the log-likelihood", call = call)
+  sum(unlist(parts))
+}
+
+# A chunked fit's expected cluster sizes (the posterior weights summed by
+# its last E-step); summary() shows them in place of the MAP table.
+chunked_sizes <- function(fit) {
+  eff <- mixture_eff(fit$model, fit$stats)
+  if (is.null(eff)) return(NULL)
+  names(eff) <- seq_along(eff)
+  structure(round(eff, 1), expected = TRUE)
+}

@@ -550,6 +550,11 @@ lgm_rotation_constraints <- function(A, W, psi, cov, w_psi, pp) {
 vcov.lvm_fit <- function(object, method = c("observed", "bootstrap"), B = 200, seed = NULL, ...) {
   env <- rlang::current_env()
   check_dots(...)
+  if (inherits(object, "lvm_chunked_fit")) {
+    abort_hm(c("Standard errors of a fit to chunked data are not available yet.",
+      i = "Louis' identity needs a pass over the rows that chunked fits do not make; fit a sample in memory."),
+      "unsupported", call = env)
+  }
   method <- check_choice(method, c("observed", "bootstrap"))
   B <- check_count(B, min = 2L, max = 100000L)
   seed <- check_seed(seed)

@@ -80,6 +80,9 @@ posterior <- function(object, ...) UseMethod("posterior")
 #' @export
 posterior.lvm_fit <- function(object, newdata = NULL, ...) {
   check_dots(...)
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) posterior(f, d), "the posterior"))
+  }
   fit_rows(object, newdata)$post
 }
 
@@ -106,6 +109,9 @@ log_density <- function(object, ...) UseMethod("log_density")
 #' @export
 log_density.lvm_fit <- function(object, newdata = NULL, ...) {
   check_dots(...)
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) log_density(f, d), "the log densities"))
+  }
   fit_rows(object, newdata)$logp
 }
 
@@ -115,17 +121,26 @@ log_density.lvm_fit <- function(object, newdata = NULL, ...) {
 #' @param newdata Data (default: the data the model was fitted to).
 #' @param type `"class"` for the most probable class (an integer in `1..k`),
 #'   `"posterior"` for the matrix of class probabilities.
+#' @param to For chunked data ([lvm_chunks()], or a fit to chunked data
+#'   without `newdata`): `NULL` to return one result per chunk (a list), or
+#'   a `function(i, result)` that the driver calls in chunk order, e.g. to
+#'   append each chunk's predictions to a database table.
 #' @param ... Not used: an argument here is an error of class
 #'   `harmonium_error_unknown_argument` naming the closest valid one.
-#' @return An integer vector or a matrix.
+#' @return An integer vector or a matrix; for chunked data a list of them,
+#'   one per chunk (or, with `to`, the number of rows handed to it,
+#'   invisibly).
 #' @examples
 #' fit <- fit_lvm(mixture(ef_normal(2), 2), faithful)
 #' table(predict(fit))
 #' predict(fit, data.frame(eruptions = c(2, 4.5), waiting = c(55, 80)), type = "posterior")
 #' @export
-predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
+predict.mixture_fit <- function(object, newdata = NULL, type = c("class", "posterior"), to = NULL, ...) {
   check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) predict(f, d, type = type), "the predictions", to = to))
+  }
   post <- fit_rows(object, newdata)$post
   if (type == "posterior") return(post)
   max.col(post, ties.method = "first")
@@ -197,6 +212,7 @@ summary.mixture_fit <- function(object, se = TRUE, ...) {
   ll <- object$loglik
   n <- object$n
   post <- object$posterior
+  if (inherits(object, "lvm_chunked_fit")) se <- FALSE
   map <- if (length(post)) max.col(post, ties.method = "first") else integer(0)
   zmap <- if (length(post)) post[cbind(seq_len(nrow(post)), map)] else numeric(0)
   bic <- -2 * ll + object$df * log(n)
@@ -205,10 +221,10 @@ summary.mixture_fit <- function(object, se = TRUE, ...) {
       warnings = object$warnings,
       label = object$model$label, exactness = exactness(object$model), n = n, loglik = ll,
       df = object$df, AIC = -2 * ll + 2 * object$df, BIC = bic,
-      ICL = bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
+      ICL = if (is.null(post)) NA_real_ else bic - 2 * sum(log(pmax(zmap, .Machine$double.xmin))),
       iterations = object$iterations, converged = object$converged, status = object$status,
       starts = object$starts,
-      sizes = table(factor(map, levels = seq_len(object$model$k))),
+      sizes = if (is.null(post)) chunked_sizes(object) else table(factor(map, levels = seq_len(object$model$k))),
       params = object$params, family = object$model$component,
       coefficients = if (isTRUE(se)) lazy_coef_table(object)
     ),
@@ -227,7 +243,8 @@ print.summary.mixture_fit <- function(x, digits = 4, ...) {
     check.names = FALSE
   )
   print(tab, row.names = FALSE, digits = 10)
-  cat("\nClustering table:\n")
+  cat(if (is.null(attr(x$sizes, "expected"))) "\nClustering table:\n" else
+    "\nExpected cluster sizes (chunked data; predict() gives the classes):\n")
   print(x$sizes)
   cat("\nMixing weights:\n")
   w <- x$params$weights

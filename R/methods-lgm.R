@@ -17,6 +17,9 @@ predict.lgm_fit <- function(object, newdata = NULL, ...) {
 #' @export
 posterior.lgm_fit <- function(object, newdata = NULL, ...) {
   check_dots(...)
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) posterior(f, d), "the posterior"))
+  }
   post <- fit_rows(object, newdata)$post
   if (isTRUE(object$model$gaussian_latent)) attr(post, "cov") <- lgm_posterior_cov(object$params)
   post
