@@ -269,13 +269,21 @@ read_csv_chunk <- function(file, reader, nrows = -1L, select = NULL) {
   if (reader == "data.table" && requireNamespace("data.table", quietly = TRUE) &&
     !grepl("\\.gz$", file, ignore.case = TRUE)) {
     fread <- getExportedValue("data.table", "fread")
-    x <- fread(file, nrows = if (nrows < 0L) Inf else nrows, data.table = FALSE, check.names = FALSE,
-      stringsAsFactors = FALSE, integer64 = "double", select = select)
+    read <- function(...) {
+      fread(file, nrows = if (nrows < 0L) Inf else nrows, data.table = FALSE, check.names = FALSE,
+        stringsAsFactors = FALSE, integer64 = "double", select = select, ...)
+    }
+    x <- read()
+    # fread parses ISO dates and times, read.csv leaves them as strings:
+    # read those columns again as strings, for the same types either way.
+    timed <- names(x)[vapply(x, function(v) inherits(v, c("Date", "POSIXt", "ITime")), logical(1))]
+    if (length(timed) > 0L) x <- read(colClasses = list(character = timed))
   } else {
     x <- utils::read.csv(file, nrows = nrows, check.names = FALSE, stringsAsFactors = FALSE)
-    if (!is.null(select) && all(select %in% names(x))) x <- x[select]
   }
-  as.data.frame(x)
+  x <- as.data.frame(x)
+  if (!is.null(select) && all(select %in% names(x))) x <- x[select]
+  x
 }
 
 arrow_fun <- function(name) getExportedValue("arrow", name)
