@@ -148,7 +148,7 @@ chunk_fold <- function(node_sets, nb, call) {
   size <- unlist(lapply(node_sets, `[[`, "size"))
   val <- do.call(cbind, lapply(node_sets, `[[`, "val"))
   o <- order(lo)
-  tot <- .Call(C_tree_fold, lo[o], size[o], val[, o, drop = FALSE], as.double(nb))
+  tot <- native_tree_fold(lo[o], size[o], val[, o, drop = FALSE], nb)
   if (is.null(tot)) abort_hm("The chunks' statistics do not cover the data's blocks (an internal error).", "internal", call = call)
   tot
 }
@@ -176,7 +176,7 @@ chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) 
   res <- if (is.null(part)) {
     native_data_scan(plan$x, plan$spec, plan$sup, !direct, as.integer(threads))
   } else {
-    .Call(C_data_scan_part, plan$x, plan$spec, plan$sup, as.integer(threads), as.double(part))
+    native_data_scan_part(plan$x, plan$spec, plan$sup, threads, part)
   }
   if (res$n_bad > 0) {
     bad <- row0 + as.integer(res$bad_rows)
@@ -259,7 +259,7 @@ fit_chunked <- function(model, src, init, method, control, weights, na_action, c
     chunk_checked_pass(model, b$rows, env, 1L, row0 = b$b0 * Bs, part = c(b$b0, Bs, shift))$nodes
   }))
   sums <- chunk_fold(nodes, ceiling(n / Bs), env)
-  mo <- .Call(C_data_scan_finish, sums, as.double(shift), as.double(chunk_checked_pass(model, fb, env, 1L)$moments), as.double(n))
+  mo <- native_data_scan_finish(sums, shift, chunk_checked_pass(model, fb, env, 1L)$moments, n)
   sc <- make_scaler(fam, matrix(0, 0L, d), list(mean = mo$mean, rms = mo$rms))
   check_scaler(sc, matrix(0, 0L, d), env, sumsq = mo$sumsq)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
@@ -423,6 +423,15 @@ native_estep_part <- function(m, th, x, b0, threads) {
   lapply(res, function(r) list(nodes = r$nodes, status = r$status))
 }
 
+native_tree_fold <- function(lo, size, val, nb) .Call(C_tree_fold, lo, size, val, as.double(nb))
+native_data_scan_part <- function(x, spec, sup, threads, part) {
+  .Call(C_data_scan_part, x, spec, sup, as.integer(threads), as.double(part))
+}
+native_data_scan_finish <- function(sums, shift, moments, n) {
+  .Call(C_data_scan_finish, as.double(sums), as.double(shift), as.double(moments), as.double(n))
+}
+native_lgm_moments_unpack <- function(m, tot) .Call(C_lgm_moments_unpack, m$hm_kind, m$obs_spec, m$lat_spec, tot)
+
 native_estep_block_rows <- function(m) .Call(C_model_block_rows, m$hm_kind, m$obs_spec, m$lat_spec)
 
 native_em_mstep <- function(m, stats, ctrl) .Call(C_em_mstep, m$hm_kind, m$obs_spec, m$lat_spec, stats, ctrl)
@@ -439,6 +448,7 @@ chunk_run_em <- function(layout, th0, ctrl, control, call) {
     converged = FALSE, status = 1L, bad = -1L, at_theta = FALSE, stats = NULL))
   tol <- control$tol
   it <- 0L
+  progress_start()
   while (it < control$maxit && !all(vapply(st, `[[`, logical(1), "done"))) {
     it <- it + 1L
     live <- which(!vapply(st, `[[`, logical(1), "done"))
@@ -490,8 +500,7 @@ chunk_lgm_moments <- function(layout, call) {
   sets <- sets[!vapply(sets, is.null, logical(1))]
   for (s in sets) stop_status(s, "the data's moments", call = call)
   tot <- chunk_fold(lapply(sets, `[[`, "nodes"), ly$nb, call)
-  m <- ly$model
-  .Call(C_lgm_moments_unpack, m$hm_kind, m$obs_spec, m$lat_spec, tot)
+  native_lgm_moments_unpack(ly$model, tot)
 }
 
 chunk_moments_task <- function(i, src, model, sc, na_action, parts, threads) {

@@ -72,6 +72,7 @@ static hm_seqs seqs_from(SEXP starts, SEXP lengths, SEXP w, int n, const char *f
 // with the rows' sequence weights; NULL (nothing copied) when every row is complete.
 static int *observed_rows(const double *x, int n, int d, const hm_seqs *sq, hm_data *obs, const char *fn) {
     int n_obs = 0;
+    obs->tree = NULL;
     char *ok = (char *)R_alloc((size_t)(n > 0 ? n : 1), 1);
     for (int i = 0; i < n; i++) {
         ok[i] = 1;

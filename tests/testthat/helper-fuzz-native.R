@@ -32,7 +32,12 @@ fuzz_native_params <- function() {
     kmeans_run = c("f", "k", "ctl", "threads"), ward_labels = c("z", "k", "threads"),
     mixture_labels_theta = c(kol, "x", "w", "labels", "smooth", "ctrl", "threads"),
     selftest_list = character(), parallel_min_work = "work", selftest_run = "i",
-    bench_gemm_rate = c("shape", "seconds", "threads")
+    bench_gemm_rate = c("shape", "seconds", "threads"),
+    data_scan_part = c("x", "spec", "sup", "threads", "part"),
+    data_scan_finish = c("sums", "shift", "moments", "n"),
+    model_estep_part = c(kol, "theta", "x", "w", "b0", "threads"),
+    lgm_moments_part = c(kol, "x", "w", "b0", "threads"), lgm_moments_unpack = c(kol, "tot"),
+    tree_fold = c("lo", "size", "val", "nb"), em_mstep = c(kol, "stats", "ctrl"), model_block_rows = kol
   )
 }
 
@@ -122,6 +127,15 @@ fuzz_native_workflows <- function() {
       fit_lvm(boltzmann_lgm(ef_normal(2, "diagonal"), 2), x, method = "gradient",
         control = lvm_control(maxit = 5, cd_k = 1))
       fit_lvm(boltzmann_lgm(ef_normal(2, "diagonal"), 2), x, method = "gradient", control = lvm_control(maxit = 5))
+    }),
+    quote({
+      # Chunked EM (R/chunked-fit.R) in this process: the data pass, the
+      # E-step and moments over parts, the fold and the M-step.
+      set.seed(20)
+      x <- cbind(rnorm(60), rnorm(60) + rep(c(0, 3), 30), rnorm(60))
+      ch <- lvm_chunks(list(x[1:25, ], x[26:60, ]))
+      fit_lvm(mixture(ef_normal(3), 2), ch, control = lvm_control(maxit = 5, n_init = 1))
+      fit_lvm(factor_analysis(3, 1), ch, control = lvm_control(maxit = 5))
     }),
     quote({
       set.seed(18)
