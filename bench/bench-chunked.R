@@ -5,7 +5,9 @@
 # matrix in memory. Both start from the same given parameters and run
 # lvm_control(maxit = it, tol = 0) for it = 1 and it = 6, so one EM pass
 # costs (time(6) - time(1)) / 5 and the fixed cost (reading the layout, the
-# data pass, the fit object) drops out.
+# data pass, the fit object) drops out. The chunked fit runs twice: with the
+# package's default threads in each worker, and with the cores shared out
+# among the workers (threads = cores %/% workers).
 #
 #   Rscript bench/bench-chunked.R                                  # 1e7 rows
 #   HARMONIUM_BENCH_ROWS=1e6 Rscript bench/bench-chunked.R         # quick
@@ -14,9 +16,7 @@
 # Further settings:
 #   HARMONIUM_BENCH_FILES    Parquet files the rows are cut into (20)
 #   HARMONIUM_BENCH_WORKERS  multisession workers (2)
-#   HARMONIUM_BENCH_REPS     runs of each timing, median reported (1)
-#   HARMONIUM_BENCH_THREADS  lvm_control(threads =) of both fits (default:
-#                            the package's, in every worker)
+#   HARMONIUM_BENCH_REPS     runs of each timing, median reported (3)
 #   (and those of bench-common.R)
 #
 # Run from the package root with the package installed (it measures the
@@ -28,7 +28,7 @@
 # /proc/<pid>/status) is read alongside as a check on the sampling. The
 # in-memory fit runs in a separate child that reads the files into one
 # matrix. Writes bench/results-chunked.md; bench/update-readme.R copies it
-# into README.md. At 1e7 rows this takes a few minutes on 2 cores.
+# into README.md. At 1e7 rows this takes about 8 minutes on 2 cores.
 suppressPackageStartupMessages(library(harmonium))
 local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
@@ -41,8 +41,7 @@ for (p in c("nanoparquet", "future", "callr", "ps")) {
 n_rows <- as.numeric(Sys.getenv("HARMONIUM_BENCH_ROWS", if (bench_quick) "1e6" else "1e7"))
 n_files <- as.integer(Sys.getenv("HARMONIUM_BENCH_FILES", "20"))
 workers <- as.integer(Sys.getenv("HARMONIUM_BENCH_WORKERS", "2"))
-reps <- as.integer(Sys.getenv("HARMONIUM_BENCH_REPS", "1"))
-threads <- if (nzchar(Sys.getenv("HARMONIUM_BENCH_THREADS"))) as.integer(Sys.getenv("HARMONIUM_BENCH_THREADS"))
+reps <- as.integer(Sys.getenv("HARMONIUM_BENCH_REPS", "3"))
 d <- 8L
 k <- 8L
 its <- c(1L, 6L)
@@ -111,13 +110,33 @@ chunked_child <- function(files, init_path, its, reps, workers, threads, pid_fil
   Sys.sleep(1)
   model <- mixture(ef_normal(length(init$components[[1]]$mean), "full"), length(init$weights))
   src <- lvm_chunks(files)
+  # The driver ticks progressr once per chunk as it collects each chunk's
+  # result, with the pass's name: the time of a pass's last tick is the
+  # end of that pass.
+  options(progressr.enable = TRUE)
+  ticks <- NULL
+  on_tick <- function(p) {
+    if (identical(p$type, "update")) ticks <<- rbind(ticks, data.frame(t = proc.time()[["elapsed"]], what = p$message))
+  }
   res <- lapply(its, function(it) {
     ctrl <- lvm_control(maxit = it, tol = 0, threads = threads)
     t <- numeric()
+    passes <- list()
     for (r in seq_len(reps)) {
-      t <- c(t, system.time(fit <- fit_lvm(model, src, init = init, control = ctrl))[["elapsed"]])
+      ticks <<- NULL
+      t0 <- proc.time()[["elapsed"]]
+      fit <- withCallingHandlers(fit_lvm(model, src, init = init, control = ctrl), progression = on_tick)
+      t <- c(t, proc.time()[["elapsed"]] - t0)
+      # Pass ends: the data pass, then each E-step pass (length(files)
+      # ticks each).
+      data_end <- max(ticks$t[ticks$what == "the data pass"])
+      e_ticks <- ticks$t[ticks$what == "an E-step"]
+      e_end <- e_ticks[seq(length(files), length(e_ticks), by = length(files))]
+      passes[[r]] <- list(first = data_end - t0, estep = diff(c(data_end, e_end)))
     }
-    list(seconds = stats::median(t), loglik = fit$loglik, iterations = fit$iterations)
+    list(seconds = stats::median(t), loglik = fit$loglik, iterations = fit$iterations,
+      first = stats::median(vapply(passes, `[[`, numeric(1), "first")),
+      estep = stats::median(unlist(lapply(passes, `[[`, "estep"))))
   })
   future::plan(future::sequential)
   list(fits = res, worker_threads = unname(info[, "threads"]), driver_threads = harmonium:::resolve_threads(threads))
@@ -198,68 +217,80 @@ run_sampled <- function(child, args, interval = 0.05) {
 
 # --- run --------------------------------------------------------------------------
 
-cat(sprintf("chunked: %d multisession workers ...\n", workers))
-ch <- run_sampled(chunked_child, list(files = files, init_path = init_path, its = its, reps = reps, workers = workers, threads = threads))
+# The chunked fit twice: with the package's default threads in every
+# worker, and with the cores shared out among the workers (on 2 cores and
+# 2 workers, 1 thread each: no worker's OpenMP threads wait for a core).
+worker_threads <- max(1L, parallel::detectCores() %/% workers)
+chunked <- list()
+for (th in list(NULL, worker_threads)) {
+  cat(sprintf("chunked: %d multisession workers, threads = %s ...\n", workers, if (is.null(th)) "default" else th))
+  chunked[[length(chunked) + 1L]] <- run_sampled(chunked_child, list(files = files, init_path = init_path, its = its,
+    reps = reps, workers = workers, threads = th))
+}
 cat("in memory ...\n")
-mem <- run_sampled(memory_child, list(files = files, init_path = init_path, its = its, reps = reps, threads = threads))
+mem <- run_sampled(memory_child, list(files = files, init_path = init_path, its = its, reps = reps, threads = NULL))
 
-ch_t <- vapply(ch$value$fits, `[[`, numeric(1), "seconds")
-mem_t <- vapply(mem$value$fits, `[[`, numeric(1), "seconds")
-for (r in list(ch$value$fits, mem$value$fits)) {
+for (r in c(lapply(chunked, function(ch) ch$value$fits), list(mem$value$fits))) {
   got <- vapply(r, `[[`, integer(1), "iterations")
   if (!identical(got, its)) stop(sprintf("the fits ran %s iterations, not %s", toString(got), toString(its)))
 }
-per_pass <- (ch_t[2] - ch_t[1]) / diff(its)
-per_iter <- (mem_t[2] - mem_t[1]) / diff(its)
-# A fit with maxit = it reads the data 2 + it times besides the row counts
-# (taken from the Parquet metadata): the data pass, it E-steps and the
-# E-step at the final parameters.
-first_passes <- ch_t[1] - 2 * per_pass
-ll_ch <- vapply(ch$value$fits, `[[`, numeric(1), "loglik")
-ll_mem <- vapply(mem$value$fits, `[[`, numeric(1), "loglik")
-same_ll <- identical(ll_ch, ll_mem)
+secs <- function(run) vapply(run$value$fits, `[[`, numeric(1), "seconds")
+# One pass (or in-memory iteration) as the difference of the two fits.
+per_pass <- function(run) diff(secs(run)) / diff(its)
+logliks <- function(run) vapply(run$value$fits, `[[`, numeric(1), "loglik")
+same_ll <- vapply(chunked, function(ch) identical(logliks(ch), logliks(mem)), logical(1))
 cat(sprintf("identical(chunked log-likelihoods, in-memory log-likelihoods) (maxit = %s): %s\n",
-  paste(its, collapse = ", "), same_ll))
-if (!same_ll) print(rbind(chunked = ll_ch, in_memory = ll_mem), digits = 17)
+  paste(its, collapse = ", "), paste(same_ll, collapse = ", ")))
+for (ch in chunked[!same_ll]) print(rbind(chunked = logliks(ch), in_memory = logliks(mem)), digits = 17)
 
 mb <- function(b) b / 2^20
-wk <- seq_along(ch$pids)[-1]
 size <- format(n_rows, big.mark = "", scientific = n_rows >= 1e6)
-res <- data.frame(
-  measure = c(
-    sprintf("one EM pass, chunked (%d workers), s", workers),
-    "one EM iteration, in memory, s",
-    "chunked / in memory",
-    "first passes, chunked (row counts, data pass, reading the first chunk), s",
-    sprintf("whole fit, maxit = %d: chunked / in memory, s", its[2]),
-    "chunk size (rows x 8 columns x 8 bytes), MB",
-    sprintf("peak RSS per worker (sampled every 50 ms), MB"),
-    "peak RSS per worker (VmHWM), MB",
-    "peak RSS of the chunked driver, MB",
-    "peak RSS of the in-memory fit, MB",
-    "identical log-likelihoods"
-  ),
-  value = c(
-    sprintf("%.3f", per_pass),
-    sprintf("%.3f", per_iter),
-    sprintf("%.2f", per_pass / per_iter),
-    sprintf("%.2f", first_passes),
-    sprintf("%.2f / %.2f", ch_t[2], mem_t[2]),
+f3 <- function(x) sprintf("%.3f", x)
+f2 <- function(x) sprintf("%.2f", x)
+chunked_col <- function(ch) {
+  wk <- seq_along(ch$pids)[-1]
+  last <- ch$value$fits[[length(its)]]
+  c(
+    paste(ch$value$worker_threads, collapse = ", "),
+    f3(per_pass(ch)),
+    f3(last$estep),
+    f2(per_pass(ch) / per_pass(mem)),
+    f2(last$first),
+    paste(f2(secs(ch)), collapse = " / "),
     sprintf("%.1f (%d rows)", chunk_mb, rows_per_file),
     paste(sprintf("%.0f", mb(ch$peak[wk])), collapse = " / "),
     paste(sprintf("%.0f", mb(ch$hwm[wk])), collapse = " / "),
     sprintf("%.0f", mb(ch$peak[1])),
-    sprintf("%.0f", mb(mem$peak[1])),
-    as.character(same_ll)
+    as.character(identical(logliks(ch), logliks(mem)))
   )
+}
+res <- data.frame(
+  measure = c(
+    "harmonium threads per worker (in memory: of the fit)",
+    "one EM pass (in memory: iteration), (time(6) - time(1)) / 5, s",
+    "one E-step pass, median of the timed passes, s",
+    "pass / in-memory iteration",
+    "first passes (row counts, first chunk, data pass), timed, s",
+    sprintf("whole fit, maxit = %d / %d, s", its[1], its[2]),
+    "chunk size (rows x 8 columns x 8 bytes), MB",
+    "peak RSS per worker (sampled every 50 ms), MB",
+    "peak RSS per worker (VmHWM), MB",
+    "peak RSS of the driver (in memory: of the fitting process), MB",
+    "log-likelihoods identical() to the in-memory fit's"
+  ),
+  a = chunked_col(chunked[[1]]),
+  b = chunked_col(chunked[[2]]),
+  c = c(as.character(mem$value$driver_threads), f3(per_pass(mem)), "-", "1", "-", paste(f2(secs(mem)), collapse = " / "),
+    sprintf("%.0f (all rows)", mb(n_rows * d * 8)), "-", "-", sprintf("%.0f", mb(mem$peak[1])), "-"),
+  check.names = FALSE
 )
+names(res) <- c("measure", sprintf("chunked, %d workers, default threads", workers),
+  sprintf("chunked, %d workers, threads = %d", workers, worker_threads), "in memory")
 cat("\n")
 cat(bench_md_table(res), sep = "\n")
 cat("\n")
 
 header <- bench_header(c(
-  sprintf("harmonium threads in each of the %d workers: %s; in the chunked driver: %d; in the in-memory fit: %d",
-    workers, paste(ch$value$worker_threads, collapse = ", "), ch$value$driver_threads, mem$value$driver_threads),
   sprintf("Parquet reader: %s", if (requireNamespace("arrow", quietly = TRUE)) "arrow" else
     sprintf("nanoparquet %s", utils::packageVersion("nanoparquet"))),
   sprintf("future %s, parallelly %s", utils::packageVersion("future"),
@@ -270,17 +301,19 @@ notes <- c(
   sprintf(paste(
     "%s x %d rows, K = %d Gaussian mixture with full covariances, in %d Parquet files of %d rows written with",
     "nanoparquet; `fit_lvm(mixture(ef_normal(8), 8), lvm_chunks(files), init = params, control =",
-    "lvm_control(maxit = it, tol = 0))` under `future::plan(multisession, workers = %d)`, against `fit_lvm()`",
-    "with the same arguments on the rows as one %s x %d matrix in memory (%.0f MB). One EM pass, and one iteration",
-    "in memory: (time(it = 6) - time(it = 1)) / 5, each the median of %d run(s). First passes: time(it = 1) minus",
-    "two passes (a fit reads the data 2 + it times: the data pass, it E-steps and the E-step at its final",
-    "parameters). Peak RSS per worker: the largest resident set size of each worker process over the whole",
-    "session (both fits), sampled with `ps` every 50 ms and, as a check, the kernel's peak (VmHWM, which also",
-    "counts the worker's start-up). Both fits end with identical() log-likelihoods, as the engine's fixed",
-    "reduction tree promises (R/chunked-fit.R)."),
+    "lvm_control(maxit = it, tol = 0, threads = ))` under `future::plan(multisession, workers = %d)`, against",
+    "`fit_lvm()` with the same arguments (default threads) on the rows as one %s x %d matrix in memory",
+    "(%.0f MB). Each fit timed %d time(s), the median reported, for it = 1 and 6: one EM pass (in memory, one",
+    "iteration) is (time(6) - time(1)) / 5. The chunked fits also time their passes from the driver's",
+    "progressr ticks (one per chunk collected, named by pass): the first passes end at the data pass's last",
+    "tick, each E-step pass at its last (the median over the 7 E-step passes of the it = 6 fit). Peak RSS",
+    "per worker: the largest resident set size of each worker process over the whole session (both fits),",
+    "sampled with `ps` every 50 ms and, as a check, the kernel's peak (VmHWM, which also counts the",
+    "worker's start-up). The log-likelihoods of the chunked fits are identical() to the in-memory fit's,",
+    "as the engine's fixed reduction tree promises (R/chunked-fit.R)."),
     size, d, k, n_files, rows_per_file, workers, size, d, mb(n_rows * d * 8), reps),
   "Timings on a shared machine are noisy: compare rows of one run."
 )
 bench_write("results-chunked.md", sprintf("Chunked data: %s x 8 rows in Parquet files, K = 8, full covariance", size),
   header, list(bench_md_table(res), notes))
-if (!same_ll) stop("the chunked and in-memory log-likelihoods differ")
+if (!all(same_ll)) stop("the chunked and in-memory log-likelihoods differ")
