@@ -244,7 +244,7 @@ cat(sprintf("identical(chunked log-likelihoods, in-memory log-likelihoods) (maxi
 for (ch in chunked[!same_ll]) print(rbind(chunked = logliks(ch), in_memory = logliks(mem)), digits = 17)
 
 mb <- function(b) b / 2^20
-size <- format(n_rows, big.mark = "", scientific = n_rows >= 1e6)
+size <- sub("e[+]0*", "e", format(n_rows, big.mark = "", scientific = n_rows >= 1e6))
 f3 <- function(x) sprintf("%.3f", x)
 f2 <- function(x) sprintf("%.2f", x)
 chunked_col <- function(ch) {
