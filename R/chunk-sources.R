@@ -572,8 +572,10 @@ chunk_read <- function(src, i, call = rlang::caller_env()) {
       "function" = src$fun(i),
       database = read_db_chunk(src, i, call)
     ),
-    harmonium_error = function(e) stop(e),
+    # One handler: a second one for harmonium errors would run inside this
+    # one's scope, so its rethrow would be caught here again.
     error = function(e) {
+      if (inherits(e, "harmonium_error")) stop(e)
       abort_hm(c("Could not read chunk {i} of {src$n}.", x = "{conditionMessage(e)}"), "data", call = call)
     }
   )
