@@ -480,7 +480,9 @@ chunk_db_connection <- function(src, call) {
       abort_hm("Reconnecting to {.file {src$dbdir}} needs the {.pkg duckdb} package in this R process.",
         "argument", call = call)
     }
-    con <- tryCatch(DBI::dbConnect(duckdb::duckdb(), dbdir = src$dbdir, read_only = TRUE),
+    # quietly: recent duckdb versions announce each new instance's storage,
+    # once in every worker
+    con <- tryCatch(suppressMessages(DBI::dbConnect(duckdb::duckdb(), dbdir = src$dbdir, read_only = TRUE)),
       error = function(e) abort_hm(c("Could not open the DuckDB file {.file {src$dbdir}} read-only in this process.",
         x = "{conditionMessage(e)}",
         i = "Open the main connection with {.code read_only = TRUE} too: DuckDB shares a file between
