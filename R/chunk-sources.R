@@ -416,11 +416,13 @@ chunks_from_db <- function(con, table, query, order_by, chunk_rows, columns, con
   order <- if (is.null(order_by)) "" else paste0(" ORDER BY ", quote_ids(order_by))
   count_sql <- paste0("SELECT COUNT(*) AS n FROM ", from, " AS hm_chunk_src")
   rows <- tryCatch(DBI::dbGetQuery(con, count_sql)[[1L]],
-    error = function(e) abort_hm(c("Could not count the rows of the database source.", x = conditionMessage(e)),
-      "argument", call = call))
+    error = function(e) {
+      abort_hm(c("Could not count the rows of the database source.", x = "{conditionMessage(e)}"),
+        "argument", call = call)
+    })
   cols <- tryCatch(names(DBI::dbGetQuery(con, paste0(base, order, " LIMIT 0"))),
     error = function(e) abort_hm(c("Could not read the columns of the database source.",
-      x = conditionMessage(e), i = "Check {.arg columns} and {.arg order_by}."), "argument", call = call))
+      x = "{conditionMessage(e)}", i = "Check {.arg columns} and {.arg order_by}."), "argument", call = call))
   rows <- as.double(rows)
   if (rows < 1) {
     abort_hm("The database source has no rows.", "data", call = call)
@@ -478,9 +480,11 @@ chunk_db_connection <- function(src, call) {
       abort_hm("Reconnecting to {.file {src$dbdir}} needs the {.pkg duckdb} package in this R process.",
         "argument", call = call)
     }
-    con <- tryCatch(DBI::dbConnect(duckdb::duckdb(), dbdir = src$dbdir, read_only = TRUE),
+    # quietly: recent duckdb versions announce each new instance's storage,
+    # once in every worker
+    con <- tryCatch(suppressMessages(DBI::dbConnect(duckdb::duckdb(), dbdir = src$dbdir, read_only = TRUE)),
       error = function(e) abort_hm(c("Could not open the DuckDB file {.file {src$dbdir}} read-only in this process.",
-        x = conditionMessage(e),
+        x = "{conditionMessage(e)}",
         i = "Open the main connection with {.code read_only = TRUE} too: DuckDB shares a file between
           processes only when all of them open it read-only."), "argument", call = call))
   } else {
@@ -570,9 +574,11 @@ chunk_read <- function(src, i, call = rlang::caller_env()) {
       "function" = src$fun(i),
       database = read_db_chunk(src, i, call)
     ),
-    harmonium_error = function(e) stop(e),
+    # One handler: a second one for harmonium errors would run inside this
+    # one's scope, so its rethrow would be caught here again.
     error = function(e) {
-      abort_hm(c("Could not read chunk {i} of {src$n}.", x = conditionMessage(e)), "data", call = call)
+      if (inherits(e, "harmonium_error")) stop(e)
+      abort_hm(c("Could not read chunk {i} of {src$n}.", x = "{conditionMessage(e)}"), "data", call = call)
     }
   )
   if (!is.data.frame(x) && !(is.matrix(x) && (is.numeric(x) || is.logical(x)))) {
