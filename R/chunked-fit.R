@@ -180,7 +180,8 @@ chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) 
   }
   if (res$n_bad > 0) {
     bad <- row0 + as.integer(res$bad_rows)
-    abort_hm(c("{.arg data} has missing or non-finite values in {cli::qty(length(bad))}row{?s} {bad}.",
+    arg <- "data"
+    abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {bad}.",
       i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
   }
   x <- if (is.null(part)) (if (direct) plain_double_matrix(src$x) else res$raw)
