@@ -1,5 +1,4 @@
 # Chunked EM (R/chunked-fit.R): fit_lvm(model, lvm_chunks(...)) against the
-lvm_chunks <- harmonium:::lvm_chunks
 # in-memory fit, which it must equal bit for bit (identical()) for any
 # chunking, plan, worker count and schedule.
 
