@@ -74,13 +74,15 @@ chunk_try <- function(task, i, what, call, launch, fut = NULL) {
   run <- function(f) {
     if (is.null(f)) task(i) else future::value(f)
   }
-  first <- tryCatch(run(fut), harmonium_error = function(e) e, error = function(e) e)
+  # harmonium's own errors are the data's (the same on any worker) and are
+  # raised at once, except a failed read of the source.
+  final <- function(e) inherits(e, "harmonium_error") && !inherits(e, "harmonium_error_chunk_read")
+  first <- tryCatch(run(fut), error = function(e) e)
   if (!inherits(first, "error")) return(first)
-  if (inherits(first, "harmonium_error")) stop(first)
-  retry <- tryCatch(run(if (is.null(launch)) NULL else launch(i)),
-    harmonium_error = function(e) e, error = function(e) e)
+  if (final(first)) stop(first)
+  retry <- tryCatch(run(if (is.null(launch)) NULL else launch(i)), error = function(e) e)
   if (!inherits(retry, "error")) return(retry)
-  if (inherits(retry, "harmonium_error")) stop(retry)
+  if (final(retry)) stop(retry)
   abort_hm(c("Chunk {i} failed twice in {what}.",
     x = "First: {conditionMessage(first)}", x = "Then: {conditionMessage(retry)}"),
     "chunk_failed", call = call)
