@@ -213,9 +213,6 @@ fit_chunked <- function(model, src, init, method, control, weights, na_action, c
     abort_hm("Chunked data are fitted by EM; {model$label} {if (isFALSE(model$has_em)) 'has none' else 'needs method = \"em\"'}.",
       "unsupported", call = env)
   }
-  if (inherits(model, "mixture_of_model")) {
-    abort_hm("Chunked EM does not yet support mixtures of conjugated models ({model$label}).", "unsupported", call = env)
-  }
   threads <- resolve_threads(control$threads)
   nc <- chunk_count(src)
   # Pass 0: rows per chunk.
