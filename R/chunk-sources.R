@@ -480,7 +480,9 @@ chunk_db_connection <- function(src, call) {
       abort_hm("Reconnecting to {.file {src$dbdir}} needs the {.pkg duckdb} package in this R process.",
         "argument", call = call)
     }
-    con <- tryCatch(DBI::dbConnect(duckdb::duckdb(), dbdir = src$dbdir, read_only = TRUE),
+    # quietly: recent duckdb versions announce each new instance's storage,
+    # once in every worker
+    con <- tryCatch(suppressMessages(DBI::dbConnect(duckdb::duckdb(), dbdir = src$dbdir, read_only = TRUE)),
       error = function(e) abort_hm(c("Could not open the DuckDB file {.file {src$dbdir}} read-only in this process.",
         x = "{conditionMessage(e)}",
         i = "Open the main connection with {.code read_only = TRUE} too: DuckDB shares a file between
@@ -572,8 +574,10 @@ chunk_read <- function(src, i, call = rlang::caller_env()) {
       "function" = src$fun(i),
       database = read_db_chunk(src, i, call)
     ),
-    harmonium_error = function(e) stop(e),
+    # One handler: a second one for harmonium errors would run inside this
+    # one's scope, so its rethrow would be caught here again.
     error = function(e) {
+      if (inherits(e, "harmonium_error")) stop(e)
       # A failed read may be transient (a lost connection, a busy file
       # system): its own class, which the chunked driver retries.
       msg <- conditionMessage(e)
