@@ -245,7 +245,7 @@ print.summary.mixture_fit <- function(x, digits = 4, ...) {
   print(tab, row.names = FALSE, digits = 10)
   cat(if (is.null(attr(x$sizes, "expected"))) "\nClustering table:\n" else
     "\nExpected cluster sizes (chunked data; predict() gives the classes):\n")
-  print(x$sizes)
+  print(structure(x$sizes, expected = NULL))
   cat("\nMixing weights:\n")
   w <- x$params$weights
   names(w) <- seq_along(w)

@@ -1,6 +1,6 @@
 # Copies the tables the bench scripts wrote (bench/results-*.md) into
 # README.md, between the markers <!-- bench:NAME --> and <!-- /bench:NAME -->
-# (NAME: mixture, default-fits, lca), dropping each file's title line.
+# (NAME: mixture, default-fits, lca, chunked), dropping each file's title line.
 # Results files that do not exist leave their README block as it is.
 #
 #   Rscript bench/update-readme.R [README.md]
@@ -11,7 +11,7 @@ dir <- local({
 })
 readme <- if (length(args)) args[1] else file.path(dirname(dir), "README.md")
 lines <- readLines(readme)
-for (name in c("mixture", "default-fits", "lca")) {
+for (name in c("mixture", "default-fits", "lca", "chunked")) {
   res <- file.path(dir, sprintf("results-%s.md", name))
   open <- grep(sprintf("^<!-- bench:%s -->$", name), lines)
   close <- grep(sprintf("^<!-- /bench:%s -->$", name), lines)

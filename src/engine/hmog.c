@@ -784,6 +784,7 @@ hm_status hm_hm_init_hmog(hm_harmonium *h, const hm_family *obs, const hm_harmon
 
 const hm_kind_ops hm_kind_hmog_ops = {
     .name = "hmog",
+    .block_rows = hg_block_rows,
     .dim = hg_dim,
     .post_len = hg_post_len,
     .z_len = hg_z_len,

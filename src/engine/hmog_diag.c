@@ -512,6 +512,7 @@ hm_status hm_hm_init_hmog_diag(hm_harmonium *h,
 
 const hm_kind_ops hm_kind_hmog_diag_ops = {
     .name = "hmog_diag",
+    .block_rows = hd_block_rows,
     .dim = hd_dim,
     .post_len = hd_post_len,
     .z_len = hd_z_len,

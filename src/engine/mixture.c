@@ -911,6 +911,7 @@ static void mix_fold_increment(const hm_harmonium *h,
 
 const hm_kind_ops hm_kind_mixture_ops = {
     .name = "mixture",
+    .block_rows = mix_block_rows,
     .dim = mix_dim,
     .post_len = mix_post_len,
     .z_len = mix_z_len,

@@ -163,6 +163,7 @@ test_that("methods stream over chunks: predict, posterior, log_density, logLik, 
   s <- summary(f)
   expect_equal(sum(s$sizes), nrow(faithful), tolerance = 1e-6)
   expect_output(print(s), "Expected cluster sizes")
+  expect_false(any(grepl("attr(,", capture.output(print(s)), fixed = TRUE)))
   expect_output(print(f), "log-likelihood")
   expect_error(vcov(f), class = "harmonium_error_unsupported")
 })
