@@ -191,7 +191,9 @@ fuzz_cases_chunks <- function(values) {
       fuzz_case("fit_lvm(chunks): an empty chunk only", quote(fit_lvm(mixture(ef_normal(3), 2), lvm_chunks(list(X[0, ]))))),
       fuzz_case("fit_lvm(chunks): NA rows", quote(fit_lvm(mixture(ef_normal(3), 2),
         lvm_chunks(list(X[1:20, ], rbind(X[21:40, ], NA)))))),
-      fuzz_case("fit_lvm(chunks): a sequence model", quote(fit_lvm(hmm(ef_normal(3), 2), lvm_chunks(list(X))))),
+      fuzz_case("fit_lvm(chunks): a sequence model", quote(fit_lvm(hmm(ef_normal(3), 2), lvm_chunks(list(X)),
+        control = lvm_control(maxit = 3)))),
+      fuzz_case("fit_lvm(chunks): an LDS", quote(fit_lvm(lds(1, 1), lvm_chunks(list(X[, 1, drop = FALSE]))))),
       fuzz_case("predict(chunks): bad `to`", bquote(predict(fit_lvm(mixture(ef_normal(3), 2), .(src),
         control = .(ctl)), to = 1)))
     )

@@ -130,13 +130,51 @@ test_that("na_action = 'omit' drops the same rows as in memory; missing values a
   expect_error(fit_lvm(m, ch, init = gmm_init), "1500", class = "harmonium_error_data_na")
 })
 
+test_that("hidden Markov models fit on chunks of whole sequences", {
+  set.seed(45)
+  mk <- function(T) {
+    z <- cumsum(runif(T) < 0.1) %% 2 + 1
+    cbind(y = rnorm(T, c(0, 3)[z]), w = rnorm(T, c(1, -1)[z]))
+  }
+  seqs <- lapply(c(300, 250, 400, 120), mk)
+  m <- hmm(ef_normal(2), 2)
+  p0 <- list(initial = c(S1 = 0.5, S2 = 0.5), transition = matrix(c(0.8, 0.2, 0.3, 0.7), 2, byrow = TRUE),
+    emission = list(list(mean = c(0.5, 0), cov = diag(2)), list(mean = c(2, -0.5), cov = diag(2))))
+  ctl <- lvm_control(maxit = 15, tol = 0)
+  # One chunk: the in-memory fit's bits.
+  one <- fit_lvm(m, lvm_chunks(seqs[1]), init = p0, control = ctl)
+  expect_same_fit(one, fit_lvm(m, seqs[1], init = p0, control = ctl))
+  # Several: the same EM, summed over chunks (equal to rounding), the same
+  # bits under any plan.
+  ch <- fit_lvm(m, lvm_chunks(seqs), init = p0, control = ctl)
+  mem <- fit_lvm(m, seqs, init = p0, control = ctl)
+  expect_equal(ch$loglik, mem$loglik, tolerance = 1e-12)
+  expect_equal(ch$trace, mem$trace, tolerance = 1e-12)
+  expect_equal(ch$params, mem$params, tolerance = 1e-9)
+  expect_identical(ch$n, mem$n)
+  expect_output(print(ch), "4 sequences")
+  post <- posterior(ch)
+  expect_length(post, 4L)
+  expect_equal(post[[2]], posterior(mem, seqs[2]), tolerance = 1e-8)
+  expect_equal(unname(unlist(log_density(ch))), unname(log_density(mem)), tolerance = 1e-8)
+  # Default starts from a sample of chunks reach the in-memory optimum.
+  expect_equal(fit_lvm(m, lvm_chunks(seqs))$loglik, fit_lvm(m, seqs)$loglik, tolerance = 1e-7)
+  skip_on_cran()
+  skip_if_not_installed("future")
+  old <- future::plan()
+  on.exit(future::plan(old), add = TRUE)
+  future::plan(future::multisession, workers = 2L)
+  expect_same_fit(fit_lvm(m, lvm_chunks(seqs), init = p0, control = ctl), ch)
+})
+
 test_that("what chunked EM cannot do is a classed error before any pass", {
   x <- gmm_data(500L)
   ch <- lvm_chunks(list(x[1:200, ], x[201:500, ]))
   m <- mixture(ef_normal(3), 2)
   expect_error(fit_lvm(m, ch, weights = rep(1, 500)), class = "harmonium_error_unsupported")
   expect_error(fit_lvm(m, ch, method = "gradient"), class = "harmonium_error_unsupported")
-  expect_error(fit_lvm(hmm(ef_normal(3), 2), ch), class = "harmonium_error_unsupported")
+  expect_error(fit_lvm(lds(1, 1), lvm_chunks(list(matrix(rnorm(50))))), class = "harmonium_error_unsupported")
+  expect_error(fit_lvm(hmm(ef_normal(3), 2), ch, na_action = "omit"), class = "harmonium_error_argument")
   expect_error(fit_lvm(mixture(ef_normal(3), 600), ch), class = "harmonium_error_data")
   expect_error(fit_lvm(mixture(ef_normal(2), 2), ch), class = "harmonium_error_data")
 })
