@@ -604,14 +604,15 @@ chunked_sizes <- function(fit) {
 # worker count; one chunk gives the in-memory fit's bits, and other
 # chunkings agree with it to rounding.
 fit_chunked_hmm <- function(model, src, init, control, na_action, call, env) {
-  if (!inherits(model, "hmm_model")) {
-    abort_hm("Chunked EM supports the hidden Markov models among the sequence models, not {model$label}.",
-      "unsupported", call = env)
-  }
   if (na_action == "omit") {
     abort_hm(c("{.arg na_action} does not apply to sequence models.",
       i = "Missing observations are skipped by the update step; the state is still predicted."),
       "argument", call = env)
+  }
+  if (inherits(model, "lds_model")) return(fit_chunked_lds(model, src, init, control, call, env))
+  if (!inherits(model, "hmm_model")) {
+    abort_hm("Chunked EM supports HMMs and linear dynamical systems among the sequence models, not {model$label}.",
+      "unsupported", call = env)
   }
   threads <- resolve_threads(control$threads)
   nc <- chunk_count(src)
@@ -787,4 +788,98 @@ chunk_run_hmm_em <- function(ly, st, ctrl, control, call) {
     chain <- up$chain
   }
   list(theta = theta, chain = chain, trace = trace, status = status, bad = bad, converged = converged)
+}
+
+# --- linear dynamical systems on chunks of whole sequences ---------------------------
+
+# As for HMMs: a chunk is one whole sequence form; the Kalman smoother's
+# statistics (sums over sequences) are added in chunk order and the M-step
+# (lds_mstep()) runs on the sum, as lds_run_em() runs it in memory.
+fit_chunked_lds <- function(model, src, init, control, call, env) {
+  threads <- resolve_threads(control$threads)
+  nc <- chunk_count(src)
+  init_par <- if (is.null(init)) NULL else lds_constrain(model, lds_check_params(model, init, "init", env))
+  if (is.null(init_par)) {
+    # The model's deterministic start on a seeded sample of whole chunks.
+    rows <- chunk_nrows(src)
+    ord <- with_seed(if (is.null(control$seed)) default_seed else control$seed, sample.int(nc))
+    take <- if (is.null(rows)) ord[1L] else sort(ord[seq_len(max(1L, sum(cumsum(rows[ord]) <= chunk_start_rows)))])
+    seqs <- as_sequences(unlist(lapply(take, function(i) {
+      ch <- chunk_read(src, i)
+      if (is.list(ch) && !is.data.frame(ch)) ch else list(ch)
+    }), recursive = FALSE), NULL, "data", env)
+    init_par <- with_seed(start_seed(control, 1L), lds_start(model, lds_data(model, seqs, "data", env), seqs, 1L))
+  }
+  task_for <- function(par) chunk_task(chunk_lds_stats_task, src = src, model = model, par = par, threads = control$threads)
+  pass <- function(par) {
+    res <- chunk_map(nc, task_for(par), "a Kalman smoother pass", env)
+    bad <- vapply(res, function(r) r$status != 0L, logical(1))
+    if (any(bad)) return(res[[which(bad)[1L]]])
+    st <- res[[1L]]$stats
+    for (r in res[-1L]) st <- st + r$stats
+    list(stats = st, status = 0L, n = sum(vapply(res, `[[`, numeric(1), "n")),
+      n_obs = sum(vapply(res, `[[`, numeric(1), "n_obs")), lengths = unlist(lapply(res, `[[`, "lengths")),
+      names = res[[1L]]$names)
+  }
+  par <- init_par
+  trace <- numeric(0)
+  status <- "max_iter"
+  converged <- FALSE
+  prev <- par
+  progress_start()
+  for (it in seq_len(control$maxit)) {
+    es <- pass(par)
+    if (es$status != 0L) {
+      if (it == 1L) {
+        abort_hm(c("Could not run the Kalman filter.", x = "{status_message(es$status)}.",
+          i = "Check that {.field observation_cov} and {.field state_cov} are positive definite."),
+          paste0("engine_", hm_status_names[es$status + 1L]), call = env)
+      }
+      status <- hm_status_names[es$status + 1L]
+      par <- prev
+      break
+    }
+    ll <- es$stats[1]
+    trace <- c(trace, ll)
+    progress_tick(trace)
+    if (it > 1L && abs(ll - trace[it - 1L]) / (1 + abs(ll)) < control$tol) {
+      converged <- TRUE
+      status <- "converged"
+      break
+    }
+    prev <- par
+    nxt <- tryCatch(lds_mstep(model, es$stats, par), error = function(e) NULL)
+    if (is.null(nxt) || !is_pd(nxt$state_cov) || !is_pd(nxt$observation_cov) || any(!is.finite(unlist(nxt)))) {
+      status <- "not_pd"
+      break
+    }
+    par <- nxt
+  }
+  fin <- pass(par)
+  if (!converged && status == "max_iter" && fin$status == 0L) trace <- c(trace, fin$stats[1])
+  if (status == "not_pd") {
+    warn_hm("EM stopped at iteration {length(trace)}: a noise covariance became singular.", "collapse")
+  } else if (!converged) {
+    warn_not_converged("EM", control)
+  }
+  check_monotone(trace)
+  starts <- data.frame(start = 1L, loglik = fin$stats[1], iterations = length(trace), status = status, note = "",
+    stringsAsFactors = FALSE)
+  y0 <- matrix(0, model$p, 0L, dimnames = list(fin$names, NULL))
+  fit <- structure(
+    list(model = model, params = lds_name_params(par, y0), loglik = fin$stats[1], logp = numeric(0),
+      trace = numeric(0), iterations = 0L, converged = NA, status = "given", n = as.integer(fin$n),
+      n_obs = as.integer(fin$n_obs), df = model$n_free, y = NULL, lengths = fin$lengths, ids = NULL, start = NULL,
+      weights = NULL, call = call, method = "em", source = src, chunks = nc),
+    class = c("lds_fit", "lvm_chunked_fit", "lvm_fit")
+  )
+  fit_record_em(fit, trace, it, converged, status, starts, 1L, control)
+}
+
+chunk_lds_stats_task <- function(i, src, model, par, threads) {
+  seqs <- as_sequences(chunk_read(src, i), NULL, "data", NULL)
+  y <- lds_data(model, seqs, "data", NULL)
+  es <- lds_estep(y, seqs, NULL, par, resolve_threads(threads))
+  list(stats = es$stats, status = es$status, n = ncol(y), n_obs = sum(!is.na(y)), lengths = seqs$lengths,
+    names = rownames(y))
 }

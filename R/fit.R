@@ -718,7 +718,8 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #' @param data A numeric matrix, a data frame or a vector; or chunked data
 #'   from [lvm_chunks()], fitted chunk by chunk by the workers of the current
 #'   `future::plan()` with the same result as in memory (for a hidden
-#'   Markov model each chunk is one whole sequence; see
+#'   Markov model or a linear dynamical system each chunk is one whole
+#'   sequence; see
 #'   `vignette("larger-than-memory", package = "harmonium")`).
 #' @param init Starting values: a previous fit, source parameters, or a vector
 #'   of hard labels in `1..k` (then one start unless

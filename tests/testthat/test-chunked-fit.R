@@ -167,13 +167,34 @@ test_that("hidden Markov models fit on chunks of whole sequences", {
   expect_same_fit(fit_lvm(m, lvm_chunks(seqs), init = p0, control = ctl), ch)
 })
 
+test_that("linear dynamical systems fit on chunks of whole sequences", {
+  set.seed(46)
+  sim <- function(T) {
+    z <- cumsum(rnorm(T, sd = 0.3))
+    cbind(a = z + rnorm(T, sd = 0.5), b = 0.5 * z + rnorm(T, sd = 0.5))
+  }
+  seqs <- lapply(c(200, 150, 300), sim)
+  m <- lds(2, 1)
+  mem <- fit_lvm(m, seqs)
+  ctl <- lvm_control(maxit = 10, tol = 0)
+  one <- fit_lvm(m, lvm_chunks(seqs[1]), init = mem$params, control = ctl)
+  expect_same_fit(one, fit_lvm(m, seqs[1], init = mem$params, control = ctl))
+  ch <- fit_lvm(m, lvm_chunks(seqs), init = mem$params, control = ctl)
+  ref <- fit_lvm(m, seqs, init = mem$params, control = ctl)
+  expect_equal(ch$loglik, ref$loglik, tolerance = 1e-12)
+  expect_equal(ch$params, ref$params, tolerance = 1e-10)
+  expect_s3_class(ch, "lvm_chunked_fit")
+  expect_equal(fit_lvm(m, lvm_chunks(seqs))$loglik, mem$loglik, tolerance = 1e-7)
+})
+
 test_that("what chunked EM cannot do is a classed error before any pass", {
   x <- gmm_data(500L)
   ch <- lvm_chunks(list(x[1:200, ], x[201:500, ]))
   m <- mixture(ef_normal(3), 2)
   expect_error(fit_lvm(m, ch, weights = rep(1, 500)), class = "harmonium_error_unsupported")
   expect_error(fit_lvm(m, ch, method = "gradient"), class = "harmonium_error_unsupported")
-  expect_error(fit_lvm(lds(1, 1), lvm_chunks(list(matrix(rnorm(50))))), class = "harmonium_error_unsupported")
+  expect_error(fit_lvm(lds(1, 1), lvm_chunks(list(matrix(rnorm(50)))), method = "gradient"),
+    class = "harmonium_error_unsupported")
   expect_error(fit_lvm(hmm(ef_normal(3), 2), ch, na_action = "omit"), class = "harmonium_error_argument")
   expect_error(fit_lvm(mixture(ef_normal(3), 600), ch), class = "harmonium_error_data")
   expect_error(fit_lvm(mixture(ef_normal(2), 2), ch), class = "harmonium_error_data")
