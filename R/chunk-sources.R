@@ -578,7 +578,11 @@ chunk_read <- function(src, i, call = rlang::caller_env()) {
     # one's scope, so its rethrow would be caught here again.
     error = function(e) {
       if (inherits(e, "harmonium_error")) stop(e)
-      abort_hm(c("Could not read chunk {i} of {src$n}.", x = "{conditionMessage(e)}"), "data", call = call)
+      # A failed read may be transient (a lost connection, a busy file
+      # system): its own class, which the chunked driver retries.
+      msg <- conditionMessage(e)
+      cli::cli_abort(c("Could not read chunk {i} of {src$n}.", x = "{msg}"),
+        class = c("harmonium_error_chunk_read", "harmonium_error_data", "harmonium_error"), call = call)
     }
   )
   if (!is.data.frame(x) && !(is.matrix(x) && (is.numeric(x) || is.logical(x)))) {

@@ -74,13 +74,15 @@ chunk_try <- function(task, i, what, call, launch, fut = NULL) {
   run <- function(f) {
     if (is.null(f)) task(i) else future::value(f)
   }
-  first <- tryCatch(run(fut), harmonium_error = function(e) e, error = function(e) e)
+  # harmonium's own errors are the data's (the same on any worker) and are
+  # raised at once, except a failed read of the source.
+  final <- function(e) inherits(e, "harmonium_error") && !inherits(e, "harmonium_error_chunk_read")
+  first <- tryCatch(run(fut), error = function(e) e)
   if (!inherits(first, "error")) return(first)
-  if (inherits(first, "harmonium_error")) stop(first)
-  retry <- tryCatch(run(if (is.null(launch)) NULL else launch(i)),
-    harmonium_error = function(e) e, error = function(e) e)
+  if (final(first)) stop(first)
+  retry <- tryCatch(run(if (is.null(launch)) NULL else launch(i)), error = function(e) e)
   if (!inherits(retry, "error")) return(retry)
-  if (inherits(retry, "harmonium_error")) stop(retry)
+  if (final(retry)) stop(retry)
   abort_hm(c("Chunk {i} failed twice in {what}.",
     x = "First: {conditionMessage(first)}", x = "Then: {conditionMessage(retry)}"),
     "chunk_failed", call = call)
@@ -180,7 +182,8 @@ chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) 
   }
   if (res$n_bad > 0) {
     bad <- row0 + as.integer(res$bad_rows)
-    abort_hm(c("{.arg data} has missing or non-finite values in {cli::qty(length(bad))}row{?s} {bad}.",
+    arg <- "data"
+    abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {bad}.",
       i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
   }
   x <- if (is.null(part)) (if (direct) plain_double_matrix(src$x) else res$raw)
@@ -200,18 +203,21 @@ chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) 
 # --- the fit ------------------------------------------------------------------------
 
 fit_chunked <- function(model, src, init, method, control, weights, na_action, call, env) {
-  check_chunked_model(model, env)
   if (!is.null(weights)) {
     abort_hm(c("{.arg weights} are not supported with chunked data.", i = "Fit the rows in memory to weight them."),
       "unsupported", call = env)
   }
   if (method == "auto") method <- "em"
+  if (is_sequence_model(model)) {
+    if (method != "em") {
+      abort_hm("Sequence models are fitted by Baum-Welch (exact EM); use {.code method = \"em\"}.", "unsupported",
+        call = env)
+    }
+    return(fit_chunked_hmm(model, src, init, control, na_action, call, env))
+  }
   if (method != "em" || isFALSE(model$has_em)) {
     abort_hm("Chunked data are fitted by EM; {model$label} {if (isFALSE(model$has_em)) 'has none' else 'needs method = \"em\"'}.",
       "unsupported", call = env)
-  }
-  if (inherits(model, "mixture_of_model")) {
-    abort_hm("Chunked EM does not yet support mixtures of conjugated models ({model$label}).", "unsupported", call = env)
   }
   threads <- resolve_threads(control$threads)
   nc <- chunk_count(src)
@@ -585,4 +591,295 @@ chunked_sizes <- function(fit) {
   if (is.null(eff)) return(NULL)
   names(eff) <- seq_along(eff)
   structure(round(eff, 1), expected = TRUE)
+}
+
+# --- hidden Markov models on chunks of whole sequences ------------------------------
+
+# A chunk of a sequence model is any sequence form fit_lvm() takes (a list
+# of sequences, or one sequence as a vector, matrix or data frame); a
+# sequence is never split. Baum-Welch's E-step statistics (the chain's and
+# the emissions') are sums over sequences: each worker returns its chunk's,
+# the driver adds them in chunk order and runs the update
+# (hm_hmm_em_update). The fit is exact EM and the same for any plan and
+# worker count; one chunk gives the in-memory fit's bits, and other
+# chunkings agree with it to rounding.
+fit_chunked_hmm <- function(model, src, init, control, na_action, call, env) {
+  if (na_action == "omit") {
+    abort_hm(c("{.arg na_action} does not apply to sequence models.",
+      i = "Missing observations are skipped by the update step; the state is still predicted."),
+      "argument", call = env)
+  }
+  if (inherits(model, "lds_model")) return(fit_chunked_lds(model, src, init, control, call, env))
+  if (!inherits(model, "hmm_model")) {
+    abort_hm("Chunked EM supports HMMs and linear dynamical systems among the sequence models, not {model$label}.",
+      "unsupported", call = env)
+  }
+  threads <- resolve_threads(control$threads)
+  nc <- chunk_count(src)
+  # Pass 1: the emission family's levels from the first chunk, then each
+  # chunk's count of complete rows, means and centred sums of squares.
+  m <- hmm_prepare(model, as_sequences(chunk_read(src, 1L), NULL, "data", env), env)$model
+  mom <- chunk_map(nc, chunk_task(chunk_hmm_moments_task, src = src, model = m), "the data pass", env)
+  n_ok <- vapply(mom, `[[`, numeric(1), "n_ok")
+  S <- m$states
+  if (sum(n_ok) < S) {
+    abort_hm("{.arg data} has {sum(n_ok)} complete observation{?s}, fewer than the {S} states.", "data", call = env)
+  }
+  d <- m$d
+  if (nc == 1L) {
+    mo <- mom[[1L]]$mo
+  } else {
+    # Chan, Golub and LeVeque's pairwise update, in chunk order.
+    mean <- rep(0, d)
+    m2 <- rep(0, d)
+    tot <- 0
+    for (r in mom) {
+      if (r$n_ok == 0) next
+      delta <- r$mo$mean - mean
+      new <- tot + r$n_ok
+      mean <- mean + delta * (r$n_ok / new)
+      m2 <- m2 + r$n_ok * r$mo$rms^2 + delta^2 * tot * r$n_ok / new
+      tot <- new
+    }
+    mo <- list(mean = mean, rms = sqrt(m2 / tot))
+  }
+  sc <- make_scaler(m$obs, matrix(0, 0L, d), mo)
+  ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor)
+  wobs <- sum(n_ok)
+  # Starts: the user's, or the model's own on a seeded sample of chunks.
+  starts_th <- list()
+  if (!is.null(init)) {
+    starts_th[[1L]] <- hmm_start(m, matrix(0, 0L, d), matrix(0, 0L, d), logical(0), NULL, init, 1L, control, ctrl,
+      threads, sc, env)
+  } else {
+    ord <- with_seed(if (is.null(control$seed)) default_seed else control$seed, sample.int(nc))
+    rows <- vapply(mom, `[[`, numeric(1), "n")
+    take <- sort(ord[seq_len(max(1L, sum(cumsum(rows[ord]) <= chunk_start_rows)))])
+    seqs <- unlist(lapply(take, function(i) {
+      ch <- chunk_read(src, i)
+      if (is.list(ch) && !is.data.frame(ch)) ch else list(ch)
+    }), recursive = FALSE)
+    smp <- hmm_prepare(m, as_sequences(seqs, NULL, "data", env), env)
+    xs <- scale_data(sc, smp$x)
+    for (i in seq_len(control$n_init)) {
+      st <- hmm_start(m, xs, smp$x, smp$ok, NULL, NULL, i, control, ctrl, threads, sc, env)
+      if (!is.null(st)) starts_th[[length(starts_th) + 1L]] <- st
+    }
+  }
+  if (!length(starts_th)) abort_hm("No start gave valid parameters on the sample of chunks.", "fit_failed", call = env)
+  ly <- list(src = src, model = m, sc = sc, threads = control$threads, nc = nc, offset = wobs * sc$log_jac)
+  em <- lapply(starts_th, function(st) chunk_run_hmm_em(ly, st, ctrl, control, env))
+  best <- NULL
+  starts_tab <- data.frame(start = seq_along(em), loglik = NA_real_, iterations = 0L, status = "failed",
+    note = "", stringsAsFactors = FALSE)
+  for (i in seq_along(em)) {
+    e <- em[[i]]
+    fin <- chunk_hmm_stats(ly, e$theta, e$chain, env)
+    if (is.null(fin)) next
+    ll <- fin$ll - wobs * sc$log_jac
+    if (!is.finite(ll)) next
+    e$final <- fin
+    starts_tab$loglik[i] <- ll
+    starts_tab$iterations[i] <- length(e$trace)
+    starts_tab$status[i] <- if (e$converged) "converged" else if (e$status == 1L) "max_iter" else
+      paste0("stopped: ", hm_status_names[e$status + 1L])
+    healthy <- e$status <= 1L
+    if (is.null(best) || (healthy && !best$healthy) || (healthy == best$healthy && ll > best$ll)) {
+      best <- list(em = e, ll = ll, start = i, healthy = healthy)
+    }
+  }
+  report_starts(best, starts_tab, control, "Try {.code lvm_control(reg = 1e-6)}, fewer states, or {.arg init}.", env)
+  e <- best$em
+  if (e$status > 1L) {
+    warn_hm("Baum-Welch stopped at iteration {length(e$trace)} ({status_message(e$status)}).", "collapse")
+  } else if (!e$converged) {
+    warn_not_converged("Baum-Welch", control)
+  }
+  trace <- e$trace - wobs * sc$log_jac
+  if (m$initial != "stationary") check_monotone(trace)
+  fit <- structure(
+    list(model = m, params = hmm_to_src(m, e$theta, e$chain, sc), theta = e$theta, chain = e$chain, scaler = sc,
+      loglik = best$ll, seq_loglik = NULL, trace = best$ll, iterations = 0L, converged = NA, status = "ok",
+      n = as.integer(sum(vapply(mom, `[[`, numeric(1), "n"))), n_obs = as.integer(wobs), df = m$n_free,
+      weights = NULL, x = NULL, sequences = list(lengths = unlist(lapply(mom, `[[`, "lengths"))), posterior = NULL, filtered = NULL, call = call, source = src,
+      chunks = nc),
+    class = c("hmm_fit", "lvm_chunked_fit", "lvm_fit")
+  )
+  fit_record_em(fit, trace, length(e$trace), isTRUE(e$converged), hm_status_names[e$status + 1L], starts_tab,
+    best$start, control, "em")
+}
+
+chunk_hmm_moments_task <- function(i, src, model) {
+  df <- chunk_read(src, i)
+  seqs <- as_sequences(df, NULL, "data", NULL)
+  prep <- hmm_prepare(model, seqs, NULL)
+  xo <- prep$x[prep$ok, , drop = FALSE]
+  list(n = nrow(prep$x), n_ok = sum(prep$ok), lengths = seqs$lengths, mo = if (nrow(xo)) data_moments(xo) else list(mean = rep(0, ncol(xo)),
+    rms = rep(0, ncol(xo))))
+}
+
+chunk_hmm_stats_task <- function(i, src, model, sc, theta, chain, threads) {
+  threads <- resolve_threads(threads)
+  seqs <- as_sequences(chunk_read(src, i), NULL, "data", NULL)
+  prep <- hmm_prepare(model, seqs, NULL)
+  lay <- seq_layout(seqs)
+  xs <- scale_data(sc, prep$x, threads)
+  native_hmm_em_stats(model$mix, theta, chain, xs, lay$start, lay$lengths, NULL, threads)
+}
+
+native_hmm_em_stats <- function(m, theta, chain, x, starts, lengths, w, threads) {
+  .Call(C_hmm_em_stats, m$hm_kind, m$obs_spec, m$lat_spec, theta, chain, x, as.integer(starts), as.integer(lengths),
+    w, as.integer(threads))
+}
+native_hmm_em_update <- function(m, hst, mst, chain, mode, ctrl) {
+  .Call(C_hmm_em_update, m$hm_kind, m$obs_spec, m$lat_spec, hst, mst, chain, as.integer(mode), ctrl)
+}
+
+# One pass: the chain's and the emissions' statistics summed over chunks in
+# chunk order, with the log-likelihood; NULL when a chunk's E-step failed.
+chunk_hmm_stats <- function(ly, theta, chain, call) {
+  res <- chunk_map(ly$nc, chunk_task(chunk_hmm_stats_task, src = ly$src, model = ly$model, sc = ly$sc,
+    theta = theta, chain = chain, threads = ly$threads), "a Baum-Welch E-step", call)
+  bad <- vapply(res, function(r) r$status != 0L, logical(1))
+  if (any(bad)) return(structure(list(status = res[[which(bad)[1L]]]$status), class = "hm_failed"))
+  hst <- res[[1L]]$hst
+  mst <- res[[1L]]$mst
+  for (r in res[-1L]) {
+    hst <- hst + r$hst
+    mst <- mst + r$mst
+  }
+  S <- ly$model$states
+  list(hst = hst, mst = mst, ll = hst[S * S + S + 1L], status = 0L)
+}
+
+# Baum-Welch over chunks, iteration by iteration as glue_hmm.c's loop runs it.
+chunk_run_hmm_em <- function(ly, st, ctrl, control, call) {
+  m <- ly$model
+  theta <- st$theta
+  chain <- hmm_chain(st$initial, st$transition)
+  trace <- numeric(0)
+  ll_old <- NA_real_
+  status <- 1L
+  bad <- -1L
+  converged <- FALSE
+  progress_start()
+  for (it in seq_len(control$maxit)) {
+    es <- chunk_hmm_stats(ly, theta, chain, call)
+    if (inherits(es, "hm_failed")) {
+      status <- es$status
+      break
+    }
+    ll <- es$ll
+    trace <- c(trace, ll)
+    up <- native_hmm_em_update(m$mix, es$hst, es$mst, chain, m$init_mode, ctrl)
+    progress_tick(trace - ly$offset)
+    if (up$status != 0L) {
+      status <- up$status
+      bad <- up$bad
+      break
+    }
+    if (is.finite(ll_old) && abs(ll - ll_old) / (1 + abs(ll)) < control$tol) {
+      converged <- TRUE
+      status <- 0L
+      break
+    }
+    ll_old <- ll
+    theta <- up$theta
+    chain <- up$chain
+  }
+  list(theta = theta, chain = chain, trace = trace, status = status, bad = bad, converged = converged)
+}
+
+# --- linear dynamical systems on chunks of whole sequences ---------------------------
+
+# As for HMMs: a chunk is one whole sequence form; the Kalman smoother's
+# statistics (sums over sequences) are added in chunk order and the M-step
+# (lds_mstep()) runs on the sum, as lds_run_em() runs it in memory.
+fit_chunked_lds <- function(model, src, init, control, call, env) {
+  threads <- resolve_threads(control$threads)
+  nc <- chunk_count(src)
+  init_par <- if (is.null(init)) NULL else lds_constrain(model, lds_check_params(model, init, "init", env))
+  if (is.null(init_par)) {
+    # The model's deterministic start on a seeded sample of whole chunks.
+    rows <- chunk_nrows(src)
+    ord <- with_seed(if (is.null(control$seed)) default_seed else control$seed, sample.int(nc))
+    take <- if (is.null(rows)) ord[1L] else sort(ord[seq_len(max(1L, sum(cumsum(rows[ord]) <= chunk_start_rows)))])
+    seqs <- as_sequences(unlist(lapply(take, function(i) {
+      ch <- chunk_read(src, i)
+      if (is.list(ch) && !is.data.frame(ch)) ch else list(ch)
+    }), recursive = FALSE), NULL, "data", env)
+    init_par <- with_seed(start_seed(control, 1L), lds_start(model, lds_data(model, seqs, "data", env), seqs, 1L))
+  }
+  task_for <- function(par) chunk_task(chunk_lds_stats_task, src = src, model = model, par = par, threads = control$threads)
+  pass <- function(par) {
+    res <- chunk_map(nc, task_for(par), "a Kalman smoother pass", env)
+    bad <- vapply(res, function(r) r$status != 0L, logical(1))
+    if (any(bad)) return(res[[which(bad)[1L]]])
+    st <- res[[1L]]$stats
+    for (r in res[-1L]) st <- st + r$stats
+    list(stats = st, status = 0L, n = sum(vapply(res, `[[`, numeric(1), "n")),
+      n_obs = sum(vapply(res, `[[`, numeric(1), "n_obs")), lengths = unlist(lapply(res, `[[`, "lengths")),
+      names = res[[1L]]$names)
+  }
+  par <- init_par
+  trace <- numeric(0)
+  status <- "max_iter"
+  converged <- FALSE
+  prev <- par
+  progress_start()
+  for (it in seq_len(control$maxit)) {
+    es <- pass(par)
+    if (es$status != 0L) {
+      if (it == 1L) {
+        abort_hm(c("Could not run the Kalman filter.", x = "{status_message(es$status)}.",
+          i = "Check that {.field observation_cov} and {.field state_cov} are positive definite."),
+          paste0("engine_", hm_status_names[es$status + 1L]), call = env)
+      }
+      status <- hm_status_names[es$status + 1L]
+      par <- prev
+      break
+    }
+    ll <- es$stats[1]
+    trace <- c(trace, ll)
+    progress_tick(trace)
+    if (it > 1L && abs(ll - trace[it - 1L]) / (1 + abs(ll)) < control$tol) {
+      converged <- TRUE
+      status <- "converged"
+      break
+    }
+    prev <- par
+    nxt <- tryCatch(lds_mstep(model, es$stats, par), error = function(e) NULL)
+    if (is.null(nxt) || !is_pd(nxt$state_cov) || !is_pd(nxt$observation_cov) || any(!is.finite(unlist(nxt)))) {
+      status <- "not_pd"
+      break
+    }
+    par <- nxt
+  }
+  fin <- pass(par)
+  if (!converged && status == "max_iter" && fin$status == 0L) trace <- c(trace, fin$stats[1])
+  if (status == "not_pd") {
+    warn_hm("EM stopped at iteration {length(trace)}: a noise covariance became singular.", "collapse")
+  } else if (!converged) {
+    warn_not_converged("EM", control)
+  }
+  check_monotone(trace)
+  starts <- data.frame(start = 1L, loglik = fin$stats[1], iterations = length(trace), status = status, note = "",
+    stringsAsFactors = FALSE)
+  y0 <- matrix(0, model$p, 0L, dimnames = list(fin$names, NULL))
+  fit <- structure(
+    list(model = model, params = lds_name_params(par, y0), loglik = fin$stats[1], logp = numeric(0),
+      trace = numeric(0), iterations = 0L, converged = NA, status = "given", n = as.integer(fin$n),
+      n_obs = as.integer(fin$n_obs), df = model$n_free, y = NULL, lengths = fin$lengths, ids = NULL, start = NULL,
+      weights = NULL, call = call, method = "em", source = src, chunks = nc),
+    class = c("lds_fit", "lvm_chunked_fit", "lvm_fit")
+  )
+  fit_record_em(fit, trace, it, converged, status, starts, 1L, control)
+}
+
+chunk_lds_stats_task <- function(i, src, model, par, threads) {
+  seqs <- as_sequences(chunk_read(src, i), NULL, "data", NULL)
+  y <- lds_data(model, seqs, "data", NULL)
+  es <- lds_estep(y, seqs, NULL, par, resolve_threads(threads))
+  list(stats = es$stats, status = es$status, n = ncol(y), n_obs = sum(!is.na(y)), lengths = seqs$lengths,
+    names = rownames(y))
 }

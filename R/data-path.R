@@ -241,7 +241,7 @@ data_pass <- function(fam, src, arg, call, threads = 1L) {
   res <- native_data_scan(plan$x, plan$spec, plan$sup, !direct, as.integer(threads))
   if (res$n_bad > 0) {
     bad <- as.integer(res$bad_rows)
-    abort_hm(c("{.arg {arg}} has missing or non-finite values in {cli::qty(length(bad))}row{?s} {bad}.",
+    abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {bad}.",
       i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
   }
   x <- if (direct) plain_double_matrix(src$x) else res$raw

@@ -101,7 +101,7 @@ as_data_frame_cols <- function(data, arg, call) {
 }
 
 support_error <- function(rows, what, arg, call) {
-  abort_hm(c("{.arg {arg}} has values outside the support in {cli::qty(length(head(rows, 10)))}row{?s} {head(rows, 10)}.", x = what),
+  abort_hm(c("{.arg {arg}} has values outside the support in row{?s} {head(rows, 10)}.", x = what),
     "data_support", call = call)
 }
 

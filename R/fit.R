@@ -715,7 +715,12 @@ fit_estep <- function(m, theta, xs, w, sc, threads, call = rlang::caller_env()) 
 #' @param model An `lvm_model` such as [mixture()], or a one-sided formula
 #'   selecting columns of `data` (then the model comes third:
 #'   `fit_lvm(~ a + b, data, model)`).
-#' @param data A numeric matrix, a data frame or a vector.
+#' @param data A numeric matrix, a data frame or a vector; or chunked data
+#'   from [lvm_chunks()], fitted chunk by chunk by the workers of the current
+#'   `future::plan()` with the same result as in memory (for a hidden
+#'   Markov model or a linear dynamical system each chunk is one whole
+#'   sequence; see
+#'   `vignette("larger-than-memory", package = "harmonium")`).
 #' @param init Starting values: a previous fit, source parameters, or a vector
 #'   of hard labels in `1..k` (then one start unless
 #'   `lvm_control(n_init = )` asks for more). `NULL` uses the default starts

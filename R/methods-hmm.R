@@ -224,6 +224,9 @@ forecast.hmm_fit <- function(fit, h = 1, newdata = NULL, ...) {
 posterior.hmm_fit <- function(object, newdata = NULL, ...) {
   check_dots(...)
   env <- rlang::current_env()
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) posterior(f, d), "the posterior"))
+  }
   if (is.null(newdata) && !is.null(object$posterior)) return(object$posterior)
   p <- hmm_inference(object, newdata, c(FALSE, TRUE, FALSE), env)$res$smoothed
   colnames(p) <- paste0("S", seq_len(ncol(p)))
@@ -247,6 +250,9 @@ posterior.hmm_fit <- function(object, newdata = NULL, ...) {
 predict.hmm_fit <- function(object, newdata = NULL, type = c("class", "posterior"), ...) {
   check_dots(...)
   type <- check_choice(type, c("class", "posterior"))
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) predict(f, d, type = type), "the predictions"))
+  }
   if (type == "posterior") return(posterior(object, newdata))
   viterbi(object, newdata)$state
 }
@@ -261,6 +267,9 @@ fitted.hmm_fit <- function(object, ...) {
 log_density.hmm_fit <- function(object, newdata = NULL, ...) {
   check_dots(...)
   env <- rlang::current_env()
+  if (!is.null(src <- chunk_newdata(object, newdata))) {
+    return(chunk_apply_fit(object, src, function(f, d) log_density(f, d), "the log densities"))
+  }
   if (is.null(newdata) && !is.null(object$seq_loglik)) return(object$seq_loglik)
   inf <- hmm_inference(object, newdata, c(FALSE, FALSE, FALSE), env)
   hmm_seq_loglik(inf$res, inf$ok, inf$seqs, object$scaler)

@@ -27,6 +27,8 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(hmm_em_run, 12),
     CALLDEF(hmm_seq_infer, 10),
     CALLDEF(hmm_stationary, 1),
+    CALLDEF(hmm_em_stats, 10),
+    CALLDEF(hmm_em_update, 8),
     CALLDEF(family_info, 1),
     CALLDEF(family_stat, 2),
     CALLDEF(family_log_base, 2),

@@ -25,6 +25,19 @@ if (length(need)) {
   message("installing: ", paste(need, collapse = ", "))
   install.packages(need, repos = repos, Ncpus = 2L)
 }
+# Enhances (duckdb, arrow): back ends of lvm_chunks() that harmonium uses
+# when present. duckdb compiles from source for 20-40 minutes on two cores,
+# so it is installed only on request: HARMONIUM_DEPS=full.
+if (identical(Sys.getenv("HARMONIUM_DEPS"), "full")) {
+  enh <- read.dcf("DESCRIPTION", fields = "Enhances")[1, 1]
+  enh <- trimws(sub("\\(.*", "", strsplit(enh, ",")[[1]]))
+  # arrow's source build needs its C++ library, which CRAN does not ship.
+  enh <- setdiff(enh[nzchar(enh)], c("arrow", rownames(installed.packages())))
+  if (length(enh)) {
+    message("installing: ", paste(enh, collapse = ", "))
+    try(install.packages(enh, repos = repos, Ncpus = 2L))
+  }
+}
 still <- setdiff(setdiff(pkgs, optional), rownames(installed.packages()))
 if (length(still)) stop("could not install: ", paste(still, collapse = ", "))
 

@@ -1572,6 +1572,40 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
                             int *bad,
                             double *work);
 
+/*
+ * hm_hmm_em_iterate's halves, for a driver that sums the E-step over chunks
+ * of whole sequences: hm_hmm_em_stats writes the chain's statistics hst
+ * (hm_hmm_stats_len(S)) and the emission statistics mst (hm_stats_len(h))
+ * at (theta, init, trans) (work: hm_hmm_em_work_len); hm_hmm_em_update maps
+ * summed hst and mst to the next parameters (work:
+ * hm_hmm_em_update_work_len(h)). hm_hmm_em_iterate is the two in turn.
+ */
+hm_status hm_hmm_em_stats(const hm_harmonium *h,
+                          const double *theta,
+                          const double *init,
+                          const double *trans,
+                          const hm_data *data,
+                          const hm_seqs *sq,
+                          const hm_data *obs,
+                          const int *obs_row,
+                          int threads,
+                          double *hst,
+                          double *mst,
+                          double *work);
+size_t hm_hmm_em_update_work_len(const hm_harmonium *h);
+hm_status hm_hmm_em_update(const hm_harmonium *h,
+                           const double *hst,
+                           const double *mst,
+                           const double *init,
+                           const double *trans,
+                           int init_mode,
+                           const hm_ctrl *ctl,
+                           double *theta_new,
+                           double *init_new,
+                           double *trans_new,
+                           int *bad,
+                           double *work);
+
 /* ---- Linear dynamical system (lds.c, theory.md 5.7) ----
  * State z_t (q), observation y_t (p): z_1 ~ N(mu1, p1); z_{t+1} = a z_t + b + N(0, qcov);
  * y_t = c z_t + d + N(0, r). Matrices column-major, covariances full symmetric. */

@@ -521,26 +521,25 @@ size_t hm_hmm_em_work_len(const hm_harmonium *h, const hm_seqs *sq, int n_obs, i
            (size_t)hm_hm_dim(h) + S * S + m;
 }
 
-hm_status hm_hmm_em_iterate(const hm_harmonium *h,
-                            const double *theta,
-                            const double *init,
-                            const double *trans,
-                            int init_mode,
-                            const hm_data *data,
-                            const hm_seqs *sq,
-                            const hm_data *obs,
-                            const int *obs_row,
-                            const hm_ctrl *ctl,
-                            int threads,
-                            double *theta_new,
-                            double *init_new,
-                            double *trans_new,
-                            double *loglik,
-                            int *bad,
-                            double *work) {
-    *bad = -1;
-    if (hm_mix_classes(h) < 1 || data->n != sq->n || init_mode < HM_HMM_INIT_FREE ||
-        init_mode > HM_HMM_INIT_FIXED) {
+// The E-step half of hm_hmm_em_iterate: the chain's statistics hst
+// (hm_hmm_stats_len(S): expected transition counts, first-state marginals,
+// log-likelihood, weight) and the emission mixture's statistics mst
+// (hm_stats_len(h)) with the smoothed marginals as given responsibilities.
+// Both are sums over sequences (a chunked driver adds them over chunks of
+// whole sequences). work: hm_hmm_em_work_len.
+hm_status hm_hmm_em_stats(const hm_harmonium *h,
+                          const double *theta,
+                          const double *init,
+                          const double *trans,
+                          const hm_data *data,
+                          const hm_seqs *sq,
+                          const hm_data *obs,
+                          const int *obs_row,
+                          int threads,
+                          double *hst,
+                          double *mst,
+                          double *work) {
+    if (hm_mix_classes(h) < 1 || data->n != sq->n) {
         return HM_EINVAL;
     }
     const int S = hm_mix_classes(h), dim = hm_hm_dim(h);
@@ -548,13 +547,8 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
     double *logp = work;                               /* N x S row-major */
     double *smooth = logp + N * (size_t)S;             /* N x S column-major */
     double *given = smooth + N * (size_t)S;            /* n_obs x S column-major */
-    /* the gathered marginals take room only when rows are missing */
-    double *hst = given + (obs_row ? (size_t)obs->n * (size_t)S : 0u); /* chain statistics */
-    double *mst = hst + hm_hmm_stats_len(S);           /* emission statistics */
-    double *eta = mst + hm_stats_len(h);
-    double *spare = eta + dim;                         /* S x S */
-    double *rest = spare + (size_t)S * (size_t)S;
-
+    double *rest = given + (obs_row ? (size_t)obs->n * (size_t)S : 0u) + (size_t)hm_hmm_stats_len(S) +
+                   (size_t)hm_stats_len(h) + (size_t)dim + (size_t)S * (size_t)S;
     // E-step: emission log densities through the mixture (of families or of
     // conjugated models), then the chain.
     hm_status st = hm_mix_log_densities(h, theta, data, logp, threads, rest);
@@ -564,11 +558,6 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
     st = hm_hmm_estep(S, sq, logp, init, trans, threads, hst, NULL, NULL, smooth, rest);
     if (st != HM_OK) {
         return st;
-    }
-    *loglik = hst[S * S + S];
-    const double wt = hst[S * S + S + 1];
-    if (!(wt > 0.0)) {
-        return HM_ENOPROG;
     }
 
     // Emission M-step: the mixture's E-step with the smoothed marginals as the given
@@ -585,10 +574,42 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
         }
         gv = given;
     }
-    st = hm_estep(h, theta, obs, gv, mst, NULL, NULL, threads, rest);
-    if (st != HM_OK) {
-        return st;
+    return hm_estep(h, theta, obs, gv, mst, NULL, NULL, threads, rest);
+}
+
+// The M-step half: new emission parameters, transition and initial
+// distribution from summed hst and mst. work: hm_hm_dim(h) + S * S +
+// hm_hm_work_len(h) doubles (hm_hmm_em_update_work_len).
+size_t hm_hmm_em_update_work_len(const hm_harmonium *h) {
+    const size_t S = (size_t)hm_mix_classes(h);
+    return (size_t)hm_hm_dim(h) + S * S + hm_hm_work_len(h);
+}
+
+hm_status hm_hmm_em_update(const hm_harmonium *h,
+                           const double *hst,
+                           const double *mst,
+                           const double *init,
+                           const double *trans,
+                           int init_mode,
+                           const hm_ctrl *ctl,
+                           double *theta_new,
+                           double *init_new,
+                           double *trans_new,
+                           int *bad,
+                           double *work) {
+    *bad = -1;
+    if (hm_mix_classes(h) < 1 || init_mode < HM_HMM_INIT_FREE || init_mode > HM_HMM_INIT_FIXED) {
+        return HM_EINVAL;
     }
+    const int S = hm_mix_classes(h), dim = hm_hm_dim(h);
+    const double wt = hst[S * S + S + 1];
+    if (!(wt > 0.0)) {
+        return HM_ENOPROG;
+    }
+    double *eta = work;
+    double *spare = eta + dim;
+    double *rest = spare + (size_t)S * (size_t)S;
+    hm_status st = HM_OK;
     const double mwt = mst[dim + 1];
     if (!(mwt > 0.0)) {
         return HM_ENOPROG;
@@ -635,4 +656,40 @@ hm_status hm_hmm_em_iterate(const hm_harmonium *h,
         memcpy(init_new, init, (size_t)S * sizeof(double));
     }
     return HM_OK;
+}
+
+hm_status hm_hmm_em_iterate(const hm_harmonium *h,
+                            const double *theta,
+                            const double *init,
+                            const double *trans,
+                            int init_mode,
+                            const hm_data *data,
+                            const hm_seqs *sq,
+                            const hm_data *obs,
+                            const int *obs_row,
+                            const hm_ctrl *ctl,
+                            int threads,
+                            double *theta_new,
+                            double *init_new,
+                            double *trans_new,
+                            double *loglik,
+                            int *bad,
+                            double *work) {
+    *bad = -1;
+    if (hm_mix_classes(h) < 1 || data->n != sq->n || init_mode < HM_HMM_INIT_FREE ||
+        init_mode > HM_HMM_INIT_FIXED) {
+        return HM_EINVAL;
+    }
+    const int S = hm_mix_classes(h), dim = hm_hm_dim(h);
+    const size_t N = (size_t)sq->n;
+    double *hst = work + 2 * N * (size_t)S + (obs_row ? (size_t)obs->n * (size_t)S : 0u);
+    double *mst = hst + hm_hmm_stats_len(S);
+    double *up = mst + hm_stats_len(h);
+    hm_status st = hm_hmm_em_stats(h, theta, init, trans, data, sq, obs, obs_row, threads, hst, mst, work);
+    if (st != HM_OK) {
+        return st;
+    }
+    *loglik = hst[S * S + S];
+    (void)dim;
+    return hm_hmm_em_update(h, hst, mst, init, trans, init_mode, ctl, theta_new, init_new, trans_new, bad, up);
 }

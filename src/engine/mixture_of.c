@@ -336,7 +336,9 @@ static int mo_chunk_rows(const hm_harmonium *h) {
 static size_t mo_estep_work_len(const hm_harmonium *h, int threads) {
     const size_t K = (size_t)h->k, db = (size_t)mo_base_dim(h), C = (size_t)mo_chunk_rows(h);
     const size_t bp = (size_t)hm_hm_post_len(h->sub);
-    return K * db + 2 * K + C * K + C + C * bp + db + 2 + mo_work_len(h) + hm_estep_work_len(h->sub, threads) + 8;
+    const size_t sl = (size_t)mo_dim(h) + 2;
+    return K * db + 2 * K + C * K + C + C * bp + db + 2 + mo_work_len(h) + hm_estep_work_len(h->sub, threads) + 8 +
+           sl + HM_TREE_STACK_LEN(sl);
 }
 
 static hm_status mo_estep(const hm_harmonium *h,
@@ -352,10 +354,6 @@ static hm_status mo_estep(const hm_harmonium *h,
     const int C = mo_chunk_rows(h), bp = hm_hm_post_len(h->sub), slen = db + 2;
     const int n = data->n;
     const size_t nn = (size_t)n;
-    if (data->tree != NULL) {
-        // Its sums run over chunks of complete rows, not hm_run_blocks.
-        return HM_EINVAL;
-    }
     double *comps = work;
     double *lpi = comps + (size_t)K * (size_t)db;
     double *psik = lpi + K;
@@ -364,7 +362,9 @@ static hm_status mo_estep(const hm_harmonium *h,
     double *pb = v + C;
     double *sst = pb + (size_t)C * (size_t)bp;
     double *hw = sst + slen;
-    double *bw = hw + mo_work_len(h);
+    double *blk = hw + mo_work_len(h);
+    double *tsw = blk + (size_t)dim + 2;
+    double *bw = tsw + HM_TREE_STACK_LEN(dim + 2);
 
     hm_status st = mo_check_natural(h, theta, hw);
     if (st != HM_OK) {
@@ -391,16 +391,22 @@ static hm_status mo_estep(const hm_harmonium *h,
     for (int k = 0; k < K; k++) {
         lpi[k] -= lse;
     }
-    double *acc = stats ? stats : NULL;
-    if (acc) {
-        memset(acc, 0, (size_t)(dim + 2) * sizeof(double));
-    }
+    // Each chunk of C rows (the kind's block, hm_estep_block_rows) sums into
+    // blk, and the chunks' sums are reduced by the engine's tree over their
+    // global indices (hm_tree), as hm_run_blocks reduces other kinds' blocks.
+    double *acc = (stats || data->tree) ? blk : NULL;
+    hm_tree_stack ts;
+    hm_tree_stack_init(&ts, dim + 2, tsw);
+    const double g0 = data->tree ? data->tree->b0 : 0.0;
     if (post) {
         memset(post + (size_t)K * nn, 0, (size_t)bp * nn * sizeof(double));
     }
-    double ll = 0.0, wt = 0.0;
     for (int r0 = 0; r0 < n; r0 += C) {
         const int nr = n - r0 < C ? n - r0 : C;
+        double ll = 0.0, wt = 0.0;
+        if (acc) {
+            memset(acc, 0, (size_t)(dim + 2) * sizeof(double));
+        }
         hm_data view;
         view.tree = NULL;
         view.x = data->x + r0;
@@ -490,10 +496,23 @@ static hm_status mo_estep(const hm_harmonium *h,
                 }
             }
         }
+        if (acc) {
+            acc[dim] = given ? 0.0 : ll;
+            acc[dim + 1] = wt;
+            st = hm_tree_stack_push(&ts, g0 + (double)(r0 / C), 1.0, acc);
+            if (st != HM_OK) {
+                return st;
+            }
+        }
     }
-    if (acc) {
-        acc[dim] = given ? 0.0 : ll;
-        acc[dim + 1] = wt;
+    if (data->tree) {
+        st = hm_tree_stack_export(&ts, data->tree);
+        if (st != HM_OK) {
+            return st;
+        }
+    }
+    if (stats) {
+        hm_tree_stack_total(&ts, stats);
     }
     return HM_OK;
 }
@@ -533,6 +552,7 @@ const hm_kind_ops hm_kind_mixture_of_ops = {
     .sample = mo_sample,
     .estep_work_len = mo_estep_work_len,
     .estep = mo_estep,
+    .block_rows = mo_chunk_rows,
 };
 
 // --- per-component log densities (the emission of a hidden Markov chain) -----

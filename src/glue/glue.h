@@ -29,6 +29,9 @@ SEXP ffi_hmm_em_run(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP 
 SEXP ffi_hmm_seq_infer(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts,
                        SEXP lengths, SEXP want, SEXP threads);
 SEXP ffi_hmm_stationary(SEXP trans);
+SEXP ffi_hmm_em_stats(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts, SEXP lengths,
+                      SEXP w, SEXP threads);
+SEXP ffi_hmm_em_update(SEXP kind, SEXP obs, SEXP lat, SEXP hst, SEXP mst, SEXP chain, SEXP mode, SEXP ctrl);
 SEXP ffi_family_info(SEXP spec);
 SEXP ffi_family_stat(SEXP spec, SEXP x);
 SEXP ffi_family_log_base(SEXP spec, SEXP x);

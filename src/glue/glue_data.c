@@ -205,6 +205,9 @@ static SEXP data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads, 
 // The whole data's means, rms and sums of squares from folded moment sums
 // (hm_col_scan_finish): sums 2 d, shift d, moments d (0/1), n.
 SEXP ffi_data_scan_finish(SEXP sums, SEXP shift, SEXP moments, SEXP n) {
+    if (TYPEOF(shift) != REALSXP) {
+        internal_error(__func__, "`shift` must be a double vector");
+    }
     const R_xlen_t d = XLENGTH(shift);
     const double *sh = glue_real(shift, d, "shift", __func__);
     const double *su = glue_real(sums, 2 * d, "sums", __func__);

@@ -341,3 +341,63 @@ SEXP ffi_hmm_stationary(SEXP trans) {
     UNPROTECT(2);
     return out;
 }
+
+// The E-step statistics of Baum-Welch at (theta, chain) over the sequences
+// of x (hm_hmm_em_stats): list(hst, mst, status), for the chunked driver
+// (R/chunked-fit.R), which sums them over chunks of whole sequences.
+SEXP ffi_hmm_em_stats(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP chain, SEXP x, SEXP starts, SEXP lengths,
+                      SEXP w, SEXP threads) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    if (hm_mix_classes(h) < 2) {
+        internal_error(__func__, "`kind` must be a mixture (the emission)");
+    }
+    const int dim = hm_hm_dim(h), S = hm_mix_classes(h);
+    const double *th = glue_real_finite(theta, dim, "theta", __func__);
+    const double *ch = glue_real_finite(chain, (R_xlen_t)S + (R_xlen_t)S * S, "chain", __func__);
+    const int d = m.obs.f.d;
+    int n = glue_obs_data(x, &m.obs.f, 1, 1, "x", __func__);
+    hm_seqs sq = seqs_from(starts, lengths, w, n, __func__);
+    int nt = glue_threads(threads, __func__);
+    hm_data data = {REAL(x), n, n, NULL};
+    hm_data od;
+    int *orow = observed_rows(REAL(x), n, d, &sq, &od, __func__);
+    double *work = glue_scratch(hm_hmm_em_work_len(h, &sq, orow ? od.n : 0, nt));
+    SEXP hst = PROTECT(Rf_allocVector(REALSXP, hm_hmm_stats_len(S)));
+    SEXP mst = PROTECT(Rf_allocVector(REALSXP, hm_stats_len(h)));
+    hm_status st = hm_hmm_em_stats(h, th, ch, ch + S, &data, &sq, &od, orow, nt, REAL(hst), REAL(mst), work);
+    const char *nm[] = {"hst", "mst", "status"};
+    SEXP v[3] = {hst, mst, PROTECT(glue_status(st))};
+    SEXP out = glue_list(3, nm, v);
+    UNPROTECT(3);
+    return out;
+}
+
+// Baum-Welch's update from summed statistics (hm_hmm_em_update): chain =
+// c(init, row-major trans) before the update, mode the initial mode.
+SEXP ffi_hmm_em_update(SEXP kind, SEXP obs, SEXP lat, SEXP hst, SEXP mst, SEXP chain, SEXP mode, SEXP ctrl) {
+    glue_model m;
+    glue_model_from(kind, obs, lat, &m, __func__);
+    const hm_harmonium *h = &m.h;
+    if (hm_mix_classes(h) < 2) {
+        internal_error(__func__, "`kind` must be a mixture (the emission)");
+    }
+    const int dim = hm_hm_dim(h), S = hm_mix_classes(h);
+    const size_t ss = (size_t)S * (size_t)S;
+    const double *hs = glue_real(hst, hm_hmm_stats_len(S), "hst", __func__);
+    const double *ms = glue_real(mst, hm_stats_len(h), "mst", __func__);
+    const double *ch = glue_real_finite(chain, (R_xlen_t)S + (R_xlen_t)ss, "chain", __func__);
+    const int md = glue_int_in(mode, -1000000, 1000000, "mode", __func__);
+    hm_ctrl ctl = glue_ctrl_from(ctrl, __func__);
+    SEXP th = PROTECT(Rf_allocVector(REALSXP, dim));
+    SEXP chs = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)S + (R_xlen_t)ss));
+    double *work = glue_scratch(hm_hmm_em_update_work_len(h));
+    int bad = -1;
+    hm_status st = hm_hmm_em_update(h, hs, ms, ch, ch + S, md, &ctl, REAL(th), REAL(chs), REAL(chs) + S, &bad, work);
+    const char *nm[] = {"theta", "chain", "status", "bad"};
+    SEXP v[4] = {th, chs, PROTECT(glue_status(st)), PROTECT(Rf_ScalarInteger(bad))};
+    SEXP out = glue_list(4, nm, v);
+    UNPROTECT(4);
+    return out;
+}

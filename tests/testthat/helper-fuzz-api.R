@@ -172,6 +172,34 @@ fuzz_cases_control <- function(values) {
     c("tol", "maxit", "n_init", "seed", "threads", "trace", "reg", "optimizer", "lr", "cd_k"), values)
 }
 
+fuzz_cases_chunks <- function(values) {
+  ctl <- quote(lvm_control(maxit = 3L))
+  src <- quote(lvm_chunks(list(X[1:20, ], X[21:40, ])))
+  chunk_fit <- bquote(fit_lvm(mixture(ef_normal(3), 2), .(src), NULL, "auto", .(ctl), NULL, "fail"))
+  c(
+    fuzz_slots("lvm_chunks", quote(lvm_chunks(list(X[1:20, ], X[21:40, ]))), "source", values),
+    fuzz_slots("lvm_chunks(function)", quote(lvm_chunks(function(i) X, n = 2)), "n", values),
+    fuzz_slots("fit_lvm(chunks)", chunk_fit, c("model", "init", "method", "control", "weights", "na_action"), values),
+    list(
+      fuzz_case("fit_lvm(chunks): ok", chunk_fit, expect = "ok"),
+      fuzz_case("lvm_chunks: chunks of other widths", quote(lvm_chunks(list(X[1:20, ], X[21:40, 1:2])))),
+      fuzz_case("lvm_chunks: missing file", quote(lvm_chunks(c("no-such-file.csv")))),
+      fuzz_case("fit_lvm(chunks): a reader that returns a list",
+        quote(fit_lvm(mixture(ef_normal(3), 2), lvm_chunks(function(i) list(1), n = 2)))),
+      fuzz_case("fit_lvm(chunks): a reader that fails",
+        quote(fit_lvm(mixture(ef_normal(3), 2), lvm_chunks(function(i) stop("no"), n = 2)))),
+      fuzz_case("fit_lvm(chunks): an empty chunk only", quote(fit_lvm(mixture(ef_normal(3), 2), lvm_chunks(list(X[0, ]))))),
+      fuzz_case("fit_lvm(chunks): NA rows", quote(fit_lvm(mixture(ef_normal(3), 2),
+        lvm_chunks(list(X[1:20, ], rbind(X[21:40, ], NA)))))),
+      fuzz_case("fit_lvm(chunks): a sequence model", quote(fit_lvm(hmm(ef_normal(3), 2), lvm_chunks(list(X)),
+        control = lvm_control(maxit = 3)))),
+      fuzz_case("fit_lvm(chunks): an LDS", quote(fit_lvm(lds(1, 1), lvm_chunks(list(X[, 1, drop = FALSE]))))),
+      fuzz_case("predict(chunks): bad `to`", bquote(predict(fit_lvm(mixture(ef_normal(3), 2), .(src),
+        control = .(ctl)), to = 1)))
+    )
+  )
+}
+
 fuzz_cases_fit <- function(values) {
   ctl <- quote(lvm_control(maxit = 3L))
   fit_call <- bquote(fit_lvm(mixture(ef_normal(3), 2), X, NULL, "auto", .(ctl), NULL, "fail"))
@@ -807,6 +835,7 @@ fuzz_cases_api <- function(level = c("ci", "full")) {
     fuzz_cases_constructors(values),
     fuzz_cases_control(values),
     fuzz_cases_fit(values),
+    fuzz_cases_chunks(values),
     fuzz_cases_family_data(),
     fuzz_cases_family_fns(values),
     fuzz_cases_params(values),

@@ -37,7 +37,9 @@ fuzz_native_params <- function() {
     data_scan_finish = c("sums", "shift", "moments", "n"),
     model_estep_part = c(kol, "theta", "x", "w", "b0", "threads"),
     lgm_moments_part = c(kol, "x", "w", "b0", "threads"), lgm_moments_unpack = c(kol, "tot"),
-    tree_fold = c("lo", "size", "val", "nb"), em_mstep = c(kol, "stats", "ctrl"), model_block_rows = kol
+    tree_fold = c("lo", "size", "val", "nb"), em_mstep = c(kol, "stats", "ctrl"), model_block_rows = kol,
+    hmm_em_stats = c(kol, "theta", "chain", "x", "starts", "lengths", "w", "threads"),
+    hmm_em_update = c(kol, "hst", "mst", "chain", "mode", "ctrl")
   )
 }
 
@@ -136,6 +138,7 @@ fuzz_native_workflows <- function() {
       ch <- lvm_chunks(list(x[1:25, ], x[26:60, ]))
       fit_lvm(mixture(ef_normal(3), 2), ch, control = lvm_control(maxit = 5, n_init = 1))
       fit_lvm(factor_analysis(3, 1), ch, control = lvm_control(maxit = 5))
+      fit_lvm(hmm(ef_normal(3), 2), ch, control = lvm_control(maxit = 3, n_init = 1))
     }),
     quote({
       set.seed(18)

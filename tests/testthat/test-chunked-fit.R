@@ -1,5 +1,4 @@
 # Chunked EM (R/chunked-fit.R): fit_lvm(model, lvm_chunks(...)) against the
-lvm_chunks <- harmonium:::lvm_chunks
 # in-memory fit, which it must equal bit for bit (identical()) for any
 # chunking, plan, worker count and schedule.
 
@@ -79,14 +78,14 @@ test_that("GMM, LCA and FA on 1, 3 and 7 chunks are identical to the in-memory f
   }
   y <- lca_data()
   ml <- lca_model()
-  st <- fit_lvm(ml, y, control = lvm_control(n_init = 1, maxit = 3))
+  st <- suppressWarnings(fit_lvm(ml, y, control = lvm_control(n_init = 1, maxit = 3)))
   ref <- fit_lvm(ml, y, init = st$params)
   for (k in c(1L, 3L, 7L)) {
     expect_same_fit(fit_lvm(ml, lvm_chunks(split_rows(y, k)), init = st$params), ref, info = paste("LCA", k))
   }
   z <- fa_data()
   mf <- factor_analysis(6, 2)
-  st <- fit_lvm(mf, z, control = lvm_control(maxit = 2))
+  st <- suppressWarnings(fit_lvm(mf, z, control = lvm_control(maxit = 2)))
   ref <- fit_lvm(mf, z, init = st$params)
   expect_gt(ref$iterations, 2L)
   for (k in c(1L, 3L, 7L)) {
@@ -131,13 +130,72 @@ test_that("na_action = 'omit' drops the same rows as in memory; missing values a
   expect_error(fit_lvm(m, ch, init = gmm_init), "1500", class = "harmonium_error_data_na")
 })
 
+test_that("hidden Markov models fit on chunks of whole sequences", {
+  set.seed(45)
+  mk <- function(T) {
+    z <- cumsum(runif(T) < 0.1) %% 2 + 1
+    cbind(y = rnorm(T, c(0, 3)[z]), w = rnorm(T, c(1, -1)[z]))
+  }
+  seqs <- lapply(c(300, 250, 400, 120), mk)
+  m <- hmm(ef_normal(2), 2)
+  p0 <- list(initial = c(S1 = 0.5, S2 = 0.5), transition = matrix(c(0.8, 0.2, 0.3, 0.7), 2, byrow = TRUE),
+    emission = list(list(mean = c(0.5, 0), cov = diag(2)), list(mean = c(2, -0.5), cov = diag(2))))
+  ctl <- lvm_control(maxit = 15, tol = 0)
+  # One chunk: the in-memory fit's bits.
+  one <- fit_lvm(m, lvm_chunks(seqs[1]), init = p0, control = ctl)
+  expect_same_fit(one, fit_lvm(m, seqs[1], init = p0, control = ctl))
+  # Several: the same EM, summed over chunks (equal to rounding), the same
+  # bits under any plan.
+  ch <- fit_lvm(m, lvm_chunks(seqs), init = p0, control = ctl)
+  mem <- fit_lvm(m, seqs, init = p0, control = ctl)
+  expect_equal(ch$loglik, mem$loglik, tolerance = 1e-12)
+  expect_equal(ch$trace, mem$trace, tolerance = 1e-12)
+  expect_equal(ch$params, mem$params, tolerance = 1e-9)
+  expect_identical(ch$n, mem$n)
+  expect_output(print(ch), "4 sequences")
+  post <- posterior(ch)
+  expect_length(post, 4L)
+  expect_equal(post[[2]], posterior(mem, seqs[2]), tolerance = 1e-8)
+  expect_equal(unname(unlist(log_density(ch))), unname(log_density(mem)), tolerance = 1e-8)
+  # Default starts from a sample of chunks reach the in-memory optimum.
+  expect_equal(fit_lvm(m, lvm_chunks(seqs))$loglik, fit_lvm(m, seqs)$loglik, tolerance = 1e-7)
+  skip_on_cran()
+  skip_if_not_installed("future")
+  old <- future::plan()
+  on.exit(future::plan(old), add = TRUE)
+  future::plan(future::multisession, workers = 2L)
+  expect_same_fit(fit_lvm(m, lvm_chunks(seqs), init = p0, control = ctl), ch)
+})
+
+test_that("linear dynamical systems fit on chunks of whole sequences", {
+  set.seed(46)
+  sim <- function(T) {
+    z <- cumsum(rnorm(T, sd = 0.3))
+    cbind(a = z + rnorm(T, sd = 0.5), b = 0.5 * z + rnorm(T, sd = 0.5))
+  }
+  seqs <- lapply(c(200, 150, 300), sim)
+  m <- lds(2, 1)
+  mem <- fit_lvm(m, seqs)
+  ctl <- lvm_control(maxit = 10, tol = 0)
+  one <- fit_lvm(m, lvm_chunks(seqs[1]), init = mem$params, control = ctl)
+  expect_same_fit(one, fit_lvm(m, seqs[1], init = mem$params, control = ctl))
+  ch <- fit_lvm(m, lvm_chunks(seqs), init = mem$params, control = ctl)
+  ref <- fit_lvm(m, seqs, init = mem$params, control = ctl)
+  expect_equal(ch$loglik, ref$loglik, tolerance = 1e-12)
+  expect_equal(ch$params, ref$params, tolerance = 1e-10)
+  expect_s3_class(ch, "lvm_chunked_fit")
+  expect_equal(fit_lvm(m, lvm_chunks(seqs))$loglik, mem$loglik, tolerance = 1e-7)
+})
+
 test_that("what chunked EM cannot do is a classed error before any pass", {
   x <- gmm_data(500L)
   ch <- lvm_chunks(list(x[1:200, ], x[201:500, ]))
   m <- mixture(ef_normal(3), 2)
   expect_error(fit_lvm(m, ch, weights = rep(1, 500)), class = "harmonium_error_unsupported")
   expect_error(fit_lvm(m, ch, method = "gradient"), class = "harmonium_error_unsupported")
-  expect_error(fit_lvm(hmm(ef_normal(3), 2), ch), class = "harmonium_error_unsupported")
+  expect_error(fit_lvm(lds(1, 1), lvm_chunks(list(matrix(rnorm(50)))), method = "gradient"),
+    class = "harmonium_error_unsupported")
+  expect_error(fit_lvm(hmm(ef_normal(3), 2), ch, na_action = "omit"), class = "harmonium_error_argument")
   expect_error(fit_lvm(mixture(ef_normal(3), 600), ch), class = "harmonium_error_data")
   expect_error(fit_lvm(mixture(ef_normal(2), 2), ch), class = "harmonium_error_data")
 })
@@ -180,11 +238,11 @@ test_that("under multisession and a PSOCK cluster of 2 workers the fits are iden
   ref <- fit_lvm(m, x, init = gmm_init, control = ctl)
   y <- lca_data()
   ml <- lca_model()
-  st <- fit_lvm(ml, y, control = lvm_control(n_init = 1, maxit = 3))
+  st <- suppressWarnings(fit_lvm(ml, y, control = lvm_control(n_init = 1, maxit = 3)))
   ref_l <- fit_lvm(ml, y, init = st$params, control = ctl)
   z <- fa_data()
   mf <- factor_analysis(6, 2)
-  st_f <- fit_lvm(mf, z, control = lvm_control(maxit = 2))
+  st_f <- suppressWarnings(fit_lvm(mf, z, control = lvm_control(maxit = 2)))
   ref_f <- fit_lvm(mf, z, init = st_f$params)
   old <- future::plan()
   on.exit(future::plan(old), add = TRUE)
@@ -242,4 +300,71 @@ test_that("a worker that dies mid-iteration is replaced, its chunk retried, and 
   bad <- function(i) if (i == 2L) stop("disk on fire") else pieces[[i]]
   expect_error(fit_lvm(m, lvm_chunks(bad, n = 3L), init = gmm_init, control = ctl), "Chunk 2",
     class = "harmonium_error_chunk_failed")
+})
+
+test_that("fits from CSV files, a Parquet dataset and a DuckDB table equal the in-memory fits", {
+  dir <- tempfile("src")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  x <- gmm_data(3001L)
+  colnames(x) <- c("a", "b", "c")
+  pieces <- split_rows(as.data.frame(x), 3L)
+  m <- mixture(ef_normal(3), 2)
+  # CSV: the reference is the rows as the files give them back.
+  csv <- file.path(dir, sprintf("part-%d.csv", 1:3))
+  for (j in 1:3) utils::write.csv(pieces[[j]], csv[j], row.names = FALSE)
+  back <- do.call(rbind, lapply(csv, utils::read.csv))
+  expect_same_fit(fit_lvm(m, lvm_chunks(csv), init = gmm_init), fit_lvm(m, back, init = gmm_init))
+  skip_if_not_installed("nanoparquet")
+  pq <- file.path(dir, "pq")
+  dir.create(pq)
+  for (j in 1:3) nanoparquet::write_parquet(pieces[[j]], file.path(pq, sprintf("part-%d.parquet", j)))
+  ref <- fit_lvm(m, x, init = gmm_init)
+  expect_same_fit(fit_lvm(m, lvm_chunks(pq), init = gmm_init), ref)
+  z <- fa_data(2000L)
+  colnames(z) <- paste0("v", 1:6)
+  zp <- split_rows(as.data.frame(z), 3L)
+  for (j in 1:3) nanoparquet::write_parquet(zp[[j]], file.path(pq, sprintf("fa-%d.parquet", j)))
+  mf <- factor_analysis(6, 2)
+  st <- suppressWarnings(fit_lvm(mf, z, control = lvm_control(maxit = 2)))
+  expect_same_fit(fit_lvm(mf, lvm_chunks(file.path(pq, sprintf("fa-%d.parquet", 1:3))), init = st$params),
+    fit_lvm(mf, z, init = st$params))
+  skip_if_not_installed("duckdb")
+  db <- file.path(dir, "data.duckdb")
+  con <- DBI::dbConnect(duckdb::duckdb(), dbdir = db)
+  DBI::dbWriteTable(con, "gmm", as.data.frame(x))
+  y <- lca_data(2500L)
+  DBI::dbWriteTable(con, "lca", y)
+  DBI::dbDisconnect(con, shutdown = TRUE)
+  con <- DBI::dbConnect(duckdb::duckdb(), dbdir = db, read_only = TRUE)
+  on.exit(DBI::dbDisconnect(con, shutdown = TRUE), add = TRUE)
+  expect_same_fit(fit_lvm(m, lvm_chunks(con, table = "gmm", chunk_rows = 700), init = gmm_init), ref)
+  ml <- lca_model()
+  st <- suppressWarnings(fit_lvm(ml, y, control = lvm_control(n_init = 1, maxit = 3)))
+  expect_same_fit(fit_lvm(ml, lvm_chunks(con, query = "SELECT a, b, c FROM lca", chunk_rows = 1000),
+    init = st$params), fit_lvm(ml, y, init = st$params))
+  # The same table from workers in other processes (each opens the file read-only).
+  skip_on_cran()
+  skip_if_not_installed("future")
+  old <- future::plan()
+  on.exit(future::plan(old), add = TRUE)
+  future::plan(future::multisession, workers = 2L)
+  expect_same_fit(fit_lvm(m, lvm_chunks(con, table = "gmm", chunk_rows = 700), init = gmm_init,
+    control = lvm_control(maxit = 8, tol = 0)), fit_lvm(m, x, init = gmm_init, control = lvm_control(maxit = 8, tol = 0)))
+})
+
+test_that("progressr gets one tick per chunk per pass", {
+  skip_if_not_installed("progressr")
+  x <- gmm_data(2000L)
+  m <- mixture(ef_normal(3), 2)
+  # (progressr signals only when enabled; its default is interactive().)
+  old <- options(progressr.enable = TRUE)
+  on.exit(options(old), add = TRUE)
+  ticks <- 0L
+  withCallingHandlers(
+    fit_lvm(m, lvm_chunks(split_rows(x, 4L)), init = gmm_init, control = lvm_control(maxit = 3, tol = 0)),
+    progression = function(p) if (identical(p$type, "update")) ticks <<- ticks + 1L
+  )
+  # The data pass, three E-steps and the final one at the fitted parameters.
+  expect_identical(ticks, 4L * 5L)
 })
