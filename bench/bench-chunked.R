@@ -129,10 +129,13 @@ chunked_child <- function(files, init_path, its, reps, workers, threads, pid_fil
       t <- c(t, proc.time()[["elapsed"]] - t0)
       # Pass ends: the data pass, then each E-step pass (length(files)
       # ticks each).
-      data_end <- max(ticks$t[ticks$what == "the data pass"])
-      e_ticks <- ticks$t[ticks$what == "an E-step"]
-      e_end <- e_ticks[seq(length(files), length(e_ticks), by = length(files))]
-      passes[[r]] <- list(first = data_end - t0, estep = diff(c(data_end, e_end)))
+      # (NA when the driver's pass names change.)
+      data_t <- ticks$t[ticks$what %in% "the data pass"]
+      e_ticks <- ticks$t[ticks$what %in% "an E-step"]
+      passes[[r]] <- if (!length(data_t) || length(e_ticks) < length(files)) list(first = NA_real_, estep = NA_real_) else {
+        e_end <- e_ticks[seq(length(files), length(e_ticks), by = length(files))]
+        list(first = max(data_t) - t0, estep = diff(c(max(data_t), e_end)))
+      }
     }
     list(seconds = stats::median(t), loglik = fit$loglik, iterations = fit$iterations,
       first = stats::median(vapply(passes, `[[`, numeric(1), "first")),
