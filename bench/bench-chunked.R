@@ -28,7 +28,7 @@
 # /proc/<pid>/status) is read alongside as a check on the sampling. The
 # in-memory fit runs in a separate child that reads the files into one
 # matrix. Writes bench/results-chunked.md; bench/update-readme.R copies it
-# into README.md. At 1e7 rows this takes about 8 minutes on 2 cores.
+# into README.md. At 1e7 rows this takes about 10 minutes on 2 cores.
 suppressPackageStartupMessages(library(harmonium))
 local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
@@ -232,10 +232,16 @@ for (th in list(NULL, worker_threads)) {
   chunked[[length(chunked) + 1L]] <- run_sampled(chunked_child, list(files = files, init_path = init_path, its = its,
     reps = reps, workers = workers, threads = th))
 }
-cat("in memory ...\n")
-mem <- run_sampled(memory_child, list(files = files, init_path = init_path, its = its, reps = reps, threads = NULL))
+# The in-memory fit likewise, with the default threads and with 1.
+inmem <- list()
+for (th in list(NULL, 1L)) {
+  cat(sprintf("in memory, threads = %s ...\n", if (is.null(th)) "default" else th))
+  inmem[[length(inmem) + 1L]] <- run_sampled(memory_child, list(files = files, init_path = init_path, its = its,
+    reps = reps, threads = th))
+}
+mem <- inmem[[1]]
 
-for (r in c(lapply(chunked, function(ch) ch$value$fits), list(mem$value$fits))) {
+for (r in lapply(c(chunked, inmem), function(run) run$value$fits)) {
   got <- vapply(r, `[[`, integer(1), "iterations")
   if (!identical(got, its)) stop(sprintf("the fits ran %s iterations, not %s", toString(got), toString(its)))
 }
@@ -243,23 +249,23 @@ secs <- function(run) vapply(run$value$fits, `[[`, numeric(1), "seconds")
 # One pass (or in-memory iteration) as the difference of the two fits.
 per_pass <- function(run) diff(secs(run)) / diff(its)
 logliks <- function(run) vapply(run$value$fits, `[[`, numeric(1), "loglik")
-same_ll <- vapply(chunked, function(ch) identical(logliks(ch), logliks(mem)), logical(1))
+same_ll <- vapply(c(chunked, inmem[-1]), function(ch) identical(logliks(ch), logliks(mem)), logical(1))
 cat(sprintf("identical(chunked log-likelihoods, in-memory log-likelihoods) (maxit = %s): %s\n",
   paste(its, collapse = ", "), paste(same_ll, collapse = ", ")))
-for (ch in chunked[!same_ll]) print(rbind(chunked = logliks(ch), in_memory = logliks(mem)), digits = 17)
+for (ch in c(chunked, inmem[-1])[!same_ll]) print(rbind(chunked = logliks(ch), in_memory = logliks(mem)), digits = 17)
 
 mb <- function(b) b / 2^20
 size <- sub("e[+]0*", "e", format(n_rows, big.mark = "", scientific = n_rows >= 1e6))
 f3 <- function(x) sprintf("%.3f", x)
 f2 <- function(x) sprintf("%.2f", x)
-chunked_col <- function(ch) {
+chunked_col <- function(ch, ref) {
   wk <- seq_along(ch$pids)[-1]
   last <- ch$value$fits[[length(its)]]
   c(
     paste(ch$value$worker_threads, collapse = ", "),
     f3(per_pass(ch)),
     f3(last$estep),
-    f2(per_pass(ch) / per_pass(mem)),
+    f2(per_pass(ch) / per_pass(ref)),
     f2(last$first),
     paste(f2(secs(ch)), collapse = " / "),
     sprintf("%.1f (%d rows)", chunk_mb, rows_per_file),
@@ -269,12 +275,17 @@ chunked_col <- function(ch) {
     as.character(identical(logliks(ch), logliks(mem)))
   )
 }
+mem_col <- function(run) {
+  c(as.character(run$value$driver_threads), f3(per_pass(run)), "-", "1", "-", paste(f2(secs(run)), collapse = " / "),
+    sprintf("%.0f (all rows)", mb(n_rows * d * 8)), "-", "-", sprintf("%.0f", mb(run$peak[1])),
+    if (identical(run, mem)) "-" else as.character(identical(logliks(run), logliks(mem))))
+}
 res <- data.frame(
   measure = c(
     "harmonium threads per worker (in memory: of the fit)",
     "one EM pass (in memory: iteration), (time(6) - time(1)) / 5, s",
     "one E-step pass, median of the timed passes, s",
-    "pass / in-memory iteration",
+    "pass / in-memory iteration (the in-memory column with the same threads)",
     "first passes (row counts, first chunk, data pass), timed, s",
     sprintf("whole fit, maxit = %d / %d, s", its[1], its[2]),
     "chunk size (rows x 8 columns x 8 bytes), MB",
@@ -283,14 +294,15 @@ res <- data.frame(
     "peak RSS of the driver (in memory: of the fitting process), MB",
     "log-likelihoods identical() to the in-memory fit's"
   ),
-  a = chunked_col(chunked[[1]]),
-  b = chunked_col(chunked[[2]]),
-  c = c(as.character(mem$value$driver_threads), f3(per_pass(mem)), "-", "1", "-", paste(f2(secs(mem)), collapse = " / "),
-    sprintf("%.0f (all rows)", mb(n_rows * d * 8)), "-", "-", sprintf("%.0f", mb(mem$peak[1])), "-"),
+  a = chunked_col(chunked[[1]], inmem[[1]]),
+  b = chunked_col(chunked[[2]], inmem[[2]]),
+  c = mem_col(inmem[[1]]),
+  e = mem_col(inmem[[2]]),
   check.names = FALSE
 )
 names(res) <- c("measure", sprintf("chunked, %d workers, default threads", workers),
-  sprintf("chunked, %d workers, threads = %d", workers, worker_threads), "in memory")
+  sprintf("chunked, %d workers, threads = %d", workers, worker_threads), "in memory, default threads",
+  "in memory, threads = 1")
 cat("\n")
 cat(bench_md_table(res), sep = "\n")
 cat("\n")
@@ -307,7 +319,7 @@ notes <- c(
     "%s x %d rows, K = %d Gaussian mixture with full covariances, in %d Parquet files of %d rows written with",
     "nanoparquet; `fit_lvm(mixture(ef_normal(8), 8), lvm_chunks(files), init = params, control =",
     "lvm_control(maxit = it, tol = 0, threads = ))` under `future::plan(multisession, workers = %d)`, against",
-    "`fit_lvm()` with the same arguments (default threads) on the rows as one %s x %d matrix in memory",
+    "`fit_lvm()` with the same arguments on the rows as one %s x %d matrix in memory",
     "(%.0f MB). Each fit timed %d time(s), the fastest reported (other jobs on a shared machine only add time),",
     "for it = 1 and 6: one EM pass (in memory, one",
     "iteration) is (time(6) - time(1)) / 5. The chunked fits also time their passes from the driver's",
@@ -316,7 +328,7 @@ notes <- c(
     "run's). Peak RSS",
     "per worker: the largest resident set size of each worker process over the whole session (both fits),",
     "sampled with `ps` every 50 ms and, as a check, the kernel's peak (VmHWM, which also counts the",
-    "worker's start-up). The log-likelihoods of the chunked fits are identical() to the in-memory fit's,",
+    "worker's start-up). The log-likelihoods of all fits are identical() to the in-memory fit's (default threads),",
     "as the engine's fixed reduction tree promises (R/chunked-fit.R)."),
     size, d, k, n_files, rows_per_file, workers, size, d, mb(n_rows * d * 8), reps),
   "Timings on a shared machine are noisy: compare rows of one run."
