@@ -821,42 +821,13 @@ fit_chunked_lds <- function(model, src, init, control, call, env) {
       n_obs = sum(vapply(res, `[[`, numeric(1), "n_obs")), lengths = unlist(lapply(res, `[[`, "lengths")),
       names = res[[1L]]$names)
   }
-  par <- init_par
-  trace <- numeric(0)
-  status <- "max_iter"
-  converged <- FALSE
-  prev <- par
-  progress_start()
-  for (it in seq_len(control$maxit)) {
-    es <- pass(par)
-    if (es$status != 0L) {
-      if (it == 1L) {
-        abort_hm(c("Could not run the Kalman filter.", x = "{status_message(es$status)}.",
-          i = "Check that {.field observation_cov} and {.field state_cov} are positive definite."),
-          paste0("engine_", hm_status_names[es$status + 1L]), call = env)
-      }
-      status <- hm_status_names[es$status + 1L]
-      par <- prev
-      break
-    }
-    ll <- es$stats[1]
-    trace <- c(trace, ll)
-    progress_tick(trace)
-    if (it > 1L && abs(ll - trace[it - 1L]) / (1 + abs(ll)) < control$tol) {
-      converged <- TRUE
-      status <- "converged"
-      break
-    }
-    prev <- par
-    nxt <- tryCatch(lds_mstep(model, es$stats, par), error = function(e) NULL)
-    if (is.null(nxt) || !is_pd(nxt$state_cov) || !is_pd(nxt$observation_cov) || any(!is.finite(unlist(nxt)))) {
-      status <- "not_pd"
-      break
-    }
-    par <- nxt
-  }
+  em <- lds_run_em(model, NULL, NULL, NULL, init_par, control, threads, env, estep = pass)
+  par <- em$par
+  trace <- em$trace
+  status <- em$status
+  converged <- em$converged
+  it <- em$iterations
   fin <- pass(par)
-  if (!converged && status == "max_iter" && fin$status == 0L) trace <- c(trace, fin$stats[1])
   if (status == "not_pd") {
     warn_hm("EM stopped at iteration {length(trace)}: a noise covariance became singular.", "collapse")
   } else if (!converged) {

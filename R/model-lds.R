@@ -233,8 +233,9 @@ lds_estep <- function(y, seqs, w, par, threads, want = c(1L, 0L, 0L, 0L, 0L)) {
 
 lds_stop <- function(res, seqs, call) {
   if (res$status == 0L) return(invisible(res))
+  where <- if (is.null(seqs$ids) || is.null(res$bad)) "" else paste0(" (sequence ", seqs$ids[res$bad + 1L], ")")
   abort_hm(c("Could not run the Kalman filter.",
-    x = "{status_message(res$status)} (sequence {.val {seqs$ids[res$bad + 1L]}}).",
+    x = "{status_message(res$status)}{where}.",
     i = "Check that {.field observation_cov} and {.field state_cov} are positive definite."),
     paste0("engine_", hm_status_names[res$status + 1L]), call = call)
 }
@@ -327,13 +328,16 @@ is_pd <- function(v) {
 
 # EM from par: the trace holds the log-likelihood at the start of each
 # iteration and, last, at the returned parameters.
-lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
+lds_run_em <- function(model, y, seqs, w, par, control, threads, call, estep = NULL) {
+  # `estep(par)`: the E-step's result (stats, status); by default over y in
+  # memory, a chunked fit passes its pass over the chunks (R/chunked-fit.R).
+  if (is.null(estep)) estep <- function(par) lds_estep(y, seqs, w, par, threads)
   trace <- numeric(0)
   status <- "max_iter"
   converged <- FALSE
   progress_start()
   for (it in seq_len(control$maxit)) {
-    es <- lds_estep(y, seqs, w, par, threads)
+    es <- estep(par)
     if (es$status != 0L) {
       if (it == 1L) lds_stop(es, seqs, call)
       status <- hm_status_names[es$status + 1L]
@@ -358,7 +362,7 @@ lds_run_em <- function(model, y, seqs, w, par, control, threads, call) {
     par <- nxt
   }
   if (!converged && status == "max_iter") {
-    es <- lds_estep(y, seqs, w, par, threads)
+    es <- estep(par)
     if (es$status == 0L) trace <- c(trace, es$stats[1]) else par <- prev
   }
   list(par = par, trace = trace, converged = converged, status = status, iterations = it)
