@@ -57,11 +57,9 @@ chunk_map <- function(n_chunks, task, what, call) {
 # only .f and the arguments (a closure made in a driver's frame would ship
 # that whole frame, data included, to every worker).
 chunk_task <- function(.f, ...) {
-  env <- new.env(parent = asNamespace("harmonium"))
-  env$.f <- .f
-  env$.args <- list(...)
+  .args <- list(...)
   f <- function(i) do.call(.f, c(list(i), .args))
-  environment(f) <- env
+  environment(f) <- list2env(list(.f = .f, .args = .args), parent = asNamespace("harmonium"))
   f
 }
 

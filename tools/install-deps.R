@@ -25,7 +25,7 @@ if (length(need)) {
   message("installing: ", paste(need, collapse = ", "))
   install.packages(need, repos = repos, Ncpus = 2L)
 }
-# Enhances (duckdb, arrow): back ends of lvm_chunks() that harmonium uses
+# Enhances (duckdb, arrow, data.table): back ends of lvm_chunks() that harmonium uses
 # when present. duckdb compiles from source for 20-40 minutes on two cores,
 # so it is installed only on request: HARMONIUM_DEPS=full.
 if (identical(Sys.getenv("HARMONIUM_DEPS"), "full")) {
