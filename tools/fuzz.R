@@ -13,6 +13,9 @@ args <- commandArgs(trailingOnly = TRUE)
 which <- if (length(args) >= 1L) args[[1]] else "all"
 timeout <- if (length(args) >= 2L) as.numeric(args[[2]]) else 60
 here <- "tests/testthat"
+# The workflows that record valid calls use the exported functions, as the
+# tests do with the package attached.
+suppressPackageStartupMessages(library(harmonium))
 for (f in c("helper-fuzz.R", "helper-fuzz-native.R", "helper-fuzz-api.R")) {
   if (file.exists(file.path(here, f))) sys.source(file.path(here, f), envir = globalenv())
 }

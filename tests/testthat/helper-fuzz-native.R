@@ -257,16 +257,19 @@ fuzz_native_specific <- function(param, v) {
   }
   if (is.matrix(v)) {
     out$zero_rows <- v[0, , drop = FALSE]
-    out$one_row <- v[1, , drop = FALSE]
     out$extra_col <- cbind(v, 1)
     if (ncol(v) > 1L) out$fewer_cols <- v[, -1, drop = FALSE]
     out$no_dim <- as.vector(v)
     out$transposed <- t(v)
-    out$dup_rows <- v[rep(1L, nrow(v)), , drop = FALSE]
-    out$const_col <- {
-      w <- v
-      w[, 1] <- w[1, 1]
-      w
+    # (A recorded matrix may have no rows or columns: a chunk's empty part.)
+    if (nrow(v) > 0L && ncol(v) > 0L) {
+      out$one_row <- v[1, , drop = FALSE]
+      out$dup_rows <- v[rep(1L, nrow(v)), , drop = FALSE]
+      out$const_col <- {
+        w <- v
+        w[, 1] <- w[1, 1]
+        w
+      }
     }
     out$codes_out_of_range <- v + 100
     out$negative <- -abs(v) - 1
