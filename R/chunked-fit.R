@@ -94,9 +94,8 @@ chunk_progressor <- function(n, what) {
 
 # --- the layout ---------------------------------------------------------------------
 
-# Rows per chunk after na_action, and the first chunk's columns; the model
-# with the data's level names adopted from the first non-empty chunk.
-chunk_read_rows <- function(src, i, model, na_action, call) {
+# Chunk i's rows, less those with a missing value under na_action = "omit".
+chunk_read_rows <- function(src, i, na_action) {
   df <- chunk_read(src, i)
   if (na_action == "omit" && NROW(df) > 0L) {
     keep <- stats::complete.cases(df)
@@ -163,39 +162,15 @@ chunk_engine_rows <- function(model, df, sc, threads, call, row0 = 0) {
   scale_data(sc, x, threads)
 }
 
-# data_pass() on a chunk whose first row is global row row0 + 1: errors
-# name global rows.
+# data_pass() on a chunk whose first row is global row row0 + 1 (errors
+# name global rows), with `part` for the moments' tree nodes.
 chunk_checked_pass <- function(model, df, call, threads, row0 = 0, part = NULL) {
   fam <- model$obs
   src <- data_source(df, "data", call)
   if (src$d != fam$d) {
     abort_hm("Chunk rows have {src$d} column{?s} but {model$label} needs {fam$d}.", "data", call = call)
   }
-  plan <- data_plan(fam, src, "data", call)
-  direct <- !src$frame && is.double(src$x) && identical(src$sel, seq_len(ncol(src$x))) && all(plan$spec[, 2L] == 0)
-  res <- if (is.null(part)) {
-    native_data_scan(plan$x, plan$spec, plan$sup, !direct, as.integer(threads))
-  } else {
-    native_data_scan_part(plan$x, plan$spec, plan$sup, threads, part)
-  }
-  if (res$n_bad > 0) {
-    bad <- row0 + as.integer(res$bad_rows)
-    arg <- "data"
-    abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {bad}.",
-      i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
-  }
-  x <- if (is.null(part)) (if (direct) plain_double_matrix(src$x) else res$raw)
-  for (b in seq_along(plan$blocks)) {
-    gr <- plan$groups[[b]]
-    if (gr$group == 0L) {
-      if (is.null(x)) x <- native_data_scan(plan$x, plan$spec, plan$sup, TRUE, 1L)$raw
-      plan$blocks[[b]]$support(x[, gr$cols, drop = FALSE], "data", call)
-      next
-    }
-    st <- res$group[, gr$group]
-    if (st[1L] > 0) support_error(row0 + as.integer(st[1L + seq_len(min(st[1L], 10))]), gr$code$what, "data", call)
-  }
-  list(x = x, nodes = res$nodes, shift = res$shift, moments = plan$spec[, 4L])
+  data_pass(fam, src, "data", call, threads, row0 = row0, part = part)
 }
 
 # --- the fit ------------------------------------------------------------------------
@@ -236,17 +211,18 @@ fit_chunked <- function(model, src, init, method, control, weights, na_action, c
   # The model adopts the first chunk's level names; the whole data's first
   # block (read here, usually from the first chunk alone) gives the shifts
   # of the standardisation moments, as the in-memory data pass takes them.
-  d0 <- chunk_read_rows(src, first, model, na_action, env)
+  d0 <- chunk_read_rows(src, first, na_action)
   model <- prepare_data(model, d0[seq_len(min(NROW(d0), 2L)), , drop = FALSE], NULL, "fail", env)$model
   if (!is.null(model[["k"]]) && model[["k"]] > n) {
     abort_hm("{.arg model} has {model$k} components but {.arg data} has only {n} row{?s}.", "data", call = env)
   }
   fam <- model$obs
   d <- fam$d
-  Bs <- hm_col_block_rows_r(n, d)
+  Bs <- native_col_block_rows(n, d)
   Be <- native_estep_block_rows(model)
-  fb <- chunk_first_block(src, d0, first, counts, min(n, Bs), na_action, model, env)
-  shift <- chunk_checked_pass(model, fb, env, 1L)$shift
+  fb <- chunk_first_block(src, d0, first, counts, min(n, Bs), na_action)
+  fb_pass <- chunk_checked_pass(model, fb, env, 1L)
+  shift <- fb_pass$shift
 
   # Pass 1: the data pass over the chunks' whole blocks, their fragments
   # for both block sizes kept.
@@ -263,7 +239,7 @@ fit_chunked <- function(model, src, init, method, control, weights, na_action, c
     chunk_checked_pass(model, b$rows, env, 1L, row0 = b$b0 * Bs, part = c(b$b0, Bs, shift))$nodes
   }))
   sums <- chunk_fold(nodes, ceiling(n / Bs), env)
-  mo <- native_data_scan_finish(sums, shift, chunk_checked_pass(model, fb, env, 1L)$moments, n)
+  mo <- native_data_scan_finish(sums, shift, fb_pass$moments, n)
   sc <- make_scaler(fam, matrix(0, 0L, d), list(mean = mo$mean, rms = mo$rms))
   check_scaler(sc, matrix(0, 0L, d), env, sumsq = mo$sumsq)
   ctrl <- fam_ctrl(reg = control$reg, floor = mixture_floor, lower = fit_lower(model, control))
@@ -352,33 +328,29 @@ fit_chunked <- function(model, src, init, method, control, weights, na_action, c
 
 # The rows of the whole data's first block (n_first rows): from the first
 # chunk d0, and from the next chunks when it is shorter.
-chunk_first_block <- function(src, d0, first, counts, n_first, na_action, model, call) {
+chunk_first_block <- function(src, d0, first, counts, n_first, na_action) {
   rows <- d0
   i <- first
   while (NROW(rows) < n_first && i < length(counts)) {
     i <- i + 1L
-    if (counts[i] > 0) rows <- rbind(rows, chunk_read_rows(src, i, model, na_action, call))
+    if (counts[i] > 0) rows <- rbind(rows, chunk_read_rows(src, i, na_action))
   }
   rows[seq_len(n_first), , drop = FALSE]
 }
 
-hm_col_block_rows_r <- function(n, d) {
-  b <- 4096
-  while (b < n && ceiling(n / b) * max(d, 1) > 262144) b <- b * 2
-  b
-}
+native_col_block_rows <- function(n, d) .Call(C_col_block_rows, as.double(n), as.integer(d))
 
 # Pass 1 on a worker: the data pass over chunk i's whole blocks (moment
 # nodes, missing values and supports checked, rows named globally) and the
 # fragments of both block grids.
-chunk_count_task <- function(i, src, na_action) NROW(chunk_read_rows(src, i, NULL, na_action, NULL))
+chunk_count_task <- function(i, src, na_action) NROW(chunk_read_rows(src, i, na_action))
 
 chunk_scan_task <- function(i, src, model, na_action, parts, Bs, shift, starts, counts) {
   call <- NULL
   part <- parts[[i]]
   start <- starts[i]
   count <- counts[i]
-  df <- chunk_read_rows(src, i, model, na_action, call)
+  df <- chunk_read_rows(src, i, na_action)
   if (NROW(df) != count) {
     abort_hm("Chunk {i} had {count} row{?s} when counted and has {NROW(df)} now; sources must give the same rows on every read.",
       "data", call = call)
@@ -416,7 +388,7 @@ chunk_estep_task <- function(i, src, model, sc, na_action, parts, th, threads) {
   part <- parts[[i]]$estep
   if (part$nb == 0) return(NULL)
   threads <- resolve_threads(threads)
-  df <- chunk_read_rows(src, i, model, na_action, NULL)
+  df <- chunk_read_rows(src, i, na_action)
   rows <- df[(part$body[1] + 1):part$body[2], , drop = FALSE]
   x <- chunk_engine_rows(model, rows, sc, threads, NULL)
   native_estep_part(model, th, x, part$b0, threads)
@@ -511,7 +483,7 @@ chunk_moments_task <- function(i, src, model, sc, na_action, parts, threads) {
   part <- parts[[i]]$estep
   if (part$nb == 0) return(NULL)
   threads <- resolve_threads(threads)
-  df <- chunk_read_rows(src, i, model, na_action, NULL)
+  df <- chunk_read_rows(src, i, na_action)
   x <- chunk_engine_rows(model, df[(part$body[1] + 1):part$body[2], , drop = FALSE], sc, threads, NULL)
   native_lgm_moments_part(model, x, part$b0, threads)
 }
@@ -532,7 +504,7 @@ chunk_start_sample <- function(layout, control, call) {
   take <- sort(take)
   threads <- resolve_threads(ly$threads)
   parts <- lapply(take, function(i) {
-    df <- chunk_read_rows(ly$src, i, ly$model, ly$na_action, call)
+    df <- chunk_read_rows(ly$src, i, ly$na_action)
     chunk_checked_pass(ly$model, df, call, threads, row0 = ly$starts[i])$x
   })
   x <- do.call(rbind, parts)

@@ -234,30 +234,41 @@ engine_vector <- function(v, n, name, arg, call) {
 # the encode and support functions did, the encoding errors, missing values
 # (harmonium_error_data_na), each block's support (harmonium_error_data_support,
 # blocks left to right) and the radians warning.
-data_pass <- function(fam, src, arg, call, threads = 1L) {
+#
+# For a chunk of larger data (R/chunked-fit.R): `row0` is the number of
+# rows before it (errors name global rows) and `part` = c(b0, block_rows,
+# shifts) makes the moments tree nodes of a block-aligned part
+# (native_data_scan_part()); the result then holds `nodes` and no matrix.
+data_pass <- function(fam, src, arg, call, threads = 1L, row0 = 0, part = NULL) {
   plan <- data_plan(fam, src, arg, call)
   direct <- !src$frame && is.double(src$x) && identical(src$sel, seq_len(ncol(src$x))) &&
     all(plan$spec[, 2L] == 0)
-  res <- native_data_scan(plan$x, plan$spec, plan$sup, !direct, as.integer(threads))
+  res <- if (is.null(part)) {
+    native_data_scan(plan$x, plan$spec, plan$sup, !direct, as.integer(threads))
+  } else {
+    native_data_scan_part(plan$x, plan$spec, plan$sup, threads, part)
+  }
   if (res$n_bad > 0) {
-    bad <- as.integer(res$bad_rows)
+    bad <- row0 + as.integer(res$bad_rows)
     abort_hm(c("{.arg {arg}} has missing or non-finite values in row{?s} {bad}.",
       i = "Remove them or use {.code na_action = \"omit\"}."), "data_na", call = call)
   }
-  x <- if (direct) plain_double_matrix(src$x) else res$raw
+  x <- if (is.null(part)) (if (direct) plain_double_matrix(src$x) else res$raw)
   for (b in seq_along(plan$blocks)) {
     gr <- plan$groups[[b]]
     if (gr$group == 0L) {
+      if (is.null(x)) x <- native_data_scan(plan$x, plan$spec, plan$sup, TRUE, 1L)$raw
       plan$blocks[[b]]$support(x[, gr$cols, drop = FALSE], arg, call)
       next
     }
     st <- res$group[, gr$group]
     if (st[1L] > 0) {
-      support_error(as.integer(st[1L + seq_len(min(st[1L], 10))]), gr$code$what, arg, call)
+      support_error(row0 + as.integer(st[1L + seq_len(min(st[1L], 10))]), gr$code$what, arg, call)
     }
     if (gr$code$radians && st[12L] > 0) warn_radians(count_int(st[12L]), st[13L], arg)
   }
-  list(x = x, mean = res$mean, rms = res$rms, sumsq = res$sumsq)
+  list(x = x, mean = res$mean, rms = res$rms, sumsq = res$sumsq, shift = res$shift, nodes = res$nodes,
+    moments = plan$spec[, 4L])
 }
 
 # Means and root mean squared deviations (divisor n) of the columns of a

@@ -16,6 +16,7 @@ static const R_CallMethodDef call_entries[] = {
     CALLDEF(data_scale, 4),
     CALLDEF(data_scan_part, 5),
     CALLDEF(data_scan_finish, 4),
+    CALLDEF(col_block_rows, 2),
     CALLDEF(model_estep_part, 8),
     CALLDEF(lgm_moments_part, 7),
     CALLDEF(lgm_moments_unpack, 4),

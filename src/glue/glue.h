@@ -13,6 +13,7 @@ SEXP ffi_data_scan(SEXP x, SEXP spec, SEXP sup, SEXP want_raw, SEXP threads);
 SEXP ffi_data_scale(SEXP x, SEXP center, SEXP scale, SEXP threads);
 SEXP ffi_data_scan_part(SEXP x, SEXP spec, SEXP sup, SEXP threads, SEXP part);
 SEXP ffi_data_scan_finish(SEXP sums, SEXP shift, SEXP moments, SEXP n);
+SEXP ffi_col_block_rows(SEXP n, SEXP d);
 
 SEXP glue_tree_nodes(const hm_tree *t, int slen);
 SEXP ffi_model_estep_part(SEXP kind, SEXP obs, SEXP lat, SEXP theta, SEXP x, SEXP w, SEXP b0, SEXP threads);

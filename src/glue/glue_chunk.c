@@ -27,6 +27,14 @@ SEXP glue_tree_nodes(const hm_tree *t, int slen) {
     return out;
 }
 
+// The kinds whose rows reduce to moments (hm_lgm_moments).
+static void require_lgm(const hm_harmonium *h, const char *fn) {
+    if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG && h->kind != HM_HM_BOLTZMANN_LGM &&
+        h->kind != HM_HM_BOLTZMANN_LGM_MF) {
+        internal_error(fn, "`kind` must be a linear-Gaussian kind");
+    }
+}
+
 static double glue_block0(SEXP b0, const char *fn) {
     const double *v = glue_real(b0, 1, "b0", fn);
     if (!(v[0] >= 0.0 && v[0] < 4503599627370496.0 && v[0] == floor(v[0]))) {
@@ -82,10 +90,7 @@ SEXP ffi_lgm_moments_part(SEXP kind, SEXP obs, SEXP lat, SEXP x, SEXP w, SEXP b0
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG && h->kind != HM_HM_BOLTZMANN_LGM &&
-        h->kind != HM_HM_BOLTZMANN_LGM_MF) {
-        internal_error(__func__, "`kind` must be a linear-Gaussian kind");
-    }
+    require_lgm(h, __func__);
     int n = glue_matrix(x, m.obs.f.d, "x", __func__);
     const double *wt = glue_weights(w, n, __func__);
     const double g0 = glue_block0(b0, __func__);
@@ -109,10 +114,7 @@ SEXP ffi_lgm_moments_unpack(SEXP kind, SEXP obs, SEXP lat, SEXP tot) {
     glue_model m;
     glue_model_from(kind, obs, lat, &m, __func__);
     const hm_harmonium *h = &m.h;
-    if (h->kind != HM_HM_LGM && h->kind != HM_HM_LGM_DIAG && h->kind != HM_HM_BOLTZMANN_LGM &&
-        h->kind != HM_HM_BOLTZMANN_LGM_MF) {
-        internal_error(__func__, "`kind` must be a linear-Gaussian kind");
-    }
+    require_lgm(h, __func__);
     const double *t = glue_real(tot, hm_lgm_moments_packed_len(h), "tot", __func__);
     SEXP mom = PROTECT(Rf_allocVector(REALSXP, hm_lgm_moments_len(h)));
     hm_lgm_moments_unpack(h, t, REAL(mom));

@@ -255,3 +255,14 @@ SEXP ffi_data_scale(SEXP x, SEXP center, SEXP scale, SEXP threads) {
     UNPROTECT(2);
     return res;
 }
+
+// Rows per block of the data pass over n rows of d columns
+// (hm_col_block_rows): the chunked driver's grid for the moments.
+SEXP ffi_col_block_rows(SEXP n, SEXP d) {
+    const double *nn = glue_real(n, 1, "n", __func__);
+    const int dd = glue_int_in(d, 0, INT_MAX, "d", __func__);
+    if (!(nn[0] >= 0.0 && nn[0] <= INT_MAX)) {
+        internal_error(__func__, "`n` must be a row count below 2^31");
+    }
+    return Rf_ScalarReal((double)hm_col_block_rows((int)nn[0], dd));
+}

@@ -34,7 +34,7 @@ fuzz_native_params <- function() {
     selftest_list = character(), parallel_min_work = "work", selftest_run = "i",
     bench_gemm_rate = c("shape", "seconds", "threads"),
     data_scan_part = c("x", "spec", "sup", "threads", "part"),
-    data_scan_finish = c("sums", "shift", "moments", "n"),
+    data_scan_finish = c("sums", "shift", "moments", "n"), col_block_rows = c("n", "d"),
     model_estep_part = c(kol, "theta", "x", "w", "b0", "threads"),
     lgm_moments_part = c(kol, "x", "w", "b0", "threads"), lgm_moments_unpack = c(kol, "tot"),
     tree_fold = c("lo", "size", "val", "nb"), em_mstep = c(kol, "stats", "ctrl"), model_block_rows = kol,
