@@ -804,23 +804,15 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   # (fit$warnings, R/fit-events.R).
   events <- events_open()
   on.exit(events_close(events), add = TRUE)
-  if (!missing(data) && is_lvm_chunks(data)) {
-    # Chunked data (lvm_chunks()): the same EM, chunks mapped under the
-    # user's future plan (R/chunked-fit.R).
+  # Chunked data (lvm_chunks()) go to the chunked driver below; formulas
+  # select columns of data in memory only.
+  chunked <- !missing(data) && is_lvm_chunks(data)
+  forms <- if (chunked) {
     check_model(model)
-    method <- check_choice(method, c("auto", "em", "gradient"), call = env)
-    na_action <- check_choice(na_action, c("fail", "omit"), call = env)
-    if (!inherits(control, "lvm_control")) {
-      abort_hm("{.arg control} must come from {.fn lvm_control}.", "argument", call = env)
-    }
-    control <- fit_maxit(control, model)
-    control <- resolve_n_init(control, model, init)
-    progress <- progress_open(control, what = "EM")
-    on.exit(progress_close(progress), add = TRUE)
-    fit <- fit_chunked(model, data, init, method, control, weights, na_action, call, env)
-    return(events_attach(fit, events))
+    list(model = model, data = data, init = init)
+  } else {
+    resolve_call_forms(model, data, init, env)
   }
-  forms <- resolve_call_forms(model, data, init, env)
   model <- forms$model
   method <- check_choice(method, c("auto", "em", "gradient"), call = env)
   na_action <- check_choice(na_action, c("fail", "omit"), call = env)
@@ -831,6 +823,10 @@ fit_lvm <- function(model, data, init = NULL, method = c("auto", "em", "gradient
   control <- resolve_n_init(control, model, forms$init)
   progress <- progress_open(control, what = if (identical(model$kind, "hmm")) "Baum-Welch" else "EM")
   on.exit(progress_close(progress), add = TRUE)
+  if (chunked) {
+    # The same EM, chunks mapped under the user's future plan (R/chunked-fit.R).
+    return(events_attach(fit_chunked(model, data, init, method, control, weights, na_action, call, env), events))
+  }
   if (is_sequence_model(model)) {
     seqs <- as_sequences(forms$data, forms$group, "data", env)
     if (na_action == "omit") {
